@@ -1,0 +1,184 @@
+/**
+ * The one configuration schema. The CDK app, the construct props, the Lambdas (via the
+ * AUTOREDRIVE_CONFIG environment variable), the CLI and the local stack all parse with it.
+ * Every default lives here and nowhere else.
+ */
+import { z } from 'zod';
+
+export const STATE_MACHINE_ARN_PATTERN =
+  /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+
+export const WATCHABLE_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export type WatchableStatus = (typeof WATCHABLE_STATUSES)[number];
+
+/** Errors that fail the same way on every rerun, so a redrive only burns an attempt. */
+export const DEFAULT_NEVER_RETRY = [
+  'States.Permissions',
+  'States.ResultPathMatchFailure',
+  'States.ParameterPathFailure',
+  'States.IntrinsicFailure',
+  'States.NoChoiceMatched',
+];
+
+const accountTarget = z.object({
+  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1'),
+});
+
+export const configSchema = z
+  .object({
+    /** Name of the CloudFormation stack (suffixed with account and region when `targets` has several). */
+    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('SfnAutoRedrive'),
+    /** Where to deploy. Empty: one environment-agnostic stack. */
+    targets: z.array(accountTarget).default([]),
+    /** Event bus the rule listens on. Step Functions sends to the default bus. */
+    eventBusName: z.string().min(1).default('default'),
+    watch: z
+      .object({
+        /** State machines watched by exact ARN. */
+        stateMachineArns: z
+          .array(z.string().regex(STATE_MACHINE_ARN_PATTERN, 'must be a state machine ARN'))
+          .default([]),
+        /** State machines watched by name prefix, in the stack's own account and region. */
+        stateMachineNamePrefixes: z
+          .array(z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a state machine name prefix'))
+          .default([]),
+        /** Watch every state machine in the account and region. Needs `allReason`, since IAM then uses a wildcard. */
+        all: z.boolean().default(false),
+        allReason: z.string().min(10).optional(),
+      })
+      .default({ stateMachineArns: [], stateMachineNamePrefixes: [], all: false }),
+    /** Execution statuses that trigger a redrive. ABORTED is opt-in: people usually abort on purpose. */
+    statuses: z.array(z.enum(WATCHABLE_STATUSES)).min(1).default(['FAILED', 'TIMED_OUT']),
+    errorPolicy: z
+      .object({
+        /** Error names or patterns never redriven. Exact name, `prefix*` glob, or `/regex/`. Matched against error and cause. */
+        neverRetry: z.array(z.string().min(1)).default(DEFAULT_NEVER_RETRY),
+        /** If not empty, only these errors are redriven. */
+        onlyRetry: z.array(z.string().min(1)).default([]),
+      })
+      .default({ neverRetry: DEFAULT_NEVER_RETRY, onlyRetry: [] }),
+    /** Redrives per execution before giving up with an alert. */
+    maxAttempts: z.number().int().min(1).max(1000).default(3),
+    backoff: z
+      .object({
+        /** Delay before the first redrive. */
+        initialDelaySeconds: z.number().int().min(0).max(43_200).default(60),
+        /** Growth factor per attempt. */
+        multiplier: z.number().min(1).max(100).default(5),
+        /** Longest delay. */
+        maxDelaySeconds: z.number().int().min(1).max(43_200).default(1800),
+        /** `full`: uniform in [0, delay] (AWS's recommended full jitter). `none`: exact delays. */
+        jitter: z.enum(['full', 'none']).default('full'),
+      })
+      .default({ initialDelaySeconds: 60, multiplier: 5, maxDelaySeconds: 1800, jitter: 'full' }),
+    /** Do not start a redrive this close to the end of the 14-day window. */
+    windowSafetyMarginSeconds: z.number().int().min(0).max(86_400 * 7).default(900),
+    /** Skip when the history has fewer than this many events to spare below 24,999. 0: trust AWS's redriveStatus and make no history call. */
+    historyHeadroomEvents: z.number().int().min(0).max(24_000).default(0),
+    /** Observe only: decide, log and ledger, but never call RedriveExecution. */
+    dryRun: z.boolean().default(false),
+    alerts: z
+      .object({
+        /** Email addresses subscribed to the alert topic. */
+        emails: z.array(z.string().email()).default([]),
+        /** Secrets Manager secret (name) holding the Slack incoming-webhook URL. Unset: no Slack notifier. */
+        slackWebhookSecretName: z.string().min(1).optional(),
+        /** Also alert on SKIPPED_NON_RETRYABLE. */
+        notifyOnNonRetryableSkip: z.boolean().default(false),
+        /** In one notifier batch, more alerts than this are posted as one digest. */
+        slackDigestThreshold: z.number().int().min(1).max(100).default(5),
+      })
+      .default({ emails: [], notifyOnNonRetryableSkip: false, slackDigestThreshold: 5 }),
+    worker: z
+      .object({
+        /** Maximum concurrent worker invocations (SQS event source MaximumConcurrency, 2-1000). */
+        maxConcurrency: z.number().int().min(2).max(1000).default(5),
+        /** SQS messages per invocation. */
+        batchSize: z.number().int().min(1).max(10).default(10),
+        timeoutSeconds: z.number().int().min(10).max(900).default(60),
+        memoryMb: z.number().int().min(128).max(10_240).default(256),
+        /** Receives before a message moves to the intake DLQ. */
+        maxReceiveCount: z.number().int().min(1).max(1000).default(5),
+      })
+      .default({ maxConcurrency: 5, batchSize: 10, timeoutSeconds: 60, memoryMb: 256, maxReceiveCount: 5 }),
+    sweep: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Minutes between scheduled sweeps. */
+        rateMinutes: z.number().int().min(1).max(1440).default(15),
+        /** Report failed, unredriven executions with less than this many hours left in their window. */
+        windowClosingHours: z.number().int().min(1).max(335).default(24),
+        /** How far back the sweep looks, by stop date. */
+        lookbackHours: z.number().int().min(1).max(336).default(336),
+      })
+      .default({ enabled: true, rateMinutes: 15, windowClosingHours: 24, lookbackHours: 336 }),
+    ledger: z
+      .object({
+        /** Days a ledger item is kept after its last update (DynamoDB TTL). */
+        retentionDays: z.number().int().min(1).max(3650).default(30),
+      })
+      .default({ retentionDays: 30 }),
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  })
+  .superRefine((cfg, ctx) => {
+    const { watch } = cfg;
+    if (!watch.all && watch.stateMachineArns.length === 0 && watch.stateMachineNamePrefixes.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['watch'],
+        message: 'name at least one state machine ARN or name prefix, or set all: true with allReason',
+      });
+    }
+    if (watch.all && !watch.allReason) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['watch', 'allReason'],
+        message: 'watching all state machines grants states:* on every execution; state why (10+ characters)',
+      });
+    }
+    if (cfg.backoff.initialDelaySeconds > cfg.backoff.maxDelaySeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backoff', 'initialDelaySeconds'],
+        message: 'must not exceed backoff.maxDelaySeconds',
+      });
+    }
+  });
+
+export type AutoRedriveConfig = z.output<typeof configSchema>;
+export type AutoRedriveConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid sfn-autoredrive config (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates and fills defaults. Throws one ConfigError naming every bad field. */
+export function parseConfig(raw: unknown): AutoRedriveConfig {
+  const result = configSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return `${field}: ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** Name of the environment variable that carries the resolved config into the Lambdas. */
+export const CONFIG_ENV_VAR = 'AUTOREDRIVE_CONFIG';
+
+/** Reads the config a Lambda (or any process) was given through its environment. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AutoRedriveConfig {
+  const text = env[CONFIG_ENV_VAR];
+  if (!text) throw new ConfigError([`${CONFIG_ENV_VAR}: environment variable is not set`]);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([`${CONFIG_ENV_VAR}: not valid JSON (${(error as Error).message})`]);
+  }
+  return parseConfig(raw);
+}
