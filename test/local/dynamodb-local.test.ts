@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeTableCommand, DescribeTimeToLiveCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { createLedgerTable, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntilGone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadlineMs = Date.now() + timeoutMs;
+  while (Date.now() < deadlineMs) {
+    if (!isAlive(pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return !isAlive(pid);
+}
+
+describe('DynamoDB Local', () => {
+  let ddb: DynamoDbLocal;
+  const persistDir = mkdtempSync(join(tmpdir(), 'ddb-local-test-'));
+
+  beforeAll(async () => {
+    ddb = await startDynamoDbLocal({ persistDir });
+  });
+
+  afterAll(async () => {
+    await ddb?.stop();
+    rmSync(persistDir, { recursive: true, force: true });
+  });
+
+  it('creates the ledger table with the byStateMachine GSI and TTL', async () => {
+    const client = ddb.createClient();
+    await createLedgerTable(client, 'ledger');
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: 'ledger' }));
+    expect(Table?.KeySchema).toEqual([{ AttributeName: 'executionArn', KeyType: 'HASH' }]);
+    expect(Table?.GlobalSecondaryIndexes?.[0]).toMatchObject({
+      IndexName: 'byStateMachine',
+      KeySchema: [
+        { AttributeName: 'stateMachineArn', KeyType: 'HASH' },
+        { AttributeName: 'updatedAtMs', KeyType: 'RANGE' },
+      ],
+    });
+    const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: 'ledger' }));
+    expect(ttl.TimeToLiveDescription).toMatchObject({
+      AttributeName: 'expiresAtEpochSeconds',
+      TimeToLiveStatus: 'ENABLED',
+    });
+    client.destroy();
+  });
+
+  it('keeps data across restart on the same port in persistent mode, with a new JVM', async () => {
+    const client = ddb.createClient();
+    await client.send(new PutItemCommand({ TableName: 'ledger', Item: { executionArn: { S: 'arn:x' } } }));
+    const pidBefore = ddb.pid;
+    await ddb.restart();
+    expect(ddb.pid).not.toBe(pidBefore);
+    expect(await waitUntilGone(pidBefore, 5000)).toBe(true);
+    const { Item } = await client.send(new GetItemCommand({ TableName: 'ledger', Key: { executionArn: { S: 'arn:x' } } }));
+    expect(Item?.executionArn?.S).toBe('arn:x');
+    client.destroy();
+  });
+
+  it('stop() leaves no JVM behind and is idempotent', async () => {
+    const other = await startDynamoDbLocal();
+    const pid = other.pid;
+    expect(isAlive(pid)).toBe(true);
+    await other.stop();
+    expect(isAlive(pid)).toBe(false);
+    await other.stop();
+  });
+
+  it('kill() ends the JVM abruptly; the endpoint stops answering', async () => {
+    const other = await startDynamoDbLocal();
+    const pid = other.pid;
+    other.kill();
+    expect(await waitUntilGone(pid, 5000)).toBe(true);
+    const client = other.createClient();
+    await expect(client.send(new DescribeTableCommand({ TableName: 'ledger' }))).rejects.toThrow();
+    client.destroy();
+  });
+
+  it('a SIGKILLed parent leaves no orphan JVM', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        require.resolve('tsx/cjs'),
+        '-e',
+        `require(${JSON.stringify(join(__dirname, '../../local/dynamodb-local.ts'))})
+          .startDynamoDbLocal().then((d) => process.stdout.write(String(d.pid) + '\\n'));
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const javaPid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) resolve(Number(out.trim()));
+      });
+      child.once('exit', () => reject(new Error('child exited before DynamoDB Local was ready')));
+    });
+    expect(isAlive(javaPid)).toBe(true);
+    child.kill('SIGKILL');
+    expect(await waitUntilGone(javaPid, 6000)).toBe(true);
+  });
+});
