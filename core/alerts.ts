@@ -1,0 +1,168 @@
+/**
+ * Alerts: what an on-call engineer needs to act, built purely from a decision and its evidence, plus
+ * the renderings for email and Slack (Block Kit). Nothing here sends anything.
+ */
+import { consoleUrlForExecution, parseExecutionArn } from './arn';
+import type { AutoRedriveConfig } from './config';
+import { formatDuration, REDRIVE_WINDOW_MS, type Decision } from './decide';
+import type { ExecutionEvidence } from './evidence';
+import { truncate } from './ledger-record';
+import { NOT_REDRIVABLE_REASONS, REASONS, type ReasonCode } from './reasons';
+
+export const ALERT_KINDS = ['GAVE_UP', 'NOT_REDRIVABLE', 'SKIPPED_NON_RETRYABLE', 'PIPELINE_ERROR', 'WINDOW_CLOSING'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export interface Alert {
+  kind: AlertKind;
+  executionArn?: string;
+  executionName?: string;
+  stateMachineArn?: string;
+  region?: string;
+  error?: string;
+  cause?: string;
+  attemptsUsed?: number;
+  attemptsLeft?: number;
+  reason: ReasonCode | 'PIPELINE_ERROR';
+  detail: string;
+  /** Time left in the 14-day redrive window; negative once closed. */
+  windowLeftMs?: number;
+  consoleUrl?: string;
+  atMs: number;
+}
+
+const MAX_ALERT_CAUSE_CHARS = 1000;
+const MAX_ALERT_ERROR_CHARS = 256;
+
+/** Which alert, if any, a decision raises. */
+export function alertKindFor(decision: Decision, config: AutoRedriveConfig): AlertKind | undefined {
+  if (decision.action === 'GIVE_UP') return 'GAVE_UP';
+  if (decision.action !== 'SKIP') return undefined;
+  if (NOT_REDRIVABLE_REASONS.has(decision.reason)) return 'NOT_REDRIVABLE';
+  if (decision.reason === 'NON_RETRYABLE_ERROR' && config.alerts.notifyOnNonRetryableSkip) return 'SKIPPED_NON_RETRYABLE';
+  return undefined;
+}
+
+export function buildExecutionAlert(
+  kind: AlertKind,
+  evidence: ExecutionEvidence,
+  reason: ReasonCode,
+  detail: string,
+  attemptsUsed: number,
+  config: AutoRedriveConfig,
+  nowMs: number,
+): Alert {
+  return {
+    kind,
+    executionArn: evidence.executionArn,
+    executionName: evidence.executionName,
+    stateMachineArn: evidence.stateMachineArn,
+    region: parseExecutionArn(evidence.executionArn).region,
+    error: truncate(evidence.error, MAX_ALERT_ERROR_CHARS),
+    cause: truncate(evidence.cause, MAX_ALERT_CAUSE_CHARS),
+    attemptsUsed,
+    attemptsLeft: Math.max(0, config.maxAttempts - attemptsUsed),
+    reason,
+    detail,
+    windowLeftMs: evidence.stopDateMs === undefined ? undefined : evidence.stopDateMs + REDRIVE_WINDOW_MS - nowMs,
+    consoleUrl: consoleUrlForExecution(evidence.executionArn),
+    atMs: nowMs,
+  };
+}
+
+export function buildPipelineErrorAlert(detail: string, nowMs: number, executionArn?: string): Alert {
+  let consoleUrl: string | undefined;
+  try {
+    consoleUrl = executionArn ? consoleUrlForExecution(executionArn) : undefined;
+  } catch {
+    consoleUrl = undefined;
+  }
+  return { kind: 'PIPELINE_ERROR', reason: 'PIPELINE_ERROR', detail: truncate(detail, MAX_ALERT_CAUSE_CHARS)!, executionArn: consoleUrl ? executionArn : undefined, consoleUrl, atMs: nowMs };
+}
+
+const KIND_TITLES: Record<AlertKind, string> = {
+  GAVE_UP: 'Gave up redriving',
+  NOT_REDRIVABLE: 'Cannot be redriven',
+  SKIPPED_NON_RETRYABLE: 'Not redriven: non-retryable error',
+  PIPELINE_ERROR: 'sfn-autoredrive pipeline error',
+  WINDOW_CLOSING: 'Redrive window closing',
+};
+
+/** SNS email subjects must be under 100 characters. */
+export function alertSubject(alert: Alert): string {
+  const name = alert.executionName ? `: ${alert.executionName}` : '';
+  return truncate(`[sfn-autoredrive] ${KIND_TITLES[alert.kind]}${name}`, 99)!;
+}
+
+function reasonText(alert: Alert): string {
+  return alert.reason === 'PIPELINE_ERROR' ? alert.detail : `${REASONS[alert.reason]}: ${alert.detail}`;
+}
+
+function windowText(windowLeftMs: number | undefined): string | undefined {
+  if (windowLeftMs === undefined) return undefined;
+  return windowLeftMs > 0 ? `${formatDuration(windowLeftMs)} left` : `closed ${formatDuration(windowLeftMs)} ago`;
+}
+
+/** Label/value pairs shared by every rendering, in the order an on-call engineer reads them. */
+export function alertFields(alert: Alert): Array<[string, string]> {
+  const fields: Array<[string, string | undefined]> = [
+    ['Reason', reasonText(alert)],
+    ['Execution', alert.executionArn],
+    ['State machine', alert.stateMachineArn],
+    ['Error', alert.error],
+    ['Cause', alert.cause],
+    ['Attempts', alert.attemptsUsed === undefined ? undefined : `${alert.attemptsUsed} used, ${alert.attemptsLeft ?? 0} left`],
+    ['Redrive window', windowText(alert.windowLeftMs)],
+    ['Console', alert.consoleUrl],
+  ];
+  return fields.filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '');
+}
+
+export function alertEmailText(alert: Alert): string {
+  const lines = alertFields(alert).map(([label, value]) => `${label}: ${value}`);
+  return [`${KIND_TITLES[alert.kind]}`, '', ...lines, '', `At ${new Date(alert.atMs).toISOString()}`].join('\n');
+}
+
+/** Slack limits a section's text to 3000 characters. */
+const SLACK_TEXT_LIMIT = 2900;
+
+export interface SlackMessage {
+  text: string;
+  blocks: unknown[];
+}
+
+export function slackMessageForAlert(alert: Alert): SlackMessage {
+  const title = `${KIND_TITLES[alert.kind]}${alert.executionName ? `: ${alert.executionName}` : ''}`;
+  const body = alertFields(alert)
+    .map(([label, value]) => `*${label}:* ${label === 'Console' ? `<${value}|Open in the Step Functions console>` : value}`)
+    .join('\n');
+  return {
+    text: title,
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: truncate(title, 150)!, emoji: false } },
+      { type: 'section', text: { type: 'mrkdwn', text: truncate(body, SLACK_TEXT_LIMIT)! } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `sfn-autoredrive · ${new Date(alert.atMs).toISOString()}` }] },
+    ],
+  };
+}
+
+/** Many alerts at once (a storm) become one digest message, grouped by kind and state machine. */
+export function slackDigest(alerts: Alert[]): SlackMessage {
+  const groups = new Map<string, Alert[]>();
+  for (const alert of alerts) {
+    const key = `${alert.kind} · ${alert.stateMachineArn ?? 'pipeline'}`;
+    groups.set(key, [...(groups.get(key) ?? []), alert]);
+  }
+  const lines = [...groups.entries()].map(([key, group]) => {
+    const examples = group.slice(0, 3).map((a) => a.executionName ?? a.detail.slice(0, 60)).join(', ');
+    const more = group.length > 3 ? ` and ${group.length - 3} more` : '';
+    return `*${group.length}× ${key}*\n${examples}${more}`;
+  });
+  const title = `${alerts.length} sfn-autoredrive alerts`;
+  return {
+    text: title,
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: title, emoji: false } },
+      { type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n\n'), SLACK_TEXT_LIMIT)! } },
+    ],
+  };
+}

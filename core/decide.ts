@@ -1,0 +1,339 @@
+/**
+ * The decision core: pure. Inputs are the evidence (event fields plus whatever the APIs returned), the
+ * ledger record, the config and the time; output is one decision with a reason code. No AWS SDK here.
+ *
+ * Rules run in a fixed order and the first that fails decides. `explainRules` runs them all, for the CLI.
+ */
+import { parseExecutionArn } from './arn';
+import { clientTokenFor } from './client-token';
+import type { AutoRedriveConfig } from './config';
+import type { ExecutionEvidence } from './evidence';
+import type { LedgerRecord } from './ledger-record';
+import { backoffDelayMs, evaluateErrorPolicy } from './policy';
+import { REASONS, type ReasonCode } from './reasons';
+
+export const REDRIVE_LAUNCH_MS = Date.UTC(2023, 10, 15);
+export const REDRIVE_WINDOW_MS = 14 * 24 * 3600 * 1000;
+export const MAX_OPEN_TIME_MS = 365 * 24 * 3600 * 1000;
+/** Redrive needs fewer than this many history events (room for ExecutionRedriven and one more). */
+export const HISTORY_EVENT_LIMIT = 24_999;
+
+/** What made us look: a status-change event (or the sweep), a backoff recheck, or an operator. */
+export type Trigger = 'event' | 'recheck' | 'operator';
+
+export interface HomeEnvironment {
+  partition: string;
+  region: string;
+  account: string;
+}
+
+export interface DecisionContext {
+  evidence: ExecutionEvidence;
+  ledger?: LedgerRecord;
+  config: AutoRedriveConfig;
+  nowMs: number;
+  trigger: Trigger;
+  /** The deployment's own partition, region and account; events from elsewhere are out of scope. */
+  home?: HomeEnvironment;
+  /** [0, 1) source for backoff jitter. */
+  random?: () => number;
+}
+
+export type DecisionAction = 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP';
+
+export interface Decision {
+  action: DecisionAction;
+  reason: ReasonCode;
+  detail: string;
+  /** The failure generation (the execution's redriveCount when it failed). */
+  generation: number;
+  /** Which of our attempts a REDRIVE/WAIT is (1-based). */
+  attemptNumber: number;
+  /** WAIT: when to look again. */
+  dueAtMs?: number;
+  /** REDRIVE: the deterministic idempotency token for this generation. */
+  clientToken?: string;
+  /** Continues a claim a crashed or concurrent worker left (REDRIVING, or WAITING without its recheck). */
+  resume?: boolean;
+  /** When the 14-day window closes, if the stop date is known. */
+  windowClosesAtMs?: number;
+}
+
+export type RuleId =
+  | 'scope'
+  | 'status'
+  | 'standardType'
+  | 'notMapRunChild'
+  | 'notAlreadyHandled'
+  | 'startedAfterLaunch'
+  | 'maxOpenTime'
+  | 'redriveWindow'
+  | 'historyLimit'
+  | 'awsRedriveStatus'
+  | 'errorPolicy'
+  | 'maxAttempts';
+
+export interface RuleResult {
+  rule: RuleId;
+  passed: boolean;
+  detail: string;
+  /** For a failed rule: the decision it forces. For a passed rule that resumes a claim: that decision. */
+  decision?: Decision;
+}
+
+interface Derived {
+  ctx: DecisionContext;
+  generation: number;
+  attemptNumber: number;
+  windowClosesAtMs?: number;
+}
+
+function derive(ctx: DecisionContext): Derived {
+  const generation = ctx.evidence.redriveCount ?? 0;
+  const used = ctx.ledger?.attemptsUsed ?? 0;
+  const stopDateMs = ctx.evidence.stopDateMs;
+  return {
+    ctx,
+    generation,
+    attemptNumber: used + 1,
+    windowClosesAtMs: stopDateMs === undefined ? undefined : stopDateMs + REDRIVE_WINDOW_MS,
+  };
+}
+
+function make(d: Derived, action: DecisionAction, reason: ReasonCode, detail: string, extra: Partial<Decision> = {}): Decision {
+  return {
+    action,
+    reason,
+    detail,
+    generation: d.generation,
+    attemptNumber: d.attemptNumber,
+    windowClosesAtMs: d.windowClosesAtMs,
+    ...extra,
+  };
+}
+
+const pass = (rule: RuleId, detail: string, decision?: Decision): RuleResult => ({ rule, passed: true, detail, decision });
+const skip = (d: Derived, rule: RuleId, reason: ReasonCode, detail: string): RuleResult => ({
+  rule,
+  passed: false,
+  detail,
+  decision: make(d, 'SKIP', reason, detail),
+});
+
+function scopeRule(d: Derived): RuleResult {
+  const { evidence, config, home, trigger } = d.ctx;
+  const arn = parseExecutionArn(evidence.executionArn);
+  if (home && (arn.partition !== home.partition || arn.region !== home.region || arn.account !== home.account)) {
+    return skip(d, 'scope', 'OUT_OF_SCOPE', `execution is in ${arn.partition}/${arn.region}/${arn.account}, this deployment watches ${home.partition}/${home.region}/${home.account}`);
+  }
+  if (trigger === 'operator') return pass('scope', 'selected by the operator');
+  const { watch } = config;
+  if (watch.all) return pass('scope', 'all state machines are watched');
+  const smArn = arn.stateMachineArn;
+  if (watch.stateMachineArns.includes(smArn)) return pass('scope', 'state machine ARN is watched');
+  const prefix = watch.stateMachineNamePrefixes.find((p) => arn.stateMachineName.startsWith(p));
+  if (prefix) return pass('scope', `state machine name starts with ${prefix}`);
+  return skip(d, 'scope', 'OUT_OF_SCOPE', `state machine ${arn.stateMachineName} is not watched`);
+}
+
+function statusRule(d: Derived): RuleResult {
+  const { status } = d.ctx.evidence;
+  if (status === 'RUNNING' || status === 'SUCCEEDED' || status === 'PENDING_REDRIVE') {
+    return skip(d, 'status', 'NOT_FAILED', `status is ${status}`);
+  }
+  const watched: readonly string[] = d.ctx.config.statuses;
+  if (d.ctx.trigger !== 'operator' && !watched.includes(status)) {
+    return skip(d, 'status', 'STATUS_NOT_WATCHED', `status ${status} is not in statuses [${watched.join(', ')}]`);
+  }
+  return pass('status', `status is ${status}`);
+}
+
+function standardTypeRule(d: Derived): RuleResult {
+  const arn = parseExecutionArn(d.ctx.evidence.executionArn);
+  if (arn.resourceType === 'express') return skip(d, 'standardType', 'EXPRESS_STATE_MACHINE', 'execution ARN is an Express execution');
+  return pass('standardType', 'Standard execution');
+}
+
+function mapRunChildRule(d: Derived): RuleResult {
+  const { evidence } = d.ctx;
+  const arn = parseExecutionArn(evidence.executionArn);
+  if (arn.mapRunLabel || evidence.mapRunArn || evidence.redriveStatus === 'REDRIVABLE_BY_MAP_RUN') {
+    const parent = evidence.mapRunArn ?? `map run ${arn.mapRunLabel ?? '?'} of ${arn.stateMachineName}`;
+    return skip(d, 'notMapRunChild', 'MAP_RUN_CHILD', `child of ${parent}; redrive the parent execution`);
+  }
+  return pass('notMapRunChild', 'not dispatched by a Map Run');
+}
+
+function alreadyHandledRule(d: Derived): RuleResult {
+  const { ledger, trigger } = d.ctx;
+  if (!ledger || ledger.generation < d.generation) return pass('notAlreadyHandled', `failure generation ${d.generation} not handled yet`);
+  if (ledger.generation > d.generation) {
+    return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `stale: ledger is at generation ${ledger.generation}, event is generation ${d.generation}`);
+  }
+  const resumeAttempt = { attemptNumber: ledger.attemptsUsed, resume: true };
+  switch (ledger.phase) {
+    case 'REDRIVING':
+      return pass(
+        'notAlreadyHandled',
+        `generation ${d.generation} was claimed for redrive with token ${ledger.clientToken}; finishing it`,
+        make(d, 'REDRIVE', 'ELIGIBLE', 'resuming a claimed redrive', { ...resumeAttempt, clientToken: ledger.clientToken }),
+      );
+    case 'WAITING':
+      if (trigger === 'event' && !ledger.recheckEnqueued) {
+        return pass(
+          'notAlreadyHandled',
+          'claimed but its recheck was never sent; re-sending',
+          make(d, 'WAIT', 'BACKOFF', 'resuming a claimed backoff', { resume: true, dueAtMs: ledger.dueAtMs }),
+        );
+      }
+      if (trigger === 'event') return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `generation ${d.generation} is already waiting for its backoff`);
+      return pass('notAlreadyHandled', `generation ${d.generation} is waiting for this recheck`);
+    default:
+      if (trigger === 'operator' && ledger.phase !== 'REDRIVEN') {
+        return pass('notAlreadyHandled', `generation ${d.generation} was ${ledger.phase} (${ledger.reason}); the operator overrides`);
+      }
+      return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `generation ${d.generation} is already ${ledger.phase} (${ledger.reason})`);
+  }
+}
+
+function startedAfterLaunchRule(d: Derived): RuleResult {
+  const { startDateMs } = d.ctx.evidence;
+  if (startDateMs < REDRIVE_LAUNCH_MS) {
+    return skip(d, 'startedAfterLaunch', 'STARTED_BEFORE_REDRIVE_LAUNCH', `started ${new Date(startDateMs).toISOString()}`);
+  }
+  return pass('startedAfterLaunch', 'started on or after 2023-11-15');
+}
+
+function maxOpenTimeRule(d: Derived): RuleResult {
+  const openMs = d.ctx.nowMs - d.ctx.evidence.startDateMs;
+  if (openMs > MAX_OPEN_TIME_MS) {
+    return skip(d, 'maxOpenTime', 'MAX_OPEN_TIME_EXCEEDED', `started ${Math.floor(openMs / 86_400_000)} days ago`);
+  }
+  return pass('maxOpenTime', `${Math.floor((MAX_OPEN_TIME_MS - openMs) / 86_400_000)} days left of the one-year open time`);
+}
+
+function redriveWindowRule(d: Derived): RuleResult {
+  if (d.windowClosesAtMs === undefined) return pass('redriveWindow', 'stop date unknown; Step Functions will judge');
+  const marginMs = d.ctx.config.windowSafetyMarginSeconds * 1000;
+  const leftMs = d.windowClosesAtMs - d.ctx.nowMs;
+  if (leftMs < marginMs) {
+    return skip(d, 'redriveWindow', 'REDRIVE_WINDOW_EXPIRED', leftMs < 0
+      ? `window closed ${formatDuration(-leftMs)} ago`
+      : `only ${formatDuration(leftMs)} left, under the ${formatDuration(marginMs)} safety margin`);
+  }
+  return pass('redriveWindow', `${formatDuration(leftMs)} left in the 14-day window`);
+}
+
+function historyLimitRule(d: Derived): RuleResult {
+  const { historyEventCount, redriveStatus } = d.ctx.evidence;
+  const limit = HISTORY_EVENT_LIMIT - d.ctx.config.historyHeadroomEvents;
+  if (historyEventCount === undefined) {
+    return pass('historyLimit', redriveStatus === 'REDRIVABLE' ? 'not counted; REDRIVABLE implies under 24,999 events' : 'not counted');
+  }
+  if (historyEventCount >= limit) {
+    return skip(d, 'historyLimit', 'HISTORY_LIMIT', `${historyEventCount} events, limit ${limit} (24,999 less ${d.ctx.config.historyHeadroomEvents} headroom)`);
+  }
+  return pass('historyLimit', `${historyEventCount} of ${limit} events used`);
+}
+
+function awsRedriveStatusRule(d: Derived): RuleResult {
+  const { redriveStatus, redriveStatusReason } = d.ctx.evidence;
+  if (redriveStatus === 'NOT_REDRIVABLE') {
+    return skip(d, 'awsRedriveStatus', 'NOT_REDRIVABLE_PER_AWS', redriveStatusReason ?? 'NOT_REDRIVABLE (no reason given)');
+  }
+  return pass('awsRedriveStatus', redriveStatus ? `redriveStatus ${redriveStatus}` : 'redriveStatus unknown; Step Functions will judge');
+}
+
+function errorPolicyRule(d: Derived): RuleResult {
+  const { error, cause } = d.ctx.evidence;
+  const verdict = evaluateErrorPolicy(d.ctx.config.errorPolicy, error, cause);
+  if (!verdict.retryable) return skip(d, 'errorPolicy', 'NON_RETRYABLE_ERROR', `${error ?? '(no error)'}: ${verdict.detail}`);
+  return pass('errorPolicy', `${error ?? '(no error)'}: ${verdict.detail}`);
+}
+
+function maxAttemptsRule(d: Derived): RuleResult {
+  const used = d.ctx.ledger?.attemptsUsed ?? 0;
+  const max = d.ctx.config.maxAttempts;
+  if (used >= max && d.ctx.trigger !== 'operator') {
+    const detail = `${used} of ${max} attempts used`;
+    return { rule: 'maxAttempts', passed: false, detail, decision: make(d, 'GIVE_UP', 'MAX_ATTEMPTS_REACHED', detail) };
+  }
+  return pass('maxAttempts', `${used} of ${max} attempts used`);
+}
+
+const RULES: ReadonlyArray<(d: Derived) => RuleResult> = [
+  scopeRule,
+  statusRule,
+  standardTypeRule,
+  mapRunChildRule,
+  alreadyHandledRule,
+  startedAfterLaunchRule,
+  maxOpenTimeRule,
+  redriveWindowRule,
+  historyLimitRule,
+  awsRedriveStatusRule,
+  errorPolicyRule,
+  maxAttemptsRule,
+];
+
+/** Every rule's verdict, in order, for `explain`. */
+export function explainRules(ctx: DecisionContext): RuleResult[] {
+  const d = derive(ctx);
+  return RULES.map((rule) => rule(d));
+}
+
+/** The one decision the worker takes now. */
+export function decide(ctx: DecisionContext): Decision {
+  const d = derive(ctx);
+  let resumed: Decision | undefined;
+  for (const rule of RULES) {
+    const result = rule(d);
+    if (!result.passed) return result.decision!;
+    // Finishing a call a crashed worker started is about idempotence, not policy: no later rule applies.
+    if (result.decision?.action === 'REDRIVE') return result.decision;
+    resumed ??= result.decision;
+  }
+  if (resumed) return resumed;
+  return timing(d);
+}
+
+/** All rules pass: redrive now, or wait for the backoff (never past the window's safe end). */
+function timing(d: Derived): Decision {
+  const { ctx } = d;
+  const clientToken = clientTokenFor(ctx.evidence.executionArn, d.generation);
+  const redriveNow = (detail: string) => make(d, 'REDRIVE', 'ELIGIBLE', detail, { clientToken });
+  if (ctx.trigger === 'operator') return redriveNow('operator redrive');
+  const latestMs = d.windowClosesAtMs === undefined ? Infinity : d.windowClosesAtMs - ctx.config.windowSafetyMarginSeconds * 1000;
+  let dueAtMs: number;
+  if (ctx.trigger === 'recheck') {
+    dueAtMs = ctx.ledger?.dueAtMs ?? ctx.nowMs;
+  } else {
+    dueAtMs = ctx.nowMs + backoffDelayMs(d.attemptNumber, ctx.config.backoff, ctx.random);
+  }
+  dueAtMs = Math.min(dueAtMs, latestMs);
+  if (dueAtMs <= ctx.nowMs) return redriveNow(REASONS.ELIGIBLE);
+  return make(d, 'WAIT', 'BACKOFF', `attempt ${d.attemptNumber} due at ${new Date(dueAtMs).toISOString()}`, { dueAtMs });
+}
+
+/** Client tokens stay idempotent for 15 minutes after first use (aws-facts §3.2). */
+export const CLIENT_TOKEN_LIFE_MS = 15 * 60 * 1000;
+
+/**
+ * A resumed redrive whose token may have expired must first check redriveCount: if it moved past the
+ * generation, the earlier call went through and calling again would redrive a second time.
+ */
+export function tokenMayHaveExpired(ledger: LedgerRecord | undefined, nowMs: number): boolean {
+  if (!ledger?.tokenFirstUsedAtMs) return false;
+  return nowMs - ledger.tokenFirstUsedAtMs >= CLIENT_TOKEN_LIFE_MS - 60_000;
+}
+
+export function formatDuration(ms: number): string {
+  const totalMinutes = Math.floor(Math.abs(ms) / 60_000);
+  const days = Math.floor(totalMinutes / 1440);
+  const hours = Math.floor((totalMinutes % 1440) / 60);
+  const minutes = totalMinutes % 60;
+  if (days > 0) return `${days}d ${hours}h`;
+  if (hours > 0) return `${hours}h ${minutes}m`;
+  if (minutes > 0) return `${minutes}m`;
+  return `${Math.floor(Math.abs(ms) / 1000)}s`;
+}

@@ -1,0 +1,78 @@
+/** The ledger item for one execution: the shape the decision core reads and the ledger adapter stores. */
+import type { ReasonCode } from './reasons';
+
+/**
+ * Where the current failure generation stands.
+ * WAITING: claimed, a recheck message is due at `dueAtMs`.
+ * REDRIVING: RedriveExecution is being (or was, if we crashed) called with `clientToken`.
+ * REDRIVEN: AWS accepted the redrive. SKIPPED / GAVE_UP: final for this generation.
+ * DRY_RUN: would have redriven; no call was made.
+ */
+export const LEDGER_PHASES = ['WAITING', 'REDRIVING', 'REDRIVEN', 'SKIPPED', 'GAVE_UP', 'DRY_RUN'] as const;
+export type LedgerPhase = (typeof LEDGER_PHASES)[number];
+
+export type AttemptOutcome =
+  | 'PENDING'
+  | 'REDRIVEN'
+  | 'ALREADY_REDRIVEN'
+  | 'NOT_REDRIVABLE'
+  | 'SKIPPED'
+  | 'GAVE_UP'
+  | 'DRY_RUN'
+  | 'ERROR';
+
+/** One decision taken on one failure generation. */
+export interface LedgerAttempt {
+  generation: number;
+  decision: 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP';
+  reason: ReasonCode;
+  decidedAtMs: number;
+  clientToken?: string;
+  outcome: AttemptOutcome;
+  outcomeAtMs?: number;
+  redriveDateMs?: number;
+  /** Who acted: `worker`, `sweep`, or an operator identity with their stated reason. */
+  actor: string;
+  note?: string;
+}
+
+export interface LedgerRecord {
+  executionArn: string;
+  stateMachineArn: string;
+  executionName: string;
+  /** The execution's redriveCount when the failure we handle happened. */
+  generation: number;
+  phase: LedgerPhase;
+  /** Redrives this tool made (or, in dry-run, would have made). */
+  attemptsUsed: number;
+  /** For WAITING: when the redrive is due. */
+  dueAtMs?: number;
+  /** For WAITING: whether the delayed recheck message was sent. */
+  recheckEnqueued?: boolean;
+  /** For REDRIVING/REDRIVEN: the token of the current generation's call, and when it was first used. */
+  clientToken?: string;
+  tokenFirstUsedAtMs?: number;
+  /** Last reason recorded. */
+  reason: ReasonCode;
+  /** Evidence the decision used, kept so a recheck needs no new API call. */
+  stopDateMs?: number;
+  startDateMs: number;
+  status: string;
+  error?: string;
+  cause?: string;
+  attempts: LedgerAttempt[];
+  updatedAtMs: number;
+  expiresAtEpochSeconds: number;
+}
+
+/** Longest `cause` kept in the ledger and in alerts. */
+export const MAX_STORED_CAUSE_CHARS = 2000;
+
+/** Cuts a string to at most `max` UTF-16 units without splitting a surrogate pair, marking the cut. */
+export function truncate(text: string | undefined, max: number): string | undefined {
+  if (text === undefined || text.length <= max) return text;
+  let cut = text.slice(0, Math.max(0, max - 1));
+  const last = cut.charCodeAt(cut.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}

@@ -1,0 +1,108 @@
+/**
+ * Messages on the intake queue: AWS's "Step Functions Execution Status Change" event (as EventBridge
+ * delivers it), or our own delayed recheck (the backoff timer). Parsing is strict about what decisions
+ * use and lenient about the rest, since AWS documents only part of the event (aws-facts §1.3).
+ */
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { z } from 'zod';
+import { parseExecutionArn } from './arn';
+import { EXECUTION_STATUSES, REDRIVE_STATUSES, type ExecutionEvidence } from './evidence';
+import { STATUS_CHANGE_DETAIL_TYPE, STATUS_CHANGE_SOURCE } from './event-pattern';
+
+const executionArn = z.string().refine(
+  (arn) => {
+    try {
+      parseExecutionArn(arn);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not a Step Functions execution ARN' },
+);
+const epochMs = z.number().int().nonnegative();
+const optionalText = z.string().nullish().transform((v) => v ?? undefined);
+
+export const statusChangeDetailSchema = z.object({
+  executionArn,
+  stateMachineArn: z.string().min(1),
+  name: z.string().min(1).max(80),
+  status: z.enum(EXECUTION_STATUSES),
+  startDate: epochMs,
+  stopDate: epochMs.nullish().transform((v) => v ?? undefined),
+  redriveCount: z.number().int().nonnegative().nullish().transform((v) => v ?? undefined),
+  redriveStatus: z.enum(REDRIVE_STATUSES).nullish().transform((v) => v ?? undefined),
+  redriveStatusReason: optionalText,
+  error: optionalText,
+  cause: optionalText,
+  mapRunArn: optionalText,
+});
+
+export const statusChangeEventSchema = EventBridgeSchema.extend({
+  source: z.literal(STATUS_CHANGE_SOURCE),
+  'detail-type': z.literal(STATUS_CHANGE_DETAIL_TYPE),
+  detail: statusChangeDetailSchema,
+});
+export type StatusChangeEvent = z.infer<typeof statusChangeEventSchema>;
+
+export const RECHECK_KIND = 'sfn-autoredrive.recheck';
+
+export const recheckMessageSchema = z.object({
+  kind: z.literal(RECHECK_KIND),
+  executionArn,
+  generation: z.number().int().nonnegative(),
+  dueAtMs: epochMs,
+});
+export type RecheckMessage = z.infer<typeof recheckMessageSchema>;
+
+export type IntakeMessage = { type: 'event'; event: StatusChangeEvent } | { type: 'recheck'; recheck: RecheckMessage };
+
+/** A message we cannot act on. Goes to the dead-letter queue with this explanation. */
+export class MalformedMessageError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Malformed intake message: ${problems.join('; ')}`);
+    this.name = 'MalformedMessageError';
+  }
+}
+
+function describeIssues(error: z.ZodError): string[] {
+  return error.issues.slice(0, 10).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+}
+
+/** Parses an SQS body into an intake message, or throws MalformedMessageError naming every problem. */
+export function parseIntakeMessage(body: string): IntakeMessage {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch (error) {
+    throw new MalformedMessageError([`body is not JSON (${(error as Error).message.slice(0, 200)})`]);
+  }
+  if (raw !== null && typeof raw === 'object' && (raw as { kind?: unknown }).kind === RECHECK_KIND) {
+    const recheck = recheckMessageSchema.safeParse(raw);
+    if (!recheck.success) throw new MalformedMessageError(describeIssues(recheck.error));
+    return { type: 'recheck', recheck: recheck.data };
+  }
+  const event = statusChangeEventSchema.safeParse(raw);
+  if (!event.success) throw new MalformedMessageError(describeIssues(event.error));
+  return { type: 'event', event: event.data };
+}
+
+/** The evidence an event carries. Absent fields stay undefined so the worker knows what to fetch. */
+export function evidenceFromEvent(event: StatusChangeEvent): ExecutionEvidence {
+  const d = event.detail;
+  return {
+    executionArn: d.executionArn,
+    stateMachineArn: d.stateMachineArn,
+    executionName: d.name,
+    status: d.status,
+    startDateMs: d.startDate,
+    stopDateMs: d.stopDate,
+    redriveCount: d.redriveCount,
+    redriveStatus: d.redriveStatus,
+    redriveStatusReason: d.redriveStatusReason,
+    error: d.error,
+    cause: d.cause,
+    mapRunArn: d.mapRunArn,
+    sources: ['event'],
+  };
+}

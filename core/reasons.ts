@@ -1,0 +1,30 @@
+/** Every reason a decision can carry, with the text logs, alerts and `explain` show. */
+export const REASONS = {
+  ELIGIBLE: 'All eligibility and policy rules pass',
+  BACKOFF: 'Waiting for the backoff delay before redriving',
+  NOT_FAILED: 'Execution is not in a failed state (RUNNING, SUCCEEDED or PENDING_REDRIVE)',
+  STATUS_NOT_WATCHED: 'Execution status is not one of the configured statuses',
+  OUT_OF_SCOPE: 'State machine, account, region or partition is not watched',
+  EXPRESS_STATE_MACHINE: 'Express executions cannot be redriven',
+  MAP_RUN_CHILD: 'Map Run child execution: redrive the parent execution instead',
+  STARTED_BEFORE_REDRIVE_LAUNCH: 'Execution started before 2023-11-15, when redrive launched',
+  REDRIVE_WINDOW_EXPIRED: 'The 14-day redrive window (less the safety margin) has closed',
+  MAX_OPEN_TIME_EXCEEDED: 'Execution has exceeded the one-year maximum open time',
+  HISTORY_LIMIT: 'Execution history is at or over 24,999 events less the configured headroom',
+  NON_RETRYABLE_ERROR: 'The error is not retryable under the error policy',
+  MAX_ATTEMPTS_REACHED: 'Maximum redrive attempts reached',
+  ALREADY_HANDLED: 'This failure generation was already handled (duplicate or stale event)',
+  NOT_REDRIVABLE_PER_AWS: 'Step Functions reports the execution is not redrivable',
+  EXECUTION_NOT_FOUND: 'Step Functions has no such execution',
+} as const;
+
+export type ReasonCode = keyof typeof REASONS;
+
+/** Reasons that mean "this failure will not be redriven and someone should know". */
+export const NOT_REDRIVABLE_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+  'STARTED_BEFORE_REDRIVE_LAUNCH',
+  'REDRIVE_WINDOW_EXPIRED',
+  'MAX_OPEN_TIME_EXCEEDED',
+  'HISTORY_LIMIT',
+  'NOT_REDRIVABLE_PER_AWS',
+]);

@@ -1,0 +1,60 @@
+import { ConfigError, configFromEnv, parseConfig, CONFIG_ENV_VAR } from '../../core/config';
+
+describe('config schema', () => {
+  it('fills every default from a minimal config', () => {
+    const cfg = parseConfig({ watch: { stateMachineNamePrefixes: ['Orders-'] } });
+    expect(cfg).toMatchObject({
+      statuses: ['FAILED', 'TIMED_OUT'],
+      maxAttempts: 3,
+      backoff: { initialDelaySeconds: 60, multiplier: 5, maxDelaySeconds: 1800, jitter: 'full' },
+      windowSafetyMarginSeconds: 900,
+      historyHeadroomEvents: 0,
+      dryRun: false,
+      worker: { maxConcurrency: 5, batchSize: 10 },
+      ledger: { retentionDays: 30 },
+      logLevel: 'INFO',
+      eventBusName: 'default',
+    });
+    expect(cfg.errorPolicy.neverRetry).toContain('States.Permissions');
+  });
+
+  it('names every bad field in one error', () => {
+    let error: unknown;
+    try {
+      parseConfig({
+        watch: { stateMachineArns: ['not-an-arn'] },
+        maxAttempts: 0,
+        statuses: ['SUCCEEDED'],
+        worker: { maxConcurrency: 1 },
+        alerts: { emails: ['nope'] },
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const field of ['watch.stateMachineArns.0', 'maxAttempts', 'statuses.0', 'worker.maxConcurrency', 'alerts.emails.0']) {
+      expect(message).toContain(field);
+    }
+    expect((error as ConfigError).problems).toHaveLength(5);
+  });
+
+  it('requires something to watch, and a reason to watch everything', () => {
+    expect(() => parseConfig({})).toThrow(/watch: name at least one/);
+    expect(() => parseConfig({ watch: { all: true } })).toThrow(/watch.allReason/);
+    expect(parseConfig({ watch: { all: true, allReason: 'one team owns this account' } }).watch.all).toBe(true);
+  });
+
+  it('rejects an initial delay above the cap', () => {
+    expect(() => parseConfig({ watch: { all: true, allReason: 'one team owns this account' }, backoff: { initialDelaySeconds: 900, maxDelaySeconds: 60 } })).toThrow(
+      /backoff.initialDelaySeconds/,
+    );
+  });
+
+  it('round-trips through the Lambda environment', () => {
+    const cfg = parseConfig({ watch: { stateMachineNamePrefixes: ['A'] }, maxAttempts: 7 });
+    expect(configFromEnv({ [CONFIG_ENV_VAR]: JSON.stringify(cfg) })).toEqual(cfg);
+    expect(() => configFromEnv({})).toThrow(/AUTOREDRIVE_CONFIG: environment variable is not set/);
+    expect(() => configFromEnv({ [CONFIG_ENV_VAR]: '{oops' })).toThrow(/not valid JSON/);
+  });
+});
