@@ -1,0 +1,480 @@
+/**
+ * AutoRedrive: redrives failed Step Functions executions automatically.
+ *
+ *   Step Functions status change ──► EventBridge rule ──► intake queue ──► worker Lambda ──► RedriveExecution
+ *                                        │ (target DLQ)       │ (redrive DLQ)    │ ledger table, alert topic
+ *   schedule ──► sweep Lambda (catches lost events) ─────────┘                  └──► email / Slack notifier
+ *
+ * One construct, every resource a public readonly property, every option validated by the one
+ * config schema (core/config.ts).
+ */
+import * as path from 'node:path';
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { RUNTIME_ENV } from '../adapters/runtime-env';
+import { CONFIG_ENV_VAR, ConfigError, parseConfig, type AutoRedriveConfig } from '../core/config';
+import { buildEventPattern, type PatternEnvironment } from '../core/event-pattern';
+import { LEDGER_TABLE } from '../core/ledger-table';
+import type { AutoRedriveProps } from './auto-redrive-props';
+import { acknowledgeNagFindings } from './nag';
+import { watchedResources } from './watched-resources';
+
+/** CloudWatch namespace of the EMF metrics the Lambdas emit (POWERTOOLS_METRICS_NAMESPACE). */
+export const METRICS_NAMESPACE = 'SfnAutoRedrive';
+/** Powertools service name; Powertools adds it as the `service` dimension of every metric. */
+export const SERVICE_NAME = 'sfn-autoredrive';
+/** Decision metrics the worker and sweep emit; `Skipped` carries a `reason` dimension. */
+export const DECISION_METRICS = ['Redriven', 'GaveUp', 'Errors', 'Throttled'] as const;
+
+/**
+ * EventBridge's own maximums (24 h, 185 retries), set explicitly: an event stays actionable for the
+ * whole 14-day redrive window, so there is no reason to give up delivering it sooner. Permission or
+ * missing-queue errors skip the retries and land in the rule's DLQ at once.
+ */
+export const RULE_TARGET_MAX_EVENT_AGE = Duration.hours(24);
+export const RULE_TARGET_RETRY_ATTEMPTS = 185;
+
+/** Intake messages older than this mean the worker is stuck. Rechecks are delayed at most 900 s. */
+export const INTAKE_AGE_ALARM_SECONDS = 3600;
+
+/** Lambda's environment is 4 KB in total; the config gets most of it, the ARNs and URLs the rest. */
+const MAX_CONFIG_ENV_BYTES = 3000;
+
+const LAMBDA_DIR = path.join(__dirname, '..', 'lambda');
+
+/** Deploy-time-only options, left out of the Lambdas' AUTOREDRIVE_CONFIG to save environment space. */
+export function runtimeConfigJson(config: AutoRedriveConfig): string {
+  const { stackName, targets, eventBusName, alerts, ...runtime } = config;
+  const { emails, ...runtimeAlerts } = alerts;
+  const json = JSON.stringify({ ...runtime, alerts: runtimeAlerts });
+  const bytes = Buffer.byteLength(json);
+  if (bytes > MAX_CONFIG_ENV_BYTES) {
+    throw new ConfigError([
+      `watch: the resolved config is ${bytes} bytes but must fit in ${MAX_CONFIG_ENV_BYTES} of Lambda's 4 KB environment; watch by name prefix instead of listing many ARNs`,
+    ]);
+  }
+  return json;
+}
+
+interface HandlerOptions {
+  /** File under lambda/. */
+  readonly entry: string;
+  readonly description: string;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly environment: Record<string, string>;
+  readonly reservedConcurrentExecutions?: number;
+}
+
+export class AutoRedrive extends Construct {
+  /** The validated config with every default filled in. */
+  public readonly config: AutoRedriveConfig;
+  /** Ledger of decisions, one item per execution (key schema from core/ledger-table.ts). */
+  public readonly ledgerTable: dynamodb.Table;
+  /** Status-change events and the worker's delayed rechecks. */
+  public readonly intakeQueue: sqs.Queue;
+  /** Intake messages the worker failed on `worker.maxReceiveCount` times, or parked as malformed. */
+  public readonly intakeDeadLetterQueue: sqs.Queue;
+  /** Events EventBridge could not deliver to the intake queue (or to the sweep). */
+  public readonly ruleDeadLetterQueue: sqs.Queue;
+  /** Matches the watched state machines' status changes (pattern from core/event-pattern.ts). */
+  public readonly rule: events.Rule;
+  public readonly workerFunction: NodejsFunction;
+  /** Customer-managed key of the alert topic; CloudWatch alarms may use it to publish. */
+  public readonly alertKey: kms.Key;
+  public readonly alertTopic: sns.Topic;
+  /** Alerts that could not be delivered to an email or Slack subscriber; only when there is one. */
+  public readonly alertDeadLetterQueue?: sqs.Queue;
+  /** Buffers alerts for the Slack notifier; only with `alerts.slackWebhookSecretName`. */
+  public readonly slackAlertsQueue?: sqs.Queue;
+  public readonly slackNotifierFunction?: NodejsFunction;
+  public readonly sweepFunction?: NodejsFunction;
+  public readonly sweepSchedule?: events.Rule;
+  public readonly dashboard: cloudwatch.Dashboard;
+  /** Every alarm; each notifies the alert topic. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: AutoRedriveProps = {}) {
+    super(scope, id);
+    const { ledgerRemovalPolicy = RemovalPolicy.RETAIN, ...options } = props;
+    // Throws one ConfigError naming every bad field, so a bad prop fails synth with a readable message.
+    this.config = parseConfig(options);
+    const config = this.config;
+    const stackEnv: PatternEnvironment = { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID };
+    const watched = watchedResources(config.watch, stackEnv);
+    const configJson = runtimeConfigJson(config);
+
+    this.ledgerTable = new dynamodb.Table(this, 'Ledger', {
+      partitionKey: { name: LEDGER_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: LEDGER_TABLE.ttlAttribute,
+      // AWS-managed key: key use is logged in CloudTrail and no key policy has to be kept right. The
+      // ledger holds execution ARNs and decisions, not execution payloads, so a CMK adds cost, not safety.
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: ledgerRemovalPolicy,
+    });
+    this.ledgerTable.addGlobalSecondaryIndex({
+      indexName: LEDGER_TABLE.byStateMachineIndex.name,
+      partitionKey: { name: LEDGER_TABLE.byStateMachineIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: LEDGER_TABLE.byStateMachineIndex.sortKey, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    this.alertKey = new kms.Key(this, 'AlertKey', {
+      description: 'Encrypts the sfn-autoredrive alert topic',
+      enableKeyRotation: true,
+    });
+    // CloudWatch alarms publish to the encrypted topic as the CloudWatch service, not as a role.
+    this.alertKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.alertTopic = new sns.Topic(this, 'AlertTopic', {
+      displayName: 'sfn-autoredrive alerts',
+      masterKey: this.alertKey,
+      enforceSSL: true,
+    });
+    // The topic policy replaces SNS's default one, so the alarms' right to publish is stated here.
+    this.alertTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alertTopic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+
+    this.intakeDeadLetterQueue = this.deadLetterQueue('IntakeDeadLetterQueue');
+    this.intakeQueue = this.queue('IntakeQueue', {
+      // AWS's rule for Lambda event sources: at least six times the function timeout, so a message is
+      // not handed to a second worker while the first one still retries it.
+      visibilityTimeout: Duration.seconds(6 * config.worker.timeoutSeconds),
+      // An event stays useful for the whole 14-day redrive window.
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: this.intakeDeadLetterQueue, maxReceiveCount: config.worker.maxReceiveCount },
+    });
+    this.ruleDeadLetterQueue = this.deadLetterQueue('RuleDeadLetterQueue');
+
+    this.rule = new events.Rule(this, 'StatusChangeRule', {
+      description: 'Step Functions executions that sfn-autoredrive may redrive',
+      eventBus:
+        config.eventBusName === 'default'
+          ? undefined
+          : events.EventBus.fromEventBusName(this, 'EventBus', config.eventBusName),
+      eventPattern: toRulePattern(buildEventPattern(config, stackEnv)),
+    });
+    this.rule.addTarget(
+      new eventTargets.SqsQueue(this.intakeQueue, {
+        deadLetterQueue: this.ruleDeadLetterQueue,
+        maxEventAge: RULE_TARGET_MAX_EVENT_AGE,
+        retryAttempts: RULE_TARGET_RETRY_ATTEMPTS,
+      }),
+    );
+
+    const commonEnvironment = {
+      [CONFIG_ENV_VAR]: configJson,
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: config.logLevel,
+      [RUNTIME_ENV.alertTopicArn]: this.alertTopic.topicArn,
+    };
+
+    this.workerFunction = this.handler('Worker', {
+      entry: 'worker.ts',
+      description: 'sfn-autoredrive worker: decides and redrives failed executions',
+      timeout: Duration.seconds(config.worker.timeoutSeconds),
+      memorySize: config.worker.memoryMb,
+      environment: {
+        ...commonEnvironment,
+        [RUNTIME_ENV.ledgerTableName]: this.ledgerTable.tableName,
+        [RUNTIME_ENV.intakeQueueUrl]: this.intakeQueue.queueUrl,
+        [RUNTIME_ENV.intakeDlqUrl]: this.intakeDeadLetterQueue.queueUrl,
+      },
+    });
+    this.workerFunction.addEventSource(
+      new SqsEventSource(this.intakeQueue, {
+        batchSize: config.worker.batchSize,
+        maxConcurrency: config.worker.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.allow(this.workerFunction, ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:RedriveExecution'], watched.executions);
+    this.allowLedgerReadWrite(this.workerFunction);
+    // The worker chains delayed "recheck" messages for backoff and parks malformed messages in the DLQ.
+    this.allow(this.workerFunction, ['sqs:SendMessage'], [this.intakeQueue.queueArn, this.intakeDeadLetterQueue.queueArn]);
+    this.allowPublishAlerts(this.workerFunction);
+
+    const slackSecretName = config.alerts.slackWebhookSecretName;
+    if (config.alerts.emails.length > 0 || slackSecretName !== undefined) {
+      const alertDeadLetterQueue = this.deadLetterQueue('AlertDeadLetterQueue');
+      this.alertDeadLetterQueue = alertDeadLetterQueue;
+      for (const email of config.alerts.emails) {
+        this.alertTopic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue: alertDeadLetterQueue }));
+      }
+      if (slackSecretName !== undefined) {
+        const slack = this.slackNotifier(slackSecretName, alertDeadLetterQueue, commonEnvironment);
+        this.slackAlertsQueue = slack.queue;
+        this.slackNotifierFunction = slack.notifier;
+      }
+    }
+
+    if (config.sweep.enabled) {
+      this.sweepFunction = this.handler('Sweep', {
+        entry: 'sweep.ts',
+        description: 'sfn-autoredrive sweep: finds failed executions whose events were lost',
+        timeout: Duration.minutes(5),
+        memorySize: 256,
+        // Overlapping sweeps would only spend the ListExecutions quota (5 per second) twice.
+        reservedConcurrentExecutions: 1,
+        environment: {
+          ...commonEnvironment,
+          [RUNTIME_ENV.ledgerTableName]: this.ledgerTable.tableName,
+          [RUNTIME_ENV.intakeQueueUrl]: this.intakeQueue.queueUrl,
+        },
+      });
+      this.allow(this.sweepFunction, ['states:ListExecutions'], watched.stateMachines);
+      this.allow(this.sweepFunction, ['states:DescribeExecution'], watched.executions);
+      this.allowLedgerReadWrite(this.sweepFunction);
+      this.allow(this.sweepFunction, ['sqs:SendMessage'], [this.intakeQueue.queueArn]);
+      this.allowPublishAlerts(this.sweepFunction);
+      this.sweepSchedule = new events.Rule(this, 'SweepSchedule', {
+        description: 'Runs the sfn-autoredrive sweep',
+        schedule: events.Schedule.rate(Duration.minutes(config.sweep.rateMinutes)),
+        targets: [new eventTargets.LambdaFunction(this.sweepFunction, { deadLetterQueue: this.ruleDeadLetterQueue })],
+      });
+    }
+
+    this.createAlarms();
+    this.dashboard = this.createDashboard();
+    acknowledgeNagFindings(this);
+  }
+
+  /** Every queue: encrypted at rest (SSE-SQS, which EventBridge and SNS can write to) and TLS only. */
+  private queue(id: string, props: sqs.QueueProps): sqs.Queue {
+    return new sqs.Queue(this, id, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, ...props });
+  }
+
+  /** Dead-letter queues keep messages for SQS's maximum of 14 days, time enough for a human to look. */
+  private deadLetterQueue(id: string): sqs.Queue {
+    return this.queue(id, { retentionPeriod: Duration.days(14) });
+  }
+
+  /**
+   * A Node.js Lambda bundled by the local esbuild (no Docker). The role is explicit so that it lacks
+   * AWSLambdaBasicExecutionRole: the function may write only to its own log group.
+   */
+  private handler(id: string, options: HandlerOptions): NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: options.description,
+    });
+    logGroup.grantWrite(role);
+    return new NodejsFunction(this, id, {
+      entry: path.join(LAMBDA_DIR, options.entry),
+      handler: 'handler',
+      description: options.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: options.memorySize,
+      timeout: options.timeout,
+      reservedConcurrentExecutions: options.reservedConcurrentExecutions,
+      environment: options.environment,
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: false,
+        target: 'node24',
+        format: OutputFormat.CJS,
+        // The runtime provides AWS SDK v3; bundling it would add hundreds of KB per function.
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+  }
+
+  private allow(fn: lambda.IFunction, actions: string[], resources: string[]): void {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+  }
+
+  private allowLedgerReadWrite(fn: lambda.IFunction): void {
+    this.allow(
+      fn,
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      [this.ledgerTable.tableArn, `${this.ledgerTable.tableArn}/index/${LEDGER_TABLE.byStateMachineIndex.name}`],
+    );
+  }
+
+  /** Publishing to a KMS-encrypted topic needs a data key from the topic's key. */
+  private allowPublishAlerts(fn: lambda.IFunction): void {
+    this.allow(fn, ['sns:Publish'], [this.alertTopic.topicArn]);
+    this.allow(fn, ['kms:GenerateDataKey', 'kms:Decrypt'], [this.alertKey.keyArn]);
+  }
+
+  private slackNotifier(
+    secretName: string,
+    deadLetterQueue: sqs.Queue,
+    commonEnvironment: Record<string, string>,
+  ): { queue: sqs.Queue; notifier: NodejsFunction } {
+    const timeout = Duration.minutes(1);
+    const maxBatchingWindow = Duration.seconds(20);
+    const queue = this.queue('SlackAlertsQueue', {
+      // Six times the timeout plus the batching window, as AWS advises for batching event sources.
+      visibilityTimeout: Duration.seconds(6 * timeout.toSeconds() + maxBatchingWindow.toSeconds()),
+      // Generous: with reserved concurrency 1, a throttled batch returns to the queue and counts a receive.
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 10 },
+    });
+    // Raw delivery off: the notifier reads the SNS envelope (subject, alarm or worker message).
+    this.alertTopic.addSubscription(
+      new subscriptions.SqsSubscription(queue, { rawMessageDelivery: false, deadLetterQueue }),
+    );
+    const notifier = this.handler('SlackNotifier', {
+      entry: 'slack-notifier.ts',
+      description: 'sfn-autoredrive Slack notifier: posts alerts to an incoming webhook',
+      timeout,
+      memorySize: 256,
+      // Slack allows about one message per second per webhook; one instance keeps every post in one queue.
+      reservedConcurrentExecutions: 1,
+      environment: { ...commonEnvironment, [RUNTIME_ENV.slackSecretId]: secretName },
+    });
+    // A storm of alerts arrives as one batch and is posted as a digest.
+    notifier.addEventSource(
+      new SqsEventSource(queue, { batchSize: 100, maxBatchingWindow, maxConcurrency: 2, reportBatchItemFailures: true }),
+    );
+    // Secrets Manager appends six random characters to a secret's name in its ARN.
+    this.allow(notifier, ['secretsmanager:GetSecretValue'], [
+      `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretName}-??????`,
+    ]);
+    return { queue, notifier };
+  }
+
+  private createAlarms(): void {
+    const action = new cloudwatchActions.SnsAction(this.alertTopic);
+    const add = (id: string, props: Omit<cloudwatch.AlarmProps, 'evaluationPeriods'>) => {
+      const alarm = new cloudwatch.Alarm(this, id, {
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...props,
+      });
+      alarm.addAlarmAction(action);
+      this.alarms.push(alarm);
+    };
+    const deadLetterQueues: [string, sqs.Queue | undefined][] = [
+      ['IntakeDeadLetterQueue', this.intakeDeadLetterQueue],
+      ['RuleDeadLetterQueue', this.ruleDeadLetterQueue],
+      ['AlertDeadLetterQueue', this.alertDeadLetterQueue],
+    ];
+    for (const [name, queue] of deadLetterQueues) {
+      if (!queue) continue;
+      add(`${name}NotEmpty`, {
+        alarmDescription: `sfn-autoredrive: messages in ${name}; inspect and redrive them`,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      });
+    }
+    add('IntakeBacklog', {
+      alarmDescription: `sfn-autoredrive: intake messages older than ${INTAKE_AGE_ALARM_SECONDS} s; the worker is not keeping up or failing`,
+      metric: this.intakeQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: INTAKE_AGE_ALARM_SECONDS,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    });
+    const functions: [string, NodejsFunction | undefined][] = [
+      ['Worker', this.workerFunction],
+      ['Sweep', this.sweepFunction],
+      ['SlackNotifier', this.slackNotifierFunction],
+    ];
+    for (const [name, fn] of functions) {
+      if (!fn) continue;
+      add(`${name}Errors`, {
+        alarmDescription: `sfn-autoredrive: the ${name} Lambda failed (an unhandled error, not a per-message failure)`,
+        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      });
+    }
+  }
+
+  private createDashboard(): cloudwatch.Dashboard {
+    const period = Duration.minutes(5);
+    // SEARCH finds the metrics whatever other dimensions the handlers add and whichever reasons occur.
+    const decision = (name: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SUM(SEARCH('{${METRICS_NAMESPACE},service} MetricName="${name}"', 'Sum', ${period.toSeconds()}))`,
+        usingMetrics: {},
+        label: name,
+        period,
+      });
+    const skippedByReason = new cloudwatch.MathExpression({
+      expression: `SEARCH('{${METRICS_NAMESPACE},reason,service} MetricName="Skipped"', 'Sum', ${period.toSeconds()})`,
+      usingMetrics: {},
+      label: 'Skipped',
+      period,
+    });
+    const deadLetterQueues = [this.intakeDeadLetterQueue, this.ruleDeadLetterQueue, this.alertDeadLetterQueue].filter(
+      (q): q is sqs.Queue => q !== undefined,
+    );
+    const worker = this.workerFunction;
+    return new cloudwatch.Dashboard(this, 'Dashboard', {
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({ title: 'Decisions', left: DECISION_METRICS.map(decision), width: 12 }),
+          new cloudwatch.GraphWidget({ title: 'Skipped by reason', left: [skippedByReason], width: 12 }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Queue depth',
+            left: [this.intakeQueue, ...deadLetterQueues].map((q) =>
+              q.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+            ),
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Intake: age of oldest message (s)',
+            left: [this.intakeQueue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' })],
+            leftAnnotations: [{ value: INTAKE_AGE_ALARM_SECONDS, label: 'alarm' }],
+            width: 12,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({ title: 'Worker errors', left: [worker.metricErrors({ period })], width: 8 }),
+          new cloudwatch.GraphWidget({
+            title: 'Worker duration (ms)',
+            left: [worker.metricDuration({ period, statistic: 'p99' }), worker.metricDuration({ period, statistic: 'Average' })],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Worker concurrency',
+            left: [worker.metric('ConcurrentExecutions', { period, statistic: 'Maximum' })],
+            width: 8,
+          }),
+        ],
+      ],
+    });
+  }
+}
+
+/** core/event-pattern.ts speaks EventBridge JSON; the L2 Rule wants camelCase keys and renders them back. */
+function toRulePattern(pattern: ReturnType<typeof buildEventPattern>): events.EventPattern {
+  return { source: pattern.source, detailType: pattern['detail-type'], detail: pattern.detail };
+}

@@ -1,0 +1,47 @@
+/**
+ * The Step Functions resources that IAM policies name for the watched state machines. The same
+ * function renders them with CloudFormation tokens (for the policy) and with cdk-nag's `<AWS::...>`
+ * placeholders (for the acknowledgement ids), so the two cannot drift apart.
+ */
+import { parseStateMachineArn } from '../core/arn';
+import type { AutoRedriveConfig } from '../core/config';
+import { stateMachineArnPrefix, type PatternEnvironment } from '../core/event-pattern';
+
+export interface WatchedResources {
+  /** State machine ARNs or ARN patterns, for `states:ListExecutions`. */
+  readonly stateMachines: string[];
+  /** Execution ARN patterns, for `states:DescribeExecution` and friends. */
+  readonly executions: string[];
+}
+
+/** How cdk-nag renders the stack's pseudo parameters in finding ids (see its flattenCfnReference). */
+export const NAG_PSEUDO_ENVIRONMENT: PatternEnvironment = {
+  partition: '<AWS::Partition>',
+  region: '<AWS::Region>',
+  account: '<AWS::AccountId>',
+};
+
+function executionsOf(env: PatternEnvironment, stateMachineNamePattern: string): string {
+  return `arn:${env.partition}:states:${env.region}:${env.account}:execution:${stateMachineNamePattern}:*`;
+}
+
+/**
+ * Exact ARNs keep their own partition, region and account (the execution ARN of a state machine is
+ * fully determined by it); name prefixes use the stack's environment, like the event pattern does.
+ */
+export function watchedResources(watch: AutoRedriveConfig['watch'], env: PatternEnvironment): WatchedResources {
+  if (watch.all) {
+    return { stateMachines: [stateMachineArnPrefix(env, '*')], executions: [executionsOf(env, '*')] };
+  }
+  const exact = watch.stateMachineArns.map((arn) => ({ arn, ...parseStateMachineArn(arn) }));
+  return {
+    stateMachines: [
+      ...exact.map((m) => m.arn),
+      ...watch.stateMachineNamePrefixes.map((prefix) => `${stateMachineArnPrefix(env, prefix)}*`),
+    ],
+    executions: [
+      ...exact.map((m) => executionsOf(m, m.name)),
+      ...watch.stateMachineNamePrefixes.map((prefix) => executionsOf(env, `${prefix}*`)),
+    ],
+  };
+}
