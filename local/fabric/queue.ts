@@ -187,7 +187,11 @@ export class LocalQueue {
   /** ReceiveMessage, long-polling on the stack clock when nothing is visible. */
   async receive(options: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
     const waitTimeSeconds = checkRange('WaitTimeSeconds', options.waitTimeSeconds ?? this.receiveMessageWaitTimeSeconds, 0, SQS_LIMITS.maxWaitTimeSeconds);
-    const deadlineMs = this.clock.nowMs() + waitTimeSeconds * 1000;
+    return this.receiveUntil(this.clock.nowMs() + waitTimeSeconds * 1000, options);
+  }
+
+  /** Receives as soon as something is visible, or returns empty at `deadlineMs` (stack clock). */
+  async receiveUntil(deadlineMs: number, options: Omit<ReceiveOptions, 'waitTimeSeconds'> = {}): Promise<ReceivedMessage[]> {
     for (;;) {
       const messages = this.receiveNow(options);
       if (messages.length > 0 || options.signal?.aborted || this.clock.nowMs() >= deadlineMs) return messages;
