@@ -1,0 +1,387 @@
+import { Aws, RemovalPolicy, Stack, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ConfigError, configFromEnv, CONFIG_ENV_VAR, parseConfig } from '../../core/config';
+import { buildEventPattern } from '../../core/event-pattern';
+import type { AutoRedriveProps } from '../../lib/auto-redrive-props';
+import { AutoRedrive, RULE_TARGET_MAX_EVENT_AGE, RULE_TARGET_RETRY_ATTEMPTS } from '../../lib/auto-redrive';
+import type { IConstruct } from 'constructs';
+import { arnOf, cleanUpApps, policyStatements, synth, testApp, type Synthesized } from './synth';
+
+afterAll(cleanUpApps);
+
+const PREFIX_ONLY = { watch: { stateMachineNamePrefixes: ['orders-'] } };
+const stackEnv = { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID };
+const resolve = (stack: Stack, value: unknown) => JSON.parse(JSON.stringify(stack.resolve(value)));
+
+function logicalId(stack: Stack, construct: IConstruct): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+/** The synthesized Properties of one construct's CloudFormation resource. */
+function propertiesOf({ stack, template }: Synthesized, construct: IConstruct): Record<string, any> {
+  return template.toJSON().Resources[logicalId(stack, construct)].Properties;
+}
+
+describe('EventBridge rule', () => {
+  it.each<[string, AutoRedriveProps]>([
+    ['exact ARNs and prefixes', { watch: { stateMachineArns: [arnOf('billing')], stateMachineNamePrefixes: ['orders-', 'etl_'] } }],
+    ['watch.all with ABORTED opted in', { watch: { all: true, allReason: 'platform team owns every machine here' }, statuses: ['FAILED', 'ABORTED'] }],
+  ])('uses exactly buildEventPattern for %s', (_name, props) => {
+    const synthesized = synth(props);
+    const expected = resolve(synthesized.stack, buildEventPattern(parseConfig(props), stackEnv));
+    expect(propertiesOf(synthesized, synthesized.construct.rule).EventPattern).toEqual(expected);
+  });
+
+  it('filters on the watched statuses, and on ARNs unless watch.all', () => {
+    const arns = synth({ watch: { stateMachineArns: [arnOf('billing')] }, statuses: ['FAILED', 'TIMED_OUT', 'ABORTED'] });
+    const pattern = propertiesOf(arns, arns.construct.rule).EventPattern;
+    expect(pattern.detail.status).toEqual(['FAILED', 'TIMED_OUT', 'ABORTED']);
+    expect(pattern.detail.stateMachineArn).toEqual([arnOf('billing')]);
+
+    const all = synth({ watch: { all: true, allReason: 'platform team owns every machine here' } });
+    expect(propertiesOf(all, all.construct.rule).EventPattern.detail).toEqual({ status: ['FAILED', 'TIMED_OUT'] });
+  });
+
+  it('listens on the default bus unless eventBusName is set', () => {
+    const standard = synth(PREFIX_ONLY);
+    expect(propertiesOf(standard, standard.construct.rule).EventBusName).toBeUndefined();
+    const custom = synth({ ...PREFIX_ONLY, eventBusName: 'forwarded' });
+    expect(propertiesOf(custom, custom.construct.rule).EventBusName).toBe('forwarded');
+  });
+
+  it('targets the intake queue with a DLQ and an explicit retry policy', () => {
+    const synthesized = synth(PREFIX_ONLY);
+    const { stack, construct } = synthesized;
+    const [target] = propertiesOf(synthesized, construct.rule).Targets;
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': [logicalId(stack, construct.intakeQueue), 'Arn'] });
+    expect(target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': [logicalId(stack, construct.ruleDeadLetterQueue), 'Arn'] });
+    expect(target.RetryPolicy).toEqual({
+      MaximumEventAgeInSeconds: RULE_TARGET_MAX_EVENT_AGE.toSeconds(),
+      MaximumRetryAttempts: RULE_TARGET_RETRY_ATTEMPTS,
+    });
+    expect(RULE_TARGET_MAX_EVENT_AGE.toSeconds()).toBe(86_400);
+  });
+});
+
+describe('queues', () => {
+  it('intake queue: redrive to its DLQ after maxReceiveCount, visibility six times the worker timeout', () => {
+    const { stack, construct, template } = synth({ ...PREFIX_ONLY, worker: { maxReceiveCount: 7, timeoutSeconds: 120 } });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 720,
+      RedrivePolicy: {
+        maxReceiveCount: 7,
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack, construct.intakeDeadLetterQueue), 'Arn'] },
+      },
+    });
+  });
+
+  it('every queue is SSE-encrypted and denies non-TLS access; every queue has a DLQ or is one', () => {
+    const { stack, construct, template } = synth({
+      ...PREFIX_ONLY,
+      alerts: { emails: ['ops@example.com'], slackWebhookSecretName: 'slack/webhook' },
+    });
+    const queues = template.findResources('AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(5);
+    const deadLetterQueueIds = [construct.intakeDeadLetterQueue, construct.ruleDeadLetterQueue, construct.alertDeadLetterQueue!].map(
+      (q) => logicalId(stack, q),
+    );
+    for (const [id, queue] of Object.entries(queues)) {
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+      if (!deadLetterQueueIds.includes(id)) expect(queue.Properties.RedrivePolicy).toBeDefined();
+    }
+    const tlsDenied = Object.values(template.findResources('AWS::SQS::QueuePolicy')).flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.filter(
+        (s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false',
+      ).map((s: any) => s.Resource),
+    );
+    for (const id of Object.keys(queues)) expect(tlsDenied).toContainEqual({ 'Fn::GetAtt': [id, 'Arn'] });
+  });
+});
+
+describe('worker Lambda', () => {
+  const props = { ...PREFIX_ONLY, worker: { maxConcurrency: 7, batchSize: 4, timeoutSeconds: 90, memoryMb: 512 } };
+
+  it('reads the intake queue with the configured concurrency, batch size and partial batch responses', () => {
+    const { stack, construct, template } = synth(props);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(stack, construct.workerFunction) },
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack, construct.intakeQueue), 'Arn'] },
+      BatchSize: 4,
+      ScalingConfig: { MaximumConcurrency: 7 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('runs on Node.js 24 on ARM with X-Ray, the configured memory and timeout, and its own log group', () => {
+    const synthesized = synth(props);
+    const { template } = synthesized;
+    expect(propertiesOf(synthesized, synthesized.construct.workerFunction)).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      MemorySize: 512,
+      Timeout: 90,
+      LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/^AutoRedriveWorkerLogs/) } },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    // No AWS managed policy: logging rights come from an inline grant on the function's own log group.
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('gets the resolved config and resource names through its environment', () => {
+    const synthesized = synth(props);
+    const { stack, construct } = synthesized;
+    const env = propertiesOf(synthesized, construct.workerFunction).Environment.Variables;
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        CONFIG_ENV_VAR,
+        'ALERT_TOPIC_ARN',
+        'INTAKE_DLQ_URL',
+        'INTAKE_QUEUE_URL',
+        'LEDGER_TABLE_NAME',
+        'POWERTOOLS_LOG_LEVEL',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+      ].sort(),
+    );
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('SfnAutoRedrive');
+    expect(env.LEDGER_TABLE_NAME).toEqual({ Ref: logicalId(stack, construct.ledgerTable) });
+    const runtimeConfig = configFromEnv({ [CONFIG_ENV_VAR]: env[CONFIG_ENV_VAR] });
+    expect(runtimeConfig.watch).toEqual(construct.config.watch);
+    expect(runtimeConfig.worker).toEqual(construct.config.worker);
+    expect(env[CONFIG_ENV_VAR]).not.toContain('stackName');
+  });
+
+  it('refuses a config too large for the Lambda environment, naming the field', () => {
+    const arns = Array.from({ length: 60 }, (_, i) => arnOf(`a-rather-long-state-machine-name-number-${i}`));
+    expect(() => synth({ watch: { stateMachineArns: arns } })).toThrow(/watch: the resolved config is \d+ bytes/);
+  });
+});
+
+describe('IAM', () => {
+  const statesStatements = (template: Template) =>
+    policyStatements(template).filter((s) => s.Action.some((a) => a.startsWith('states:')));
+  const flat = (stack: Stack, value: unknown) => JSON.stringify(stack.resolve(value));
+
+  it('scopes Step Functions actions to the watched ARNs and prefixes, never to "*"', () => {
+    const { stack, template } = synth({ watch: { stateMachineArns: [arnOf('billing')], stateMachineNamePrefixes: ['orders-'] } });
+    const statements = statesStatements(template);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const s of statements) expect(s.Resource).not.toContain('*');
+
+    const redrive = statements.find((s) => s.Action.includes('states:RedriveExecution'))!;
+    expect(redrive.Action.sort()).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory', 'states:RedriveExecution']);
+    expect(redrive.Resource).toEqual([
+      `arn:aws:states:${'eu-west-1'}:111122223333:execution:billing:*`,
+      resolve(stack, `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:orders-*:*`),
+    ]);
+    const list = statements.find((s) => s.Action.includes('states:ListExecutions'))!;
+    expect(list.Resource).toEqual([
+      arnOf('billing'),
+      resolve(stack, `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:orders-*`),
+    ]);
+    expect(flat(stack, statements)).not.toContain('execution:*');
+  });
+
+  it('uses the execution wildcard only with watch.all', () => {
+    const { stack, template } = synth({ watch: { all: true, allReason: 'platform team owns every machine here' } });
+    const redrive = statesStatements(template).find((s) => s.Action.includes('states:RedriveExecution'))!;
+    expect(redrive.Resource).toEqual([resolve(stack, `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:*:*`)]);
+  });
+
+  it('grants the worker only ledger item access, intake and DLQ sends, and publishing alerts', () => {
+    const { stack, construct, template } = synth(PREFIX_ONLY);
+    const workerPolicy = logicalId(stack, construct.workerFunction.role!.node.findChild('DefaultPolicy'));
+    const actions = policyStatements(template)
+      .filter((s) => s.policy === workerPolicy)
+      .flatMap((s) => s.Action);
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    );
+    expect(actions.filter((a) => a.includes('*'))).toEqual([]);
+    const send = policyStatements(template).find((s) => s.policy === workerPolicy && s.Action.includes('sqs:SendMessage'))!;
+    expect(send.Resource).toEqual([
+      { 'Fn::GetAtt': [logicalId(stack, construct.intakeQueue), 'Arn'] },
+      { 'Fn::GetAtt': [logicalId(stack, construct.intakeDeadLetterQueue), 'Arn'] },
+    ]);
+    const kms = policyStatements(template).find((s) => s.policy === workerPolicy && s.Action.includes('kms:Decrypt'))!;
+    expect(kms.Resource).toEqual([{ 'Fn::GetAtt': [logicalId(stack, construct.alertKey), 'Arn'] }]);
+  });
+});
+
+describe('ledger table', () => {
+  it('is built from core/ledger-table.ts with PITR, TTL and encryption, and retained by default', () => {
+    const { template } = synth(PREFIX_ONLY);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        KeySchema: [{ AttributeName: 'executionArn', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'expiresAtEpochSeconds', Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byStateMachine',
+            KeySchema: [
+              { AttributeName: 'stateMachineArn', KeyType: 'HASH' },
+              { AttributeName: 'updatedAtMs', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      },
+    });
+  });
+
+  it('honours ledgerRemovalPolicy', () => {
+    const { template } = synth({ ...PREFIX_ONLY, ledgerRemovalPolicy: RemovalPolicy.DESTROY });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+  });
+});
+
+describe('alerts', () => {
+  it('encrypts the topic with a rotated customer-managed key that CloudWatch may use, and enforces TLS', () => {
+    const { stack, construct, template } = synth(PREFIX_ONLY);
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(stack, construct.alertKey), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
+        ]),
+      },
+    });
+  });
+
+  it('subscribes each email with a redrive policy to the alert DLQ', () => {
+    const { stack, construct, template } = synth({ ...PREFIX_ONLY, alerts: { emails: ['a@example.com', 'b@example.com'] } });
+    const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription')).map((s) => s.Properties);
+    expect(subscriptions.map((s) => [s.Protocol, s.Endpoint])).toEqual([
+      ['email', 'a@example.com'],
+      ['email', 'b@example.com'],
+    ]);
+    const dlqArn = { 'Fn::GetAtt': [logicalId(stack, construct.alertDeadLetterQueue!), 'Arn'] };
+    for (const s of subscriptions) expect(s.RedrivePolicy).toEqual({ deadLetterTargetArn: dlqArn });
+    expect(construct.slackNotifierFunction).toBeUndefined();
+  });
+
+  it('has no Slack notifier, alert DLQ or subscription unless configured', () => {
+    const { construct, template } = synth(PREFIX_ONLY);
+    expect(construct.slackNotifierFunction).toBeUndefined();
+    expect(construct.alertDeadLetterQueue).toBeUndefined();
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    expect(JSON.stringify(template.toJSON())).not.toContain('secretsmanager');
+  });
+
+  it('deploys a Slack notifier scoped to the named secret when configured', () => {
+    const synthesized = synth({ ...PREFIX_ONLY, alerts: { slackWebhookSecretName: 'team/slack-webhook' } });
+    const { stack, construct, template } = synthesized;
+    const notifierId = logicalId(stack, construct.slackNotifierFunction!);
+    const fn = propertiesOf(synthesized, construct.slackNotifierFunction!);
+    expect(fn).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], ReservedConcurrentExecutions: 1 });
+    expect(fn.Environment.Variables.SLACK_WEBHOOK_SECRET_ID).toBe('team/slack-webhook');
+
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: notifierId },
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack, construct.slackAlertsQueue!), 'Arn'] },
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 20,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      RawMessageDelivery: false,
+      Endpoint: { 'Fn::GetAtt': [logicalId(stack, construct.slackAlertsQueue!), 'Arn'] },
+    });
+    const secretStatements = policyStatements(template).filter((s) => s.Action.some((a) => a.startsWith('secretsmanager:')));
+    expect(secretStatements).toHaveLength(1);
+    expect(secretStatements[0].Action).toEqual(['secretsmanager:GetSecretValue']);
+    expect(secretStatements[0].Resource).toEqual([
+      resolve(stack, `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:team/slack-webhook-??????`),
+    ]);
+  });
+});
+
+describe('sweep', () => {
+  it('runs on the configured rate with list/describe rights on the watched machines only', () => {
+    const { stack, construct, template } = synth({ ...PREFIX_ONLY, sweep: { rateMinutes: 30 } });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(30 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack, construct.sweepFunction!), 'Arn'] } })],
+    });
+    const sweepPolicy = logicalId(stack, construct.sweepFunction!.role!.node.findChild('DefaultPolicy'));
+    const states = policyStatements(template).filter((s) => s.policy === sweepPolicy && s.Action.some((a) => a.startsWith('states:')));
+    expect(states.flatMap((s) => s.Action).sort()).toEqual(['states:DescribeExecution', 'states:ListExecutions']);
+  });
+
+  it('is absent when disabled', () => {
+    const { construct, template } = synth({ ...PREFIX_ONLY, sweep: { enabled: false } });
+    expect(construct.sweepFunction).toBeUndefined();
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+  });
+});
+
+describe('observability', () => {
+  it('alarms on every DLQ, the intake backlog and every function error, all notifying the topic', () => {
+    const { stack, construct, template } = synth({ ...PREFIX_ONLY, alerts: { slackWebhookSecretName: 'slack' } });
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    // 3 DLQs + intake age + worker, sweep and notifier errors.
+    expect(alarms).toHaveLength(7);
+    expect(construct.alarms).toHaveLength(7);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: logicalId(stack, construct.alertTopic) }]);
+    const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
+    expect(byMetric('ApproximateNumberOfMessagesVisible').map((a) => [a.Threshold, a.ComparisonOperator])).toEqual(
+      Array(3).fill([0, 'GreaterThanThreshold']),
+    );
+    expect(byMetric('ApproximateAgeOfOldestMessage')).toHaveLength(1);
+    expect(byMetric('Errors')).toHaveLength(3);
+  });
+
+  it('builds a dashboard from the SfnAutoRedrive EMF metrics', () => {
+    const synthesized = synth(PREFIX_ONLY);
+    const body = JSON.stringify(propertiesOf(synthesized, synthesized.construct.dashboard).DashboardBody);
+    for (const metric of ['Redriven', 'GaveUp', 'Errors', 'Throttled']) {
+      expect(body).toContain(`{SfnAutoRedrive,service} MetricName=\\\\\\"${metric}\\\\\\"`);
+    }
+    expect(body).toContain('{SfnAutoRedrive,reason,service} MetricName=\\\\\\"Skipped\\\\\\"');
+  });
+});
+
+describe('config validation', () => {
+  it('fails with one ConfigError naming every bad field', () => {
+    const app = testApp();
+    const attempt = () =>
+      new AutoRedrive(new Stack(app, 'Bad'), 'AutoRedrive', {
+        watch: { stateMachineArns: ['not-an-arn'] },
+        worker: { maxConcurrency: 1, batchSize: 11 },
+        backoff: { initialDelaySeconds: 100, maxDelaySeconds: 10 },
+      });
+    let error: unknown;
+    try {
+      attempt();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const fields = (error as ConfigError).problems.map((p) => p.split(':')[0]).sort();
+    expect(fields).toEqual(['backoff.initialDelaySeconds', 'watch.stateMachineArns.0', 'worker.batchSize', 'worker.maxConcurrency']);
+  });
+
+  it('requires a reason to watch everything', () => {
+    expect(() => synth({ watch: { all: true } })).toThrow(/watch\.allReason/);
+  });
+});

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Stack, Validations, type App } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { AutoRedrive } from '../../lib/auto-redrive';
+import type { AutoRedriveProps } from '../../lib/auto-redrive-props';
+import { addNagChecks } from '../../lib/app';
+import { arnOf, cleanUpApps, testApp } from './synth';
+
+afterAll(cleanUpApps);
+
+/** Every unacknowledged finding of both packs, as `ruleName @ construct path`. */
+function findings(app: App): string[] {
+  return [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
+    pack
+      .validateScope(app)
+      .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`)),
+  );
+}
+
+function appWith(props: AutoRedriveProps): { app: App; stack: Stack; construct: AutoRedrive } {
+  const app = testApp();
+  const stack = new Stack(app, 'Nag');
+  return { app, stack, construct: new AutoRedrive(stack, 'AutoRedrive', props) };
+}
+
+describe('cdk-nag AwsSolutions and Serverless packs', () => {
+  it.each<[string, AutoRedriveProps]>([
+    ['name prefix, defaults', { watch: { stateMachineNamePrefixes: ['orders-'] } }],
+    [
+      'ARNs and prefixes, email and Slack alerts',
+      {
+        watch: { stateMachineArns: [arnOf('billing'), arnOf('etl')], stateMachineNamePrefixes: ['orders-'] },
+        alerts: { emails: ['ops@example.com'], slackWebhookSecretName: 'team/slack' },
+      },
+    ],
+    ['watch.all with a reason, no sweep', { watch: { all: true, allReason: 'platform account, every machine is ours' }, sweep: { enabled: false } }],
+  ])('report zero unacknowledged findings for %s', (_name, props) => {
+    expect(findings(appWith(props).app)).toEqual([]);
+  });
+
+  it('still report what the acknowledgements do not cover', () => {
+    const { app, stack, construct } = appWith({ watch: { stateMachineNamePrefixes: ['orders-'] } });
+    new sqs.Queue(stack, 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    construct.workerFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:StopExecution'], resources: ['arn:aws:states:*:*:execution:*:*'] }));
+    const found = findings(app);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'AwsSolutions-SQS4 @ Nag/Plain/Resource',
+        'AwsSolutions-SQS3 @ Nag/Plain/Resource',
+        'AwsSolutions-IAM5[Resource::arn:aws:states:*:*:execution:*:*] @ Nag/AutoRedrive/WorkerRole/DefaultPolicy/Resource',
+      ]),
+    );
+  });
+
+  it('run as CDK validation plugins on synth, with an empty report', () => {
+    const { app } = appWith({ watch: { stateMachineNamePrefixes: ['orders-'] }, alerts: { emails: ['ops@example.com'] } });
+    addNagChecks(app);
+    const assembly = app.synth();
+    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8'));
+    expect(report.title).toBe('Validation Report');
+    expect(report.pluginReports).toEqual([]);
+  });
+
+  it('fail synth through the plugins when a finding is not acknowledged', () => {
+    const { app, stack } = appWith({ watch: { stateMachineNamePrefixes: ['orders-'] } });
+    new sqs.Queue(stack, 'Plain', { enforceSSL: false });
+    addNagChecks(app);
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
+  });
+});
+
+describe('acknowledgements', () => {
+  it('carry the operator\'s allReason on the wildcard execution grant', () => {
+    const allReason = 'platform account, every machine is ours';
+    const { construct } = appWith({ watch: { all: true, allReason } });
+    const acknowledged = Object.assign(
+      {},
+      ...construct.workerFunction.role!.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .map((entry) => entry.data as Record<string, string>),
+    );
+    const wildcard = Object.entries(acknowledged).find(([id]) =>
+      id.endsWith('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:*:*]'),
+    );
+    expect(wildcard?.[1]).toContain(allReason);
+  });
+});
