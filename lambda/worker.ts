@@ -1,4 +1,137 @@
-// Placeholder so the CDK construct can reference the entry while the handler is written; replaced before release.
-export async function handler(): Promise<never> {
-  throw new Error('handler not implemented yet');
+/**
+ * Worker Lambda: a thin adapter from an SQS batch to the redrive engine. Powertools batch reports
+ * partial failures, so only the records that hit retryable trouble (throttling after SDK retries, 5xx,
+ * a DynamoDB outage) come back; everything else is acknowledged after it reached its final place.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { SnsAlertPublisher, type AlertSink } from '../adapters/alert-publisher';
+import { createClients, type AwsClients } from '../adapters/clients';
+import { IntakeQueue } from '../adapters/intake-queue';
+import { Ledger } from '../adapters/ledger';
+import { RUNTIME_ENV } from '../adapters/runtime-env';
+import { isThrottling } from '../adapters/sfn';
+import { buildPipelineErrorAlert } from '../core/alerts';
+import { systemClock, type Clock } from '../core/clock';
+import { configFromEnv, type AutoRedriveConfig } from '../core/config';
+import type { HomeEnvironment } from '../core/decide';
+import { RedriveEngine, type EngineLogger, type EngineMetrics, type MetricName } from '../engine/redrive-engine';
+
+export const SERVICE_NAME = 'sfn-autoredrive';
+export const METRICS_NAMESPACE = 'SfnAutoRedrive';
+
+export interface WorkerDeps {
+  clock: Clock;
+  clients: AwsClients;
+  env: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Publishes CloudWatch EMF metrics. Omit to keep counts in memory only (local runs). */
+  metrics?: Metrics;
+  alerts?: AlertSink;
+  random?: () => number;
 }
+
+function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`Environment variable ${name} is not set; the worker cannot start`);
+  return value;
+}
+
+/** Partition, region and account of the function, read from its own ARN. */
+export function homeFromContext(context: Pick<Context, 'invokedFunctionArn'>): HomeEnvironment | undefined {
+  const match = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):/.exec(context.invokedFunctionArn ?? '');
+  return match ? { partition: match[1], region: match[2], account: match[3] } : undefined;
+}
+
+/** Counts decisions during one invocation and emits them once at the end, one EMF line per reason. */
+class InvocationMetrics implements EngineMetrics {
+  private readonly counts = new Map<string, number>();
+  count(metric: MetricName, reason?: string): void {
+    const key = reason ? `${metric}|${reason}` : metric;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+  flush(metrics: Metrics | undefined): void {
+    if (!metrics) return;
+    for (const [key, value] of this.counts) {
+      const [name, reason] = key.split('|');
+      if (reason) {
+        const single = metrics.singleMetric();
+        single.addDimension('reason', reason);
+        single.addMetric(name, MetricUnit.Count, value);
+      } else {
+        metrics.addMetric(name, MetricUnit.Count, value);
+      }
+    }
+    metrics.publishStoredMetrics();
+  }
+}
+
+export function createWorkerHandler(deps: WorkerDeps): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const config: AutoRedriveConfig = configFromEnv(deps.env);
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAME, logLevel: config.logLevel });
+  const ledger = new Ledger(deps.clients.dynamo, requireEnv(deps.env, RUNTIME_ENV.ledgerTableName), config.ledger.retentionDays);
+  const queue = new IntakeQueue(deps.clients.sqs, requireEnv(deps.env, RUNTIME_ENV.intakeQueueUrl), requireEnv(deps.env, RUNTIME_ENV.intakeDlqUrl));
+  const alerts = deps.alerts ?? new SnsAlertPublisher(deps.clients.sns, requireEnv(deps.env, RUNTIME_ENV.alertTopicArn));
+  const processor = new BatchProcessor(EventType.SQS);
+
+  return async (event, context) => {
+    const counts = new InvocationMetrics();
+    const engineLogger: EngineLogger = logger;
+    const engine = new RedriveEngine({
+      config,
+      clock: deps.clock,
+      sfn: deps.clients.sfn,
+      ledger,
+      queue,
+      alerts,
+      logger: engineLogger,
+      metrics: counts,
+      home: homeFromContext(context),
+      actor: 'worker',
+      random: deps.random,
+    });
+    const recordHandler = async (record: SQSRecord) => {
+      try {
+        return await engine.handleMessage(record.body, record.messageId);
+      } catch (error) {
+        counts.count(isThrottling(error) ? 'Throttled' : 'Errors');
+        const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+        const lastTry = receiveCount >= config.worker.maxReceiveCount;
+        logger.error('Record failed; SQS will deliver it again', { messageId: record.messageId, receiveCount, lastTry, error: error as Error });
+        if (lastTry) await alertBeforeDeadLetter(alerts, record, error, deps.clock, logger);
+        throw error;
+      }
+    };
+    try {
+      return await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+    } finally {
+      counts.flush(deps.metrics);
+    }
+  };
+}
+
+/** The message is about to move to the DLQ: say so once, with what failed. */
+async function alertBeforeDeadLetter(alerts: AlertSink, record: SQSRecord, error: unknown, clock: Clock, logger: Logger): Promise<void> {
+  const executionArn = /"executionArn"\s*:\s*"([^"]{1,256})"/.exec(record.body)?.[1];
+  const detail = `Message ${record.messageId} failed on its last delivery and moves to the dead-letter queue: ${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
+  try {
+    await alerts.publish(buildPipelineErrorAlert(detail, clock.nowMs(), executionArn));
+  } catch (alertError) {
+    logger.error('Could not publish the pipeline-error alert', { error: alertError as Error });
+  }
+}
+
+let lambdaHandler: ReturnType<typeof createWorkerHandler> | undefined;
+
+/** The Lambda entry point: real clock, SDK clients from the environment. */
+export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  lambdaHandler ??= createWorkerHandler({
+    clock: systemClock,
+    clients: createClients(),
+    env: process.env,
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
+  });
+  return lambdaHandler(event, context);
+};

@@ -1,0 +1,38 @@
+/**
+ * The intake queue as the worker uses it: chained delayed rechecks (the backoff timer) and parking of
+ * messages nobody can act on in the dead-letter queue.
+ */
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { RECHECK_KIND, type RecheckMessage } from '../core/messages';
+
+/** SQS message timers go up to 15 minutes; longer backoffs are chained. */
+export const MAX_SQS_DELAY_SECONDS = 900;
+
+export class IntakeQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    readonly queueUrl: string,
+    readonly deadLetterQueueUrl: string,
+  ) {}
+
+  /** Sends a recheck that arrives at `dueAtMs`, or after 15 minutes if that is sooner (it is then re-sent). */
+  async sendRecheck(executionArn: string, generation: number, dueAtMs: number, nowMs: number): Promise<void> {
+    const message: RecheckMessage = { kind: RECHECK_KIND, executionArn, generation, dueAtMs };
+    const delaySeconds = Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.ceil((dueAtMs - nowMs) / 1000)));
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), DelaySeconds: delaySeconds }));
+  }
+
+  /** Moves a message we cannot act on to the DLQ at once, with the reason, instead of retrying it. */
+  async park(body: string, problem: string, sourceMessageId: string): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.deadLetterQueueUrl,
+        MessageBody: body,
+        MessageAttributes: {
+          error: { DataType: 'String', StringValue: problem.slice(0, 1000) },
+          sourceMessageId: { DataType: 'String', StringValue: sourceMessageId },
+        },
+      }),
+    );
+  }
+}

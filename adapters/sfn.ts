@@ -1,0 +1,91 @@
+/**
+ * Step Functions calls the pipeline makes, each at most once per decision, and the mapping of their
+ * answers into evidence and outcomes. Throttling and 5xx are retried by the SDK; what still fails is
+ * thrown, so the message is retried by SQS rather than lost.
+ */
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  ExecutionNotRedrivable,
+  GetExecutionHistoryCommand,
+  RedriveExecutionCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import type { EvidenceNeed, ExecutionEvidence, ExecutionStatus, RedriveStatus } from '../core/evidence';
+
+export class ExecutionNotFoundError extends Error {
+  constructor(readonly executionArn: string) {
+    super(`Step Functions has no execution ${executionArn}`);
+    this.name = 'ExecutionNotFoundError';
+  }
+}
+
+const ms = (date: Date | undefined) => (date ? date.getTime() : undefined);
+
+/** DescribeExecution's answer, merged over what the event said (the API is authoritative). */
+export async function describeInto(sfn: SFNClient, evidence: ExecutionEvidence): Promise<ExecutionEvidence> {
+  try {
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: evidence.executionArn, includedData: 'METADATA_ONLY' }));
+    return {
+      ...evidence,
+      stateMachineArn: out.stateMachineArn ?? evidence.stateMachineArn,
+      executionName: out.name ?? evidence.executionName,
+      status: (out.status as ExecutionStatus | undefined) ?? evidence.status,
+      startDateMs: ms(out.startDate) ?? evidence.startDateMs,
+      stopDateMs: ms(out.stopDate),
+      redriveCount: out.redriveCount ?? 0,
+      redriveStatus: out.redriveStatus as RedriveStatus | undefined,
+      redriveStatusReason: out.redriveStatusReason,
+      error: out.error,
+      cause: out.cause,
+      mapRunArn: out.mapRunArn,
+      sources: [...evidence.sources, 'describe'],
+    };
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist) throw new ExecutionNotFoundError(evidence.executionArn);
+    throw error;
+  }
+}
+
+/** The newest event's id is the number of history events: one call, never a page-through. */
+export async function countHistoryInto(sfn: SFNClient, evidence: ExecutionEvidence): Promise<ExecutionEvidence> {
+  try {
+    const out = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: evidence.executionArn, reverseOrder: true, maxResults: 1, includeExecutionData: false }),
+    );
+    return { ...evidence, historyEventCount: out.events?.[0]?.id ?? 0, sources: [...evidence.sources, 'history'] };
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist) throw new ExecutionNotFoundError(evidence.executionArn);
+    throw error;
+  }
+}
+
+export async function gatherEvidence(sfn: SFNClient, evidence: ExecutionEvidence, needs: EvidenceNeed[]): Promise<ExecutionEvidence> {
+  let result = evidence;
+  if (needs.includes('describe')) result = await describeInto(sfn, result);
+  if (needs.includes('history')) result = await countHistoryInto(sfn, result);
+  return result;
+}
+
+export type RedriveOutcome =
+  | { kind: 'redriven'; redriveDateMs: number }
+  | { kind: 'notRedrivable'; reason: string }
+  | { kind: 'notFound' };
+
+/** The server is the final arbiter: ExecutionNotRedrivable is an answer, not an error to retry. */
+export async function redriveExecution(sfn: SFNClient, executionArn: string, clientToken: string): Promise<RedriveOutcome> {
+  try {
+    const out = await sfn.send(new RedriveExecutionCommand({ executionArn, clientToken }));
+    return { kind: 'redriven', redriveDateMs: ms(out.redriveDate) ?? 0 };
+  } catch (error) {
+    if (error instanceof ExecutionNotRedrivable) return { kind: 'notRedrivable', reason: error.message };
+    if (error instanceof ExecutionDoesNotExist) return { kind: 'notFound' };
+    throw error;
+  }
+}
+
+/** True for throttling, as the SDK classifies it (SFN does not model ThrottlingException). */
+export function isThrottling(error: unknown): boolean {
+  const e = error as { name?: string; $retryable?: { throttling?: boolean } };
+  return e?.name === 'ThrottlingException' || e?.$retryable?.throttling === true;
+}

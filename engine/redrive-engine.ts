@@ -1,0 +1,309 @@
+/**
+ * Carries out decisions: gathers the evidence the core asks for (at most one call of each API), asks
+ * the core, and applies the answer through conditional ledger writes, so every failure ends in exactly
+ * one place: redriven, waiting for its backoff, skipped with a reason, or given up with an alert.
+ *
+ * The worker Lambda, the sweep and the operator CLI all go through here. It takes its clients, clock,
+ * logger and metrics as parameters.
+ */
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { buildExecutionAlert, alertKindFor } from '../core/alerts';
+import type { Clock } from '../core/clock';
+import type { AutoRedriveConfig } from '../core/config';
+import { decide, tokenMayHaveExpired, type Decision, type HomeEnvironment, type Trigger } from '../core/decide';
+import { missingEvidence, type ExecutionEvidence } from '../core/evidence';
+import type { LedgerRecord } from '../core/ledger-record';
+import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, type RecheckMessage } from '../core/messages';
+import type { ReasonCode } from '../core/reasons';
+import type { AlertSink } from '../adapters/alert-publisher';
+import type { IntakeQueue } from '../adapters/intake-queue';
+import { attemptEntry, type ClaimExpectation, type Ledger } from '../adapters/ledger';
+import { describeInto, ExecutionNotFoundError, gatherEvidence, redriveExecution } from '../adapters/sfn';
+
+export type MetricName = 'Redriven' | 'Skipped' | 'GaveUp' | 'Waiting' | 'DryRun' | 'Parked' | 'Errors' | 'Throttled';
+
+export interface EngineMetrics {
+  count(metric: MetricName, reason?: string): void;
+}
+
+export interface EngineLogger {
+  debug(message: string, ...extra: Array<Record<string, unknown>>): void;
+  info(message: string, ...extra: Array<Record<string, unknown>>): void;
+  warn(message: string, ...extra: Array<Record<string, unknown>>): void;
+  error(message: string, ...extra: Array<Record<string, unknown>>): void;
+}
+
+export interface EngineDeps {
+  config: AutoRedriveConfig;
+  clock: Clock;
+  sfn: SFNClient;
+  ledger: Ledger;
+  alerts: AlertSink;
+  logger: EngineLogger;
+  metrics: EngineMetrics;
+  /** Needed for backoff (WAIT) and parking; the operator CLI redrives at once and has none. */
+  queue?: IntakeQueue;
+  home?: HomeEnvironment;
+  /** Recorded in the ledger: `worker`, `sweep`, or `operator <identity>: <reason>`. */
+  actor: string;
+  random?: () => number;
+}
+
+/** Where one message or execution ended. */
+export type FinalPlace = 'REDRIVEN' | 'WAITING' | 'SKIPPED' | 'GAVE_UP' | 'DRY_RUN' | 'PARKED';
+
+export interface Outcome {
+  place: FinalPlace;
+  reason: ReasonCode | 'MALFORMED';
+  detail: string;
+  executionArn?: string;
+  generation?: number;
+  /** True if this call made (or confirmed) a RedriveExecution that AWS accepted. */
+  redriven: boolean;
+}
+
+/** Reasons decided by the event alone: logged and counted, but not worth a ledger item. */
+const UNLEDGERED: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['OUT_OF_SCOPE', 'NOT_FAILED', 'STATUS_NOT_WATCHED', 'ALREADY_HANDLED']);
+
+export class RedriveEngine {
+  constructor(private readonly deps: EngineDeps) {}
+
+  /** One intake-queue message (status event or recheck). Throws only for retryable trouble. */
+  async handleMessage(body: string, messageId: string): Promise<Outcome> {
+    let message;
+    try {
+      message = parseIntakeMessage(body);
+    } catch (error) {
+      if (!(error instanceof MalformedMessageError)) throw error;
+      return this.parkMalformed(body, error, messageId);
+    }
+    if (message.type === 'recheck') return this.handleRecheck(message.recheck);
+    return this.handleEvidence(evidenceFromEvent(message.event), 'event');
+  }
+
+  /** A failure seen through an event, the sweep, or an operator's selection. */
+  async handleEvidence(initial: ExecutionEvidence, trigger: Trigger): Promise<Outcome> {
+    const { config, ledger } = this.deps;
+    let evidence = initial;
+    try {
+      // The generation must be known before the ledger can say whether this failure was handled.
+      if (evidence.redriveCount === undefined && missingEvidence(evidence, config.historyHeadroomEvents).includes('describe')) {
+        evidence = await describeInto(this.deps.sfn, evidence);
+      }
+      const record = await ledger.get(evidence.executionArn);
+      let decision = this.decide(evidence, record, trigger);
+      if (decision.action === 'REDRIVE' || decision.action === 'WAIT') {
+        const needs = missingEvidence(evidence, config.historyHeadroomEvents);
+        if (needs.length > 0 && !decision.resume) {
+          evidence = await gatherEvidence(this.deps.sfn, evidence, needs);
+          decision = this.decide(evidence, record, trigger);
+        }
+      }
+      return await this.apply(decision, evidence, record, trigger);
+    } catch (error) {
+      if (error instanceof ExecutionNotFoundError) {
+        return this.finish(this.skipDecision(evidence, 'EXECUTION_NOT_FOUND', error.message), evidence, 0, this.expectationFor(trigger));
+      }
+      throw error;
+    }
+  }
+
+  private async handleRecheck(recheck: RecheckMessage): Promise<Outcome> {
+    const record = await this.deps.ledger.get(recheck.executionArn);
+    if (!record || record.generation !== recheck.generation || (record.phase !== 'WAITING' && record.phase !== 'REDRIVING')) {
+      const detail = record ? `ledger is at generation ${record.generation}, ${record.phase}` : 'no ledger item';
+      return this.report({ place: 'SKIPPED', reason: 'ALREADY_HANDLED', detail: `stale recheck: ${detail}`, executionArn: recheck.executionArn, generation: recheck.generation, redriven: false });
+    }
+    const evidence = evidenceFromLedger(record);
+    const decision = this.decide(evidence, record, 'recheck');
+    if (decision.action === 'WAIT') {
+      // Still early: SQS timers stop at 15 minutes, so chain another.
+      await this.requireQueue().sendRecheck(record.executionArn, record.generation, decision.dueAtMs!, this.deps.clock.nowMs());
+      return this.report({ place: 'WAITING', reason: 'BACKOFF', detail: decision.detail, executionArn: record.executionArn, generation: record.generation, redriven: false });
+    }
+    return this.apply(decision, evidence, record, 'recheck');
+  }
+
+  private decide(evidence: ExecutionEvidence, ledger: LedgerRecord | undefined, trigger: Trigger): Decision {
+    const { config, clock, home, random } = this.deps;
+    return decide({ evidence, ledger, config, nowMs: clock.nowMs(), trigger, home, random });
+  }
+
+  private async apply(decision: Decision, evidence: ExecutionEvidence, record: LedgerRecord | undefined, trigger: Trigger): Promise<Outcome> {
+    switch (decision.action) {
+      case 'WAIT':
+        return this.wait(decision, evidence, trigger);
+      case 'REDRIVE':
+        return this.redrive(decision, evidence, record, trigger);
+      default:
+        return this.finish(decision, evidence, record?.attemptsUsed ?? 0, this.expectationFor(trigger));
+    }
+  }
+
+  private expectationFor(trigger: Trigger): ClaimExpectation {
+    switch (trigger) {
+      case 'event':
+        return { newGeneration: true };
+      case 'recheck':
+        return { phases: ['WAITING'] };
+      case 'operator':
+        return { newGeneration: true, phases: ['WAITING', 'SKIPPED', 'GAVE_UP', 'DRY_RUN'] };
+    }
+  }
+
+  private async wait(decision: Decision, evidence: ExecutionEvidence, trigger: Trigger): Promise<Outcome> {
+    const { ledger, clock } = this.deps;
+    const queue = this.requireQueue();
+    const nowMs = clock.nowMs();
+    if (!decision.resume) {
+      const claim = await ledger.transition({
+        evidence,
+        generation: decision.generation,
+        expect: this.expectationFor(trigger),
+        phase: 'WAITING',
+        reason: 'BACKOFF',
+        nowMs,
+        dueAtMs: decision.dueAtMs,
+        recheckEnqueued: false,
+      });
+      if (!claim.won) return this.lostClaim(decision, evidence, claim.current);
+    }
+    await queue.sendRecheck(evidence.executionArn, decision.generation, decision.dueAtMs!, nowMs);
+    await ledger.markRecheckEnqueued(evidence.executionArn, decision.generation, clock.nowMs());
+    return this.report({ place: 'WAITING', reason: 'BACKOFF', detail: decision.detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: false }, 'Waiting');
+  }
+
+  private async redrive(decision: Decision, evidence: ExecutionEvidence, record: LedgerRecord | undefined, trigger: Trigger): Promise<Outcome> {
+    const { ledger, clock, config, sfn, actor } = this.deps;
+    const token = decision.clientToken!;
+    const base = { evidence, generation: decision.generation, reason: decision.reason };
+    if (config.dryRun) {
+      const dry = await ledger.transition({
+        ...base,
+        expect: this.expectationFor(trigger),
+        phase: 'DRY_RUN',
+        nowMs: clock.nowMs(),
+        attempt: attemptEntry(decision, 'DRY_RUN', clock.nowMs(), actor),
+      });
+      if (!dry.won) return this.lostClaim(decision, evidence, dry.current);
+      return this.report({ place: 'DRY_RUN', reason: decision.reason, detail: `dry run: would redrive with token ${token}`, executionArn: evidence.executionArn, generation: decision.generation, redriven: false }, 'DryRun');
+    }
+    if (!decision.resume) {
+      const claim = await ledger.transition({
+        ...base,
+        expect: this.expectationFor(trigger),
+        phase: 'REDRIVING',
+        nowMs: clock.nowMs(),
+        clientToken: token,
+        tokenFirstUsedAtMs: clock.nowMs(),
+        attemptsIncrement: 1,
+      });
+      if (!claim.won) return this.lostClaim(decision, evidence, claim.current);
+    } else if (tokenMayHaveExpired(record, clock.nowMs())) {
+      // Past the token's life a repeated call could redrive twice; redriveCount says whether it went through.
+      const fresh = await describeInto(sfn, evidence);
+      if ((fresh.redriveCount ?? 0) > decision.generation) {
+        return this.completeRedrive(decision, evidence, 'ALREADY_REDRIVEN', undefined, 'redriveCount shows the earlier call went through');
+      }
+    }
+    const answer = await redriveExecution(sfn, evidence.executionArn, token);
+    const afterClaim: ClaimExpectation = { phases: ['REDRIVING'] };
+    switch (answer.kind) {
+      case 'redriven':
+        return this.completeRedrive(decision, evidence, 'REDRIVEN', answer.redriveDateMs, `redriven with token ${token}`);
+      case 'notFound':
+        return this.finish(this.skipDecision(evidence, 'EXECUTION_NOT_FOUND', 'RedriveExecution: ExecutionDoesNotExist', decision), evidence, decision.attemptNumber, afterClaim);
+      case 'notRedrivable': {
+        const notFailed = /is (RUNNING|SUCCEEDED)/.test(answer.reason);
+        const skip = this.skipDecision(evidence, notFailed ? 'NOT_FAILED' : 'NOT_REDRIVABLE_PER_AWS', answer.reason, decision);
+        return this.finish(skip, { ...evidence, redriveStatusReason: answer.reason }, decision.attemptNumber, afterClaim);
+      }
+    }
+  }
+
+  private async completeRedrive(decision: Decision, evidence: ExecutionEvidence, outcome: 'REDRIVEN' | 'ALREADY_REDRIVEN', redriveDateMs: number | undefined, detail: string): Promise<Outcome> {
+    const { ledger, clock, actor } = this.deps;
+    await ledger.transition({
+      evidence,
+      generation: decision.generation,
+      expect: { phases: ['REDRIVING'] },
+      phase: 'REDRIVEN',
+      reason: decision.reason,
+      nowMs: clock.nowMs(),
+      clientToken: decision.clientToken,
+      attempt: attemptEntry(decision, outcome, clock.nowMs(), actor, { redriveDateMs, note: detail }),
+    });
+    return this.report({ place: 'REDRIVEN', reason: decision.reason, detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: true }, 'Redriven');
+  }
+
+  /** SKIP or GIVE_UP: recorded once; only the writer that wins the record sends the alert. */
+  private async finish(decision: Decision, evidence: ExecutionEvidence, attemptsUsed: number, expect: ClaimExpectation): Promise<Outcome> {
+    const { ledger, clock, config, actor } = this.deps;
+    const place: FinalPlace = decision.action === 'GIVE_UP' ? 'GAVE_UP' : 'SKIPPED';
+    const metric: MetricName = place === 'GAVE_UP' ? 'GaveUp' : 'Skipped';
+    const outcome = { place, reason: decision.reason, detail: decision.detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: false };
+    if (UNLEDGERED.has(decision.reason)) return this.report(outcome, metric);
+    const written = await ledger.transition({
+      evidence,
+      generation: decision.generation,
+      expect,
+      phase: place,
+      reason: decision.reason,
+      nowMs: clock.nowMs(),
+      attempt: attemptEntry(decision, place === 'GAVE_UP' ? 'GAVE_UP' : decision.reason === 'NOT_REDRIVABLE_PER_AWS' ? 'NOT_REDRIVABLE' : 'SKIPPED', clock.nowMs(), actor, { note: decision.detail.slice(0, 500) }),
+    });
+    if (!written.won) return this.lostClaim(decision, evidence, written.current);
+    const kind = alertKindFor(decision, config);
+    if (kind) {
+      await this.deps.alerts.publish(buildExecutionAlert(kind, evidence, decision.reason, decision.detail, attemptsUsed, config, clock.nowMs()));
+    }
+    return this.report(outcome, metric);
+  }
+
+  private lostClaim(decision: Decision, evidence: ExecutionEvidence, current: LedgerRecord | undefined): Outcome {
+    const detail = current ? `another delivery got there first: generation ${current.generation} is ${current.phase}` : 'another delivery got there first';
+    return this.report({ place: 'SKIPPED', reason: 'ALREADY_HANDLED', detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: false }, 'Skipped');
+  }
+
+  private skipDecision(evidence: ExecutionEvidence, reason: ReasonCode, detail: string, from?: Decision): Decision {
+    const generation = from?.generation ?? evidence.redriveCount ?? 0;
+    return { action: 'SKIP', reason, detail, generation, attemptNumber: from?.attemptNumber ?? 0 };
+  }
+
+  private async parkMalformed(body: string, error: MalformedMessageError, messageId: string): Promise<Outcome> {
+    this.deps.logger.error('Malformed intake message parked in the dead-letter queue', { messageId, problems: error.problems, bodyBytes: Buffer.byteLength(body) });
+    await this.requireQueue().park(body, error.message, messageId);
+    this.deps.metrics.count('Parked');
+    return { place: 'PARKED', reason: 'MALFORMED', detail: error.message, redriven: false };
+  }
+
+  private requireQueue(): IntakeQueue {
+    if (!this.deps.queue) throw new Error('this entry point has no intake queue, so it cannot wait or park');
+    return this.deps.queue;
+  }
+
+  private report(outcome: Outcome, metric?: MetricName): Outcome {
+    const { logger, metrics } = this.deps;
+    const keys = { executionArn: outcome.executionArn, generation: outcome.generation, place: outcome.place, reason: outcome.reason, detail: outcome.detail };
+    if (outcome.place === 'GAVE_UP') logger.warn('Decision', keys);
+    else logger.info('Decision', keys);
+    if (metric) metrics.count(metric, metric === 'Skipped' ? outcome.reason : undefined);
+    return outcome;
+  }
+}
+
+/** A recheck needs no API call: the ledger kept the evidence the first decision used. */
+export function evidenceFromLedger(record: LedgerRecord): ExecutionEvidence {
+  return {
+    executionArn: record.executionArn,
+    stateMachineArn: record.stateMachineArn,
+    executionName: record.executionName,
+    status: record.status as ExecutionEvidence['status'],
+    startDateMs: record.startDateMs,
+    stopDateMs: record.stopDateMs,
+    redriveCount: record.generation,
+    error: record.error,
+    cause: record.cause,
+    sources: ['ledger'],
+  };
+}
