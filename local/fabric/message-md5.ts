@@ -36,13 +36,3 @@ export function md5OfMessageAttributes(attributes: Record<string, MessageAttribu
   }
   return md5Hex(Buffer.concat(parts));
 }
-
-/** Bytes a message counts against the size limit: body plus each attribute's name, type and value. */
-export function messageSizeBytes(body: string, attributes: Record<string, MessageAttributeValue>): number {
-  let size = Buffer.byteLength(body, 'utf8');
-  for (const [name, value] of Object.entries(attributes)) {
-    size += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
-    size += value.BinaryValue ? value.BinaryValue.length : Buffer.byteLength(value.StringValue ?? '');
-  }
-  return size;
-}

@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { StackClock } from '../clock';
 import { LOCAL_ACCOUNT, LOCAL_REGION, sqsQueueArn } from './aws-names';
-import { md5Hex, md5OfMessageAttributes, messageSizeBytes } from './message-md5';
+import { md5Hex, md5OfMessageAttributes } from './message-md5';
+import { messageSizeBytes } from './message-size';
 import {
   messageNotInflight,
   messageTooLong,

@@ -1,0 +1,165 @@
+/**
+ * One local HTTP endpoint for SQS (AWS JSON 1.0), SNS (Query) and Secrets Manager (JSON 1.1), so the
+ * official SDK v3 clients work unmodified: only `endpoint` and dummy credentials differ from AWS.
+ * Requests are routed by X-Amz-Target (JSON protocols) or the form's Action (Query protocol).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StackClock } from '../clock';
+import { LOCAL_REGION } from './aws-names';
+import { parseQueryBody, queryErrorResponse, queryResponse } from './query-protocol';
+import { SecretsManagerError, SecretsService } from './secrets-service';
+import { SnsError, SnsService } from './sns-service';
+import { SqsError } from './sqs-errors';
+import { SqsService } from './sqs-service';
+
+const SNS_XML_NAMESPACE = 'http://sns.amazonaws.com/doc/2010-03-31/';
+const SQS_TARGET_PREFIX = 'AmazonSQS.';
+const SECRETS_TARGET_PREFIX = 'secretsmanager.';
+
+export interface LocalAwsEndpointsOptions {
+  clock: StackClock;
+  /** @default a free port */
+  port?: number;
+  /** @default 127.0.0.1 */
+  host?: string;
+}
+
+/** What an SDK v3 client needs to talk to the local endpoint. */
+export interface LocalClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+interface HttpReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export class LocalAwsEndpoints {
+  readonly sqs: SqsService;
+  readonly sns: SnsService;
+  readonly secrets: SecretsService;
+  /** Requests served, by service, for tests. */
+  readonly requestCounts = { sqs: 0, sns: 0, secretsManager: 0 };
+  private readonly server: Server;
+  /** Ends pending long polls when the server stops. */
+  private readonly shutdown = new AbortController();
+  private baseUrl = '';
+
+  private constructor(clock: StackClock) {
+    this.sqs = new SqsService(clock);
+    this.sns = new SnsService(clock);
+    this.secrets = new SecretsService(clock);
+    this.server = createServer((request, response) => void this.serve(request, response));
+  }
+
+  static async start(options: LocalAwsEndpointsOptions): Promise<LocalAwsEndpoints> {
+    const endpoints = new LocalAwsEndpoints(options.clock);
+    const host = options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      endpoints.server.once('error', reject);
+      endpoints.server.listen(options.port ?? 0, host, () => resolve());
+    });
+    const { port } = endpoints.server.address() as AddressInfo;
+    endpoints.baseUrl = `http://${host}:${port}`;
+    endpoints.sqs.baseUrl = endpoints.baseUrl;
+    return endpoints;
+  }
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  clientConfig(): LocalClientConfig {
+    return { endpoint: this.baseUrl, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  }
+
+  async stop(): Promise<void> {
+    this.shutdown.abort();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const requestId = randomUUID();
+    let reply: HttpReply;
+    try {
+      if (target.startsWith(SQS_TARGET_PREFIX)) {
+        this.requestCounts.sqs++;
+        reply = await this.serveSqs(target.slice(SQS_TARGET_PREFIX.length), body);
+      } else if (target.startsWith(SECRETS_TARGET_PREFIX)) {
+        this.requestCounts.secretsManager++;
+        reply = this.serveSecrets(target.slice(SECRETS_TARGET_PREFIX.length), body);
+      } else {
+        this.requestCounts.sns++;
+        reply = this.serveSns(body, requestId);
+      }
+    } catch (error) {
+      reply = jsonReply(500, '1.0', { __type: 'InternalFailure', message: String(error) });
+    }
+    response.writeHead(reply.status, { ...reply.headers, 'x-amzn-RequestId': requestId });
+    response.end(reply.body);
+  }
+
+  private async serveSqs(operation: string, body: string): Promise<HttpReply> {
+    try {
+      const output = await this.sqs.handle(operation, parseJson(body), this.shutdown.signal);
+      return jsonReply(200, '1.0', output);
+    } catch (error) {
+      if (!(error instanceof SqsError)) throw error;
+      const reply = jsonReply(error.httpStatus, '1.0', { __type: error.wireType, message: error.message });
+      // The SDK's query-compatible mode maps this header to the modeled exception.
+      reply.headers['x-amzn-query-error'] = `${error.queryErrorCode};Sender`;
+      return reply;
+    }
+  }
+
+  private serveSecrets(operation: string, body: string): HttpReply {
+    try {
+      return jsonReply(200, '1.1', this.secrets.handle(operation, parseJson(body)));
+    } catch (error) {
+      if (!(error instanceof SecretsManagerError)) throw error;
+      return jsonReply(400, '1.1', { __type: error.name, message: error.message });
+    }
+  }
+
+  private serveSns(body: string, requestId: string): HttpReply {
+    const params = parseQueryBody(body);
+    const xml = (status: number, text: string): HttpReply => ({ status, headers: { 'content-type': 'text/xml' }, body: text });
+    try {
+      return xml(200, queryResponse(params.Action, SNS_XML_NAMESPACE, this.sns.handle(params.Action, params), requestId));
+    } catch (error) {
+      if (!(error instanceof SnsError)) throw error;
+      return xml(error.httpStatus, queryErrorResponse(SNS_XML_NAMESPACE, error.code, error.message, requestId));
+    }
+  }
+}
+
+function jsonReply(status: number, jsonVersion: '1.0' | '1.1', output: unknown): HttpReply {
+  return {
+    status,
+    headers: { 'content-type': `application/x-amz-json-${jsonVersion}` },
+    body: JSON.stringify(output),
+  };
+}
+
+function parseJson(body: string): Record<string, unknown> {
+  return body ? (JSON.parse(body) as Record<string, unknown>) : {};
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
