@@ -37,8 +37,11 @@ import { watchedResources } from './watched-resources';
 export const METRICS_NAMESPACE = 'SfnAutoRedrive';
 /** Powertools service name; Powertools adds it as the `service` dimension of every metric. */
 export const SERVICE_NAME = 'sfn-autoredrive';
-/** Decision metrics the worker and sweep emit; `Skipped` carries a `reason` dimension. */
-export const DECISION_METRICS = ['Redriven', 'GaveUp', 'Errors', 'Throttled'] as const;
+/**
+ * Count metrics the worker emits (engine/redrive-engine.ts MetricName) besides `Skipped`, which
+ * carries a `reason` dimension and gets its own widget.
+ */
+export const DECISION_METRICS = ['Redriven', 'GaveUp', 'Waiting', 'DryRun', 'Parked', 'Errors', 'Throttled'] as const;
 
 /**
  * EventBridge's own maximums (24 h, 185 retries), set explicitly: an event stays actionable for the

@@ -1,0 +1,129 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, parseConfig } from '../../core/config';
+import {
+  addAutoRedriveStacks,
+  CONFIG_FILE_ENV_VAR,
+  configFilePath,
+  DEFAULT_CONFIG_FILE,
+  readConfigFile,
+} from '../../lib/app';
+import { cleanUpApps, testApp } from '../lib/synth';
+
+const ROOT = join(__dirname, '..', '..');
+let workDir: string;
+
+beforeAll(() => {
+  workDir = mkdtempSync(join(tmpdir(), 'autoredrive-bin-'));
+});
+afterAll(() => {
+  rmSync(workDir, { recursive: true, force: true });
+  cleanUpApps();
+});
+
+function writeConfig(name: string, config: unknown): string {
+  const file = join(workDir, name);
+  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
+  return file;
+}
+
+const WATCH = { stateMachineNamePrefixes: ['orders-'] };
+const TWO_TARGETS = [
+  { account: '111122223333', region: 'eu-west-1' },
+  { account: '444455556666', region: 'us-east-1' },
+];
+
+/** Runs the real entry point the way `cdk synth` does, into a temporary cloud assembly, bundling skipped. */
+function runApp(env: Record<string, string>, context: Record<string, unknown> = {}) {
+  const outdir = mkdtempSync(join(workDir, 'cdk.out-'));
+  const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'bin', 'app.ts')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      [CONFIG_FILE_ENV_VAR]: '',
+      ...env,
+      CDK_OUTDIR: outdir,
+      CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }),
+    },
+  });
+  return { ...result, outdir };
+}
+
+describe('stacks per target', () => {
+  it('adds one stack per target, named and placed by account and region', () => {
+    const app = testApp();
+    const stacks = addAutoRedriveStacks(app, parseConfig({ stackName: 'Redrive', targets: TWO_TARGETS, watch: WATCH }));
+    expect(stacks.map((s) => [s.stackName, s.account, s.region])).toEqual([
+      ['Redrive-111122223333-eu-west-1', '111122223333', 'eu-west-1'],
+      ['Redrive-444455556666-us-east-1', '444455556666', 'us-east-1'],
+    ]);
+  });
+
+  it('adds one environment-agnostic stack when there are no targets', () => {
+    const app = testApp();
+    const stacks = addAutoRedriveStacks(app, parseConfig({ watch: WATCH }));
+    expect(stacks).toHaveLength(1);
+    expect(stacks[0].stackName).toBe('SfnAutoRedrive');
+    expect(stacks[0].environment).toBe('aws://unknown-account/unknown-region');
+  });
+});
+
+describe('config file', () => {
+  it('is found by context, then environment, then the default name', () => {
+    expect(configFilePath(testApp({ context: { configFile: 'ctx.json' } }), { [CONFIG_FILE_ENV_VAR]: 'env.json' })).toBe('ctx.json');
+    expect(configFilePath(testApp(), { [CONFIG_FILE_ENV_VAR]: 'env.json' })).toBe('env.json');
+    expect(configFilePath(testApp(), {})).toBe(DEFAULT_CONFIG_FILE);
+  });
+
+  it('reports a missing file or broken JSON as a ConfigError naming the file', () => {
+    const missing = join(workDir, 'missing.json');
+    expect(() => readConfigFile(missing)).toThrow(ConfigError);
+    expect(() => readConfigFile(missing)).toThrow(`${missing}: cannot read the config file`);
+    const broken = writeConfig('broken.json', '{ "watch": ');
+    expect(() => readConfigFile(broken)).toThrow(`${broken}: not valid JSON`);
+  });
+
+  it('the committed example config is valid and watches something', () => {
+    const config = readConfigFile(join(ROOT, DEFAULT_CONFIG_FILE));
+    expect(config.watch.stateMachineNamePrefixes.length + config.watch.stateMachineArns.length).toBeGreaterThan(0);
+  });
+});
+
+describe('bin/app.ts', () => {
+  it('fails with one message naming every bad field and no stack trace', () => {
+    const bad = writeConfig('bad.json', {
+      watch: { stateMachineArns: ['nope'] },
+      worker: { maxConcurrency: 1 },
+      statuses: ['SUCCEEDED'],
+    });
+    const result = runApp({ [CONFIG_FILE_ENV_VAR]: bad });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('Invalid sfn-autoredrive config (3 problems)');
+    for (const field of ['watch.stateMachineArns.0', 'worker.maxConcurrency', 'statuses.0']) {
+      expect(result.stderr).toContain(`- ${field}:`);
+    }
+    expect(result.stderr).toContain(`(config file: ${bad})`);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('synthesizes one stack per target from the file named by -c configFile, over the environment', () => {
+    const good = writeConfig('good.json', { stackName: 'Multi', targets: TWO_TARGETS, watch: WATCH });
+    const ignored = writeConfig('ignored.json', { watch: {} });
+    const result = runApp({ [CONFIG_FILE_ENV_VAR]: ignored }, { configFile: good });
+    expect(result.stderr).not.toContain('Invalid');
+    expect(result.status).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(result.outdir, 'manifest.json'), 'utf8'));
+    const stacks = Object.entries(manifest.artifacts as Record<string, { type: string; environment: string }>)
+      .filter(([, a]) => a.type === 'aws:cloudformation:stack')
+      .map(([id, a]) => [id, a.environment]);
+    expect(stacks).toEqual([
+      ['Multi-111122223333-eu-west-1', 'aws://111122223333/eu-west-1'],
+      ['Multi-444455556666-us-east-1', 'aws://444455556666/us-east-1'],
+    ]);
+    const report = JSON.parse(readFileSync(join(result.outdir, 'validation-report.json'), 'utf8'));
+    expect(report.pluginReports).toEqual([]);
+  });
+});
