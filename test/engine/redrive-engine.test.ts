@@ -1,0 +1,280 @@
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  ExecutionNotRedrivable,
+  GetExecutionHistoryCommand,
+  RedriveExecutionCommand,
+  SFNClient,
+  SFNServiceException,
+} from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { SnsAlertPublisher } from '../../adapters/alert-publisher';
+import { IntakeQueue } from '../../adapters/intake-queue';
+import type { Ledger } from '../../adapters/ledger';
+import { clientTokenFor } from '../../core/client-token';
+import type { AutoRedriveConfigInput } from '../../core/config';
+import { RECHECK_KIND } from '../../core/messages';
+import { RedriveEngine, type EngineLogger, type MetricName } from '../../engine/redrive-engine';
+import { ACCOUNT, config, evidence, executionArn, NOW_MS, REGION, statusChangeEvent } from '../support/fixtures';
+import { useDynamoDbLocal } from '../support/dynamo';
+
+const harness = useDynamoDbLocal();
+const sfnMock = mockClient(SFNClient);
+const sqsMock = mockClient(SQSClient);
+const snsMock = mockClient(SNSClient);
+const QUEUE_URL = 'http://queue.local/123456789012/intake';
+const DLQ_URL = 'http://queue.local/123456789012/intake-dlq';
+const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:alerts`;
+
+const silentLogger: EngineLogger = { debug() {}, info() {}, warn() {}, error() {} };
+const throttled = () => new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
+const serverError = () => new SFNServiceException({ name: 'InternalServerError', $fault: 'server', message: 'Internal failure', $metadata: { httpStatusCode: 500 } });
+
+interface Setup {
+  engine: RedriveEngine;
+  ledger: Ledger;
+  clock: { nowMs: () => number; advance: (ms: number) => void };
+  metrics: MetricName[];
+}
+
+async function setup(overrides: AutoRedriveConfigInput = {}): Promise<Setup> {
+  const { ledger } = await harness.newLedger();
+  let now = NOW_MS;
+  const clock = { nowMs: () => now, advance: (ms: number) => (now += ms) };
+  const metrics: MetricName[] = [];
+  const engine = new RedriveEngine({
+    config: config({ backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1 }, ...overrides }),
+    clock,
+    sfn: new SFNClient({ region: REGION }),
+    ledger,
+    queue: new IntakeQueue(new SQSClient({ region: REGION }), QUEUE_URL, DLQ_URL),
+    alerts: new SnsAlertPublisher(new SNSClient({ region: REGION }), TOPIC_ARN),
+    logger: silentLogger,
+    metrics: { count: (m) => metrics.push(m) },
+    home: { partition: 'aws', region: REGION, account: ACCOUNT },
+    actor: 'worker',
+    random: () => 1 - Number.EPSILON,
+  });
+  return { engine, ledger, clock, metrics };
+}
+
+const body = (detail: Record<string, unknown> = {}) => JSON.stringify(statusChangeEvent(detail));
+
+beforeEach(() => {
+  sfnMock.reset();
+  sqsMock.reset();
+  snsMock.reset();
+  sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date(NOW_MS) });
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm' });
+  snsMock.on(PublishCommand).resolves({ MessageId: 'p' });
+});
+
+describe('evidence at minimum API cost', () => {
+  it('an event with every field costs one RedriveExecution and nothing else', async () => {
+    const { engine, ledger } = await setup();
+    const outcome = await engine.handleMessage(body(), 'm1');
+    expect(outcome).toMatchObject({ place: 'REDRIVEN', redriven: true, generation: 0 });
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
+    expect(sfnMock).toHaveReceivedCommandTimes(GetExecutionHistoryCommand, 0);
+    expect(sfnMock).toHaveReceivedCommandWith(RedriveExecutionCommand, { executionArn: executionArn(), clientToken: clientTokenFor(executionArn(), 0) });
+    expect(await ledger.get(executionArn())).toMatchObject({ phase: 'REDRIVEN', attemptsUsed: 1 });
+  });
+
+  it('an event without redrive fields costs one DescribeExecution first', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      executionArn: executionArn(), stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Orders-Process', status: 'FAILED',
+      startDate: new Date(NOW_MS - 3_600_000), stopDate: new Date(NOW_MS - 60_000), redriveCount: 2, redriveStatus: 'REDRIVABLE', error: 'Boom',
+    });
+    const { engine } = await setup();
+    const outcome = await engine.handleMessage(body({ redriveCount: undefined, redriveStatus: undefined, error: undefined, cause: undefined }), 'm1');
+    expect(outcome).toMatchObject({ place: 'REDRIVEN', generation: 2 });
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
+    expect(sfnMock).toHaveReceivedCommandWith(RedriveExecutionCommand, { clientToken: clientTokenFor(executionArn(), 2) });
+  });
+
+  it('with history headroom, counts history with one reverse-order call of maxResults 1', async () => {
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [{ id: 24_500, type: 'ExecutionFailed', timestamp: new Date() }] });
+    const { engine } = await setup({ historyHeadroomEvents: 1000 });
+    expect(await engine.handleMessage(body(), 'm1')).toMatchObject({ place: 'SKIPPED', reason: 'HISTORY_LIMIT' });
+    expect(sfnMock).toHaveReceivedCommandWith(GetExecutionHistoryCommand, { reverseOrder: true, maxResults: 1, includeExecutionData: false });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 0);
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+  });
+});
+
+describe('exactly once per failure generation', () => {
+  it('three deliveries of one event redrive once', async () => {
+    const { engine } = await setup();
+    const outcomes = await Promise.all([engine.handleMessage(body(), 'a'), engine.handleMessage(body(), 'b'), engine.handleMessage(body(), 'c')]);
+    expect(outcomes.filter((o) => o.redriven)).toHaveLength(1);
+    expect(outcomes.filter((o) => o.reason === 'ALREADY_HANDLED')).toHaveLength(2);
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+  });
+
+  it('a late event for an older generation does nothing', async () => {
+    const { engine } = await setup();
+    await engine.handleMessage(body({ redriveCount: 1 }), 'new');
+    expect(await engine.handleMessage(body({ redriveCount: 0 }), 'late')).toMatchObject({ reason: 'ALREADY_HANDLED' });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+  });
+});
+
+describe('backoff through chained SQS timers', () => {
+  it('claims, sends a delayed recheck, and redrives when it comes due', async () => {
+    const { engine, ledger, clock } = await setup({ backoff: { initialDelaySeconds: 1800, multiplier: 1, maxDelaySeconds: 1800, jitter: 'none' } });
+    expect(await engine.handleMessage(body(), 'm1')).toMatchObject({ place: 'WAITING' });
+    const sent = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
+    expect(sent).toMatchObject({ QueueUrl: QUEUE_URL, DelaySeconds: 900 });
+    const recheck = JSON.parse(sent.MessageBody!);
+    expect(recheck).toEqual({ kind: RECHECK_KIND, executionArn: executionArn(), generation: 0, dueAtMs: NOW_MS + 1_800_000 });
+    expect(await ledger.get(executionArn())).toMatchObject({ phase: 'WAITING', recheckEnqueued: true, dueAtMs: NOW_MS + 1_800_000 });
+
+    clock.advance(900_000);
+    expect(await engine.handleMessage(sent.MessageBody!, 'r1')).toMatchObject({ place: 'WAITING' });
+    expect(sqsMock.commandCalls(SendMessageCommand)[1].args[0].input.DelaySeconds).toBe(900);
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 0);
+
+    clock.advance(900_000);
+    expect(await engine.handleMessage(sent.MessageBody!, 'r2')).toMatchObject({ place: 'REDRIVEN' });
+    // A duplicate recheck after the redrive is stale.
+    expect(await engine.handleMessage(sent.MessageBody!, 'r3')).toMatchObject({ reason: 'ALREADY_HANDLED' });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+  });
+
+  it('when the window closes during the backoff: skip with an alert, no API call', async () => {
+    const { engine, clock } = await setup({ backoff: { initialDelaySeconds: 1800, multiplier: 1, maxDelaySeconds: 1800, jitter: 'none' }, windowSafetyMarginSeconds: 0 });
+    const stopDate = NOW_MS - 14 * 86_400_000 + 600_000; // 10 minutes left
+    await engine.handleMessage(body({ stopDate }), 'm1');
+    const recheck = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
+    expect(JSON.parse(recheck.MessageBody!).dueAtMs).toBe(stopDate + 14 * 86_400_000);
+    clock.advance(700_000);
+    expect(await engine.handleMessage(recheck.MessageBody!, 'r')).toMatchObject({ place: 'SKIPPED', reason: 'REDRIVE_WINDOW_EXPIRED' });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 0);
+    const alert = JSON.parse(JSON.parse(snsMock.commandCalls(PublishCommand)[0].args[0].input.Message!).default);
+    expect(alert).toMatchObject({ kind: 'NOT_REDRIVABLE', reason: 'REDRIVE_WINDOW_EXPIRED', executionArn: executionArn() });
+  });
+});
+
+describe('Step Functions answers', () => {
+  it('ExecutionNotRedrivable becomes a skip with AWS reason and one alert, never a retry', async () => {
+    sfnMock.on(RedriveExecutionCommand).rejects(new ExecutionNotRedrivable({ message: 'Execution history event limit exceeded', $metadata: {} }));
+    const { engine, ledger } = await setup();
+    expect(await engine.handleMessage(body(), 'm1')).toMatchObject({ place: 'SKIPPED', reason: 'NOT_REDRIVABLE_PER_AWS', detail: 'Execution history event limit exceeded' });
+    expect(await engine.handleMessage(body(), 'm2')).toMatchObject({ reason: 'ALREADY_HANDLED' });
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    const published = snsMock.commandCalls(PublishCommand)[0].args[0].input;
+    expect(JSON.parse(JSON.parse(published.Message!).default)).toMatchObject({ kind: 'NOT_REDRIVABLE', detail: 'Execution history event limit exceeded' });
+    expect(published.Subject!.length).toBeLessThan(100);
+    expect((await ledger.get(executionArn()))?.phase).toBe('SKIPPED');
+  });
+
+  it('ExecutionNotRedrivable because it is running again is a quiet NOT_FAILED', async () => {
+    sfnMock.on(RedriveExecutionCommand).rejects(new ExecutionNotRedrivable({ message: 'Execution is RUNNING and cannot be redriven', $metadata: {} }));
+    const { engine } = await setup();
+    expect(await engine.handleMessage(body(), 'm1')).toMatchObject({ reason: 'NOT_FAILED' });
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 0);
+  });
+
+  it('ExecutionDoesNotExist on DescribeExecution is a recorded skip', async () => {
+    sfnMock.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+    const { engine, ledger } = await setup();
+    expect(await engine.handleMessage(body({ redriveCount: undefined }), 'm1')).toMatchObject({ place: 'SKIPPED', reason: 'EXECUTION_NOT_FOUND' });
+    expect((await ledger.get(executionArn()))?.reason).toBe('EXECUTION_NOT_FOUND');
+  });
+
+  it.each([
+    ['ThrottlingException (Rate exceeded)', throttled],
+    ['a 5xx', serverError],
+  ])('%s propagates for an SQS retry, which then reuses the same token', async (_label, makeError) => {
+    sfnMock.on(RedriveExecutionCommand).rejectsOnce(makeError()).resolves({ redriveDate: new Date(NOW_MS) });
+    const { engine, ledger } = await setup();
+    await expect(engine.handleMessage(body(), 'm1')).rejects.toMatchObject({ name: makeError().name });
+    expect(await ledger.get(executionArn())).toMatchObject({ phase: 'REDRIVING' });
+    expect(await engine.handleMessage(body(), 'm1')).toMatchObject({ place: 'REDRIVEN' });
+    const tokens = sfnMock.commandCalls(RedriveExecutionCommand).map((c) => c.args[0].input.clientToken);
+    expect(tokens).toEqual([clientTokenFor(executionArn(), 0), clientTokenFor(executionArn(), 0)]);
+    expect((await ledger.get(executionArn()))?.attemptsUsed).toBe(1);
+  });
+});
+
+describe('crash between RedriveExecution and the ledger update', () => {
+  async function crashAfterRedrive(s: Setup): Promise<void> {
+    // The claim was written and the call went through, then the worker died before recording it.
+    await s.ledger.transition({
+      evidence: evidence(),
+      generation: 0, expect: { newGeneration: true }, phase: 'REDRIVING', reason: 'ELIGIBLE', nowMs: NOW_MS,
+      clientToken: clientTokenFor(executionArn(), 0), tokenFirstUsedAtMs: NOW_MS, attemptsIncrement: 1,
+    });
+  }
+
+  it('within 15 minutes the retry repeats the call with the same token (idempotent at AWS)', async () => {
+    const s = await setup();
+    await crashAfterRedrive(s);
+    s.clock.advance(5 * 60_000);
+    expect(await s.engine.handleMessage(body(), 'retry')).toMatchObject({ place: 'REDRIVEN' });
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
+    expect(sfnMock).toHaveReceivedCommandWith(RedriveExecutionCommand, { clientToken: clientTokenFor(executionArn(), 0) });
+  });
+
+  it('after 15 minutes redriveCount shows it went through, so no second call', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: executionArn(), status: 'SUCCEEDED', redriveCount: 1, startDate: new Date(NOW_MS - 3_600_000), stateMachineArn: 'x' });
+    const s = await setup();
+    await crashAfterRedrive(s);
+    s.clock.advance(20 * 60_000);
+    expect(await s.engine.handleMessage(body(), 'retry')).toMatchObject({ place: 'REDRIVEN', redriven: true });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 0);
+    expect((await s.ledger.get(executionArn()))?.attempts[0]).toMatchObject({ outcome: 'ALREADY_REDRIVEN' });
+  });
+
+  it('after 15 minutes with redriveCount unchanged, it calls again', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: executionArn(), status: 'FAILED', redriveCount: 0, startDate: new Date(NOW_MS - 3_600_000), stateMachineArn: 'x' });
+    const s = await setup();
+    await crashAfterRedrive(s);
+    s.clock.advance(20 * 60_000);
+    expect(await s.engine.handleMessage(body(), 'retry')).toMatchObject({ place: 'REDRIVEN' });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+  });
+});
+
+describe('giving up, dry run, bad input', () => {
+  it('gives up at the attempt cap with one alert however many deliveries', async () => {
+    const { engine } = await setup({ maxAttempts: 1 });
+    await engine.handleMessage(body({ redriveCount: 0 }), 'g0');
+    const again = await Promise.all([engine.handleMessage(body({ redriveCount: 1 }), 'g1a'), engine.handleMessage(body({ redriveCount: 1 }), 'g1b')]);
+    expect(again.map((o) => o.place).sort()).toEqual(['GAVE_UP', 'SKIPPED']);
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    const alert = JSON.parse(JSON.parse(snsMock.commandCalls(PublishCommand)[0].args[0].input.Message!).default);
+    expect(alert).toMatchObject({ kind: 'GAVE_UP', attemptsUsed: 1, attemptsLeft: 0, error: 'PaymentGatewayTimeout' });
+    expect(alert.consoleUrl).toContain('https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1');
+  });
+
+  it('dry run decides and ledgers but never calls RedriveExecution', async () => {
+    const { engine, ledger, metrics } = await setup({ dryRun: true });
+    expect(await engine.handleMessage(body(), 'm')).toMatchObject({ place: 'DRY_RUN' });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 0);
+    expect((await ledger.get(executionArn()))?.attempts[0]).toMatchObject({ outcome: 'DRY_RUN', clientToken: clientTokenFor(executionArn(), 0) });
+    expect(metrics).toContain('DryRun');
+  });
+
+  it('parks a malformed message in the DLQ with the problem, and calls nothing else', async () => {
+    const { engine, metrics } = await setup();
+    const outcome = await engine.handleMessage('{"source":"aws.states"', 'bad-1');
+    expect(outcome).toMatchObject({ place: 'PARKED', reason: 'MALFORMED' });
+    const parked = sqsMock.commandCalls(SendMessageCommand)[0].args[0].input;
+    expect(parked.QueueUrl).toBe(DLQ_URL);
+    expect(parked.MessageAttributes?.error.StringValue).toMatch(/body is not JSON/);
+    expect(sfnMock.calls()).toHaveLength(0);
+    expect(metrics).toEqual(['Parked']);
+  });
+
+  it('an ARN from another account is skipped as out of scope, with no API or ledger call', async () => {
+    const { engine, ledger } = await setup();
+    const foreign = 'arn:aws:states:us-east-1:999999999999:execution:Orders-Process:x';
+    expect(await engine.handleMessage(body({ executionArn: foreign }), 'f')).toMatchObject({ place: 'SKIPPED', reason: 'OUT_OF_SCOPE' });
+    expect(sfnMock.calls()).toHaveLength(0);
+    expect(await ledger.get(foreign)).toBeUndefined();
+  });
+});
