@@ -1,0 +1,57 @@
+/** ARN checks and record lookups shared by the operations (InvalidArn / ...DoesNotExist errors). */
+import { parseExecutionArn } from '../../../core/arn';
+import type { EmulatorContext } from '../context';
+import { apiErrors } from '../errors';
+import type { ExecutionRecord, StateMachineRecord } from '../store';
+
+/** A state machine ARN as StartExecution accepts it: optionally `:<version>` and Step Functions Local's `#<TestCase>`. */
+const STATE_MACHINE_TARGET =
+  /^(arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80})(?::([A-Za-z0-9_-]{1,80}))?(?:#(.+))?$/;
+
+export interface StateMachineTarget {
+  stateMachine: StateMachineRecord;
+  versionArn?: string;
+  testCase?: string;
+}
+
+export function resolveStateMachine(ctx: EmulatorContext, arn: string, { allowTestCase = false } = {}): StateMachineTarget {
+  const match = STATE_MACHINE_TARGET.exec(arn);
+  if (!match || (!allowTestCase && match[3] !== undefined)) throw apiErrors.invalidArn(arn);
+  const [, baseArn, qualifier, testCase] = match;
+  const stateMachine = ctx.store.stateMachines.get(baseArn);
+  if (!stateMachine) throw apiErrors.stateMachineDoesNotExist(arn);
+  if (qualifier === undefined) return { stateMachine, testCase };
+  // Only published versions are emulated; aliases are not.
+  if (!/^\d+$/.test(qualifier) || !stateMachine.versions.includes(Number(qualifier))) {
+    throw apiErrors.stateMachineDoesNotExist(arn);
+  }
+  return { stateMachine, versionArn: `${baseArn}:${qualifier}`, testCase };
+}
+
+/** An execution by ARN. Plain Express executions are not visible to the history-based APIs. */
+export function findExecution(ctx: EmulatorContext, arn: string, { allowExpress = false } = {}): ExecutionRecord {
+  let resourceType: string;
+  try {
+    resourceType = parseExecutionArn(arn).resourceType;
+  } catch {
+    throw apiErrors.invalidArn(arn);
+  }
+  const execution = ctx.store.executions.get(arn);
+  if (resourceType === 'express' && !allowExpress && !execution?.mapRunArn) {
+    throw apiErrors.invalidArn(arn, 'Resource type not valid in this context: express');
+  }
+  if (!execution) throw apiErrors.executionDoesNotExist(arn);
+  return execution;
+}
+
+export function stateMachineArnFor(ctx: EmulatorContext, name: string): string {
+  return `arn:${ctx.partition}:states:${ctx.region}:${ctx.account}:stateMachine:${name}`;
+}
+
+/** Tagging APIs address state machines by plain ARN; a missing one is ResourceNotFound. */
+export function lookupTaggable(ctx: EmulatorContext, arn: string): StateMachineRecord {
+  if (!STATE_MACHINE_TARGET.test(arn) || arn.includes('#')) throw apiErrors.invalidArn(arn);
+  const stateMachine = ctx.store.stateMachines.get(arn);
+  if (!stateMachine) throw apiErrors.resourceNotFound(arn);
+  return stateMachine;
+}

@@ -1,0 +1,93 @@
+/**
+ * ASL JSONPath: reading paths (fast path for plain reference paths, jsonpath-plus for filters and
+ * wildcards), writing ResultPath, and the `$$` context object.
+ */
+import { JSONPath } from 'jsonpath-plus';
+import { runtimeError } from './states-error';
+
+type Segment = string | number;
+
+const SIMPLE_SEGMENT = /^(?:\.([A-Za-z_$][\w$-]*)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\])/;
+
+/** Splits `$.a.b[0]['c']` into segments; undefined when the path needs a real JSONPath engine. */
+export function referenceSegments(path: string): Segment[] | undefined {
+  if (!path.startsWith('$')) return undefined;
+  const segments: Segment[] = [];
+  let rest = path.slice(1);
+  while (rest.length > 0) {
+    const match = SIMPLE_SEGMENT.exec(rest);
+    if (!match) return undefined;
+    const [whole, name, index, single, double] = match;
+    segments.push(index !== undefined ? Number(index) : (name ?? single ?? double));
+    rest = rest.slice(whole.length);
+  }
+  return segments;
+}
+
+export function isValidPathSyntax(path: string): boolean {
+  if (!path.startsWith('$')) return false;
+  if (referenceSegments(path.startsWith('$$') ? path.slice(1) : path)) return true;
+  try {
+    JSONPath({ path, json: {}, wrap: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Evaluates `path` against `data` (or `context` for `$$` paths). A missing reference path is States.Runtime. */
+export function readPath(path: string, data: unknown, context: unknown): unknown {
+  const [root, effectivePath] = path.startsWith('$$') ? [context, path.slice(1)] : [data, path];
+  const segments = referenceSegments(effectivePath);
+  if (segments) {
+    let value: unknown = root;
+    for (const segment of segments) {
+      if (value === null || typeof value !== 'object' || !(segment in (value as object))) {
+        throw runtimeError(`Invalid path '${path}' : No results for path: ${path}`);
+      }
+      value = (value as Record<string, unknown>)[segment as string];
+    }
+    return value;
+  }
+  return JSONPath({ path: effectivePath, json: root as object, wrap: true });
+}
+
+/** True when `path` resolves to a value (IsPresent). */
+export function pathExists(path: string, data: unknown, context: unknown): boolean {
+  try {
+    const value = readPath(path, data, context);
+    return referenceSegments(path.replace(/^\$\$/, '$')) ? true : (value as unknown[]).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** ResultPath: `null` keeps the input, `$` replaces it, `$.a.b` writes into a copy of the input. */
+export function applyResultPath(resultPath: string | null | undefined, input: unknown, result: unknown): unknown {
+  if (resultPath === null) return input;
+  if (resultPath === undefined || resultPath === '$') return result;
+  const segments = referenceSegments(resultPath);
+  if (!segments) throw runtimeError(`Invalid ResultPath '${resultPath}'`);
+  const output = structuredClone(input ?? {});
+  if (output === null || typeof output !== 'object') {
+    throw runtimeError(`Unable to apply ResultPath '${resultPath}' to a non-object input`);
+  }
+  let cursor = output as Record<string, unknown>;
+  segments.forEach((segment, i) => {
+    if (i === segments.length - 1) {
+      cursor[segment as string] = result;
+      return;
+    }
+    const next = cursor[segment as string];
+    if (next === null || typeof next !== 'object') cursor[segment as string] = {};
+    cursor = cursor[segment as string] as Record<string, unknown>;
+  });
+  return output;
+}
+
+/** InputPath / OutputPath: `null` gives `{}`, absent gives the value itself. */
+export function selectPath(path: string | null | undefined, data: unknown, context: unknown): unknown {
+  if (path === null) return {};
+  if (path === undefined || path === '$') return data;
+  return readPath(path, data, context);
+}

@@ -1,0 +1,12 @@
+/**
+ * What one run of a scope (the whole machine, a Parallel branch or a Map iteration) left behind. A
+ * redrive resumes a scope at `stoppedAt` with that state's original input; for a Parallel or Map state
+ * it reuses the `children` that succeeded and resumes the others the same way.
+ */
+export interface ScopeRun {
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  stoppedAt?: { stateName: string; input: unknown; children?: ScopeRun[] };
+}
