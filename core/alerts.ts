@@ -2,7 +2,7 @@
  * Alerts: what an on-call engineer needs to act, built purely from a decision and its evidence, plus
  * the renderings for email and Slack (Block Kit). Nothing here sends anything.
  */
-import { consoleUrlForExecution, parseExecutionArn } from './arn';
+import { consoleUrlForExecution, isExecutionArn, parseExecutionArn } from './arn';
 import type { AutoRedriveConfig } from './config';
 import { formatDuration, REDRIVE_WINDOW_MS, type Decision } from './decide';
 import type { ExecutionEvidence } from './evidence';
@@ -69,14 +69,14 @@ export function buildExecutionAlert(
   };
 }
 
+/** `executionArn` is whatever could be read from a failed message; it is kept only if it parses. */
 export function buildPipelineErrorAlert(detail: string, nowMs: number, executionArn?: string): Alert {
-  let consoleUrl: string | undefined;
-  try {
-    consoleUrl = executionArn ? consoleUrlForExecution(executionArn) : undefined;
-  } catch {
-    consoleUrl = undefined;
+  const alert: Alert = { kind: 'PIPELINE_ERROR', reason: 'PIPELINE_ERROR', detail: truncate(detail, MAX_ALERT_CAUSE_CHARS)!, atMs: nowMs };
+  if (executionArn && isExecutionArn(executionArn)) {
+    alert.executionArn = executionArn;
+    alert.consoleUrl = consoleUrlForExecution(executionArn);
   }
-  return { kind: 'PIPELINE_ERROR', reason: 'PIPELINE_ERROR', detail: truncate(detail, MAX_ALERT_CAUSE_CHARS)!, executionArn: consoleUrl ? executionArn : undefined, consoleUrl, atMs: nowMs };
+  return alert;
 }
 
 const KIND_TITLES: Record<AlertKind, string> = {
@@ -165,4 +165,27 @@ export function slackDigest(alerts: Alert[]): SlackMessage {
       { type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n\n'), SLACK_TEXT_LIMIT)! } },
     ],
   };
+}
+
+/**
+ * Reads one alerts-queue message: an SNS notification carrying our alert JSON, or a CloudWatch alarm
+ * (DLQ depth, worker errors, queue age). Anything else still becomes an alert, so nothing is dropped.
+ */
+export function alertFromNotification(body: string, nowMs: number): Alert {
+  let message: unknown = body;
+  try {
+    const envelope = JSON.parse(body) as { Type?: string; Message?: string };
+    message = envelope?.Type === 'Notification' && typeof envelope.Message === 'string' ? JSON.parse(envelope.Message) : envelope;
+  } catch {
+    return buildPipelineErrorAlert(`Unreadable alert message: ${body.slice(0, 300)}`, nowMs);
+  }
+  const candidate = message as Partial<Alert> & { AlarmName?: string; NewStateValue?: string; NewStateReason?: string; Region?: string };
+  if (typeof candidate.kind === 'string' && (ALERT_KINDS as readonly string[]).includes(candidate.kind) && typeof candidate.detail === 'string') {
+    return candidate as Alert;
+  }
+  if (typeof candidate.AlarmName === 'string') {
+    const detail = `CloudWatch alarm ${candidate.AlarmName} is ${candidate.NewStateValue ?? '?'}: ${candidate.NewStateReason ?? ''}`;
+    return buildPipelineErrorAlert(detail, nowMs);
+  }
+  return buildPipelineErrorAlert(`Unrecognised alert message: ${JSON.stringify(message).slice(0, 300)}`, nowMs);
 }

@@ -50,6 +50,10 @@ export function parseExecutionArn(arn: string): ParsedExecutionArn {
   };
 }
 
+export function isExecutionArn(arn: string): boolean {
+  return typeof arn === 'string' && arn.length <= 256 && EXECUTION_ARN.test(arn);
+}
+
 export interface ParsedStateMachineArn {
   partition: string;
   region: string;

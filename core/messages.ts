@@ -5,21 +5,11 @@
  */
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
-import { parseExecutionArn } from './arn';
+import { isExecutionArn } from './arn';
 import { EXECUTION_STATUSES, REDRIVE_STATUSES, type ExecutionEvidence } from './evidence';
 import { STATUS_CHANGE_DETAIL_TYPE, STATUS_CHANGE_SOURCE } from './event-pattern';
 
-const executionArn = z.string().refine(
-  (arn) => {
-    try {
-      parseExecutionArn(arn);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'not a Step Functions execution ARN' },
-);
+const executionArn = z.string().refine(isExecutionArn, { message: 'not a Step Functions execution ARN' });
 const epochMs = z.number().int().nonnegative();
 const optionalText = z.string().nullish().transform((v) => v ?? undefined);
 
