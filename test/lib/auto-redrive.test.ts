@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Aws, RemovalPolicy, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ConfigError, configFromEnv, CONFIG_ENV_VAR, parseConfig } from '../../core/config';
@@ -383,5 +385,23 @@ describe('config validation', () => {
 
   it('requires a reason to watch everything', () => {
     expect(() => synth({ watch: { all: true } })).toThrow(/watch\.allReason/);
+  });
+});
+
+describe('bundling', () => {
+  it('bundles the worker with the local esbuild, minified, without source maps, leaving the AWS SDK to the runtime', () => {
+    const app = testApp({ context: { 'aws:cdk:bundling-stacks': ['**'] } });
+    const stack = new Stack(app, 'Bundled');
+    const construct = new AutoRedrive(stack, 'AutoRedrive', { ...PREFIX_ONLY, sweep: { enabled: false } });
+    const assembly = app.synth();
+    const code = Template.fromStack(stack).toJSON().Resources[logicalId(stack, construct.workerFunction)].Properties.Code;
+    const assets = JSON.parse(readFileSync(join(assembly.directory, 'Bundled.assets.json'), 'utf8')).files;
+    const assetDir = join(assembly.directory, assets[code.S3Key.replace(/\.zip$/, '')].source.path);
+    expect(readdirSync(assetDir)).toEqual(['index.js']);
+    const bundle = readFileSync(join(assetDir, 'index.js'), 'utf8');
+    expect(bundle).toMatch(/require\("@aws-sdk\/client-[a-z]+"\)/);
+    expect(bundle).not.toContain('sourceMappingURL');
+    // Minified: a few very long lines (only template literals keep their newlines).
+    expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(2000);
   });
 });
