@@ -5,7 +5,8 @@
  * so a pattern this matcher cannot evaluate is never silently treated as "no match".
  */
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-export type EventPattern = { [key: string]: unknown };
+/** Any JSON object; typed loosely so interfaces such as core's StatusChangePattern are accepted. */
+export type EventPattern = object;
 
 const MISSING = Symbol('missing');
 type FieldValue = Json | typeof MISSING;
