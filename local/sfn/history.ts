@@ -50,8 +50,8 @@ export class History {
     if (id <= this.head.length) return this.head[id - 1];
     const fillerIndex = id - this.head.length;
     if (fillerIndex <= this.fillerCount) {
-      // Synthetic pairs of Pass state transitions: cheap stand-ins that keep the count honest.
-      const type = fillerIndex % 2 === 1 ? 'PassStateEntered' : 'PassStateExited';
+      // Synthetic Pass state transitions, paired so the run ends on an exit: cheap stand-ins that keep the count honest.
+      const type = (this.fillerCount - fillerIndex) % 2 === 0 ? 'PassStateExited' : 'PassStateEntered';
       return {
         id,
         previousEventId: id - 1,
