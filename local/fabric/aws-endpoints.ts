@@ -13,6 +13,7 @@ import { SecretsManagerError, SecretsService } from './secrets-service';
 import { SnsError, SnsService } from './sns-service';
 import { SqsError } from './sqs-errors';
 import { SqsService } from './sqs-service';
+import { readBody } from './http-body';
 
 const SNS_XML_NAMESPACE = 'http://sns.amazonaws.com/doc/2010-03-31/';
 const SQS_TARGET_PREFIX = 'AmazonSQS.';
@@ -153,13 +154,4 @@ function jsonReply(status: number, jsonVersion: '1.0' | '1.1', output: unknown):
 
 function parseJson(body: string): Record<string, unknown> {
   return body ? (JSON.parse(body) as Record<string, unknown>) : {};
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }

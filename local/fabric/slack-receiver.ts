@@ -1,0 +1,131 @@
+/**
+ * A local stand-in for a Slack incoming webhook: records each posted message with its receive time
+ * (stack clock) and answers like Slack: 200 `ok`, 400 `invalid_payload` / `no_text`, 404 `no_service`,
+ * and, when asked to, 429 with Retry-After so the notifier's backoff can be tested.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StackClock } from '../clock';
+import { readBody } from './http-body';
+
+export const SLACK_WEBHOOK_PATH = '/services/T000/B000/XXXX';
+
+export interface SlackPost {
+  receivedAtMs: number;
+  text?: string;
+  blocks?: unknown[];
+  /** The whole parsed JSON body. */
+  payload: Record<string, unknown>;
+}
+
+export interface SlackRateLimitOptions {
+  /** Accepted messages per second; a faster one gets 429. Slack's documented limit is 1. */
+  messagesPerSecond: number;
+}
+
+export interface SlackReceiverCounters {
+  accepted: number;
+  rateLimited: number;
+  invalid: number;
+}
+
+export class LocalSlackReceiver {
+  readonly posts: SlackPost[] = [];
+  readonly counters: SlackReceiverCounters = { accepted: 0, rateLimited: 0, invalid: 0 };
+  private readonly server: Server;
+  private baseUrl = '';
+  private forcedRejections = 0;
+  private forcedRetryAfterSeconds = 1;
+  private rateLimit?: SlackRateLimitOptions;
+  private lastAcceptedAtMs?: number;
+
+  private constructor(private readonly clock: StackClock) {
+    this.server = createServer((request, response) => void this.serve(request, response));
+  }
+
+  static async start(options: { clock: StackClock; port?: number }): Promise<LocalSlackReceiver> {
+    const receiver = new LocalSlackReceiver(options.clock);
+    await new Promise<void>((resolve, reject) => {
+      receiver.server.once('error', reject);
+      receiver.server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    receiver.baseUrl = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}`;
+    return receiver;
+  }
+
+  /** The webhook URL to store in the Slack secret. */
+  get url(): string {
+    return `${this.baseUrl}${SLACK_WEBHOOK_PATH}`;
+  }
+
+  /** The next `count` posts get 429 with `Retry-After: retryAfterSeconds`. */
+  rejectNext(count: number, retryAfterSeconds = 1): void {
+    this.forcedRejections = count;
+    this.forcedRetryAfterSeconds = retryAfterSeconds;
+  }
+
+  /** Enforce a rate on the stack clock (undefined turns it off). */
+  enforceRateLimit(options: SlackRateLimitOptions | undefined): void {
+    this.rateLimit = options;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = await readBody(request);
+    const reply = (status: number, text: string, headers: Record<string, string> = {}) => {
+      response.writeHead(status, { 'content-type': 'text/plain', ...headers });
+      response.end(text);
+    };
+    if (request.method !== 'POST' || request.url !== SLACK_WEBHOOK_PATH) return reply(404, 'no_service');
+    const retryAfterSeconds = this.rejectionRetryAfterSeconds();
+    if (retryAfterSeconds !== undefined) {
+      this.counters.rateLimited++;
+      return reply(429, 'rate_limited', { 'retry-after': String(retryAfterSeconds) });
+    }
+    const payload = parsePayload(body);
+    if (!payload) {
+      this.counters.invalid++;
+      return reply(400, 'invalid_payload');
+    }
+    if (typeof payload.text !== 'string' && !Array.isArray(payload.blocks)) {
+      this.counters.invalid++;
+      return reply(400, 'no_text');
+    }
+    this.lastAcceptedAtMs = this.clock.nowMs();
+    this.counters.accepted++;
+    this.posts.push({
+      receivedAtMs: this.lastAcceptedAtMs,
+      text: typeof payload.text === 'string' ? payload.text : undefined,
+      blocks: Array.isArray(payload.blocks) ? payload.blocks : undefined,
+      payload,
+    });
+    reply(200, 'ok');
+  }
+
+  /** Seconds to put in Retry-After if this post must be refused, else undefined. */
+  private rejectionRetryAfterSeconds(): number | undefined {
+    if (this.forcedRejections > 0) {
+      this.forcedRejections--;
+      return this.forcedRetryAfterSeconds;
+    }
+    if (!this.rateLimit || this.lastAcceptedAtMs === undefined) return undefined;
+    const nextAllowedAtMs = this.lastAcceptedAtMs + 1000 / this.rateLimit.messagesPerSecond;
+    const waitMs = nextAllowedAtMs - this.clock.nowMs();
+    return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : undefined;
+  }
+}
+
+function parsePayload(body: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
