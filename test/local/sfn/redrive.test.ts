@@ -52,11 +52,11 @@ describe('RedriveExecution', () => {
     expect(await describe(executionArn)).toMatchObject({ status: 'SUCCEEDED', output: '{"fixed":true}', redriveCount: 1, redriveDate: new Date(START_MS + 60_000) });
     expect(h.emulator.mockInvocations(executionArn, 'Call')).toBe(2);
     const types = await eventTypes(executionArn);
-    expect(types.slice(7)).toEqual(['ExecutionRedriven', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
+    expect(types.slice(7)).toEqual(['ExecutionFailed', 'ExecutionRedriven', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
     expect(types.filter((t) => t === 'PassStateEntered')).toHaveLength(1);
     const history = await h.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-    expect(history.events?.[7].executionRedrivenEventDetails).toEqual({ redriveCount: 1 });
-    const reentered = history.events?.[8].stateEnteredEventDetails?.input;
+    expect(history.events?.[8].executionRedrivenEventDetails).toEqual({ redriveCount: 1 });
+    const reentered = history.events?.[9].stateEnteredEventDetails?.input;
     expect(JSON.parse(reentered!)).toEqual({ order: 7, prepare: { step: 'prepared' } });
     expect(h.events.map((e) => [e.detail.status, e.detail.redriveCount, e.detail.redriveDate, e.detail.stopDate])).toEqual([
       ['RUNNING', 0, null, null],
