@@ -157,8 +157,9 @@ export class LambdaRunner {
   private async gatherBatch(signal: AbortSignal): Promise<ReceivedMessage[]> {
     const receiveUpTo = () => Math.min(10, this.batchSize - batch.length);
     const batch: ReceivedMessage[] = [];
-    const longPollDeadlineMs = this.queue.clock.nowMs() + 20_000;
-    batch.push(...(await this.queue.receiveUntil(longPollDeadlineMs, { maxNumberOfMessages: receiveUpTo(), signal })));
+    // Lambda's pollers long-poll 20 s at a time; waiting without end is equivalent here and leaves no
+    // timers pending on the clock while the queue is empty.
+    batch.push(...(await this.queue.receiveUntil(Number.POSITIVE_INFINITY, { maxNumberOfMessages: receiveUpTo(), signal })));
     if (batch.length === 0) return batch;
     this.activeBatches++;
     const windowEndsMs = this.queue.clock.nowMs() + this.batchingWindowMs;

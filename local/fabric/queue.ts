@@ -191,7 +191,7 @@ export class LocalQueue {
     return this.receiveUntil(this.clock.nowMs() + waitTimeSeconds * 1000, options);
   }
 
-  /** Receives as soon as something is visible, or returns empty at `deadlineMs` (stack clock). */
+  /** Receives as soon as something is visible, or returns empty at `deadlineMs` (stack clock; may be Infinity). */
   async receiveUntil(deadlineMs: number, options: Omit<ReceiveOptions, 'waitTimeSeconds'> = {}): Promise<ReceivedMessage[]> {
     for (;;) {
       const messages = this.receiveNow(options);
@@ -320,12 +320,13 @@ export class LocalQueue {
     return new Promise((resolve) => {
       const wakeAtMs = Math.min(deadlineMs, this.nextVisibleAtMs() ?? deadlineMs);
       const wake = () => {
-        cancelTimer();
+        cancelTimer?.();
         this.waiters.delete(wake);
         signal?.removeEventListener('abort', wake);
         resolve();
       };
-      const cancelTimer = this.clock.setTimer(wakeAtMs, wake);
+      // An endless wait (the local event source mapping) holds no timer until something is invisible.
+      const cancelTimer = Number.isFinite(wakeAtMs) ? this.clock.setTimer(wakeAtMs, wake) : undefined;
       this.waiters.add(wake);
       signal?.addEventListener('abort', wake);
     });

@@ -210,3 +210,19 @@ describe('LambdaRunner', () => {
     expect(queue.counters.deleted).toBe(1);
   });
 });
+
+describe('LambdaRunner on an empty queue', () => {
+  it('holds no clock timers while waiting, so a long clock jump stays cheap', async () => {
+    const clock = new VirtualClock();
+    const queue = new LocalQueue({ name: 'empty', clock });
+    const runner = new LambdaRunner({ queue, handler: async () => undefined, functionName: 'idle', maxConcurrency: 4 });
+    runner.start();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(clock.pendingTimers()).toBe(0);
+    await clock.advance(15 * 24 * 3600 * 1000);
+    queue.send({ body: 'after the jump' });
+    await runner.idle({ untilEmpty: true });
+    expect(runner.counters.invocations).toBe(1);
+    await runner.stop();
+  });
+});
