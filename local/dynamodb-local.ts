@@ -15,6 +15,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { LEDGER_TABLE } from '../core/ledger-table';
+import { LOCAL_REGION } from './fabric/aws-names';
 
 export interface DynamoDbLocalOptions {
   /** TCP port. @default a free port chosen by the OS */
@@ -43,7 +44,6 @@ export interface DynamoDbLocal {
   restart(): Promise<void>;
 }
 
-export const LOCAL_REGION = 'us-east-1';
 export const DUMMY_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 const READY_POLL_INTERVAL_MS = 50;
