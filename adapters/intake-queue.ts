@@ -3,7 +3,7 @@
  * messages nobody can act on in the dead-letter queue.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { RECHECK_KIND, type RecheckMessage } from '../core/messages';
+import { RECHECK_KIND, type RecheckMessage, type StatusChangeEvent } from '../core/messages';
 
 /** SQS message timers go up to 15 minutes; longer backoffs are chained. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -20,6 +20,11 @@ export class IntakeQueue {
     const message: RecheckMessage = { kind: RECHECK_KIND, executionArn, generation, dueAtMs };
     const delaySeconds = Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.ceil((dueAtMs - nowMs) / 1000)));
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), DelaySeconds: delaySeconds }));
+  }
+
+  /** Enqueues a status-change event (the sweep's hand-over for an event that never arrived). */
+  async sendEvent(event: StatusChangeEvent): Promise<void> {
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(event) }));
   }
 
   /** Moves a message we cannot act on to the DLQ at once, with the reason, instead of retrying it. */

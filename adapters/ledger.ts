@@ -115,8 +115,8 @@ export class Ledger {
     }
 
     const alternatives: string[] = [];
-    if (input.expect.newGeneration) names['#pk'] = LEDGER_TABLE.partitionKey;
-    if (input.expect.newGeneration) alternatives.push('attribute_not_exists(#pk) OR #generation < :generation');
+    // An item may exist without a generation (the sweep's window-closing mark), so test the attribute.
+    if (input.expect.newGeneration) alternatives.push('attribute_not_exists(#generation) OR #generation < :generation');
     if (input.expect.phases?.length) {
       const phaseKeys = input.expect.phases.map((phase, i) => {
         values[`:expectedPhase${i}`] = phase;
@@ -158,6 +158,27 @@ export class Ledger {
           ConditionExpression: '#generation = :generation AND #phase = :waiting',
           ExpressionAttributeNames: { '#recheckEnqueued': 'recheckEnqueued', '#updatedAtMs': 'updatedAtMs', '#generation': 'generation', '#phase': 'phase' },
           ExpressionAttributeValues: { ':true': true, ':now': nowMs, ':generation': generation, ':waiting': 'WAITING' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Records that the window-closing alert went out for this generation; true only for the first caller. */
+  async claimWindowClosingAlert(executionArn: string, generation: number, nowMs: number): Promise<boolean> {
+    const expiresAtEpochSeconds = Math.floor((nowMs + REDRIVE_WINDOW_MS + DAY_MS) / 1000);
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [LEDGER_TABLE.partitionKey]: executionArn },
+          UpdateExpression: 'SET #alerted = :generation, #expires = if_not_exists(#expires, :expires)',
+          ConditionExpression: 'attribute_not_exists(#alerted) OR #alerted < :generation',
+          ExpressionAttributeNames: { '#alerted': 'windowClosingAlertedGeneration', '#expires': LEDGER_TABLE.ttlAttribute },
+          ExpressionAttributeValues: { ':generation': generation, ':expires': expiresAtEpochSeconds },
         }),
       );
       return true;

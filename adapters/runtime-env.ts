@@ -1,3 +1,5 @@
+import type { HomeEnvironment } from '../core/decide';
+
 /**
  * Names of the environment variables the CDK construct sets on the Lambdas and the handlers read.
  * The resolved config itself travels in CONFIG_ENV_VAR (core/config.ts).
@@ -9,3 +11,21 @@ export const RUNTIME_ENV = {
   alertTopicArn: 'ALERT_TOPIC_ARN',
   slackSecretId: 'SLACK_WEBHOOK_SECRET_ID',
 } as const;
+
+/** Powertools service name of the Lambdas (POWERTOOLS_SERVICE_NAME, and the metrics' `service` dimension). */
+export const SERVICE_NAME = 'sfn-autoredrive';
+/** CloudWatch namespace of the EMF metrics (POWERTOOLS_METRICS_NAMESPACE). */
+export const METRICS_NAMESPACE = 'SfnAutoRedrive';
+
+export function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`Environment variable ${name} is not set; the worker cannot start`);
+  return value;
+}
+
+/** Partition, region and account of the function, read from its own ARN. */
+export function homeFromContext(context: { invokedFunctionArn?: string }): HomeEnvironment | undefined {
+  const match = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):/.exec(context.invokedFunctionArn ?? '');
+  return match ? { partition: match[1], region: match[2], account: match[3] } : undefined;
+}
+

@@ -3,7 +3,7 @@
  * AUTOREDRIVE_CONFIG environment variable), the CLI and the local stack all parse with it.
  * Every default lives here and nowhere else.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const STATE_MACHINE_ARN_PATTERN =
   /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;

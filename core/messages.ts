@@ -4,7 +4,7 @@
  * use and lenient about the rest, since AWS documents only part of the event (aws-facts §1.3).
  */
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isExecutionArn } from './arn';
 import { EXECUTION_STATUSES, REDRIVE_STATUSES, type ExecutionEvidence } from './evidence';
 import { STATUS_CHANGE_DETAIL_TYPE, STATUS_CHANGE_SOURCE } from './event-pattern';
@@ -94,5 +94,36 @@ export function evidenceFromEvent(event: StatusChangeEvent): ExecutionEvidence {
     cause: d.cause,
     mapRunArn: d.mapRunArn,
     sources: ['event'],
+  };
+}
+
+/**
+ * A status-change event rebuilt from what ListExecutions returned, for a failure whose real event never
+ * arrived. The worker treats it like any event; the missing fields make it ask DescribeExecution.
+ */
+export function syntheticStatusEvent(evidence: ExecutionEvidence, home: { region: string; account: string }, nowMs: number): StatusChangeEvent {
+  return {
+    version: '0',
+    id: `sweep-${evidence.executionArn.slice(-40)}-${evidence.redriveCount ?? 0}`,
+    source: STATUS_CHANGE_SOURCE,
+    'detail-type': STATUS_CHANGE_DETAIL_TYPE,
+    account: home.account,
+    region: home.region,
+    time: new Date(nowMs).toISOString(),
+    resources: [evidence.executionArn],
+    detail: {
+      executionArn: evidence.executionArn,
+      stateMachineArn: evidence.stateMachineArn,
+      name: evidence.executionName,
+      status: evidence.status,
+      startDate: evidence.startDateMs,
+      stopDate: evidence.stopDateMs,
+      redriveCount: evidence.redriveCount,
+      redriveStatus: undefined,
+      redriveStatusReason: undefined,
+      error: undefined,
+      cause: undefined,
+      mapRunArn: evidence.mapRunArn,
+    },
   };
 }

@@ -16,6 +16,7 @@ export const REASONS = {
   ALREADY_HANDLED: 'This failure generation was already handled (duplicate or stale event)',
   NOT_REDRIVABLE_PER_AWS: 'Step Functions reports the execution is not redrivable',
   EXECUTION_NOT_FOUND: 'Step Functions has no such execution',
+  WINDOW_CLOSING: 'Still failed and not redriven, and its 14-day redrive window closes soon',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

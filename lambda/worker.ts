@@ -11,16 +11,13 @@ import { SnsAlertPublisher, type AlertSink } from '../adapters/alert-publisher';
 import { createClients, type AwsClients } from '../adapters/clients';
 import { IntakeQueue } from '../adapters/intake-queue';
 import { Ledger } from '../adapters/ledger';
-import { RUNTIME_ENV } from '../adapters/runtime-env';
+import { homeFromContext, METRICS_NAMESPACE, requireEnv, RUNTIME_ENV, SERVICE_NAME } from '../adapters/runtime-env';
 import { isThrottling } from '../adapters/sfn';
 import { buildPipelineErrorAlert } from '../core/alerts';
 import { systemClock, type Clock } from '../core/clock';
 import { configFromEnv, type AutoRedriveConfig } from '../core/config';
-import type { HomeEnvironment } from '../core/decide';
 import { RedriveEngine, type EngineLogger, type EngineMetrics, type MetricName } from '../engine/redrive-engine';
 
-export const SERVICE_NAME = 'sfn-autoredrive';
-export const METRICS_NAMESPACE = 'SfnAutoRedrive';
 
 export interface WorkerDeps {
   clock: Clock;
@@ -31,18 +28,6 @@ export interface WorkerDeps {
   metrics?: Metrics;
   alerts?: AlertSink;
   random?: () => number;
-}
-
-function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`Environment variable ${name} is not set; the worker cannot start`);
-  return value;
-}
-
-/** Partition, region and account of the function, read from its own ARN. */
-export function homeFromContext(context: Pick<Context, 'invokedFunctionArn'>): HomeEnvironment | undefined {
-  const match = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):/.exec(context.invokedFunctionArn ?? '');
-  return match ? { partition: match[1], region: match[2], account: match[3] } : undefined;
 }
 
 /** Counts decisions during one invocation and emits them once at the end, one EMF line per reason. */

@@ -25,7 +25,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { RUNTIME_ENV } from '../adapters/runtime-env';
+import { METRICS_NAMESPACE, RUNTIME_ENV, SERVICE_NAME } from '../adapters/runtime-env';
 import { CONFIG_ENV_VAR, ConfigError, parseConfig, type AutoRedriveConfig } from '../core/config';
 import { buildEventPattern, type PatternEnvironment } from '../core/event-pattern';
 import { LEDGER_TABLE } from '../core/ledger-table';
@@ -33,10 +33,6 @@ import type { AutoRedriveProps } from './auto-redrive-props';
 import { acknowledgeNagFindings } from './nag';
 import { watchedResources } from './watched-resources';
 
-/** CloudWatch namespace of the EMF metrics the Lambdas emit (POWERTOOLS_METRICS_NAMESPACE). */
-export const METRICS_NAMESPACE = 'SfnAutoRedrive';
-/** Powertools service name; Powertools adds it as the `service` dimension of every metric. */
-export const SERVICE_NAME = 'sfn-autoredrive';
 /**
  * Count metrics the worker emits (engine/redrive-engine.ts MetricName) besides `Skipped`, which
  * carries a `reason` dimension and gets its own widget.
@@ -254,6 +250,11 @@ export class AutoRedrive extends Construct {
         },
       });
       this.allow(this.sweepFunction, ['states:ListExecutions'], watched.stateMachines);
+      if (config.watch.all || config.watch.stateMachineNamePrefixes.length > 0) {
+        // The one `*` on a states: action: ListStateMachines supports no resource-level permissions. It
+        // reveals state machine names only (no executions, no data) and is how name prefixes are resolved.
+        this.allow(this.sweepFunction, ['states:ListStateMachines'], ['*']);
+      }
       this.allow(this.sweepFunction, ['states:DescribeExecution'], watched.executions);
       this.allowLedgerReadWrite(this.sweepFunction);
       this.allow(this.sweepFunction, ['sqs:SendMessage'], [this.intakeQueue.queueArn]);

@@ -26,14 +26,15 @@ export function acknowledgeNagFindings(autoRedrive: AutoRedrive): void {
     ? `watch.all is set: ${watch.allReason}`
     : 'Execution names are not known in advance, so the policy names every execution (:*) of the watched state machines and nothing else; name prefixes are the operator\'s chosen scope.';
 
+  const xrayReason = 'X-Ray tracing (Tracing.ACTIVE) adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.';
   const functions = [autoRedrive.workerFunction, autoRedrive.sweepFunction, autoRedrive.slackNotifierFunction];
   for (const fn of functions) {
     if (!fn?.role) continue;
-    acknowledge(
-      fn.role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'X-Ray tracing (Tracing.ACTIVE) adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
-    );
+    const listsStateMachines = fn === autoRedrive.sweepFunction && (watch.all || watch.stateMachineNamePrefixes.length > 0);
+    const reason = listsStateMachines
+      ? `${xrayReason} The sweep also needs states:ListStateMachines, which supports no resource-level permissions either; it returns state machine names only and resolves the watched name prefixes.`
+      : xrayReason;
+    acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]', reason);
   }
 
   for (const fn of [autoRedrive.workerFunction, autoRedrive.slackNotifierFunction]) {

@@ -171,7 +171,9 @@ describe('IAM', () => {
     const { stack, template } = synth({ watch: { stateMachineArns: [arnOf('billing')], stateMachineNamePrefixes: ['orders-'] } });
     const statements = statesStatements(template);
     expect(statements.length).toBeGreaterThan(0);
-    for (const s of statements) expect(s.Resource).not.toContain('*');
+    // Only the sweep's ListStateMachines (which cannot be scoped) may name "*"; nothing touching executions does.
+    for (const s of statements.filter((st) => !st.Action.includes('states:ListStateMachines'))) expect(s.Resource).not.toContain('*');
+    for (const s of statements.filter((st) => st.Action.includes('states:ListStateMachines'))) expect(s.Action).toEqual(['states:ListStateMachines']);
 
     const redrive = statements.find((s) => s.Action.includes('states:RedriveExecution'))!;
     expect(redrive.Action.sort()).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory', 'states:RedriveExecution']);
@@ -326,7 +328,17 @@ describe('sweep', () => {
     });
     const sweepPolicy = logicalId(stack, construct.sweepFunction!.role!.node.findChild('DefaultPolicy'));
     const states = policyStatements(template).filter((s) => s.policy === sweepPolicy && s.Action.some((a) => a.startsWith('states:')));
-    expect(states.flatMap((s) => s.Action).sort()).toEqual(['states:DescribeExecution', 'states:ListExecutions']);
+    expect(states.flatMap((s) => s.Action).sort()).toEqual(['states:DescribeExecution', 'states:ListExecutions', 'states:ListStateMachines']);
+    // ListStateMachines cannot be scoped; it is the only states: action with a `*` resource.
+    const wildcard = states.filter((s) => ([] as unknown[]).concat(s.Resource).includes('*'));
+    expect(wildcard.flatMap((s) => s.Action)).toEqual(['states:ListStateMachines']);
+  });
+
+  it('does not list state machines when watching exact ARNs only', () => {
+    const { stack, construct, template } = synth({ watch: { stateMachineArns: ['arn:aws:states:us-east-1:111122223333:stateMachine:billing'] } });
+    const sweepPolicy = logicalId(stack, construct.sweepFunction!.role!.node.findChild('DefaultPolicy'));
+    const actions = policyStatements(template).filter((s) => s.policy === sweepPolicy).flatMap((s) => s.Action);
+    expect(actions).not.toContain('states:ListStateMachines');
   });
 
   it('is absent when disabled', () => {
