@@ -35,6 +35,8 @@ export interface PublishInput {
   message: string;
   subject?: string;
   messageAttributes?: Record<string, SnsMessageAttribute>;
+  /** `json`: `message` is a JSON object of per-protocol messages with a required `default`. */
+  messageStructure?: string;
 }
 
 /** The JSON an SQS subscriber receives as its message body. */
@@ -90,10 +92,15 @@ export class SnsService {
     if (messageSizeBytes(input.message, input.messageAttributes ?? {}) > SNS_MAX_MESSAGE_BYTES) {
       throw new SnsError('InvalidParameter', 'Invalid parameter: Message too long');
     }
-    const notification = this.notificationOf(input);
+    const perProtocol = perProtocolMessages(input);
+    const notification = this.notificationOf({ ...input, message: perProtocol.default });
     this.counters.published++;
     this.published.push(notification);
-    for (const subscriber of subscribers) void this.deliver(subscriber, notification);
+    for (const subscriber of subscribers) {
+      // Queue subscribers get the `sqs` entry, in-process callbacks stand in for `lambda`.
+      const message = ('queue' in subscriber ? perProtocol.sqs : perProtocol.lambda) ?? perProtocol.default;
+      void this.deliver(subscriber, { ...notification, Message: message });
+    }
     return notification.MessageId;
   }
 
@@ -196,5 +203,21 @@ function publishInputOf(params: QueryParams, topicArn: string): PublishInput {
       BinaryValue: entry['Value.BinaryValue'] === undefined ? undefined : Buffer.from(entry['Value.BinaryValue'], 'base64'),
     };
   }
-  return { topicArn, message: params.Message ?? '', subject: params.Subject, messageAttributes };
+  return { topicArn, message: params.Message ?? '', subject: params.Subject, messageAttributes, messageStructure: params.MessageStructure };
+}
+
+/** With MessageStructure=json, each protocol gets its own entry, falling back to `default` (which is required). */
+function perProtocolMessages(input: PublishInput): Record<string, string | undefined> & { default: string } {
+  if (input.messageStructure !== 'json') return { default: input.message };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(input.message);
+  } catch {
+    throw new SnsError('InvalidParameter', 'Invalid parameter: Message Structure - JSON message body failed to parse');
+  }
+  const entries = parsed as Record<string, unknown>;
+  if (typeof entries?.default !== 'string') {
+    throw new SnsError('InvalidParameter', 'Invalid parameter: Message Structure - No default entry in JSON message body');
+  }
+  return entries as Record<string, string | undefined> & { default: string };
 }

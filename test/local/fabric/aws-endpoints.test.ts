@@ -218,6 +218,17 @@ describe('local AWS endpoints through the official SDK v3 clients', () => {
       expect(Topics).toEqual([{ TopicArn }]);
     });
 
+    it('with MessageStructure=json gives queues their sqs entry and needs a default', async () => {
+      const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'structured' }));
+      const queue = endpoints.sqs.createQueue('structured-queue');
+      endpoints.sns.subscribeQueue(TopicArn!, queue);
+      await sns.send(new PublishCommand({ TopicArn, MessageStructure: 'json', Message: JSON.stringify({ default: 'plain', sqs: '{"for":"queues"}', email: 'for people' }) }));
+      expect(JSON.parse(queue.receiveNow()[0].body).Message).toBe('{"for":"queues"}');
+      expect(endpoints.sns.published.at(-1)?.Message).toBe('plain');
+      const noDefault = sns.send(new PublishCommand({ TopicArn, MessageStructure: 'json', Message: JSON.stringify({ sqs: 'x' }) }));
+      await expect(noDefault).rejects.toThrow(/No default entry/);
+    });
+
     it('publishes in batches and enforces the 256 KB limit and unknown topics', async () => {
       const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'batch' }));
       const batch = await sns.send(
