@@ -6,30 +6,19 @@ import type { ExecutionRecord, StateMachineRecord } from '../store';
 export const epochSeconds = (ms: number) => ms / 1000;
 
 export function describeExecutionView(execution: ExecutionRecord, nowMs: number): Record<string, unknown> {
-  const { redriveStatus, redriveStatusReason } = redrivabilityOf(execution, nowMs);
   return {
-    executionArn: execution.arn,
-    stateMachineArn: execution.stateMachineArn,
-    name: execution.name,
-    status: execution.status,
-    startDate: epochSeconds(execution.startDateMs),
-    stopDate: optionalSeconds(execution.stopDateMs),
+    ...executionListItemView(execution),
     input: execution.input,
     inputDetails: { included: true },
     output: execution.output,
     outputDetails: execution.output !== undefined ? { included: true } : undefined,
     error: execution.error,
     cause: execution.cause,
-    mapRunArn: execution.mapRunArn,
-    stateMachineVersionArn: execution.stateMachineVersionArn,
-    stateMachineAliasArn: execution.stateMachineAliasArn,
-    redriveCount: execution.redriveCount,
-    redriveDate: optionalSeconds(execution.redriveDateMs),
-    redriveStatus,
-    redriveStatusReason,
+    ...redrivabilityOf(execution, nowMs),
   };
 }
 
+/** ListExecutions items; DescribeExecution adds data, error and redrivability to these. */
 export function executionListItemView(execution: ExecutionRecord): Record<string, unknown> {
   return {
     executionArn: execution.arn,

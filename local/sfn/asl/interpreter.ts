@@ -42,6 +42,15 @@ interface Trail {
   last: number;
 }
 
+/** One visit of a state: what every step of running it needs. */
+interface StateVisit {
+  name: string;
+  state: StateDef;
+  context: Record<string, unknown>;
+  cancellation: Cancellation;
+  trail: Trail;
+}
+
 interface Step {
   output: unknown;
   next?: string;
@@ -120,7 +129,7 @@ export class Interpreter {
     trail.last = this.host.record(`${state.Type}StateEntered`, { name, input: json(rawInput), inputDetails: NOT_TRUNCATED }, trail.last);
     let step: Step;
     try {
-      step = await this.execute(name, state, rawInput, context, cancellation, trail, resumeChildren);
+      step = await this.execute({ name, state, context, cancellation, trail }, rawInput, resumeChildren);
     } catch (error) {
       if (error instanceof StatesError || error instanceof RunCancelled) throw error;
       throw runtimeError(`An error occurred while executing the state '${name}': ${(error as Error).message}`);
@@ -140,15 +149,8 @@ export class Interpreter {
     return { data, context, random: this.host.random };
   }
 
-  private execute(
-    name: string,
-    state: StateDef,
-    rawInput: unknown,
-    context: Record<string, unknown>,
-    cancellation: Cancellation,
-    trail: Trail,
-    resumeChildren: ScopeRun[] | undefined,
-  ): Promise<Step> | Step {
+  private execute(visit: StateVisit, rawInput: unknown, resumeChildren: ScopeRun[] | undefined): Promise<Step> | Step {
+    const { name, state, context, cancellation } = visit;
     const input = selectPath(state.InputPath, rawInput, context);
     const next = state.End ? undefined : state.Next;
     switch (state.Type) {
@@ -172,8 +174,7 @@ export class Interpreter {
       case 'Task':
       case 'Parallel':
       case 'Map':
-        return this.withRetryAndCatch(state, rawInput, context, cancellation, (attemptChildren) =>
-          this.work(name, state, input, context, cancellation, trail, attemptChildren), resumeChildren);
+        return this.withRetryAndCatch(visit, rawInput, (attemptChildren) => this.work(visit, input, attemptChildren), resumeChildren);
     }
   }
 
@@ -201,10 +202,8 @@ export class Interpreter {
   }
 
   private async withRetryAndCatch(
-    state: StateDef,
+    { state, context, cancellation }: StateVisit,
     rawInput: unknown,
-    context: Record<string, unknown>,
-    cancellation: Cancellation,
     attempt: (resumeChildren: ScopeRun[] | undefined) => Promise<unknown>,
     resumeChildren: ScopeRun[] | undefined,
   ): Promise<Step> {
@@ -238,30 +237,15 @@ export class Interpreter {
     }
   }
 
-  private work(
-    name: string,
-    state: StateDef,
-    input: unknown,
-    context: Record<string, unknown>,
-    cancellation: Cancellation,
-    trail: Trail,
-    resumeChildren: ScopeRun[] | undefined,
-  ): Promise<unknown> {
-    if (state.Type === 'Map') return this.map(name, state, input, context, cancellation, trail, resumeChildren);
+  private work(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
+    const { state, context } = visit;
+    if (state.Type === 'Map') return this.map(visit, input, resumeChildren);
     const effective = state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters, this.env(input, context)) : input;
-    if (state.Type === 'Parallel') return this.parallel(state, effective, cancellation, trail, resumeChildren);
-    return this.task(name, state, effective, input, context, cancellation, trail);
+    if (state.Type === 'Parallel') return this.parallel(visit, effective, resumeChildren);
+    return this.task(visit, effective, input);
   }
 
-  private async task(
-    name: string,
-    state: StateDef,
-    parameters: unknown,
-    input: unknown,
-    context: Record<string, unknown>,
-    cancellation: Cancellation,
-    trail: Trail,
-  ): Promise<unknown> {
+  private async task({ name, state, context, cancellation, trail }: StateVisit, parameters: unknown, input: unknown): Promise<unknown> {
     const resource = state.Resource!;
     const [resourceType, resourceName] = describeResource(resource);
     const timeoutSeconds = state.TimeoutSeconds ?? (state.TimeoutSecondsPath ? Number(readPath(state.TimeoutSecondsPath, input, context)) : undefined);
@@ -298,7 +282,7 @@ export class Interpreter {
     }
   }
 
-  private async parallel(state: StateDef, input: unknown, cancellation: Cancellation, trail: Trail, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]> {
+  private async parallel({ state, cancellation, trail }: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]> {
     trail.last = this.host.record('ParallelStateStarted', undefined, trail.last);
     const group = new Cancellation(cancellation);
     const runs = await Promise.all(
@@ -316,15 +300,8 @@ export class Interpreter {
     return this.settleChildren('Parallel', runs, trail);
   }
 
-  private async map(
-    name: string,
-    state: StateDef,
-    input: unknown,
-    context: Record<string, unknown>,
-    cancellation: Cancellation,
-    trail: Trail,
-    resumeChildren: ScopeRun[] | undefined,
-  ): Promise<unknown[]> {
+  private async map(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]> {
+    const { name, state, context, cancellation, trail } = visit;
     const items = readPath(state.ItemsPath ?? '$', input, context);
     if (!Array.isArray(items)) throw runtimeError(`Map state '${name}': ItemsPath ${state.ItemsPath ?? '$'} did not select an array`);
     const processor = (state.ItemProcessor ?? state.Iterator)!;

@@ -96,6 +96,15 @@ function validateScope(scope: Record<string, unknown>, where: string, problems: 
   }
 }
 
+/** One state under validation, with a helper that checks a transition target exists. */
+interface StateCheck {
+  name: string;
+  state: Record<string, unknown>;
+  where: string;
+  problems: string[];
+  target: (field: string, value: unknown) => void;
+}
+
 function validateState(
   name: string,
   state: Record<string, unknown>,
@@ -137,13 +146,14 @@ function validateState(
   for (const field of ['ErrorPath', 'CausePath']) {
     if (typeof state[field] === 'string') validateExpression(state[field], `State "${name}" ${field}`, `${where}/${field}`, problems);
   }
-  validateErrorHandlers(name, state, where, problems, target);
+  const check: StateCheck = { name, state, where, problems, target };
+  validateErrorHandlers(check);
   switch (type) {
     case 'Task':
-      validateTask(name, state, where, problems);
+      validateTask(check);
       break;
     case 'Choice':
-      validateChoice(name, state, where, problems, target);
+      validateChoice(check);
       break;
     case 'Wait':
       if (['Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath'].filter((f) => state[f] !== undefined).length !== 1) {
@@ -158,18 +168,12 @@ function validateState(
       }
       break;
     case 'Map':
-      validateMap(name, state, where, problems);
+      validateMap(check);
       break;
   }
 }
 
-function validateErrorHandlers(
-  name: string,
-  state: Record<string, unknown>,
-  where: string,
-  problems: string[],
-  target: (field: string, value: unknown) => void,
-): void {
+function validateErrorHandlers({ name, state, where, problems, target }: StateCheck): void {
   for (const field of ['Retry', 'Catch'] as const) {
     const handlers = state[field];
     if (handlers === undefined) continue;
@@ -191,7 +195,7 @@ function validateErrorHandlers(
   }
 }
 
-function validateTask(name: string, state: Record<string, unknown>, where: string, problems: string[]): void {
+function validateTask({ name, state, where, problems }: StateCheck): void {
   const resource = state.Resource;
   if (typeof resource !== 'string' || !resource.startsWith('arn:')) {
     problems.push(`SCHEMA_VALIDATION_FAILED: Task state "${name}" needs a Resource ARN at ${where}/Resource`);
@@ -205,13 +209,7 @@ function validateTask(name: string, state: Record<string, unknown>, where: strin
   }
 }
 
-function validateChoice(
-  name: string,
-  state: Record<string, unknown>,
-  where: string,
-  problems: string[],
-  target: (field: string, value: unknown) => void,
-): void {
+function validateChoice({ name, state, where, problems, target }: StateCheck): void {
   if (!Array.isArray(state.Choices) || state.Choices.length === 0) {
     problems.push(`SCHEMA_VALIDATION_FAILED: Choice state "${name}" needs Choices at ${where}/Choices`);
     return;
@@ -244,7 +242,7 @@ function validateRule(rule: Record<string, unknown>, where: string, problems: st
   }
 }
 
-function validateMap(name: string, state: Record<string, unknown>, where: string, problems: string[]): void {
+function validateMap({ name, state, where, problems }: StateCheck): void {
   const processor = (state.ItemProcessor ?? state.Iterator) as Record<string, unknown> | undefined;
   if (!processor) {
     problems.push(`SCHEMA_VALIDATION_FAILED: Map state "${name}" needs ItemProcessor (or Iterator) at ${where}`);
