@@ -64,6 +64,11 @@ export class VirtualClock implements StackClock {
   }
 
   setTimer(dueMs: number, callback: () => void): () => void {
+    if (dueMs <= this.nowMs()) {
+      // Already due: the clock has reached it, so run it as soon as the event loop allows.
+      const handle = setImmediate(callback);
+      return () => clearImmediate(handle);
+    }
     const timer: Timer = { id: this.nextId++, dueMs, callback };
     this.timers.push(timer);
     this.timers.sort((a, b) => a.dueMs - b.dueMs || a.id - b.id);

@@ -1,0 +1,235 @@
+/**
+ * The embedded local stack: the production worker, notifier and sweep code, wired exactly as the CDK
+ * construct wires them, on local stand-ins for every AWS service they call. Only endpoints differ.
+ *
+ *   Step Functions emulator ──status events──▶ event bus (the deployed rule pattern) ──▶ intake queue
+ *   intake queue ──▶ worker (LambdaRunner, max concurrency, partial batch) ──▶ DynamoDB Local ledger
+ *                                   └──▶ RedriveExecution on the emulator, rechecks back to the intake queue
+ *   alerts ──▶ SNS topic ──▶ alerts queue ──▶ Slack notifier ──▶ local Slack receiver (Secrets Manager holds its URL)
+ */
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createClients, type AwsClients } from '../adapters/clients';
+import { IntakeQueue } from '../adapters/intake-queue';
+import { Ledger } from '../adapters/ledger';
+import { RUNTIME_ENV, SERVICE_NAME } from '../adapters/runtime-env';
+import { alertFromNotification, type Alert } from '../core/alerts';
+import { CONFIG_ENV_VAR, parseConfig, type AutoRedriveConfig, type AutoRedriveConfigInput } from '../core/config';
+import { buildEventPattern } from '../core/event-pattern';
+import { createNotifierHandler } from '../lambda/slack-notifier';
+import { createSweepHandler } from '../lambda/sweep';
+import { createWorkerHandler } from '../lambda/worker';
+import { RealClock, VirtualClock, type StackClock } from './clock';
+import { createLedgerTable, DUMMY_CREDENTIALS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { LocalAwsEndpoints } from './fabric/aws-endpoints';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './fabric/aws-names';
+import { LocalEventBus } from './fabric/event-bus';
+import { LambdaRunner } from './fabric/lambda-runner';
+import type { LocalQueue } from './fabric/queue';
+import { LocalSlackReceiver } from './fabric/slack-receiver';
+import { SfnEmulator, type MockConfig, type TaskHandler } from './sfn';
+
+export interface LocalStackOptions {
+  /** The sfn-autoredrive config, as in autoredrive.config.json. */
+  config: AutoRedriveConfigInput;
+  /** @default a RealClock */
+  clock?: StackClock;
+  /** Turn on the emulator's AWS-default throttling buckets. @default false */
+  throttling?: boolean;
+  mockConfig?: MockConfig | string;
+  taskHandlers?: Record<string, TaskHandler>;
+  /** Deploy the Slack notifier against a local webhook receiver. @default true */
+  slack?: boolean;
+  /** Powertools log level of the worker and notifier. @default 'SILENT' */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Called with every alert as it is published to the topic. */
+  onAlert?: (alert: Alert) => void;
+  /** Fixed ports, for `serve`. @default free ports */
+  ports?: { stepFunctions?: number; aws?: number; dynamodb?: number; slack?: number };
+  /** Keep DynamoDB data on disk here, so it survives a DynamoDB restart. */
+  dynamoPersistDir?: string;
+  /** Seconds the Slack notifier gathers alerts into one batch. @default 5 */
+  slackBatchingWindowSeconds?: number;
+}
+
+export const LOCAL_NAMES = {
+  ledgerTable: 'sfn-autoredrive-ledger',
+  intakeQueue: 'sfn-autoredrive-intake',
+  intakeDlq: 'sfn-autoredrive-intake-dlq',
+  alertTopic: 'sfn-autoredrive-alerts',
+  alertsQueue: 'sfn-autoredrive-slack-alerts',
+  alertsDlq: 'sfn-autoredrive-alerts-dlq',
+  slackSecret: 'sfn-autoredrive/slack-webhook',
+  rule: 'sfn-autoredrive-intake-rule',
+} as const;
+
+export class LocalStack {
+  readonly alerts: Alert[] = [];
+  readonly intakeQueue: LocalQueue;
+  readonly intakeDlq: LocalQueue;
+  readonly alertTopicArn: string;
+  readonly ledger: Ledger;
+  readonly clients: AwsClients;
+  /** The Lambda environment the construct would set, pointing at this stack. */
+  readonly env: Record<string, string>;
+  readonly worker: LambdaRunner;
+  readonly notifier?: LambdaRunner;
+
+  private constructor(
+    readonly config: AutoRedriveConfig,
+    readonly clock: StackClock,
+    readonly sfn: SfnEmulator,
+    readonly aws: LocalAwsEndpoints,
+    readonly dynamo: DynamoDbLocal,
+    readonly bus: LocalEventBus,
+    readonly slack: LocalSlackReceiver | undefined,
+    private readonly options: LocalStackOptions,
+  ) {
+    const { worker: workerConfig } = config;
+    this.intakeDlq = aws.sqs.createQueue(LOCAL_NAMES.intakeDlq, { messageRetentionSeconds: 1_209_600 });
+    this.intakeQueue = aws.sqs.createQueue(LOCAL_NAMES.intakeQueue, {
+      visibilityTimeoutSeconds: workerConfig.timeoutSeconds * 6,
+      deadLetter: { queue: this.intakeDlq, maxReceiveCount: workerConfig.maxReceiveCount },
+    });
+    this.alertTopicArn = aws.sns.createTopic(LOCAL_NAMES.alertTopic);
+    aws.sns.subscribeCallback(this.alertTopicArn, (notification) => {
+      const alert = alertFromNotification(JSON.stringify(notification), clock.nowMs());
+      this.alerts.push(alert);
+      options.onAlert?.(alert);
+    });
+    bus.addRule({ name: LOCAL_NAMES.rule, pattern: buildEventPattern(config, { partition: 'aws', region: LOCAL_REGION, account: LOCAL_ACCOUNT }), target: this.intakeQueue });
+
+    this.clients = createClients({
+      region: LOCAL_REGION,
+      credentials: DUMMY_CREDENTIALS,
+      endpoints: { sfn: sfn.endpoint, dynamodb: dynamo.endpoint, sqs: aws.url, sns: aws.url },
+    });
+    this.env = {
+      [CONFIG_ENV_VAR]: JSON.stringify(config),
+      [RUNTIME_ENV.ledgerTableName]: LOCAL_NAMES.ledgerTable,
+      [RUNTIME_ENV.intakeQueueUrl]: aws.sqs.queueUrl(LOCAL_NAMES.intakeQueue),
+      [RUNTIME_ENV.intakeDlqUrl]: aws.sqs.queueUrl(LOCAL_NAMES.intakeDlq),
+      [RUNTIME_ENV.alertTopicArn]: this.alertTopicArn,
+      [RUNTIME_ENV.slackSecretId]: LOCAL_NAMES.slackSecret,
+    };
+    this.ledger = new Ledger(this.clients.dynamo, LOCAL_NAMES.ledgerTable, config.ledger.retentionDays);
+    const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: options.logLevel ?? 'SILENT' });
+    this.worker = new LambdaRunner({
+      queue: this.intakeQueue,
+      functionName: 'sfn-autoredrive-worker',
+      handler: createWorkerHandler({ clock, clients: this.clients, env: this.env, logger }),
+      batchSize: workerConfig.batchSize,
+      maxConcurrency: workerConfig.maxConcurrency,
+      timeoutSeconds: workerConfig.timeoutSeconds,
+    });
+    if (slack) {
+      aws.secrets.put(LOCAL_NAMES.slackSecret, slack.url);
+      const alertsDlq = aws.sqs.createQueue(LOCAL_NAMES.alertsDlq);
+      const alertsQueue = aws.sqs.createQueue(LOCAL_NAMES.alertsQueue, { visibilityTimeoutSeconds: 180, deadLetter: { queue: alertsDlq, maxReceiveCount: 10 } });
+      aws.sns.subscribeQueue(this.alertTopicArn, alertsQueue);
+      const secretsClient = new SecretsManagerClient({ region: LOCAL_REGION, credentials: DUMMY_CREDENTIALS, endpoint: aws.url });
+      this.notifier = new LambdaRunner({
+        queue: alertsQueue,
+        functionName: 'sfn-autoredrive-slack-notifier',
+        handler: createNotifierHandler({
+          clock,
+          sleep: (ms) => clock.sleepUntil(clock.nowMs() + ms),
+          env: this.env,
+          secrets: new SecretsProvider({ awsSdkV3Client: secretsClient }),
+          logger,
+        }),
+        batchSize: 100,
+        maximumBatchingWindowSeconds: options.slackBatchingWindowSeconds ?? 5,
+        maxConcurrency: 1,
+        timeoutSeconds: 60,
+      });
+    }
+  }
+
+  static async start(options: LocalStackOptions): Promise<LocalStack> {
+    const config = parseConfig(options.config);
+    const clock = options.clock ?? new RealClock();
+    const dynamo = await startDynamoDbLocal({ port: options.ports?.dynamodb, persistDir: options.dynamoPersistDir });
+    const started: Array<{ stop(): Promise<void> }> = [dynamo];
+    try {
+      await createLedgerTable(dynamo.createClient(), LOCAL_NAMES.ledgerTable).catch((error: Error) => {
+        // A persistent DynamoDB directory keeps the table from an earlier run.
+        if (error.name !== 'ResourceInUseException') throw error;
+      });
+      const aws = await LocalAwsEndpoints.start({ clock, port: options.ports?.aws });
+      started.push(aws);
+      const slack = options.slack === false ? undefined : await LocalSlackReceiver.start({ clock, port: options.ports?.slack });
+      if (slack) started.push(slack);
+      const bus = new LocalEventBus(clock);
+      const sfn = new SfnEmulator({
+        clock,
+        account: LOCAL_ACCOUNT,
+        region: LOCAL_REGION,
+        throttling: { enabled: options.throttling ?? false },
+        mockConfig: options.mockConfig,
+        taskHandlers: options.taskHandlers,
+        onStatusChange: (event) => void bus.putEvent({ ...event, detail: { ...event.detail } }),
+      });
+      await sfn.start(options.ports?.stepFunctions ?? 0);
+      started.push(sfn);
+      const stack = new LocalStack(config, clock, sfn, aws, dynamo, bus, slack, options);
+      stack.worker.start();
+      stack.notifier?.start();
+      return stack;
+    } catch (error) {
+      await Promise.allSettled(started.map((part) => part.stop()));
+      throw error;
+    }
+  }
+
+  /** An intake queue client as the worker uses it (for tests that inject messages). */
+  intake(): IntakeQueue {
+    return new IntakeQueue(this.clients.sqs, this.env[RUNTIME_ENV.intakeQueueUrl], this.env[RUNTIME_ENV.intakeDlqUrl]);
+  }
+
+  /** Runs the sweep Lambda's code once, as its schedule would. */
+  async runSweep(): ReturnType<ReturnType<typeof createSweepHandler>> {
+    const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: this.options.logLevel ?? 'SILENT' });
+    const handler = createSweepHandler({ clock: this.clock, clients: this.clients, env: this.env, logger });
+    return handler({}, { invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:sfn-autoredrive-sweep`, awsRequestId: randomUUID() } as never);
+  }
+
+  /** Resolves when no execution runs, no event waits for delivery and the worker has nothing visible to do. */
+  async settle(): Promise<void> {
+    for (;;) {
+      await this.sfn.waitForIdle();
+      await this.worker.idle();
+      if (this.bus.pendingDeliveries() === 0 && this.intakeQueue.depth().visible === 0 && this.sfn.stats().executions.open === 0) return;
+    }
+  }
+
+  /**
+   * With a VirtualClock: settle, then jump to the next timer (a backoff, a Wait state, a Slack pause),
+   * until nothing is left to run. `onStep` sees each jump, for progress displays.
+   */
+  async runUntilQuiet(onStep?: (nowMs: number) => void, maxSteps = 100_000): Promise<void> {
+    if (!(this.clock instanceof VirtualClock)) throw new Error('runUntilQuiet needs the stack to run on a VirtualClock');
+    const clock = this.clock;
+    for (let step = 0; step < maxSteps; step++) {
+      await this.settle();
+      const nextDueMs = clock.nextDueMs();
+      if (nextDueMs === undefined) {
+        // The notifier may still be posting over HTTP; once it is idle and nothing is scheduled, we are done.
+        await this.notifier?.idle();
+        if (clock.nextDueMs() === undefined && this.intakeQueue.depth().visible === 0) return;
+        continue;
+      }
+      await clock.advance(Math.max(0, nextDueMs - clock.nowMs()));
+      onStep?.(clock.nowMs());
+    }
+    throw new Error(`the local stack was still busy after ${maxSteps} clock jumps`);
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.stop();
+    await this.notifier?.stop();
+    await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.dynamo.stop()]);
+  }
+}
