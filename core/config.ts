@@ -170,15 +170,20 @@ export function parseConfig(raw: unknown): AutoRedriveConfig {
 /** Name of the environment variable that carries the resolved config into the Lambdas. */
 export const CONFIG_ENV_VAR = 'AUTOREDRIVE_CONFIG';
 
-/** Reads the config a Lambda (or any process) was given through its environment. */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AutoRedriveConfig {
-  const text = env[CONFIG_ENV_VAR];
-  if (!text) throw new ConfigError([`${CONFIG_ENV_VAR}: environment variable is not set`]);
+/** Parses config JSON text; `source` names where it came from in every error. */
+export function parseConfigJson(text: string, source: string): AutoRedriveConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError([`${CONFIG_ENV_VAR}: not valid JSON (${(error as Error).message})`]);
+    throw new ConfigError([`${source}: not valid JSON (${(error as Error).message})`]);
   }
   return parseConfig(raw);
+}
+
+/** Reads the config a Lambda (or any process) was given through its environment. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AutoRedriveConfig {
+  const text = env[CONFIG_ENV_VAR];
+  if (!text) throw new ConfigError([`${CONFIG_ENV_VAR}: environment variable is not set`]);
+  return parseConfigJson(text, CONFIG_ENV_VAR);
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { ConfigError, parseConfig, type AutoRedriveConfig } from '../core/config';
+import { ConfigError, parseConfigJson, type AutoRedriveConfig } from '../core/config';
 import { AutoRedriveStack } from './auto-redrive-stack';
 
 export const DEFAULT_CONFIG_FILE = 'autoredrive.config.json';
@@ -25,13 +25,7 @@ export function readConfigFile(file: string): AutoRedriveConfig {
   } catch (error) {
     throw new ConfigError([`${file}: cannot read the config file (${(error as Error).message})`]);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError([`${file}: not valid JSON (${(error as Error).message})`]);
-  }
-  return parseConfig(raw);
+  return parseConfigJson(text, file);
 }
 
 /**
