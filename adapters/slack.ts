@@ -32,11 +32,13 @@ export class SlackPoster {
     for (let attempt = 1; ; attempt++) {
       const waitMs = this.lastPostAtMs + minIntervalMs - nowMs();
       if (waitMs > 0) await sleep(waitMs);
-      this.lastPostAtMs = nowMs();
       let response: Response;
       try {
         response = await fetchImpl(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
+        // Spacing is measured from the answer, so posts arrive at Slack at least the interval apart.
+        this.lastPostAtMs = nowMs();
       } catch (error) {
+        this.lastPostAtMs = nowMs();
         // Network errors can quote the address; keep only the error's kind.
         if (attempt >= maxTries) throw new SlackPostError(`Slack webhook unreachable: ${(error as Error).name}`);
         await sleep(1000 * 2 ** (attempt - 1));
