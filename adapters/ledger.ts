@@ -4,7 +4,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Decision } from '../core/decide';
 import { REDRIVE_WINDOW_MS } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
@@ -148,39 +148,32 @@ export class Ledger {
   }
 
   /** Marks a WAITING generation's recheck message as sent. Losing means someone moved it on: fine. */
-  async markRecheckEnqueued(executionArn: string, generation: number, nowMs: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [LEDGER_TABLE.partitionKey]: executionArn },
-          UpdateExpression: 'SET #recheckEnqueued = :true, #updatedAtMs = :now',
-          ConditionExpression: '#generation = :generation AND #phase = :waiting',
-          ExpressionAttributeNames: { '#recheckEnqueued': 'recheckEnqueued', '#updatedAtMs': 'updatedAtMs', '#generation': 'generation', '#phase': 'phase' },
-          ExpressionAttributeValues: { ':true': true, ':now': nowMs, ':generation': generation, ':waiting': 'WAITING' },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  markRecheckEnqueued(executionArn: string, generation: number, nowMs: number): Promise<boolean> {
+    return this.conditionalUpdate(executionArn, {
+      UpdateExpression: 'SET #recheckEnqueued = :true, #updatedAtMs = :now',
+      ConditionExpression: '#generation = :generation AND #phase = :waiting',
+      ExpressionAttributeNames: { '#recheckEnqueued': 'recheckEnqueued', '#updatedAtMs': 'updatedAtMs', '#generation': 'generation', '#phase': 'phase' },
+      ExpressionAttributeValues: { ':true': true, ':now': nowMs, ':generation': generation, ':waiting': 'WAITING' },
+    });
   }
 
   /** Records that the window-closing alert went out for this generation; true only for the first caller. */
-  async claimWindowClosingAlert(executionArn: string, generation: number, nowMs: number): Promise<boolean> {
-    const expiresAtEpochSeconds = Math.floor((nowMs + REDRIVE_WINDOW_MS + DAY_MS) / 1000);
+  claimWindowClosingAlert(executionArn: string, generation: number, nowMs: number): Promise<boolean> {
+    return this.conditionalUpdate(executionArn, {
+      UpdateExpression: 'SET #alerted = :generation, #expires = if_not_exists(#expires, :expires)',
+      ConditionExpression: 'attribute_not_exists(#alerted) OR #alerted < :generation',
+      ExpressionAttributeNames: { '#alerted': 'windowClosingAlertedGeneration', '#expires': LEDGER_TABLE.ttlAttribute },
+      ExpressionAttributeValues: { ':generation': generation, ':expires': Math.floor((nowMs + REDRIVE_WINDOW_MS + DAY_MS) / 1000) },
+    });
+  }
+
+  /** One conditional UpdateItem: true if it applied, false if its condition did not hold. */
+  private async conditionalUpdate(
+    executionArn: string,
+    expression: Pick<UpdateCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+  ): Promise<boolean> {
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [LEDGER_TABLE.partitionKey]: executionArn },
-          UpdateExpression: 'SET #alerted = :generation, #expires = if_not_exists(#expires, :expires)',
-          ConditionExpression: 'attribute_not_exists(#alerted) OR #alerted < :generation',
-          ExpressionAttributeNames: { '#alerted': 'windowClosingAlertedGeneration', '#expires': LEDGER_TABLE.ttlAttribute },
-          ExpressionAttributeValues: { ':generation': generation, ':expires': expiresAtEpochSeconds },
-        }),
-      );
+      await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: { [LEDGER_TABLE.partitionKey]: executionArn }, ...expression }));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;

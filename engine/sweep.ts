@@ -7,24 +7,15 @@
 import { ListExecutionsCommand, ListStateMachinesCommand, type ExecutionListItem, type SFNClient } from '@aws-sdk/client-sfn';
 import { parseExecutionArn } from '../core/arn';
 import { buildExecutionAlert } from '../core/alerts';
-import type { Clock } from '../core/clock';
 import type { AutoRedriveConfig } from '../core/config';
 import { REDRIVE_WINDOW_MS, type HomeEnvironment } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
 import type { LedgerRecord } from '../core/ledger-record';
 import { syntheticStatusEvent } from '../core/messages';
-import type { AlertSink } from '../adapters/alert-publisher';
 import type { IntakeQueue } from '../adapters/intake-queue';
-import type { Ledger } from '../adapters/ledger';
-import type { EngineLogger, RedriveEngine } from './redrive-engine';
+import type { EngineDeps, RedriveEngine } from './redrive-engine';
 
-export interface SweepDeps {
-  config: AutoRedriveConfig;
-  clock: Clock;
-  sfn: SFNClient;
-  ledger: Ledger;
-  alerts: AlertSink;
-  logger: EngineLogger;
+export interface SweepDeps extends Pick<EngineDeps, 'config' | 'clock' | 'sfn' | 'ledger' | 'alerts' | 'logger'> {
   home: HomeEnvironment;
   /** How missed failures are handed over: enqueued as events for the worker, or decided now. */
   handOver: { queue: IntakeQueue } | { engine: RedriveEngine };
