@@ -60,6 +60,11 @@ export interface Outcome {
   generation?: number;
   /** True if this call made (or confirmed) a RedriveExecution that AWS accepted. */
   redriven: boolean;
+  /**
+   * Set when a concurrent caller resumed the same claim and recorded the redrive first: this call only
+   * confirmed it (same client token, so AWS redrove once). Lets the CLI count each redrive once.
+   */
+  confirmedOnly?: boolean;
 }
 
 /** Reasons decided by the event alone: logged and counted, but not worth a ledger item. */
@@ -223,7 +228,7 @@ export class RedriveEngine {
 
   private async completeRedrive(decision: Decision, evidence: ExecutionEvidence, outcome: 'REDRIVEN' | 'ALREADY_REDRIVEN', redriveDateMs: number | undefined, detail: string): Promise<Outcome> {
     const { ledger, clock, actor } = this.deps;
-    await ledger.transition({
+    const recorded = await ledger.transition({
       evidence,
       generation: decision.generation,
       expect: { phases: ['REDRIVING'] },
@@ -233,7 +238,7 @@ export class RedriveEngine {
       clientToken: decision.clientToken,
       attempt: attemptEntry(decision, outcome, clock.nowMs(), actor, { redriveDateMs, note: detail }),
     });
-    return this.report({ place: 'REDRIVEN', reason: decision.reason, detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: true }, 'Redriven');
+    return this.report({ place: 'REDRIVEN', reason: decision.reason, detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: true, ...(!recorded.won && { confirmedOnly: true }) }, 'Redriven');
   }
 
   /** SKIP or GIVE_UP: recorded once; only the writer that wins the record sends the alert. */

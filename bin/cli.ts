@@ -1,0 +1,45 @@
+/**
+ * Entry point of the `sfn-autoredrive` command (bin/cli.js registers tsx and loads this file).
+ */
+import { createInterface } from 'node:readline/promises';
+import { systemClock } from '../core/clock';
+import type { CliIo } from '../cli/context';
+import { runCli } from '../cli/program';
+
+let interrupts = 0;
+const io: CliIo = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+  isTTY: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+  env: process.env,
+  clock: systemClock,
+  cwd: process.cwd(),
+  async confirm(question) {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return /^y(es)?$/i.test((await rl.question(question)).trim());
+    } finally {
+      rl.close();
+    }
+  },
+  onInterrupt(handler) {
+    const listener = () => {
+      interrupts++;
+      // The first Ctrl-C stops cleanly; a second one means "now".
+      if (interrupts > 1) process.exit(130);
+      handler();
+    };
+    process.on('SIGINT', listener);
+    return () => process.off('SIGINT', listener);
+  },
+};
+
+runCli(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`sfn-autoredrive: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

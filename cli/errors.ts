@@ -1,0 +1,100 @@
+/**
+ * Exit codes and the translation of AWS errors into messages an operator can act on.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any -- middleware stacks are generic over each client's input and output types */
+import type { MiddlewareStack } from '@aws-sdk/types';
+import { InvalidArnError } from '../core/arn';
+import { ConfigError } from '../core/config';
+
+export const EXIT = { ok: 0, partial: 1, usage: 2 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** An error with a message meant for the operator and the exit code it ends the command with. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode = EXIT.usage,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+const NON_STATES_SERVICES: Record<string, string> = {
+  GetItem: 'dynamodb',
+  Query: 'dynamodb',
+  UpdateItem: 'dynamodb',
+  SendMessage: 'sqs',
+  Publish: 'sns',
+  GetCallerIdentity: 'sts',
+};
+
+/** The IAM action behind an SDK command, e.g. RedriveExecutionCommand → states:RedriveExecution. */
+export function iamActionFor(commandName: string | undefined): string {
+  if (!commandName) return 'the action named in the message';
+  const api = commandName.replace(/Command$/, '');
+  return `${NON_STATES_SERVICES[api] ?? 'states'}:${api}`;
+}
+
+interface AwsErrorShape {
+  name?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** Maps an error to the operator's message and exit code. */
+export function toCliError(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  // The AWS error does not say which call it answered; tagFailingCommand recorded it.
+  const commandName = failingCommandOf(error);
+  if (error instanceof InvalidArnError) return new CliError(error.message);
+  if (error instanceof ConfigError) return new CliError(error.message);
+  const e = error as AwsErrorShape;
+  switch (e?.name) {
+    case 'AccessDeniedException':
+    case 'AccessDenied':
+    case 'UnauthorizedOperation':
+      return new CliError(`Missing permission: your credentials may not call ${iamActionFor(commandName)} (${e.message ?? 'access denied'}). Add that action to your IAM policy, or use another --profile.`);
+    case 'StateMachineDoesNotExist':
+      return new CliError(`Unknown state machine: ${e.message ?? ''} Check the ARN and --region.`);
+    case 'StateMachineTypeNotSupported':
+      return new CliError('That state machine is EXPRESS: Step Functions cannot redrive Express executions, and ListExecutions does not list them.');
+    case 'ExecutionDoesNotExist':
+      return new CliError(`Unknown execution: ${e.message ?? ''} Check the ARN and --region.`);
+    case 'InvalidArn':
+      return new CliError(`Malformed ARN: ${e.message ?? ''}`);
+    case 'InvalidToken':
+      return new CliError(
+        `The page token expired or is invalid (Step Functions page tokens live 24 hours): ${e.message ?? ''} Run the command again; the ledger makes a rerun safe.`,
+        EXIT.partial,
+      );
+    case 'ResourceNotFoundException':
+      return new CliError(`Not found: ${e.message ?? ''} Check --table (the ledger table name) and --region.`);
+    case 'CredentialsProviderError':
+      return new CliError(`No AWS credentials: ${e.message ?? ''} Use --profile, or set AWS_PROFILE or AWS_ACCESS_KEY_ID.`);
+    default: {
+      const where = commandName ? ` (${commandName.replace(/Command$/, '')})` : '';
+      return new CliError(`${e?.name ?? 'Error'}${where}: ${e?.message ?? String(error)}`, EXIT.partial);
+    }
+  }
+}
+
+/** Remembers which SDK command failed, so errors can name the IAM action. */
+export function tagFailingCommand(client: { middlewareStack: MiddlewareStack<any, any> }): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (error && typeof error === 'object' && !('commandName' in error)) Object.assign(error, { commandName: context.commandName });
+        throw error;
+      }
+    },
+    { step: 'initialize', priority: 'high', name: 'sfnAutoredriveTagCommand' },
+  );
+}
+
+/** The command name `tagFailingCommand` recorded on an error, if any. */
+export function failingCommandOf(error: unknown): string | undefined {
+  return (error as { commandName?: string } | undefined)?.commandName;
+}

@@ -1,0 +1,123 @@
+/**
+ * `explain <executionArn>`: every eligibility and policy rule on one execution, passed or failed and
+ * why, with the facts behind them and the decision the worker would take now. Costs one
+ * DescribeExecution, one GetExecutionHistory (newest event only) and one ledger read.
+ */
+import { Command } from 'commander';
+import { countHistoryInto, describeInto, ExecutionNotFoundError } from '../adapters/sfn';
+import { parseExecutionArn } from '../core/arn';
+import { clientTokenFor } from '../core/client-token';
+import { decide, explainRules, formatDuration, HISTORY_EVENT_LIMIT, REDRIVE_WINDOW_MS, type Decision } from '../core/decide';
+import type { ExecutionEvidence } from '../core/evidence';
+import { REASONS } from '../core/reasons';
+import { AwsContext, loadConfig, type CliIo, type CommandEnv, type CommonOptions } from './context';
+import { CliError, EXIT, type ExitCode } from './errors';
+import { isoOrDash, json, renderFields, renderTable } from './output';
+
+export function explainCommand(env: CommandEnv): Command {
+  return new Command('explain')
+    .description('Show every redrive rule for one execution, passed or failed, and what the worker would do now')
+    .argument('<executionArn>', 'the execution to explain')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sfn-autoredrive explain arn:aws:states:us-east-1:123456789012:execution:orders-flow:order-42
+  $ sfn-autoredrive explain arn:aws:states:us-east-1:123456789012:execution:orders-flow:order-42 --output json
+
+Exit codes: 0 explained, 2 usage error (malformed ARN, unknown execution, missing permission).`,
+    )
+    .action(async (executionArn: string) => {
+      env.exit(await runExplain(executionArn, env.common(), env.io));
+    });
+}
+
+function describeDecision(decision: Decision): string {
+  const due = decision.dueAtMs === undefined ? '' : ` at ${isoOrDash(decision.dueAtMs)}`;
+  return `${decision.action}${due} (${decision.reason}: ${decision.detail})`;
+}
+
+export async function runExplain(executionArn: string, options: CommonOptions, io: CliIo): Promise<ExitCode> {
+  const arn = parseExecutionArn(executionArn);
+  if (arn.resourceType === 'express' && !arn.mapRunLabel) {
+    throw new CliError(`${executionArn} is an Express execution: ${REASONS.EXPRESS_STATE_MACHINE}, and DescribeExecution does not support them`);
+  }
+  const config = loadConfig(options, io);
+  const ctx = await AwsContext.create(options, io);
+  const ledger = ctx.ledger(config);
+  const known: ExecutionEvidence = {
+    executionArn,
+    stateMachineArn: arn.stateMachineArn,
+    executionName: arn.executionName,
+    status: 'FAILED',
+    startDateMs: 0,
+    sources: [],
+  };
+  let evidence: ExecutionEvidence;
+  try {
+    evidence = await countHistoryInto(ctx.clients.sfn, await describeInto(ctx.clients.sfn, known));
+  } catch (error) {
+    if (error instanceof ExecutionNotFoundError) throw new CliError(`Unknown execution: ${executionArn} does not exist in ${ctx.region}`);
+    throw error;
+  }
+  const record = await ledger.get(executionArn);
+  const nowMs = io.clock.nowMs();
+  const context = { evidence, ledger: record, config, nowMs };
+  const rules = explainRules({ ...context, trigger: 'event' });
+  const workerDecision = decide({ ...context, trigger: 'event', random: () => 1 });
+  const operatorDecision = decide({ ...context, trigger: 'operator' });
+
+  const windowLeftMs = evidence.stopDateMs === undefined ? undefined : evidence.stopDateMs + REDRIVE_WINDOW_MS - nowMs;
+  const attemptsUsed = record?.attemptsUsed ?? 0;
+  const generation = evidence.redriveCount ?? 0;
+  const tokens = (record?.attempts ?? [])
+    .filter((attempt) => attempt.clientToken)
+    .map((attempt) => ({ generation: attempt.generation, clientToken: attempt.clientToken!, outcome: attempt.outcome, actor: attempt.actor, atMs: attempt.outcomeAtMs ?? attempt.decidedAtMs }));
+  const report = {
+    executionArn,
+    status: evidence.status,
+    startDate: isoOrDash(evidence.startDateMs),
+    stopDate: isoOrDash(evidence.stopDateMs),
+    error: evidence.error,
+    cause: evidence.cause,
+    redriveCount: generation,
+    redriveStatus: evidence.redriveStatus,
+    redriveStatusReason: evidence.redriveStatusReason,
+    window: { closesAt: windowLeftMs === undefined ? undefined : isoOrDash(evidence.stopDateMs! + REDRIVE_WINDOW_MS), leftMs: windowLeftMs },
+    history: { eventsUsed: evidence.historyEventCount ?? 0, limit: HISTORY_EVENT_LIMIT, headroomEvents: config.historyHeadroomEvents },
+    attempts: { used: attemptsUsed, max: config.maxAttempts, left: Math.max(0, config.maxAttempts - attemptsUsed) },
+    ledger: record ? { generation: record.generation, phase: record.phase, reason: record.reason, updatedAt: isoOrDash(record.updatedAtMs) } : null,
+    currentClientToken: clientTokenFor(executionArn, generation),
+    clientTokensUsed: tokens,
+    rules: rules.map((rule) => ({ rule: rule.rule, passed: rule.passed, detail: rule.detail })),
+    workerDecision: { action: workerDecision.action, reason: workerDecision.reason, detail: workerDecision.detail, dueAtMs: workerDecision.dueAtMs },
+    operatorDecision: { action: operatorDecision.action, reason: operatorDecision.reason, detail: operatorDecision.detail },
+  };
+  if (options.output === 'json') {
+    io.stdout(`${json(report)}\n`);
+    return EXIT.ok;
+  }
+  const windowText = windowLeftMs === undefined ? 'unknown (no stop date)' : windowLeftMs >= 0 ? `${formatDuration(windowLeftMs)} left (closes ${report.window.closesAt})` : `closed ${formatDuration(-windowLeftMs)} ago`;
+  io.stdout(
+    [
+      renderFields([
+        ['execution', executionArn],
+        ['status', `${evidence.status}${evidence.error ? ` (${evidence.error})` : ''}`],
+        ['stopped', report.stopDate],
+        ['redrive count (failure generation)', generation],
+        ['AWS redriveStatus', `${evidence.redriveStatus ?? '-'}${evidence.redriveStatusReason ? `: ${evidence.redriveStatusReason}` : ''}`],
+        ['14-day redrive window', windowText],
+        ['history events used', `${report.history.eventsUsed} of ${HISTORY_EVENT_LIMIT.toLocaleString('en-US')}`],
+        ['attempts used / left', `${attemptsUsed} of ${config.maxAttempts} / ${report.attempts.left}`],
+        ['ledger', record ? `generation ${record.generation} ${record.phase} (${record.reason})` : 'no entry'],
+        ['client token for this generation', report.currentClientToken],
+      ]),
+      renderTable(['rule', 'result', 'detail'], rules.map((rule) => [rule.rule, rule.passed ? 'pass' : 'FAIL', rule.detail])),
+      tokens.length > 0 ? renderTable(['generation', 'client token used', 'outcome', 'actor', 'at'], tokens.map((t) => [t.generation, t.clientToken, t.outcome, t.actor, isoOrDash(t.atMs)])) : 'Client tokens used: none',
+      `Worker would now: ${describeDecision(workerDecision)}`,
+      `\`redrive\` would now: ${describeDecision(operatorDecision)}`,
+      '',
+    ].join('\n'),
+  );
+  return EXIT.ok;
+}

@@ -1,0 +1,56 @@
+/**
+ * The `sfn-autoredrive` program: commander wiring, common options, and one place that turns errors
+ * into messages and exit codes (0 ok, 1 partial failure, 2 usage error).
+ */
+import { Command, CommanderError } from 'commander';
+import { addCommonOptions, type CliIo, type CommandEnv, type CommonOptions } from './context';
+import { EXIT, toCliError, type ExitCode } from './errors';
+import { explainCommand } from './explain';
+import { redriveCommand } from './redrive';
+
+export function buildProgram(io: CliIo, exit: (code: ExitCode) => void): Command {
+  const program = addCommonOptions(new Command('sfn-autoredrive'))
+    .description('Operate sfn-autoredrive: explain one execution, redrive in bulk after an incident, sweep for missed events, report the ledger, serve the local stack.')
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sfn-autoredrive explain arn:aws:states:us-east-1:123456789012:execution:orders-flow:order-42
+  $ sfn-autoredrive redrive --name-prefix orders- --since 6h --reason "INC-1234" --dry-run
+  $ sfn-autoredrive sweep --window-hours 48
+  $ sfn-autoredrive ledger --name-prefix orders- --since 1d
+  $ sfn-autoredrive serve
+
+Exit codes: 0 ok, 1 partial failure, 2 usage error. See docs/operating.md.`,
+    );
+  const env: CommandEnv = { io, common: () => program.opts<CommonOptions>(), exit };
+  for (const command of [explainCommand(env), redriveCommand(env)]) {
+    program.addCommand(command);
+  }
+  program.exitOverride();
+  program.configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  return program;
+}
+
+/** Runs one command line (without `node` and the script) and returns the exit code. */
+export async function runCli(args: string[], io: CliIo): Promise<ExitCode> {
+  let exitCode: ExitCode = EXIT.ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end with code 0; anything else commander rejects is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const problem = toCliError(error);
+    io.stderr(`sfn-autoredrive: ${problem.message}\n`);
+    return problem.exitCode;
+  }
+}

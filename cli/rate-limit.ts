@@ -1,0 +1,140 @@
+/**
+ * Client-side rate limiting for Step Functions calls. Step Functions quotas are token buckets per API,
+ * per account and region (aws-facts §5), shared with the worker and everything else in the account. So
+ * the CLI keeps its own bucket per API, well under the quota, and adapts: a throttled call halves that
+ * API's rate, and every success wins a little of it back (additive increase, multiplicative decrease).
+ *
+ * The buckets sit inside the SDK's retry loop (a finalizeRequest middleware), so SDK retries are paced too.
+ */
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { isThrottling } from '../adapters/sfn';
+
+export interface RateSpec {
+  /** Calls that may go out at once after a quiet period. */
+  burst: number;
+  perSecond: number;
+}
+
+/** Regions with the large Step Functions buckets (aws-facts §5). */
+const LARGE_REGIONS = new Set(['us-east-1', 'us-west-2', 'eu-west-1']);
+
+/**
+ * Our default ceilings: about two thirds of the AWS refill rate and a fraction of the bucket, leaving
+ * room for the worker and other callers in the same account. AWS (large / other regions):
+ * DescribeExecution 300/15 vs 250/10, GetExecutionHistory 400/20, ListExecutions 200/5 vs 100/2,
+ * RedriveExecution 1300/300 vs 800/150. ListStateMachines is not in the published table.
+ */
+const DEFAULT_RATES: Record<string, { large: RateSpec; other: RateSpec }> = {
+  DescribeExecution: { large: { burst: 50, perSecond: 10 }, other: { burst: 40, perSecond: 6 } },
+  GetExecutionHistory: { large: { burst: 50, perSecond: 12 }, other: { burst: 50, perSecond: 12 } },
+  ListExecutions: { large: { burst: 20, perSecond: 3 }, other: { burst: 10, perSecond: 1 } },
+  RedriveExecution: { large: { burst: 100, perSecond: 100 }, other: { burst: 50, perSecond: 50 } },
+  ListStateMachines: { large: { burst: 10, perSecond: 2 }, other: { burst: 10, perSecond: 2 } },
+};
+
+export function defaultRates(region: string): Record<string, RateSpec> {
+  const size = LARGE_REGIONS.has(region) ? 'large' : 'other';
+  return Object.fromEntries(Object.entries(DEFAULT_RATES).map(([api, specs]) => [api, { ...specs[size] }]));
+}
+
+/** Executions per second a bulk redrive can sustain: each costs one DescribeExecution. */
+export function defaultExecutionRate(region: string): number {
+  return defaultRates(region).DescribeExecution.perSecond;
+}
+
+const MIN_RATE_FRACTION = 1 / 16;
+const RECOVERY_FRACTION = 0.05;
+
+/** One adaptive token bucket. Waiters are served in order, so a burst of callers cannot starve one. */
+export class AdaptiveTokenBucket {
+  private tokens: number;
+  private refilledAtMs = Date.now();
+  private currentPerSecond: number;
+  private queue: Promise<void> = Promise.resolve();
+  throttled = 0;
+
+  constructor(private readonly spec: RateSpec) {
+    this.tokens = spec.burst;
+    this.currentPerSecond = spec.perSecond;
+  }
+
+  get ratePerSecond(): number {
+    return this.currentPerSecond;
+  }
+
+  /** Resolves when a token is available and takes it. */
+  take(): Promise<void> {
+    const turn = this.queue.then(() => this.waitForToken());
+    this.queue = turn;
+    return turn;
+  }
+
+  onThrottle(): void {
+    this.throttled++;
+    this.currentPerSecond = Math.max(this.spec.perSecond * MIN_RATE_FRACTION, this.currentPerSecond / 2);
+    // The server's bucket is empty: stop spending ours until it has had time to refill.
+    this.tokens = Math.min(this.tokens, 0);
+  }
+
+  onSuccess(): void {
+    this.currentPerSecond = Math.min(this.spec.perSecond, this.currentPerSecond + this.spec.perSecond * RECOVERY_FRACTION);
+  }
+
+  private refill(): void {
+    const nowMs = Date.now();
+    this.tokens = Math.min(this.spec.burst, this.tokens + ((nowMs - this.refilledAtMs) / 1000) * this.currentPerSecond);
+    this.refilledAtMs = nowMs;
+  }
+
+  private async waitForToken(): Promise<void> {
+    for (;;) {
+      this.refill();
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      const waitMs = Math.ceil(((1 - this.tokens) / this.currentPerSecond) * 1000);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
+
+/** One bucket per API; APIs without a spec are not limited (the SDK's adaptive retry still applies). */
+export class ApiRateLimiter {
+  private readonly buckets = new Map<string, AdaptiveTokenBucket>();
+
+  constructor(specs: Record<string, RateSpec>) {
+    for (const [api, spec] of Object.entries(specs)) this.buckets.set(api, new AdaptiveTokenBucket(spec));
+  }
+
+  bucket(api: string): AdaptiveTokenBucket | undefined {
+    return this.buckets.get(api);
+  }
+
+  /** Throttled answers seen per API (each was retried by the SDK). */
+  throttledCounts(): Record<string, number> {
+    return Object.fromEntries([...this.buckets].filter(([, b]) => b.throttled > 0).map(([api, b]) => [api, b.throttled]));
+  }
+
+  /** Paces every attempt `client` makes, retries included, and adapts to throttling answers. */
+  attachTo(client: SFNClient): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const api = (context.commandName ?? '').replace(/Command$/, '');
+        const bucket = this.buckets.get(api);
+        if (!bucket) return next(args);
+        await bucket.take();
+        try {
+          const result = await next(args);
+          bucket.onSuccess();
+          return result;
+        } catch (error) {
+          if (isThrottling(error)) bucket.onThrottle();
+          throw error;
+        }
+      },
+      // Below the retry middleware (high priority in this step), so it runs once per attempt.
+      { step: 'finalizeRequest', priority: 'low', name: 'sfnAutoredriveRateLimit' },
+    );
+  }
+}
