@@ -196,12 +196,17 @@ export class LocalStack {
     return handler({}, { invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:sfn-autoredrive-sweep`, awsRequestId: randomUUID() } as never);
   }
 
-  /** Resolves when no execution runs, no event waits for delivery and the worker has nothing visible to do. */
+  /**
+   * Resolves when no execution runs, no event waits for delivery and the worker has nothing visible to do.
+   * On a VirtualClock, executions asleep in a Wait state or retry interval, and event deliveries delayed by
+   * a fault, are idle until the clock moves: they are timers for runUntilQuiet to jump to.
+   */
   async settle(): Promise<void> {
     for (;;) {
       await this.sfn.waitForIdle();
       await this.worker.idle();
-      if (this.bus.pendingDeliveries() === 0 && this.intakeQueue.depth().visible === 0 && this.sfn.stats().executions.open === 0) return;
+      const waitingOnClockOnly = this.clock.virtual || (this.bus.pendingDeliveries() === 0 && this.sfn.stats().executions.open === 0);
+      if (this.intakeQueue.depth().visible === 0 && waitingOnClockOnly) return;
     }
   }
 

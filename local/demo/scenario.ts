@@ -1,0 +1,178 @@
+/**
+ * The demo scenario format (docs/scenarios.md): state machines, Step Functions Local mock configs,
+ * executions to start, the sfn-autoredrive config, clock jumps and faults. One zod schema validates it
+ * and every bad field is named in one error.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import * as z from 'zod';
+import { configSchema, type AutoRedriveConfig } from '../../core/config';
+import type { MockConfig } from '../sfn';
+
+const NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+
+const mockedStepSchema = z.union([
+  z.object({ Return: z.unknown() }).strict(),
+  z.object({ Throw: z.object({ Error: z.string().min(1), Cause: z.string().optional() }).strict() }).strict(),
+]);
+
+/** The Step Functions Local MockConfigFile.json format, or a path to such a file (relative to the scenario). */
+const mockConfigSchema = z.union([
+  z.string().min(1),
+  z
+    .object({
+      StateMachines: z.record(z.string(), z.object({ TestCases: z.record(z.string(), z.record(z.string(), z.string())) })).optional(),
+      MockedResponses: z.record(z.string(), z.record(z.string().regex(/^\d+(-\d+)?$/, 'must be an invocation number such as "0" or a range "1-2"'), mockedStepSchema)).optional(),
+    })
+    .strict(),
+]);
+
+const stateMachineSchema = z
+  .object({
+    name: z.string().regex(NAME, 'must be 1-80 characters of A-Z, a-z, 0-9, _ and -'),
+    type: z.enum(['STANDARD', 'EXPRESS']).default('STANDARD'),
+    /** The ASL definition, as an object. */
+    definition: z.object({ StartAt: z.string().min(1), States: z.record(z.string(), z.unknown()) }).passthrough(),
+  })
+  .strict();
+
+const executionGroupSchema = z
+  .object({
+    /** Shown in the per-group table, e.g. "card declined". */
+    label: z.string().min(1),
+    stateMachine: z.string().regex(NAME),
+    /** Mock config test case (Step Functions Local's `stateMachineArn#TestCase`). */
+    testCase: z.string().min(1).optional(),
+    count: z.number().int().min(1).max(10_000).default(1),
+    /** Execution names are `<namePrefix><number>`, numbered across the whole scenario. */
+    namePrefix: z.string().regex(/^[A-Za-z0-9_-]{1,70}$/).default('exec-'),
+    /** Execution input. In strings, `{{name}}` and `{{index}}` are replaced per execution. */
+    input: z.unknown().default({}),
+    /** Virtual seconds after the scenario start when the first one starts. */
+    startAtSeconds: z.number().min(0).default(0),
+    /** The group's starts are spread evenly over this many virtual seconds. */
+    spreadSeconds: z.number().min(0).default(0),
+    /** An operator stops each execution this many virtual seconds after it started (ABORTED). */
+    stopAfterSeconds: z.number().min(0).optional(),
+    /** Step Functions' status event for these executions is lost (the sweep must find them). */
+    dropStatusEvents: z.array(z.enum(EXECUTION_STATUSES)).optional(),
+  })
+  .strict();
+
+const sfnFaultsSchema = z
+  .object({
+    /** Real milliseconds added to every emulator response. */
+    latencyMs: z.number().int().min(0).max(5000).optional(),
+    /** Share (0..1) of emulator calls answered with a 500 or 503. */
+    serverErrorRate: z.number().min(0).max(1).optional(),
+    /** Per API, fail the next `count` calls with `code`, e.g. { "RedriveExecution": { "code": "ThrottlingException", "count": 3 } }. */
+    forcedErrors: z.record(z.string(), z.object({ code: z.string().min(1), message: z.string().optional(), count: z.number().int().min(1) }).strict()).optional(),
+    /** Share (0..1) of all status events lost. */
+    dropStatusEventRate: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+
+const busFaultsSchema = z
+  .object({
+    /** Each matching event is delivered this many times (EventBridge is at-least-once). */
+    deliveriesPerEvent: z.number().int().min(1).max(10).optional(),
+    dropRate: z.number().min(0).max(1).optional(),
+    maxDeliveryDelayMs: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+const faultsSchema = z
+  .object({
+    /** AWS's default API token buckets (Rate exceeded). */
+    throttling: z.boolean().optional(),
+    stepFunctions: sfnFaultsSchema.optional(),
+    eventBus: busFaultsSchema.optional(),
+  })
+  .strict();
+
+const timelineStepSchema = z
+  .object({
+    /** Virtual seconds after the scenario start. */
+    atSeconds: z.number().min(0),
+    /** Jump the clock forward this many seconds at once, firing every timer on the way (e.g. 1209600 = 14 days). */
+    jumpSeconds: z.number().min(0).optional(),
+    /** Change the faults from here on. */
+    faults: faultsSchema.omit({ throttling: true }).optional(),
+  })
+  .strict()
+  .refine((step) => step.jumpSeconds !== undefined || step.faults !== undefined, { message: 'give jumpSeconds or faults' });
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().default(''),
+    /** Virtual start time (ISO 8601). @default the current time */
+    startTime: z.iso.datetime().optional(),
+    config: configSchema,
+    stateMachines: z.array(stateMachineSchema).min(1),
+    mockConfig: mockConfigSchema.optional(),
+    executions: z.array(executionGroupSchema).min(1),
+    faults: faultsSchema.default({}),
+    timeline: z.array(timelineStepSchema).default([]),
+    /** Seconds the Slack notifier gathers alerts into one post. */
+    slackBatchingWindowSeconds: z.number().int().min(0).max(300).default(5),
+  })
+  .strict()
+  .superRefine((scenario, ctx) => {
+    const names = new Set(scenario.stateMachines.map((sm) => sm.name));
+    scenario.executions.forEach((group, i) => {
+      if (!names.has(group.stateMachine)) {
+        ctx.addIssue({ code: 'custom', path: ['executions', i, 'stateMachine'], message: `no state machine named "${group.stateMachine}" in stateMachines` });
+      }
+    });
+  });
+
+export type Scenario = Omit<z.output<typeof scenarioSchema>, 'config' | 'mockConfig'> & {
+  config: AutoRedriveConfig;
+  /** Resolved: an inline object or an absolute file path. */
+  mockConfig?: MockConfig | string;
+};
+export type ExecutionGroup = Scenario['executions'][number];
+export type ScenarioFaults = Scenario['faults'];
+
+export class ScenarioError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid scenario ${source} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+/** Validates a parsed scenario; `baseDir` resolves a mock config given as a path. */
+export function parseScenario(raw: unknown, source: string, baseDir = process.cwd()): Scenario {
+  const result = scenarioSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ScenarioError(
+      source,
+      result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`),
+    );
+  }
+  const { mockConfig } = result.data;
+  return { ...result.data, mockConfig: typeof mockConfig === 'string' ? resolve(baseDir, mockConfig) : (mockConfig as MockConfig | undefined) };
+}
+
+export function loadScenarioFile(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ScenarioError(path, [`cannot read the file: ${(error as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError(path, [`not valid JSON: ${(error as Error).message}`]);
+  }
+  return parseScenario(raw, path, dirname(resolve(path)));
+}
+
+export const BUILT_IN_SCENARIO_PATH = resolve(__dirname, 'scenarios', 'order-processing.json');
