@@ -172,12 +172,19 @@ function alreadyHandledRule(d: Derived): RuleResult {
   }
   const resumeAttempt = { attemptNumber: ledger.attemptsUsed, resume: true };
   switch (ledger.phase) {
-    case 'REDRIVING':
+    case 'REDRIVING': {
+      // A claim younger than the worker timeout belongs to a worker that may still be calling: leave it.
+      // A crashed worker's own message comes back only after the visibility timeout (6x), and resumes.
+      const claimAgeMs = d.ctx.nowMs - ledger.updatedAtMs;
+      if (claimAgeMs < d.ctx.config.worker.timeoutSeconds * 1000) {
+        return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `generation ${d.generation} is being redriven by another worker (claimed ${formatDuration(claimAgeMs)} ago)`);
+      }
       return pass(
         'notAlreadyHandled',
         `generation ${d.generation} was claimed for redrive with token ${ledger.clientToken}; finishing it`,
         make(d, 'REDRIVE', 'ELIGIBLE', 'resuming a claimed redrive', { ...resumeAttempt, clientToken: ledger.clientToken }),
       );
+    }
     case 'WAITING':
       if (trigger === 'event' && !ledger.recheckEnqueued) {
         return pass(

@@ -216,10 +216,14 @@ describe('decide: every reason code', () => {
   });
 
   describe('resuming after a crash', () => {
-    it('a REDRIVING claim is finished with its own token, even at the attempt cap', () => {
-      const ledger = ledgerRecord({ phase: 'REDRIVING', attemptsUsed: 3, clientToken: 'tok-1', tokenFirstUsedAtMs: NOW_MS - 1000 });
-      const decision = decide(ctx({ config: config({ maxAttempts: 3 }), ledger }));
+    it('a REDRIVING claim older than the worker timeout is finished with its own token, even at the attempt cap', () => {
+      const ledger = ledgerRecord({ phase: 'REDRIVING', attemptsUsed: 3, clientToken: 'tok-1', tokenFirstUsedAtMs: NOW_MS - 60_000, updatedAtMs: NOW_MS - 60_000 });
+      const decision = decide(ctx({ config: config({ maxAttempts: 3, worker: { timeoutSeconds: 60 } }), ledger }));
       expect(decision).toMatchObject({ action: 'REDRIVE', resume: true, clientToken: 'tok-1', attemptNumber: 3 });
+    });
+    it('a REDRIVING claim younger than the worker timeout belongs to a live worker: leave it', () => {
+      const ledger = ledgerRecord({ phase: 'REDRIVING', attemptsUsed: 1, clientToken: 'tok-1', updatedAtMs: NOW_MS - 59_999 });
+      expect(decide(ctx({ config: config({ worker: { timeoutSeconds: 60 } }), ledger }))).toMatchObject({ action: 'SKIP', reason: 'ALREADY_HANDLED' });
     });
     it('a WAITING claim whose recheck was never sent is re-sent with its due time', () => {
       const c = config({ backoff: { initialDelaySeconds: 60, multiplier: 1, maxDelaySeconds: 60, jitter: 'none' } });

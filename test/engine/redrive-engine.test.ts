@@ -190,9 +190,13 @@ describe('Step Functions answers', () => {
     ['a 5xx', serverError],
   ])('%s propagates for an SQS retry, which then reuses the same token', async (_label, makeError) => {
     sfnMock.on(RedriveExecutionCommand).rejectsOnce(makeError()).resolves({ redriveDate: new Date(NOW_MS) });
-    const { engine, ledger } = await setup();
+    const { engine, ledger, clock } = await setup();
     await expect(engine.handleMessage(body(), 'm1')).rejects.toMatchObject({ name: makeError().name });
     expect(await ledger.get(executionArn())).toMatchObject({ phase: 'REDRIVING' });
+    // A duplicate delivery while the claim is fresh leaves it to its owner...
+    expect(await engine.handleMessage(body(), 'dup')).toMatchObject({ reason: 'ALREADY_HANDLED' });
+    // ...and SQS hands the failed message back after the visibility timeout (6 x the worker timeout).
+    clock.advance(6 * 60_000);
     expect(await engine.handleMessage(body(), 'm1')).toMatchObject({ place: 'REDRIVEN' });
     const tokens = sfnMock.commandCalls(RedriveExecutionCommand).map((c) => c.args[0].input.clientToken);
     expect(tokens).toEqual([clientTokenFor(executionArn(), 0), clientTokenFor(executionArn(), 0)]);
