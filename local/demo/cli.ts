@@ -64,8 +64,7 @@ export async function runDemoCli(argv: string[], io: DemoIo): Promise<number> {
     io.stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
     return code;
   }
-  const color = io.stdout.isTTY === true;
-  io.stdout.write(`\n${renderGroups(report)}\n${renderSummary(report, { color })}\n${renderPipeline(report)}\n`);
+  io.stdout.write(`\n${renderGroups(report)}\n${renderSummary(report)}\n${renderPipeline(report)}\n`);
   if (!report.accounting.ok) io.stdout.write(`Accounting failed:\n${renderProblems(report)}\n`);
   io.stdout.write(
     `Virtual time ${formatSeconds(Math.round(report.virtualTime.elapsedMs / 1000))}; wall time ${(report.wallTimeMs / 1000).toFixed(1)} s (local stack start ${(report.stackStartMs / 1000).toFixed(1)} s).\n`,
