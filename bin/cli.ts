@@ -22,15 +22,17 @@ const io: CliIo = {
       rl.close();
     }
   },
-  onInterrupt(handler) {
+  onInterrupt(handler, signals = ['SIGINT']) {
     const listener = () => {
       interrupts++;
-      // The first Ctrl-C stops cleanly; a second one means "now".
+      // The first signal stops cleanly; a second one means "now".
       if (interrupts > 1) process.exit(130);
       handler();
     };
-    process.on('SIGINT', listener);
-    return () => process.off('SIGINT', listener);
+    for (const signal of signals) process.on(signal, listener);
+    return () => {
+      for (const signal of signals) process.off(signal, listener);
+    };
   },
 };
 

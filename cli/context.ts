@@ -31,8 +31,8 @@ export interface CliIo {
   clock: Clock;
   /** Asks a yes/no question on the terminal; false unless answered y or yes. */
   confirm(question: string): Promise<boolean>;
-  /** Calls `handler` on SIGINT; returns the function that removes it. */
-  onInterrupt(handler: () => void): () => void;
+  /** Calls `handler` on each of `signals` (default SIGINT); returns the function that removes it. */
+  onInterrupt(handler: () => void, signals?: NodeJS.Signals[]): () => void;
   cwd: string;
 }
 

@@ -6,7 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { addCommonOptions, type CliIo, type CommandEnv, type CommonOptions } from './context';
 import { EXIT, toCliError, type ExitCode } from './errors';
 import { explainCommand } from './explain';
+import { ledgerCommand } from './ledger-report';
 import { redriveCommand } from './redrive';
+import { serveCommand } from './serve';
+import { sweepCommand } from './sweep';
 
 export function buildProgram(io: CliIo, exit: (code: ExitCode) => void): Command {
   const program = addCommonOptions(new Command('sfn-autoredrive'))
@@ -26,7 +29,7 @@ Examples:
 Exit codes: 0 ok, 1 partial failure, 2 usage error. See docs/operating.md.`,
     );
   const env: CommandEnv = { io, common: () => program.opts<CommonOptions>(), exit };
-  for (const command of [explainCommand(env), redriveCommand(env)]) {
+  for (const command of [explainCommand(env), redriveCommand(env), sweepCommand(env), ledgerCommand(env), serveCommand(env)]) {
     program.addCommand(command);
   }
   program.exitOverride();

@@ -42,14 +42,19 @@ export function defaultExecutionRate(region: string): number {
   return defaultRates(region).DescribeExecution.perSecond;
 }
 
-const MIN_RATE_FRACTION = 1 / 16;
-const RECOVERY_FRACTION = 0.05;
+/** Never slower than this, so a run always makes progress. */
+const MIN_RATE_PER_SECOND = 0.5;
+/** Throttles within this long after a cut answer calls already in flight: one cut per episode. */
+const CUT_SPACING_MS = 500;
+/** Each success adds this much rate: about a tenth of the current rate regained per second. */
+const RECOVERY_PER_SUCCESS = 0.1;
 
 /** One adaptive token bucket. Waiters are served in order, so a burst of callers cannot starve one. */
 export class AdaptiveTokenBucket {
   private tokens: number;
   private refilledAtMs = Date.now();
   private currentPerSecond: number;
+  private lastCutMs = 0;
   private queue: Promise<void> = Promise.resolve();
   throttled = 0;
 
@@ -71,13 +76,16 @@ export class AdaptiveTokenBucket {
 
   onThrottle(): void {
     this.throttled++;
-    this.currentPerSecond = Math.max(this.spec.perSecond * MIN_RATE_FRACTION, this.currentPerSecond / 2);
+    const nowMs = Date.now();
+    if (nowMs - this.lastCutMs < CUT_SPACING_MS) return;
+    this.lastCutMs = nowMs;
+    this.currentPerSecond = Math.max(MIN_RATE_PER_SECOND, this.currentPerSecond / 2);
     // The server's bucket is empty: stop spending ours until it has had time to refill.
     this.tokens = Math.min(this.tokens, 0);
   }
 
   onSuccess(): void {
-    this.currentPerSecond = Math.min(this.spec.perSecond, this.currentPerSecond + this.spec.perSecond * RECOVERY_FRACTION);
+    this.currentPerSecond = Math.min(this.spec.perSecond, this.currentPerSecond + RECOVERY_PER_SUCCESS);
   }
 
   private refill(): void {

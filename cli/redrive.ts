@@ -14,6 +14,7 @@ import { operatorEngine, OperatorAlerts } from './engine';
 import { CliError, EXIT, toCliError, type ExitCode } from './errors';
 import { increment, isoOrDash, json, renderFields, renderTable, sortedCounts } from './output';
 import { forEachBounded } from './pool';
+import { nonNegativeInt, positiveInt, positiveNumber } from './parsers';
 import { startProgress } from './progress';
 import { defaultExecutionRate, type RateSpec } from './rate-limit';
 import { classify, compileErrorPattern, listSelected, resolveStateMachines, type Classifier, type Selection, type Verdict } from './selection';
@@ -129,30 +130,6 @@ function parseStatuses(values: string[] | undefined): WatchableStatus[] | undefi
     }
   }
   return [...new Set(statuses as WatchableStatus[])];
-}
-
-export function positiveInt(option: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new CliError(`${option} must be a whole number of at least 1, not ${JSON.stringify(value)}`);
-    return n;
-  };
-}
-
-function nonNegativeInt(option: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new CliError(`${option} must be a whole number, not ${JSON.stringify(value)}`);
-    return n;
-  };
-}
-
-function positiveNumber(option: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new CliError(`${option} must be a positive number, not ${JSON.stringify(value)}`);
-    return n;
-  };
 }
 
 /** `--rate` paces DescribeExecution (one per execution) and lifts the other per-execution APIs to match. */

@@ -1,0 +1,156 @@
+/**
+ * The plan counts what the run then does, for a mix of eligible and ineligible executions; the
+ * selection filters; confirmation; and the rate limiter against the emulator's throttling buckets.
+ */
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { VirtualClock } from '../../local/clock';
+import { LocalStack } from '../../local/stack';
+import { cli, createStateMachine, localFlags } from './harness';
+
+const START_MS = Date.UTC(2026, 10, 24, 9, 0, 0);
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+describe('redrive plan and selection', () => {
+  let stack: LocalStack;
+  const clock = new VirtualClock({ startMs: START_MS });
+  const redriveCount = async (executionArn: string) => (await stack.clients.sfn.send(new DescribeExecutionCommand({ executionArn }))).redriveCount;
+
+  beforeAll(async () => {
+    stack = await LocalStack.start({ clock, slack: false, config: { watch: { stateMachineNamePrefixes: ['orders-'] } } });
+  }, 60_000);
+  afterAll(() => stack?.stop());
+
+  it('counts eligible and ineligible executions by reason exactly as the run then treats them', async () => {
+    const stateMachineArn = await createStateMachine(stack, 'billing-mix');
+    const seed = (name: string, extra: Partial<Parameters<typeof stack.sfn.seedExecution>[0]> = {}) =>
+      stack.sfn.seedExecution({ stateMachineArn, name, status: 'FAILED', startDateMs: START_MS - 3 * DAY_MS, stopDateMs: START_MS - 2 * DAY_MS, error: 'PaymentGatewayTimeout', ...extra });
+    const eligible = [seed('ok-1'), seed('ok-2'), seed('ok-3', { status: 'TIMED_OUT' })];
+    // Stopped 13 days ago: expired once the clock moves 2 days on.
+    const expired = seed('expired', { startDateMs: START_MS - 13 * DAY_MS - HOUR_MS, stopDateMs: START_MS - 13 * DAY_MS });
+    const overHistory = seed('over-history', { historyEventCount: 24_999 });
+    const express = seed('express', { type: 'EXPRESS' });
+    const mapChild = seed('map-child', { mapRunArn: 'arn:aws:states:us-east-1:123456789012:mapRun:billing-mix/Map1:3f1c' });
+    const succeeded = seed('succeeded', { status: 'SUCCEEDED', error: undefined });
+    const handled = seed('handled');
+    await stack.ledger.transition({
+      evidence: { executionArn: handled, stateMachineArn, executionName: 'handled', status: 'FAILED', startDateMs: START_MS - 3 * DAY_MS, stopDateMs: START_MS - 2 * DAY_MS, redriveCount: 0, sources: ['list'] },
+      generation: 0, expect: { newGeneration: true }, phase: 'REDRIVEN', reason: 'ELIGIBLE', nowMs: START_MS,
+    });
+    await clock.advance(2 * DAY_MS);
+    const args = ['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--since', '20d', '--reason', 'INC-2', '--rate', '1000', '--output', 'json'];
+
+    const dry = await cli([...args, '--dry-run'], { clock });
+    expect(dry.code).toBe(0);
+    const { plan } = JSON.parse(dry.stdout);
+    expect(plan).toMatchObject({
+      matched: 8,
+      eligible: 3,
+      ineligible: { REDRIVE_WINDOW_EXPIRED: 1, NOT_REDRIVABLE_PER_AWS: 1, EXPRESS_STATE_MACHINE: 1, MAP_RUN_CHILD: 1, ALREADY_HANDLED: 1 },
+    });
+    expect(plan.preview.map((row: { executionArn: string }) => row.executionArn)).not.toContain(succeeded);
+    expect(stack.sfn.stats().apis.RedriveExecution).toBeUndefined();
+
+    const run = await cli([...args, '--yes'], { clock });
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout).run;
+    expect(summary).toMatchObject({ processed: 8, redriven: 3, errors: 0, skipped: plan.ineligible });
+    for (const arn of eligible) expect(await redriveCount(arn)).toBe(1);
+    for (const arn of [expired, overHistory, succeeded, handled]) expect(await redriveCount(arn)).toBe(0);
+    expect(stack.sfn.execution(express)!.redriveCount).toBe(0);
+    expect(stack.sfn.execution(mapChild)!.redriveCount).toBe(0);
+    expect(stack.sfn.stats().apis.RedriveExecution.calls).toBe(3);
+  });
+
+  it('selects by error pattern, failed state and limit, and prints the plan as a table', async () => {
+    const definition = {
+      StartAt: 'Route',
+      States: {
+        Route: { Type: 'Choice', Choices: [{ Variable: '$.fail', StringEquals: 'charge', Next: 'Charge' }], Default: 'Ship' },
+        Charge: { Type: 'Fail', Error: 'PaymentGatewayTimeout', Cause: 'psp down' },
+        Ship: { Type: 'Fail', Error: 'CarrierDown', Cause: 'carrier api 503' },
+      },
+    };
+    const stateMachineArn = await createStateMachine(stack, 'billing-steps', definition);
+    for (let i = 0; i < 6; i++) {
+      await stack.clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name: `run-${i}`, input: JSON.stringify({ fail: i % 2 === 0 ? 'charge' : 'ship' }) }));
+    }
+    await stack.settle();
+    const base = ['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--dry-run', '--output', 'json'];
+    const planOf = async (extra: string[]) => {
+      const out = await cli([...base, ...extra], { clock });
+      expect(out.code).toBe(0);
+      return JSON.parse(out.stdout).plan;
+    };
+
+    expect(await planOf([])).toMatchObject({ matched: 6, eligible: 6 });
+    expect(await planOf(['--error', 'Payment*'])).toMatchObject({ matched: 3, eligible: 3 });
+    expect(await planOf(['--error', '/carrier api 5\\d\\d/'])).toMatchObject({ matched: 3 });
+    const byState = await planOf(['--failed-state', 'Ship']);
+    expect(byState).toMatchObject({ matched: 3, eligible: 3 });
+    expect(byState.preview.every((row: { error: string }) => row.error === 'CarrierDown')).toBe(true);
+    expect(await planOf(['--limit', '2'])).toMatchObject({ matched: 2, eligible: 2 });
+
+    const table = await cli(['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--dry-run', '--error', 'CarrierDown'], { clock });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/matched\s*│\s*3/);
+    expect(table.stdout).toMatch(/eligible \(will be redriven\)\s*│\s*3/);
+    expect(table.stdout).toContain('billing-steps:run-1');
+  });
+
+  it('asks before redriving: no answer on a terminal redrives nothing, no terminal needs --yes', async () => {
+    const stateMachineArn = await createStateMachine(stack, 'billing-confirm');
+    const arn = stack.sfn.seedExecution({ stateMachineArn, name: 'one', status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS });
+    const args = ['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--reason', 'INC-3'];
+
+    const declined = await cli(args, { clock, confirm: false });
+    expect(declined).toMatchObject({ code: 0 });
+    expect(declined.stderr).toContain('Cancelled: nothing was redriven');
+    const noTerminal = await cli(args, { clock });
+    expect(noTerminal.code).toBe(2);
+    expect(noTerminal.stderr).toContain('Refusing to redrive 1 executions without confirmation');
+    expect(await redriveCount(arn)).toBe(0);
+
+    const accepted = await cli(args, { clock, confirm: true });
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toMatch(/redriven\s*│\s*1/);
+    expect(await redriveCount(arn)).toBe(1);
+  });
+});
+
+describe('redrive against the throttling buckets', () => {
+  let stack: LocalStack;
+  // 4x real time: the emulator's DescribeExecution bucket (300, +15/s) refills at 60 per real second,
+  // below what the CLI could send.
+  const clock = new VirtualClock({ startMs: START_MS, speed: 4 });
+
+  beforeAll(async () => {
+    stack = await LocalStack.start({ clock, slack: false, throttling: true, config: { watch: { stateMachineNamePrefixes: ['orders-'] } } });
+  }, 60_000);
+  afterAll(() => stack?.stop());
+
+  it('adapts to throttling: few rejections, none lost, each execution redriven once', async () => {
+    const stateMachineArn = await createStateMachine(stack, 'billing-throttled');
+    const arns = Array.from({ length: 200 }, (_, i) =>
+      stack.sfn.seedExecution({ stateMachineArn, name: `t-${i}`, status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS }),
+    );
+    // Others in the account (the worker, dashboards) have already spent the burst.
+    await Promise.all(Array.from({ length: 300 }, () => stack.clients.sfn.send(new DescribeExecutionCommand({ executionArn: arns[0] }))));
+    const before = stack.sfn.stats().apis.DescribeExecution;
+    // Asking for far more than the bucket allows: the limiter must find the real rate itself.
+    const out = await cli(['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--reason', 'INC-4', '--yes', '--rate', '1000', '--concurrency', '16', '--output', 'json'], { clock });
+
+    expect(out.code).toBe(0);
+    const { plan, run } = JSON.parse(out.stdout);
+    expect(plan.eligible).toBe(200);
+    expect(run).toMatchObject({ redriven: 200, errors: 0 });
+    const after = stack.sfn.stats().apis.DescribeExecution;
+    const describe = { calls: after.calls - before.calls, throttled: after.throttled - before.throttled };
+    expect(describe.throttled).toBeGreaterThan(0);
+    expect(run.throttled.DescribeExecution).toBe(describe.throttled);
+    expect(describe.throttled / describe.calls).toBeLessThan(0.1);
+    expect(arns.filter((arn) => stack.sfn.execution(arn)!.redriveCount !== 1)).toEqual([]);
+    // eslint-disable-next-line no-console
+    console.log(`throttling: DescribeExecution ${describe.throttled} throttled of ${describe.calls} calls`);
+  });
+});
