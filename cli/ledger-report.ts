@@ -8,7 +8,7 @@ import { AwsContext, loadConfig, type CliIo, type CommandEnv, type CommonOptions
 import { CliError, EXIT, type ExitCode } from './errors';
 import { increment, isoOrDash, json, renderFields, renderTable, sortedCounts } from './output';
 import { positiveInt } from './parsers';
-import { resolveStateMachines } from './selection';
+import { resolveStateMachines, validateStateMachineArns } from './selection';
 import { parseTimeRange } from './time-range';
 
 export interface LedgerOptions extends CommonOptions {
@@ -59,6 +59,7 @@ const DAY_MS = 86_400_000;
 
 export async function runLedgerReport(options: LedgerOptions, io: CliIo): Promise<ExitCode> {
   if (!options.stateMachine?.length && !options.namePrefix?.length) throw new CliError('Select state machines with --state-machine ARN or --name-prefix PREFIX');
+  validateStateMachineArns(options.stateMachine ?? []);
   const nowMs = io.clock.nowMs();
   const { sinceMs, untilMs } = parseTimeRange(options.since, options.until, nowMs, nowMs - DAY_MS);
   const config = loadConfig(options, io);

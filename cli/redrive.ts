@@ -17,7 +17,7 @@ import { forEachBounded } from './pool';
 import { nonNegativeInt, positiveInt, positiveNumber } from './parsers';
 import { startProgress } from './progress';
 import { defaultExecutionRate, type RateSpec } from './rate-limit';
-import { classify, compileErrorPattern, listSelected, resolveStateMachines, type Classifier, type Selection, type Verdict } from './selection';
+import { classify, compileErrorPattern, listSelected, resolveStateMachines, validateStateMachineArns, type Classifier, type Selection, type Verdict } from './selection';
 import { parseTimeRange } from './time-range';
 
 export interface RedriveOptions extends CommonOptions {
@@ -151,6 +151,7 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
   if (stateMachines.length === 0 && prefixes.length === 0) {
     throw new CliError('Select state machines with --state-machine ARN or --name-prefix PREFIX');
   }
+  validateStateMachineArns(stateMachines);
   const requestedStatuses = parseStatuses(options.status);
   const reason = options.reason?.trim();
   if (!options.dryRun && !reason) throw new CliError('--reason "…" is required: it is stored in the ledger with your identity');

@@ -37,9 +37,20 @@ const LIST_PAGE_SIZE = 1000;
 /** A failed execution's last page of history names the state it failed in. */
 const FAILED_STATE_HISTORY_PAGE = 100;
 
+/** Checks `--state-machine` values before any call is made. */
+export function validateStateMachineArns(arns: string[]): void {
+  for (const arn of arns) {
+    try {
+      parseStateMachineArn(arn);
+    } catch {
+      throw new CliError(`Malformed state machine ARN ${JSON.stringify(arn)}: expected arn:<partition>:states:<region>:<account>:stateMachine:<name> (use --name-prefix to select by name)`);
+    }
+  }
+}
+
 /** State machine ARNs from exact ARNs and name prefixes. Express machines are not redrivable, so are left out. */
 export async function resolveStateMachines(sfn: SFNClient, arns: string[], prefixes: string[]): Promise<{ arns: string[]; expressSkipped: string[] }> {
-  for (const arn of arns) parseStateMachineArn(arn);
+  validateStateMachineArns(arns);
   const resolved = new Set(arns);
   const expressSkipped: string[] = [];
   if (prefixes.length > 0) {

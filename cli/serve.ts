@@ -80,6 +80,8 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<ExitCo
   });
   const exports: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,
+    // The AWS CLI v1 reads only this one.
+    AWS_DEFAULT_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_SFN: stack.sfn.endpoint,

@@ -65,7 +65,7 @@ describe('explain and errors', () => {
 
   const usage: Array<[string, string[], RegExp]> = [
     ['a malformed execution ARN', ['explain', 'arn:aws:states:us-east-1:123:execution:x'], /Invalid execution ARN .* expected arn:<partition>:states/],
-    ['a malformed state machine ARN', ['redrive', '--state-machine', 'orders-flow', '--reason', 'r'], /Invalid execution ARN "orders-flow": expected arn:<partition>:states:<region>:<account>:stateMachine:<name>/],
+    ['a malformed state machine ARN', ['redrive', '--state-machine', 'orders-flow', '--reason', 'r'], /Malformed state machine ARN "orders-flow": expected arn:<partition>:states:<region>:<account>:stateMachine:<name>/],
     ['no selection', ['redrive', '--reason', 'r'], /Select state machines with --state-machine ARN or --name-prefix PREFIX/],
     ['no reason', ['redrive', '--name-prefix', 'orders-'], /--reason "…" is required/],
     ['--since after --until', ['redrive', '--name-prefix', 'orders-', '--reason', 'r', '--since', '1h', '--until', '3h'], /Bad time range: --since \(.*\) is after --until/],
@@ -76,6 +76,7 @@ describe('explain and errors', () => {
     ['a bad regex', ['redrive', '--name-prefix', 'orders-', '--reason', 'r', '--error', '/(/'], /--error "\/\(\/" is not a valid pattern/],
     ['an unknown name prefix', ['redrive', '--name-prefix', 'nope-', '--reason', 'r', '--dry-run'], /Unknown state machine: no state machine name starts with "nope-"/],
     ['a missing config file', ['sweep', '--config', 'missing.json'], /Config file .*missing.json not found/],
+    ['a malformed ARN in the ledger report', ['ledger', '--state-machine', 'arn:aws:states:us-east-1:123456789012:execution:x:y'], /Malformed state machine ARN/],
   ];
   it.each(usage)('exits 2 on %s', async (_what, args, message) => {
     const out = await cli([...args, ...localFlags(stack)], { clock });
