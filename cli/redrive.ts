@@ -107,8 +107,8 @@ Examples:
   $ sfn-autoredrive redrive --state-machine arn:aws:states:us-east-1:123456789012:stateMachine:orders-flow \\
       --since 2h --error 'Payment*' --reason "INC-1234 PSP outage over" --yes
 
-  # Against the local stack (endpoints as printed by \`serve\`)
-  $ sfn-autoredrive redrive --endpoint-url http://127.0.0.1:4583 --dynamodb-endpoint-url http://127.0.0.1:4585 \\
+  # Against \`serve --port 4580\` without its exports
+  $ sfn-autoredrive redrive --endpoint-url http://127.0.0.1:4580 --dynamodb-endpoint-url http://127.0.0.1:4582 \\
       --table sfn-autoredrive-ledger --region us-east-1 --name-prefix orders- --reason "test" --yes
 
 Exit codes: 0 done, 1 partial (errors, interrupted, expired page token), 2 usage error.
