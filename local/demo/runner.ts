@@ -143,8 +143,7 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
       const nextTimerMs = clock.nextDueMs();
       const nextActionMs = actions.length > 0 ? originMs + actions[0].atOffsetMs : undefined;
       if (nextTimerMs === undefined && nextActionMs === undefined) {
-        // The notifier may still be posting over HTTP.
-        await stack.notifier?.idle();
+        await notifierDoneOrPaused(stack, clock);
         if (clock.nextDueMs() !== undefined) continue;
         // Quiet. Done once a sweep at this quiet moment found nothing the events missed.
         if (!Number.isFinite(nextSweepAtMs) || (lastSweep?.atMs === nowMs && lastSweep.missed === 0)) break;
@@ -185,6 +184,19 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
   } finally {
     await stack.stop();
   }
+}
+
+/**
+ * The notifier may still be posting over HTTP (real time), or pausing between posts on the clock; a
+ * pause is a timer to jump to, so waiting for idle then would never end.
+ */
+async function notifierDoneOrPaused(stack: LocalStack, clock: VirtualClock): Promise<void> {
+  if (!stack.notifier) return;
+  let idle = false;
+  void stack.notifier.idle().then(() => {
+    idle = true;
+  });
+  while (!idle && clock.nextDueMs() === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 async function createStateMachines(stack: LocalStack, scenario: Scenario): Promise<Map<string, string>> {

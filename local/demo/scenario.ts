@@ -17,16 +17,15 @@ const mockedStepSchema = z.union([
   z.object({ Throw: z.object({ Error: z.string().min(1), Cause: z.string().optional() }).strict() }).strict(),
 ]);
 
-/** The Step Functions Local MockConfigFile.json format, or a path to such a file (relative to the scenario). */
-const mockConfigSchema = z.union([
-  z.string().min(1),
-  z
-    .object({
-      StateMachines: z.record(z.string(), z.object({ TestCases: z.record(z.string(), z.record(z.string(), z.string())) })).optional(),
-      MockedResponses: z.record(z.string(), z.record(z.string().regex(/^\d+(-\d+)?$/, 'must be an invocation number such as "0" or a range "1-2"'), mockedStepSchema)).optional(),
-    })
-    .strict(),
-]);
+/** The Step Functions Local MockConfigFile.json format. */
+const mockConfigObjectSchema = z
+  .object({
+    StateMachines: z.record(z.string(), z.object({ TestCases: z.record(z.string(), z.record(z.string(), z.string())) })).optional(),
+    MockedResponses: z.record(z.string(), z.record(z.string().regex(/^\d+(-\d+)?$/, 'must be an invocation number such as "0" or a range "1-2"'), mockedStepSchema)).optional(),
+  })
+  .strict();
+/** Inline, or a path to a MockConfigFile.json (relative to the scenario file). */
+const mockConfigSchema = z.union([z.string().min(1), mockConfigObjectSchema]);
 
 const stateMachineSchema = z
   .object({
@@ -130,8 +129,8 @@ export const scenarioSchema = z
 
 export type Scenario = Omit<z.output<typeof scenarioSchema>, 'config' | 'mockConfig'> & {
   config: AutoRedriveConfig;
-  /** Resolved: an inline object or an absolute file path. */
-  mockConfig?: MockConfig | string;
+  /** Inline, or read from the file the scenario named. */
+  mockConfig?: MockConfig;
 };
 export type ExecutionGroup = Scenario['executions'][number];
 export type ScenarioFaults = Scenario['faults'];
@@ -149,30 +148,53 @@ export class ScenarioError extends Error {
 /** Validates a parsed scenario; `baseDir` resolves a mock config given as a path. */
 export function parseScenario(raw: unknown, source: string, baseDir = process.cwd()): Scenario {
   const result = scenarioSchema.safeParse(raw);
-  if (!result.success) {
-    throw new ScenarioError(
-      source,
-      result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`),
-    );
-  }
-  const { mockConfig } = result.data;
-  return { ...result.data, mockConfig: typeof mockConfig === 'string' ? resolve(baseDir, mockConfig) : (mockConfig as MockConfig | undefined) };
+  if (!result.success) throw new ScenarioError(source, problemsOf(result.error));
+  const mockConfig = typeof result.data.mockConfig === 'string' ? readMockConfig(resolve(baseDir, result.data.mockConfig), source) : result.data.mockConfig;
+  const scenario: Scenario = { ...result.data, mockConfig: mockConfig as MockConfig | undefined };
+  const problems = unknownTestCases(scenario);
+  if (problems.length > 0) throw new ScenarioError(source, problems);
+  return scenario;
 }
 
 export function loadScenarioFile(path: string): Scenario {
+  return parseScenario(readJson(path, path, ''), path, dirname(resolve(path)));
+}
+
+function readMockConfig(path: string, source: string): z.output<typeof mockConfigObjectSchema> {
+  const result = mockConfigObjectSchema.safeParse(readJson(path, source, 'mockConfig: '));
+  if (!result.success) throw new ScenarioError(source, problemsOf(result.error, `mockConfig (${path})`));
+  return result.data;
+}
+
+function readJson(path: string, source: string, label: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ScenarioError(path, [`cannot read the file: ${(error as Error).message}`]);
+    throw new ScenarioError(source, [`${label}cannot read ${path}: ${(error as Error).message}`]);
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
-    throw new ScenarioError(path, [`not valid JSON: ${(error as Error).message}`]);
+    throw new ScenarioError(source, [`${label}${path} is not valid JSON: ${(error as Error).message}`]);
   }
-  return parseScenario(raw, path, dirname(resolve(path)));
+}
+
+function problemsOf(error: z.ZodError, prefix?: string): string[] {
+  const fieldOf = (path: PropertyKey[]) => [...(prefix ? [prefix] : []), ...path.map(String)].join('.') || '(root)';
+  return error.issues.flatMap((issue) =>
+    // An unknown key is named itself, so a typo points at the line to fix.
+    issue.code === 'unrecognized_keys' ? issue.keys.map((key) => `${fieldOf([...issue.path, key])}: unknown field`) : [`${fieldOf(issue.path)}: ${issue.message}`],
+  );
+}
+
+/** A test case the mock config does not define would make every such execution fail at its first Task. */
+function unknownTestCases(scenario: Scenario): string[] {
+  return scenario.executions.flatMap((group, i) => {
+    if (group.testCase === undefined) return [];
+    const known = scenario.mockConfig?.StateMachines?.[group.stateMachine]?.TestCases?.[group.testCase] !== undefined;
+    return known ? [] : [`executions.${i}.testCase: the mock config has no test case "${group.testCase}" for state machine "${group.stateMachine}"`];
+  });
 }
 
 export const BUILT_IN_SCENARIO_PATH = resolve(__dirname, 'scenarios', 'order-processing.json');
