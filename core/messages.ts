@@ -12,9 +12,12 @@ const executionArn = z.string().refine(isExecutionArn, { message: 'not a Step Fu
 const epochMs = z.number().int().nonnegative();
 const optionalText = z.string().nullish().transform((v) => v ?? undefined);
 
+/** Bounded like every ARN (256): it becomes a ledger index key, which DynamoDB caps at 2,048 bytes. */
+const stateMachineArn = z.string().max(256).regex(/^arn:[^:\s]+:states:[^:\s]+:\d{12}:stateMachine:\S+$/, 'not a Step Functions state machine ARN');
+
 export const statusChangeDetailSchema = z.object({
   executionArn,
-  stateMachineArn: z.string().min(1),
+  stateMachineArn,
   name: z.string().min(1).max(80),
   status: z.enum(EXECUTION_STATUSES),
   startDate: epochMs,

@@ -90,6 +90,10 @@ export class RedriveEngine {
   async handleEvidence(initial: ExecutionEvidence, trigger: Trigger): Promise<Outcome> {
     const { config, ledger } = this.deps;
     let evidence = initial;
+    // The ARN alone rules out another account, region, partition or an unwatched machine: decide that
+    // before any call, since AWS would deny (not answer) a DescribeExecution on another account's ARN.
+    const byArn = this.decide(evidence, undefined, trigger);
+    if (byArn.reason === 'OUT_OF_SCOPE') return this.finish(byArn, evidence, 0, this.expectationFor(trigger));
     try {
       // The generation must be known before the ledger can say whether this failure was handled.
       if (evidence.redriveCount === undefined && missingEvidence(evidence, config.historyHeadroomEvents).includes('describe')) {

@@ -4,8 +4,10 @@
  */
 export interface CapturedLogs {
   lines(): string[];
-  /** Parsed JSON log lines (Powertools), skipping anything else. */
-  records(): Array<Record<string, unknown>>;
+  /** Parsed JSON log lines (Powertools), skipping anything else; only those after `mark` if given. */
+  records(mark?: number): Array<Record<string, unknown>>;
+  /** A mark for `records`: what was captured so far. */
+  mark(): number;
   restore(): void;
 }
 
@@ -31,11 +33,12 @@ export function captureLogs(): CapturedLogs {
       console[method] = original;
     });
   }
-  const lines = () => chunks.join('\n').split('\n').filter((line) => line.length > 0);
+  const linesSince = (mark = 0) => chunks.slice(mark).join('\n').split('\n').filter((line) => line.length > 0);
   return {
-    lines,
-    records: () =>
-      lines().flatMap((line) => {
+    lines: () => linesSince(),
+    mark: () => chunks.length,
+    records: (mark) =>
+      linesSince(mark).flatMap((line) => {
         try {
           const parsed: unknown = JSON.parse(line);
           return parsed && typeof parsed === 'object' ? [parsed as Record<string, unknown>] : [];
