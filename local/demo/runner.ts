@@ -31,6 +31,8 @@ export interface RunObserver {
   onProgress?(snapshot: LiveSnapshot): void;
   /** Something worth one line: a clock jump, a sweep that found lost events. */
   onNote?(text: string, elapsedVirtualMs: number): void;
+  /** After the audit, before the stack stops: lets a test check the stack on its own. */
+  beforeStop?(stack: LocalStack): Promise<void>;
 }
 
 export interface DemoReport {
@@ -164,6 +166,7 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
       sweepMissed,
     });
     const apiStats = Object.values(stack.sfn.stats().apis);
+    await observer.beforeStop?.(stack);
     return {
       scenario: { name: scenario.name, description: scenario.description, groups: [...new Set(scenario.executions.map((g) => g.label))] },
       virtualTime: { startIso: new Date(originMs).toISOString(), endIso: new Date(clock.nowMs()).toISOString(), elapsedMs: elapsed() },

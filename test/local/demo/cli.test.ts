@@ -1,0 +1,91 @@
+/**
+ * The demo command line: --json on the committed example scenario (which also proves the example
+ * runs), scenario validation (exit 2, every bad field named) and usage errors.
+ */
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runDemoCli } from '../../../local/demo/cli';
+import { loadScenarioFile } from '../../../local/demo/scenario';
+
+async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runDemoCli(args, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
+  return { code, stdout, stderr };
+}
+
+function scenarioFile(content: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'demo-scenario-')), 'scenario.json');
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+}
+
+describe('demo CLI', () => {
+  it('--json --scenario examples/scenario.json prints one JSON object with totals, reasons and every execution', async () => {
+    const { code, stdout, stderr } = await runCli(['--json', '--scenario', 'examples/scenario.json']);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({
+      scenario: 'nightly-settlement',
+      ok: true,
+      totals: { executions: 12, redriven: 3, recoveredAfterRedrive: 3, skipped: 2, duplicateRedrives: 0, unaccountedFailures: 0 },
+      skippedByReason: { NON_RETRYABLE_ERROR: 2 },
+      // The 13.5-day jump brings the skipped ones within a day of their window's end.
+      alertsByKind: { WINDOW_CLOSING: 2 },
+    });
+    expect(summary.executions).toHaveLength(12);
+    const timedOut = summary.executions.filter((e: { group: string }) => e.group === 'bank timeout once');
+    expect(timedOut.map((e: { status: string; redriveCount: number; ledgerAttempts: Array<{ outcome: string }> }) => [e.status, e.redriveCount, e.ledgerAttempts.map((a) => a.outcome)])).toEqual([
+      ['SUCCEEDED', 1, ['REDRIVEN']],
+      ['SUCCEEDED', 1, ['REDRIVEN']],
+      ['SUCCEEDED', 1, ['REDRIVEN']],
+    ]);
+    expect(summary.pipeline.emulatorFaultsInjected).toBeGreaterThan(0);
+    // The live view went to stderr, so stdout stays machine-readable.
+    expect(stderr).toContain('ALERT WINDOW_CLOSING');
+  }, 60_000);
+
+  it('rejects a bad scenario with exit 2, naming every bad field, without starting anything', async () => {
+    const path = scenarioFile({
+      name: 'broken',
+      config: { watch: { stateMachineNamePrefixes: ['x-'] }, maxAttempts: 0, backoff: { multiplier: 'fast' } },
+      stateMachines: [{ name: 'bad name', definition: { StartAt: 'A' } }],
+      executions: [{ label: 'a', stateMachine: 'x', count: 0, startAtSeconds: -1 }],
+      faults: { eventBus: { dropRate: 2 } },
+      timeline: [{ atSeconds: 5 }],
+      colour: 'blue',
+    });
+    const { code, stdout, stderr } = await runCli(['--scenario', path]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    for (const field of [
+      'config.maxAttempts',
+      'config.backoff.multiplier',
+      'stateMachines.0.name',
+      'stateMachines.0.definition.States',
+      'executions.0.count',
+      'executions.0.startAtSeconds',
+      'faults.eventBus.dropRate',
+      'timeline.0: give jumpSeconds or faults',
+      'colour: unknown field',
+    ]) {
+      expect(stderr).toContain(field);
+    }
+  });
+
+  it('names a test case the mock config does not define', async () => {
+    const example = loadScenarioFile('examples/scenario.json');
+    const path = scenarioFile({ ...example, executions: [{ ...example.executions[0], testCase: 'Typo' }], mockConfig: example.mockConfig });
+    const { code, stderr } = await runCli(['--scenario', path]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('executions.0.testCase: the mock config has no test case "Typo" for state machine "settlement-nightly"');
+  });
+
+  it('exits 2 on an unknown option or a missing file', async () => {
+    expect((await runCli(['--bogus'])).code).toBe(2);
+    const missing = await runCli(['--scenario', '/nonexistent/scenario.json']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read /nonexistent/scenario.json');
+  });
+});
