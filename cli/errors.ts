@@ -1,7 +1,6 @@
 /**
  * Exit codes and the translation of AWS errors into messages an operator can act on.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- middleware stacks are generic over each client's input and output types */
 import type { MiddlewareStack } from '@aws-sdk/types';
 import { InvalidArnError } from '../core/arn';
 import { ConfigError } from '../core/config';
@@ -79,7 +78,7 @@ export function toCliError(error: unknown): CliError {
   }
 }
 
-/** Remembers which SDK command failed, so errors can name the IAM action. */
+/** Remembers which SDK command failed, so errors can name the IAM action. Any client's stack will do. */
 export function tagFailingCommand(client: { middlewareStack: MiddlewareStack<any, any> }): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {

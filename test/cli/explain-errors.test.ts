@@ -4,35 +4,32 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { clientTokenFor } from '../../core/client-token';
 import { VirtualClock } from '../../local/clock';
-import { LocalStack } from '../../local/stack';
-import { cli, createStateMachine, localFlags } from './harness';
+import { cli, createStateMachine, localFlags, useLocalStack } from './harness';
 
 const START_MS = Date.UTC(2026, 10, 24, 9, 0, 0);
 const HOUR_MS = 3_600_000;
 const FAILS = { StartAt: 'Charge', States: { Charge: { Type: 'Fail', Error: 'PaymentGatewayTimeout', Cause: 'psp down' } } };
 
 describe('explain and errors', () => {
-  let stack: LocalStack;
   let stateMachineArn: string;
   const clock = new VirtualClock({ startMs: START_MS });
+  const stack = useLocalStack({ clock, config: { maxAttempts: 3 } });
   const seedFailed = (name: string, extra: object = {}) =>
-    stack.sfn.seedExecution({ stateMachineArn, name, status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS, error: 'PaymentGatewayTimeout', ...extra });
+    stack().sfn.seedExecution({ stateMachineArn, name, status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS, error: 'PaymentGatewayTimeout', ...extra });
 
   beforeAll(async () => {
-    stack = await LocalStack.start({ clock, slack: false, config: { watch: { stateMachineNamePrefixes: ['orders-'] }, maxAttempts: 3 } });
-    stateMachineArn = await createStateMachine(stack, 'orders-explain', FAILS);
-  }, 60_000);
-  afterAll(() => stack?.stop());
+    stateMachineArn = await createStateMachine(stack(), 'orders-explain', FAILS);
+  });
 
   it('explains every rule, the window, history, attempts, tokens and both decisions', async () => {
-    const { executionArn } = await stack.clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'explained' }));
+    const { executionArn } = await stack().clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'explained' }));
     // The worker puts it in backoff; an operator redrive then uses a token.
-    while ((await stack.ledger.get(executionArn!))?.phase !== 'WAITING') await stack.settle();
-    const redrive = await cli(['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--reason', 'INC-5', '--yes', '--output', 'json'], { clock });
+    while ((await stack().ledger.get(executionArn!))?.phase !== 'WAITING') await stack().settle();
+    const redrive = await cli(['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--reason', 'INC-5', '--yes', '--output', 'json'], { clock });
     expect(JSON.parse(redrive.stdout).run).toMatchObject({ redriven: 1, skipped: {} });
-    await stack.settle();
+    await stack().settle();
 
-    const out = await cli(['explain', executionArn!, ...localFlags(stack), '--output', 'json'], { clock });
+    const out = await cli(['explain', executionArn!, ...localFlags(stack()), '--output', 'json'], { clock });
     expect(out.code).toBe(0);
     const report = JSON.parse(out.stdout);
     expect(report).toMatchObject({
@@ -56,7 +53,7 @@ describe('explain and errors', () => {
     expect(report.operatorDecision).toMatchObject({ action: 'REDRIVE', reason: 'ELIGIBLE' });
 
     const expired = seedFailed('expired', { startDateMs: START_MS - 20 * 24 * HOUR_MS, stopDateMs: START_MS - 15 * 24 * HOUR_MS });
-    const table = await cli(['explain', expired, ...localFlags(stack)], { clock });
+    const table = await cli(['explain', expired, ...localFlags(stack())], { clock });
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/redriveWindow\s*│\s*FAIL\s*│\s*window closed 1d 0h ago/);
     expect(table.stdout).toMatch(/14-day redrive window\s*│\s*closed 1d 0h ago/);
@@ -79,24 +76,24 @@ describe('explain and errors', () => {
     ['a malformed ARN in the ledger report', ['ledger', '--state-machine', 'arn:aws:states:us-east-1:123456789012:execution:x:y'], /Malformed state machine ARN/],
   ];
   it.each(usage)('exits 2 on %s', async (_what, args, message) => {
-    const out = await cli([...args, ...localFlags(stack)], { clock });
+    const out = await cli([...args, ...localFlags(stack())], { clock });
     expect(out.stderr).toMatch(message);
     expect(out.code).toBe(2);
   });
 
   it('exits 2 on an unknown state machine, an unknown execution and a missing ledger table', async () => {
-    const unknownMachine = await cli(['redrive', ...localFlags(stack), '--state-machine', 'arn:aws:states:us-east-1:123456789012:stateMachine:orders-gone', '--reason', 'r', '--dry-run'], { clock });
+    const unknownMachine = await cli(['redrive', ...localFlags(stack()), '--state-machine', 'arn:aws:states:us-east-1:123456789012:stateMachine:orders-gone', '--reason', 'r', '--dry-run'], { clock });
     expect(unknownMachine).toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown state machine: State Machine Does Not Exist: 'arn:.*orders-gone'/) });
-    const unknownExecution = await cli(['explain', 'arn:aws:states:us-east-1:123456789012:execution:orders-explain:nobody', ...localFlags(stack)], { clock });
+    const unknownExecution = await cli(['explain', 'arn:aws:states:us-east-1:123456789012:execution:orders-explain:nobody', ...localFlags(stack())], { clock });
     expect(unknownExecution).toMatchObject({ code: 2, stderr: expect.stringContaining('Unknown execution: arn:aws:states:us-east-1:123456789012:execution:orders-explain:nobody does not exist in us-east-1') });
-    const noTable = await cli(['explain', 'arn:aws:states:us-east-1:123456789012:execution:orders-explain:x', '--region', 'us-east-1', '--endpoint-url', stack.sfn.endpoint], { clock });
+    const noTable = await cli(['explain', 'arn:aws:states:us-east-1:123456789012:execution:orders-explain:x', '--region', 'us-east-1', '--endpoint-url', stack().sfn.endpoint], { clock });
     expect(noTable).toMatchObject({ code: 2, stderr: expect.stringContaining('No ledger table: pass --table NAME or set LEDGER_TABLE_NAME') });
   });
 
   it('names the IAM action on a missing permission and stops (exit 2); a rerun finishes the job', async () => {
     const arns = [seedFailed('denied-1'), seedFailed('denied-2')];
-    const args = ['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--reason', 'INC-6', '--yes', '--since', '3h', '--concurrency', '1'];
-    stack.sfn.setFaults({ forcedErrors: { RedriveExecution: { code: 'AccessDeniedException', message: 'User is not authorized to perform: states:RedriveExecution', count: 1 } } });
+    const args = ['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--reason', 'INC-6', '--yes', '--since', '3h', '--concurrency', '1'];
+    stack().sfn.setFaults({ forcedErrors: { RedriveExecution: { code: 'AccessDeniedException', message: 'User is not authorized to perform: states:RedriveExecution', count: 1 } } });
 
     const denied = await cli(args, { clock });
     expect(denied.code).toBe(2);
@@ -106,22 +103,22 @@ describe('explain and errors', () => {
     const rerun = await cli([...args, '--output', 'json'], { clock });
     expect(rerun.code).toBe(0);
     expect(JSON.parse(rerun.stdout).run).toMatchObject({ redriven: 2, errors: 0 });
-    expect(arns.map((arn) => stack.sfn.execution(arn)!.redriveCount)).toEqual([1, 1]);
+    expect(arns.map((arn) => stack().sfn.execution(arn)!.redriveCount)).toEqual([1, 1]);
   });
 
   it('exits 1 on an expired page token and on partial failure', async () => {
-    stack.sfn.setFaults({ forcedErrors: { ListExecutions: { code: 'InvalidToken', message: "Invalid Token: 'expired'", count: 1 } } });
-    const expired = await cli(['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--reason', 'r', '--dry-run'], { clock });
+    stack().sfn.setFaults({ forcedErrors: { ListExecutions: { code: 'InvalidToken', message: "Invalid Token: 'expired'", count: 1 } } });
+    const expired = await cli(['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--reason', 'r', '--dry-run'], { clock });
     expect(expired.code).toBe(1);
     expect(expired.stderr).toContain('The page token expired or is invalid (Step Functions page tokens live 24 hours)');
 
     const arns = [seedFailed('partial-1'), seedFailed('partial-2'), seedFailed('partial-3')];
-    stack.sfn.setFaults({ forcedErrors: { RedriveExecution: { code: 'ExecutionLimitExceeded', message: 'too many open executions', count: 1 } } });
-    const partial = await cli(['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--reason', 'INC-7', '--yes', '--since', '3h', '--output', 'json'], { clock });
+    stack().sfn.setFaults({ forcedErrors: { RedriveExecution: { code: 'ExecutionLimitExceeded', message: 'too many open executions', count: 1 } } });
+    const partial = await cli(['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--reason', 'INC-7', '--yes', '--since', '3h', '--output', 'json'], { clock });
     expect(partial.code).toBe(1);
     const run = JSON.parse(partial.stdout).run;
     expect(run).toMatchObject({ redriven: 2, errors: 1 });
     expect(run.errorSamples[0].message).toContain('ExecutionLimitExceeded (RedriveExecution): too many open executions');
-    expect(arns.map((arn) => stack.sfn.execution(arn)!.redriveCount).sort()).toEqual([0, 1, 1]);
+    expect(arns.map((arn) => stack().sfn.execution(arn)!.redriveCount).sort()).toEqual([0, 1, 1]);
   });
 });

@@ -6,7 +6,7 @@ import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
 import type { Clock } from '../../core/clock';
 import type { CliIo } from '../../cli/context';
 import { runCli } from '../../cli/program';
-import { LOCAL_NAMES, type LocalStack } from '../../local/stack';
+import { LOCAL_NAMES, LocalStack, type LocalStackOptions } from '../../local/stack';
 
 export interface CliRun {
   code: number;
@@ -63,4 +63,14 @@ export const SUCCEEDS = { StartAt: 'Charge', States: { Charge: { Type: 'Pass', E
 export async function createStateMachine(stack: LocalStack, name: string, definition: object = SUCCEEDS, type: 'STANDARD' | 'EXPRESS' = 'STANDARD'): Promise<string> {
   const out = await stack.clients.sfn.send(new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn: ROLE_ARN, type }));
   return out.stateMachineArn!;
+}
+
+/** One local stack for the enclosing describe block (watching `orders-`, no Slack), as a getter. */
+export function useLocalStack(options: Partial<LocalStackOptions>): () => LocalStack {
+  let stack: LocalStack | undefined;
+  beforeAll(async () => {
+    stack = await LocalStack.start({ slack: false, ...options, config: { watch: { stateMachineNamePrefixes: ['orders-'] }, ...options.config } });
+  }, 60_000);
+  afterAll(() => stack?.stop());
+  return () => stack!;
 }

@@ -5,27 +5,21 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { clientTokenFor } from '../../core/client-token';
 import { VirtualClock } from '../../local/clock';
-import { LocalStack } from '../../local/stack';
-import { cli, createStateMachine, localFlags } from './harness';
+import { cli, createStateMachine, localFlags, useLocalStack } from './harness';
 
 const START_MS = Date.UTC(2026, 10, 24, 9, 0, 0);
 const HOUR_MS = 3_600_000;
 
 describe('redrive (bulk)', () => {
-  let stack: LocalStack;
   const clock = new VirtualClock({ startMs: START_MS });
-
-  beforeAll(async () => {
-    stack = await LocalStack.start({ clock, slack: false, config: { watch: { stateMachineNamePrefixes: ['orders-'] } } });
-  }, 60_000);
-  afterAll(() => stack?.stop());
+  const stack = useLocalStack({ clock });
 
   it('redrives each of 1,000 failed executions exactly once across two concurrent runs, and a rerun redrives none', async () => {
-    const stateMachineArn = await createStateMachine(stack, 'orders-bulk');
+    const stateMachineArn = await createStateMachine(stack(), 'orders-bulk');
     const arns = Array.from({ length: 1000 }, (_, i) =>
-      stack.sfn.seedExecution({ stateMachineArn, name: `order-${i}`, status: i % 10 === 0 ? 'TIMED_OUT' : 'FAILED', startDateMs: START_MS - 2 * HOUR_MS, stopDateMs: START_MS - HOUR_MS + i, error: 'PaymentGatewayTimeout' }),
+      stack().sfn.seedExecution({ stateMachineArn, name: `order-${i}`, status: i % 10 === 0 ? 'TIMED_OUT' : 'FAILED', startDateMs: START_MS - 2 * HOUR_MS, stopDateMs: START_MS - HOUR_MS + i, error: 'PaymentGatewayTimeout' }),
     );
-    const args = ['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--reason', 'INC-1 PSP outage', '--yes', '--rate', '5000', '--concurrency', '16', '--output', 'json'];
+    const args = ['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--reason', 'INC-1 PSP outage', '--yes', '--rate', '5000', '--concurrency', '16', '--output', 'json'];
 
     const started = Date.now();
     const [first, second] = await Promise.all([cli(args, { clock }), cli(args, { clock })]);
@@ -39,22 +33,21 @@ describe('redrive (bulk)', () => {
     // Between them every failure was redriven once; the run that lost a claim says so.
     expect(runs[0].redriven + runs[1].redriven).toBe(1000);
     for (const run of runs) expect(run.redriven + (run.skipped.ALREADY_HANDLED ?? 0) + (run.skipped.NOT_FAILED ?? 0)).toBe(run.processed);
-    await stack.settle();
+    await stack().settle();
 
-    expect(stack.sfn.stats().apis.RedriveExecution.calls).toBe(1000);
-    expect(arns.filter((arn) => stack.sfn.execution(arn)!.redriveCount !== 1)).toEqual([]);
+    expect(stack().sfn.stats().apis.RedriveExecution.calls).toBe(1000);
+    expect(arns.filter((arn) => stack().sfn.execution(arn)!.redriveCount !== 1)).toEqual([]);
     for (const arn of [arns[0], arns[1], arns[500], arns[999]]) {
-      expect(await stack.clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).toMatchObject({ redriveCount: 1, status: 'SUCCEEDED' });
-      const record = await stack.ledger.get(arn);
+      expect(await stack().clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).toMatchObject({ redriveCount: 1, status: 'SUCCEEDED' });
+      const record = await stack().ledger.get(arn);
       expect(record).toMatchObject({ generation: 0, phase: 'REDRIVEN', attemptsUsed: 1 });
       expect(record!.attempts).toEqual([expect.objectContaining({ outcome: 'REDRIVEN', clientToken: clientTokenFor(arn, 0), actor: expect.stringMatching(/^operator local:.+: INC-1 PSP outage$/) })]);
     }
-    // eslint-disable-next-line no-console
     console.log(`two concurrent bulk runs over 1,000 executions: ${elapsedMs} ms`);
 
     const again = await cli([...args, '--include-redriven', '--status', 'FAILED,TIMED_OUT'], { clock });
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).plan).toMatchObject({ matched: 0, eligible: 0 });
-    expect(stack.sfn.stats().apis.RedriveExecution.calls).toBe(1000);
+    expect(stack().sfn.stats().apis.RedriveExecution.calls).toBe(1000);
   });
 });

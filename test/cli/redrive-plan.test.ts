@@ -4,27 +4,22 @@
  */
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../../local/clock';
-import { LocalStack } from '../../local/stack';
-import { cli, createStateMachine, localFlags } from './harness';
+import type { SeedExecutionOptions } from '../../local/sfn';
+import { cli, createStateMachine, localFlags, useLocalStack } from './harness';
 
 const START_MS = Date.UTC(2026, 10, 24, 9, 0, 0);
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 describe('redrive plan and selection', () => {
-  let stack: LocalStack;
   const clock = new VirtualClock({ startMs: START_MS });
-  const redriveCount = async (executionArn: string) => (await stack.clients.sfn.send(new DescribeExecutionCommand({ executionArn }))).redriveCount;
-
-  beforeAll(async () => {
-    stack = await LocalStack.start({ clock, slack: false, config: { watch: { stateMachineNamePrefixes: ['orders-'] } } });
-  }, 60_000);
-  afterAll(() => stack?.stop());
+  const stack = useLocalStack({ clock });
+  const redriveCount = async (executionArn: string) => (await stack().clients.sfn.send(new DescribeExecutionCommand({ executionArn }))).redriveCount;
 
   it('counts eligible and ineligible executions by reason exactly as the run then treats them', async () => {
-    const stateMachineArn = await createStateMachine(stack, 'billing-mix');
-    const seed = (name: string, extra: Partial<Parameters<typeof stack.sfn.seedExecution>[0]> = {}) =>
-      stack.sfn.seedExecution({ stateMachineArn, name, status: 'FAILED', startDateMs: START_MS - 3 * DAY_MS, stopDateMs: START_MS - 2 * DAY_MS, error: 'PaymentGatewayTimeout', ...extra });
+    const stateMachineArn = await createStateMachine(stack(), 'billing-mix');
+    const seed = (name: string, extra: Partial<SeedExecutionOptions> = {}) =>
+      stack().sfn.seedExecution({ stateMachineArn, name, status: 'FAILED', startDateMs: START_MS - 3 * DAY_MS, stopDateMs: START_MS - 2 * DAY_MS, error: 'PaymentGatewayTimeout', ...extra });
     const eligible = [seed('ok-1'), seed('ok-2'), seed('ok-3', { status: 'TIMED_OUT' })];
     // Stopped 13 days ago: expired once the clock moves 2 days on.
     const expired = seed('expired', { startDateMs: START_MS - 13 * DAY_MS - HOUR_MS, stopDateMs: START_MS - 13 * DAY_MS });
@@ -33,12 +28,12 @@ describe('redrive plan and selection', () => {
     const mapChild = seed('map-child', { mapRunArn: 'arn:aws:states:us-east-1:123456789012:mapRun:billing-mix/Map1:3f1c' });
     const succeeded = seed('succeeded', { status: 'SUCCEEDED', error: undefined });
     const handled = seed('handled');
-    await stack.ledger.transition({
+    await stack().ledger.transition({
       evidence: { executionArn: handled, stateMachineArn, executionName: 'handled', status: 'FAILED', startDateMs: START_MS - 3 * DAY_MS, stopDateMs: START_MS - 2 * DAY_MS, redriveCount: 0, sources: ['list'] },
       generation: 0, expect: { newGeneration: true }, phase: 'REDRIVEN', reason: 'ELIGIBLE', nowMs: START_MS,
     });
     await clock.advance(2 * DAY_MS);
-    const args = ['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--since', '20d', '--reason', 'INC-2', '--rate', '1000', '--output', 'json'];
+    const args = ['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--since', '20d', '--reason', 'INC-2', '--rate', '1000', '--output', 'json'];
 
     const dry = await cli([...args, '--dry-run'], { clock });
     expect(dry.code).toBe(0);
@@ -49,7 +44,7 @@ describe('redrive plan and selection', () => {
       ineligible: { REDRIVE_WINDOW_EXPIRED: 1, NOT_REDRIVABLE_PER_AWS: 1, EXPRESS_STATE_MACHINE: 1, MAP_RUN_CHILD: 1, ALREADY_HANDLED: 1 },
     });
     expect(plan.preview.map((row: { executionArn: string }) => row.executionArn)).not.toContain(succeeded);
-    expect(stack.sfn.stats().apis.RedriveExecution).toBeUndefined();
+    expect(stack().sfn.stats().apis.RedriveExecution).toBeUndefined();
 
     const run = await cli([...args, '--yes'], { clock });
     expect(run.code).toBe(0);
@@ -57,9 +52,9 @@ describe('redrive plan and selection', () => {
     expect(summary).toMatchObject({ processed: 8, redriven: 3, errors: 0, skipped: plan.ineligible });
     for (const arn of eligible) expect(await redriveCount(arn)).toBe(1);
     for (const arn of [expired, overHistory, succeeded, handled]) expect(await redriveCount(arn)).toBe(0);
-    expect(stack.sfn.execution(express)!.redriveCount).toBe(0);
-    expect(stack.sfn.execution(mapChild)!.redriveCount).toBe(0);
-    expect(stack.sfn.stats().apis.RedriveExecution.calls).toBe(3);
+    expect(stack().sfn.execution(express)!.redriveCount).toBe(0);
+    expect(stack().sfn.execution(mapChild)!.redriveCount).toBe(0);
+    expect(stack().sfn.stats().apis.RedriveExecution.calls).toBe(3);
   });
 
   it('selects by error pattern, failed state and limit, and prints the plan as a table', async () => {
@@ -71,12 +66,12 @@ describe('redrive plan and selection', () => {
         Ship: { Type: 'Fail', Error: 'CarrierDown', Cause: 'carrier api 503' },
       },
     };
-    const stateMachineArn = await createStateMachine(stack, 'billing-steps', definition);
+    const stateMachineArn = await createStateMachine(stack(), 'billing-steps', definition);
     for (let i = 0; i < 6; i++) {
-      await stack.clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name: `run-${i}`, input: JSON.stringify({ fail: i % 2 === 0 ? 'charge' : 'ship' }) }));
+      await stack().clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name: `run-${i}`, input: JSON.stringify({ fail: i % 2 === 0 ? 'charge' : 'ship' }) }));
     }
-    await stack.settle();
-    const base = ['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--dry-run', '--output', 'json'];
+    await stack().settle();
+    const base = ['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--dry-run', '--output', 'json'];
     const planOf = async (extra: string[]) => {
       const out = await cli([...base, ...extra], { clock });
       expect(out.code).toBe(0);
@@ -91,7 +86,7 @@ describe('redrive plan and selection', () => {
     expect(byState.preview.every((row: { error: string }) => row.error === 'CarrierDown')).toBe(true);
     expect(await planOf(['--limit', '2'])).toMatchObject({ matched: 2, eligible: 2 });
 
-    const table = await cli(['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--dry-run', '--error', 'CarrierDown'], { clock });
+    const table = await cli(['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--dry-run', '--error', 'CarrierDown'], { clock });
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/matched\s*│\s*3/);
     expect(table.stdout).toMatch(/eligible \(will be redriven\)\s*│\s*3/);
@@ -99,9 +94,9 @@ describe('redrive plan and selection', () => {
   });
 
   it('asks before redriving: no answer on a terminal redrives nothing, no terminal needs --yes', async () => {
-    const stateMachineArn = await createStateMachine(stack, 'billing-confirm');
-    const arn = stack.sfn.seedExecution({ stateMachineArn, name: 'one', status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS });
-    const args = ['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--reason', 'INC-3'];
+    const stateMachineArn = await createStateMachine(stack(), 'billing-confirm');
+    const arn = stack().sfn.seedExecution({ stateMachineArn, name: 'one', status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS });
+    const args = ['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--reason', 'INC-3'];
 
     const declined = await cli(args, { clock, confirm: false });
     expect(declined).toMatchObject({ code: 0 });
@@ -119,38 +114,32 @@ describe('redrive plan and selection', () => {
 });
 
 describe('redrive against the throttling buckets', () => {
-  let stack: LocalStack;
   // 4x real time: the emulator's DescribeExecution bucket (300, +15/s) refills at 60 per real second,
   // below what the CLI could send.
   const clock = new VirtualClock({ startMs: START_MS, speed: 4 });
-
-  beforeAll(async () => {
-    stack = await LocalStack.start({ clock, slack: false, throttling: true, config: { watch: { stateMachineNamePrefixes: ['orders-'] } } });
-  }, 60_000);
-  afterAll(() => stack?.stop());
+  const stack = useLocalStack({ clock, throttling: true });
 
   it('adapts to throttling: few rejections, none lost, each execution redriven once', async () => {
-    const stateMachineArn = await createStateMachine(stack, 'billing-throttled');
+    const stateMachineArn = await createStateMachine(stack(), 'billing-throttled');
     const arns = Array.from({ length: 200 }, (_, i) =>
-      stack.sfn.seedExecution({ stateMachineArn, name: `t-${i}`, status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS }),
+      stack().sfn.seedExecution({ stateMachineArn, name: `t-${i}`, status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS }),
     );
     // Others in the account (the worker, dashboards) have already spent the burst.
-    await Promise.all(Array.from({ length: 300 }, () => stack.clients.sfn.send(new DescribeExecutionCommand({ executionArn: arns[0] }))));
-    const before = stack.sfn.stats().apis.DescribeExecution;
+    await Promise.all(Array.from({ length: 300 }, () => stack().clients.sfn.send(new DescribeExecutionCommand({ executionArn: arns[0] }))));
+    const before = stack().sfn.stats().apis.DescribeExecution;
     // Asking for far more than the bucket allows: the limiter must find the real rate itself.
-    const out = await cli(['redrive', ...localFlags(stack), '--state-machine', stateMachineArn, '--reason', 'INC-4', '--yes', '--rate', '1000', '--concurrency', '16', '--output', 'json'], { clock });
+    const out = await cli(['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--reason', 'INC-4', '--yes', '--rate', '1000', '--concurrency', '16', '--output', 'json'], { clock });
 
     expect(out.code).toBe(0);
     const { plan, run } = JSON.parse(out.stdout);
     expect(plan.eligible).toBe(200);
     expect(run).toMatchObject({ redriven: 200, errors: 0 });
-    const after = stack.sfn.stats().apis.DescribeExecution;
+    const after = stack().sfn.stats().apis.DescribeExecution;
     const describe = { calls: after.calls - before.calls, throttled: after.throttled - before.throttled };
     expect(describe.throttled).toBeGreaterThan(0);
     expect(run.throttled.DescribeExecution).toBe(describe.throttled);
     expect(describe.throttled / describe.calls).toBeLessThan(0.1);
-    expect(arns.filter((arn) => stack.sfn.execution(arn)!.redriveCount !== 1)).toEqual([]);
-    // eslint-disable-next-line no-console
+    expect(arns.filter((arn) => stack().sfn.execution(arn)!.redriveCount !== 1)).toEqual([]);
     console.log(`throttling: DescribeExecution ${describe.throttled} throttled of ${describe.calls} calls`);
   });
 });

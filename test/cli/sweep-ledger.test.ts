@@ -5,62 +5,56 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { RUNTIME_ENV } from '../../adapters/runtime-env';
 import { VirtualClock } from '../../local/clock';
-import { LocalStack } from '../../local/stack';
-import { cli, createStateMachine, localFlags } from './harness';
+import { cli, createStateMachine, localFlags, useLocalStack } from './harness';
 
 const START_MS = Date.UTC(2026, 10, 24, 9, 0, 0);
 const HOUR_MS = 3_600_000;
 const FAILS = { StartAt: 'Charge', States: { Charge: { Type: 'Fail', Error: 'PaymentGatewayTimeout', Cause: 'psp down' } } };
 
 describe('sweep and ledger', () => {
-  let stack: LocalStack;
   const clock = new VirtualClock({ startMs: START_MS });
-
-  beforeAll(async () => {
-    stack = await LocalStack.start({ clock, slack: false, config: { watch: { stateMachineNamePrefixes: ['orders-'] } } });
-  }, 60_000);
-  afterAll(() => stack?.stop());
+  const stack = useLocalStack({ clock });
 
   it('hands over only the failures whose events were dropped, warns about closing windows, and the ledger report shows it', async () => {
-    const stateMachineArn = await createStateMachine(stack, 'orders-sweep', FAILS);
-    const start = async (name: string) => (await stack.clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name }))).executionArn!;
-    stack.sfn.setFaults({ dropStatusEvents: 1 });
+    const stateMachineArn = await createStateMachine(stack(), 'orders-sweep', FAILS);
+    const start = async (name: string) => (await stack().clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name }))).executionArn!;
+    stack().sfn.setFaults({ dropStatusEvents: 1 });
     const lost = [await start('lost-1'), await start('lost-2'), await start('lost-3')];
-    await stack.settle();
-    stack.sfn.setFaults({ dropStatusEvents: 0 });
+    await stack().settle();
+    stack().sfn.setFaults({ dropStatusEvents: 0 });
     const handled = [await start('handled-1'), await start('handled-2')];
-    await stack.settle();
+    await stack().settle();
     // Seeded executions emit no events either: this one has 10 hours of its window left.
-    const closing = stack.sfn.seedExecution({ stateMachineArn, name: 'closing', status: 'FAILED', startDateMs: START_MS - 14 * 24 * HOUR_MS, stopDateMs: START_MS - 14 * 24 * HOUR_MS + 10 * HOUR_MS, error: 'PaymentGatewayTimeout' });
-    expect(stack.sfn.stats().statusEvents.dropped).toBeGreaterThanOrEqual(3);
-    for (const arn of lost) expect(await stack.ledger.get(arn)).toBeUndefined();
-    const handledBefore = await Promise.all(handled.map((arn) => stack.ledger.get(arn)));
+    const closing = stack().sfn.seedExecution({ stateMachineArn, name: 'closing', status: 'FAILED', startDateMs: START_MS - 14 * 24 * HOUR_MS, stopDateMs: START_MS - 14 * 24 * HOUR_MS + 10 * HOUR_MS, error: 'PaymentGatewayTimeout' });
+    expect(stack().sfn.stats().statusEvents.dropped).toBeGreaterThanOrEqual(3);
+    for (const arn of lost) expect(await stack().ledger.get(arn)).toBeUndefined();
+    const handledBefore = await Promise.all(handled.map((arn) => stack().ledger.get(arn)));
     expect(handledBefore.map((r) => r?.phase)).toEqual(['WAITING', 'WAITING']);
 
-    const env = { [RUNTIME_ENV.intakeQueueUrl]: stack.env[RUNTIME_ENV.intakeQueueUrl], [RUNTIME_ENV.alertTopicArn]: stack.env[RUNTIME_ENV.alertTopicArn] };
-    const out = await cli(['sweep', ...localFlags(stack), '--config', 'sweep.config.json', '--window-hours', '12', '--output', 'json'], { clock, env });
+    const env = { [RUNTIME_ENV.intakeQueueUrl]: stack().env[RUNTIME_ENV.intakeQueueUrl], [RUNTIME_ENV.alertTopicArn]: stack().env[RUNTIME_ENV.alertTopicArn] };
+    const out = await cli(['sweep', ...localFlags(stack()), '--config', 'sweep.config.json', '--window-hours', '12', '--output', 'json'], { clock, env });
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     const report = JSON.parse(out.stdout);
     expect(report.stateMachines).toEqual([stateMachineArn]);
     expect(report.missed.sort()).toEqual([...lost, closing].sort());
     expect(report.windowClosing).toEqual([{ executionArn: closing, windowLeftMs: 10 * HOUR_MS, alerted: true }]);
-    await stack.settle();
+    await stack().settle();
 
     // The worker took the enqueued ones through the normal path; handled ones were not touched.
-    for (const arn of lost) expect(await stack.ledger.get(arn)).toMatchObject({ generation: 0, phase: 'WAITING', reason: 'BACKOFF' });
-    expect(await Promise.all(handled.map((arn) => stack.ledger.get(arn)))).toEqual(handledBefore);
-    expect(stack.alerts.filter((a) => a.kind === 'WINDOW_CLOSING').map((a) => a.executionArn)).toEqual([closing]);
+    for (const arn of lost) expect(await stack().ledger.get(arn)).toMatchObject({ generation: 0, phase: 'WAITING', reason: 'BACKOFF' });
+    expect(await Promise.all(handled.map((arn) => stack().ledger.get(arn)))).toEqual(handledBefore);
+    expect(stack().alerts.filter((a) => a.kind === 'WINDOW_CLOSING').map((a) => a.executionArn)).toEqual([closing]);
 
     // A second sweep finds nothing missed and does not alert again.
-    const again = JSON.parse((await cli(['sweep', ...localFlags(stack), '--config', 'sweep.config.json', '--window-hours', '12', '--output', 'json'], { clock, env })).stdout);
+    const again = JSON.parse((await cli(['sweep', ...localFlags(stack()), '--config', 'sweep.config.json', '--window-hours', '12', '--output', 'json'], { clock, env })).stdout);
     expect(again.missed).toEqual([]);
     expect(again.windowClosing).toEqual([expect.objectContaining({ executionArn: closing, alerted: false })]);
 
     // The ledger report, from the byStateMachine index.
     const gaveUp = { executionArn: handled[0], stateMachineArn, executionName: 'handled-1', status: 'FAILED' as const, startDateMs: START_MS, stopDateMs: START_MS, redriveCount: 0, sources: ['list' as const] };
-    await stack.ledger.transition({ evidence: gaveUp, generation: 0, expect: { phases: ['WAITING'] }, phase: 'GAVE_UP', reason: 'MAX_ATTEMPTS_REACHED', nowMs: clock.nowMs(), attempt: { generation: 0, decision: 'GIVE_UP', reason: 'MAX_ATTEMPTS_REACHED', decidedAtMs: clock.nowMs(), outcome: 'GAVE_UP', actor: 'worker' } });
-    const ledger = await cli(['ledger', ...localFlags(stack), '--name-prefix', 'orders-sweep', '--since', '1h', '--output', 'json'], { clock });
+    await stack().ledger.transition({ evidence: gaveUp, generation: 0, expect: { phases: ['WAITING'] }, phase: 'GAVE_UP', reason: 'MAX_ATTEMPTS_REACHED', nowMs: clock.nowMs(), attempt: { generation: 0, decision: 'GIVE_UP', reason: 'MAX_ATTEMPTS_REACHED', decidedAtMs: clock.nowMs(), outcome: 'GAVE_UP', actor: 'worker' } });
+    const ledger = await cli(['ledger', ...localFlags(stack()), '--name-prefix', 'orders-sweep', '--since', '1h', '--output', 'json'], { clock });
     expect(ledger.code).toBe(0);
     const [machine] = JSON.parse(ledger.stdout).stateMachines;
     expect(machine).toMatchObject({
@@ -71,11 +65,11 @@ describe('sweep and ledger', () => {
       outcomes: { GAVE_UP: 1 },
       gaveUp: [expect.objectContaining({ executionArn: handled[0], reason: 'MAX_ATTEMPTS_REACHED' })],
     });
-    const table = await cli(['ledger', ...localFlags(stack), '--state-machine', stateMachineArn, '--since', '1h'], { clock });
+    const table = await cli(['ledger', ...localFlags(stack()), '--state-machine', stateMachineArn, '--since', '1h'], { clock });
     expect(table.stdout).toMatch(/executions\s*│\s*6/);
     expect(table.stdout).toContain('Gave up (1)');
     // Outside the time range there is nothing.
-    const old = JSON.parse((await cli(['ledger', ...localFlags(stack), '--state-machine', stateMachineArn, '--since', '3d', '--until', '2d', '--output', 'json'], { clock })).stdout);
+    const old = JSON.parse((await cli(['ledger', ...localFlags(stack()), '--state-machine', stateMachineArn, '--since', '3d', '--until', '2d', '--output', 'json'], { clock })).stdout);
     expect(old.stateMachines[0].executions).toBe(0);
   });
 });
