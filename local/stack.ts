@@ -221,8 +221,13 @@ export class LocalStack {
       await this.settle();
       const nextDueMs = clock.nextDueMs();
       if (nextDueMs === undefined) {
-        // The notifier may still be posting over HTTP; once it is idle and nothing is scheduled, we are done.
-        await this.notifier?.idle();
+        // The notifier may still be posting over HTTP. Wait until it is idle, or until it schedules its next
+        // pause on the clock (then the clock has to move, so waiting for idle would never end).
+        if (this.notifier) {
+          let idle = false;
+          await Promise.race([this.notifier.idle().then(() => (idle = true)), untilClockHasTimers(clock, () => idle)]);
+          idle = true;
+        }
         if (clock.nextDueMs() === undefined && this.intakeQueue.depth().visible === 0) return;
         continue;
       }
@@ -237,4 +242,9 @@ export class LocalStack {
     await this.notifier?.stop();
     await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.dynamo.stop()]);
   }
+}
+
+/** Resolves once something is scheduled on the clock, or `done()` says to stop looking (polled every 5 ms). */
+async function untilClockHasTimers(clock: VirtualClock, done: () => boolean): Promise<void> {
+  while (!done() && clock.nextDueMs() === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
 }
