@@ -167,6 +167,16 @@ export class Ledger {
     });
   }
 
+  /** Adds an attempt to the log of an item that has moved on to a later generation. */
+  appendAttempt(executionArn: string, attempt: LedgerAttempt): Promise<boolean> {
+    return this.conditionalUpdate(executionArn, {
+      UpdateExpression: 'SET #attempts = list_append(#attempts, :attempt)',
+      ConditionExpression: 'attribute_exists(#attempts)',
+      ExpressionAttributeNames: { '#attempts': 'attempts' },
+      ExpressionAttributeValues: { ':attempt': [attempt] },
+    });
+  }
+
   /** One conditional UpdateItem: true if it applied, false if its condition did not hold. */
   private async conditionalUpdate(
     executionArn: string,

@@ -232,6 +232,7 @@ export class RedriveEngine {
 
   private async completeRedrive(decision: Decision, evidence: ExecutionEvidence, outcome: 'REDRIVEN' | 'ALREADY_REDRIVEN', redriveDateMs: number | undefined, detail: string): Promise<Outcome> {
     const { ledger, clock, actor } = this.deps;
+    const attempt = attemptEntry(decision, outcome, clock.nowMs(), actor, { redriveDateMs, note: detail });
     const recorded = await ledger.transition({
       evidence,
       generation: decision.generation,
@@ -240,9 +241,15 @@ export class RedriveEngine {
       reason: decision.reason,
       nowMs: clock.nowMs(),
       clientToken: decision.clientToken,
-      attempt: attemptEntry(decision, outcome, clock.nowMs(), actor, { redriveDateMs, note: detail }),
+      attempt,
     });
-    return this.report({ place: 'REDRIVEN', reason: decision.reason, detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: true, ...(!recorded.won && { confirmedOnly: true }) }, 'Redriven');
+    // The redriven execution can fail again, and its next generation be claimed, before we get here:
+    // the item has moved on, but this attempt still happened and belongs in its log.
+    const overtaken = !recorded.won && (recorded.current?.generation ?? -1) > decision.generation;
+    if (overtaken) await ledger.appendAttempt(evidence.executionArn, attempt);
+    // Otherwise a lost write means a resumed delivery recorded this very redrive first: count it once.
+    const confirmedOnly = !recorded.won && !overtaken;
+    return this.report({ place: 'REDRIVEN', reason: decision.reason, detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: true, ...(confirmedOnly && { confirmedOnly }) }, 'Redriven');
   }
 
   /** SKIP or GIVE_UP: recorded once; only the writer that wins the record sends the alert. */

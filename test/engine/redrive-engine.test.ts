@@ -122,6 +122,23 @@ describe('exactly once per failure generation', () => {
   });
 });
 
+describe('the next failure overtakes the record of a redrive', () => {
+  it('still logs the attempt when the redriven execution failed again and was claimed before we recorded', async () => {
+    const s = await setup();
+    sfnMock.on(RedriveExecutionCommand).callsFake(async () => {
+      // While our call returns, the execution fails again and the worker claims generation 1.
+      await s.ledger.transition({ evidence: evidence({ redriveCount: 1 }), generation: 1, expect: { newGeneration: true }, phase: 'WAITING', reason: 'BACKOFF', nowMs: NOW_MS, dueAtMs: NOW_MS + 60_000, recheckEnqueued: true });
+      return { redriveDate: new Date(NOW_MS) };
+    });
+    const outcome = await s.engine.handleMessage(body(), 'm');
+    expect(outcome).toMatchObject({ place: 'REDRIVEN', redriven: true });
+    expect(outcome.confirmedOnly).toBeUndefined();
+    const record = await s.ledger.get(executionArn());
+    expect(record).toMatchObject({ generation: 1, phase: 'WAITING', attemptsUsed: 1 });
+    expect(record!.attempts).toEqual([expect.objectContaining({ generation: 0, outcome: 'REDRIVEN', clientToken: clientTokenFor(executionArn(), 0) })]);
+  });
+});
+
 describe('backoff through chained SQS timers', () => {
   it('claims, sends a delayed recheck, and redrives when it comes due', async () => {
     const { engine, ledger, clock } = await setup({ backoff: { initialDelaySeconds: 1800, multiplier: 1, maxDelaySeconds: 1800, jitter: 'none' } });
