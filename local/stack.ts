@@ -91,6 +91,8 @@ export class LocalStack {
     this.intakeDlq = aws.sqs.createQueue(LOCAL_NAMES.intakeDlq, { messageRetentionSeconds: 1_209_600 });
     this.intakeQueue = aws.sqs.createQueue(LOCAL_NAMES.intakeQueue, {
       visibilityTimeoutSeconds: workerConfig.timeoutSeconds * 6,
+      // As deployed: 14 days, so a backoff recheck outlives a long worker outage.
+      messageRetentionSeconds: 1_209_600,
       deadLetter: { queue: this.intakeDlq, maxReceiveCount: workerConfig.maxReceiveCount },
     });
     this.alertTopicArn = aws.sns.createTopic(LOCAL_NAMES.alertTopic);
