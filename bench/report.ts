@@ -1,0 +1,65 @@
+/** The human-readable bench report: one table per section, goals marked met or not with the number. */
+import Table from 'cli-table3';
+import type { BenchResult } from './run';
+import type { StormFigures } from './storm';
+
+const seconds = (value: number) => `${value.toFixed(1)} s`;
+const ratio = (value: number | null) => (value === null ? 'n/a (within burst)' : `${value.toFixed(2)}×`);
+const goal = (met: boolean, text: string) => `${met ? 'MET' : 'NOT MET'}: ${text}`;
+/** Plain tables: the report is pasted into docs/BENCHMARKS.md. */
+const table = (head: string[]) => new Table({ head, style: { head: [], border: [] } });
+
+function stormRow(figures: StormFigures): string[] {
+  const o = figures.outcomes;
+  const perRedrive = Object.entries(figures.callsPerRedrive).map(([api, count]) => `${api.replace('Execution', '')} ${count.toFixed(2)}`).join(', ');
+  return [
+    `${figures.design} (${figures.workerMaxConcurrency})`,
+    seconds(figures.wallSeconds),
+    `${seconds(figures.floor.seconds)} (${figures.floor.boundBy})`,
+    ratio(figures.floorRatio),
+    perRedrive,
+    String(figures.throttledCalls),
+    `${o.redriven} / ${o.skipped} / ${o.gaveUp} / ${o.lost} / ${o.duplicates}`,
+    `${o.loops} (${o.redrivesOnPermanent} redrives on ${figures.permanent})`,
+  ];
+}
+
+const STORM_HEAD = ['design (worker batches)', 'first failure → last redrive', 'quota floor', 'ratio', 'API calls per redrive', 'throttled', 'redriven / skipped / gave up / lost / duplicates', 'loops on permanent'];
+
+export function printReport(result: BenchResult): void {
+  const out = (text: string) => process.stdout.write(`${text}\n`);
+  const { storm, stormWiderWorker, sideBySide, bulkCli, coldStart, machine } = result;
+  out(`Machine: ${machine.cpus} CPUs, ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform}\n`);
+
+  out(`Storm: ${storm.executions} executions (${storm.permanent} permanent), each event delivered once`);
+  const main = table(STORM_HEAD);
+  main.push(stormRow(storm), stormRow(stormWiderWorker));
+  out(main.toString());
+  out(`Peak RSS of the bench process (worker, emulator, ${storm.executions} executions): ${storm.peakRssMb?.toFixed(0)} MB`);
+  out(goal(storm.floorRatio === null || storm.floorRatio <= 1.15, `within 1.15× of the quota floor (${ratio(storm.floorRatio)})`));
+  out(goal(storm.outcomes.lost === 0 && storm.outcomes.duplicates === 0, `0 lost, 0 duplicates (${storm.outcomes.lost}, ${storm.outcomes.duplicates})\n`));
+
+  out(`Side by side: ${sideBySide[0].executions} executions, every event delivered ${sideBySide[0].deliveriesPerEvent} times`);
+  const side = table(STORM_HEAD);
+  for (const figures of sideBySide) side.push(stormRow(figures));
+  out(side.toString());
+  const [ours, naive, checkEverything] = sideBySide;
+  const speedup = checkEverything.wallSeconds / ours.wallSeconds;
+  const sameOutcomes = JSON.stringify({ ...ours.outcomes, skipped: 0 }) === JSON.stringify({ ...checkEverything.outcomes, skipped: 0 });
+  out(goal(speedup >= 10 && sameOutcomes, `≥10× faster than check-everything with the same outcomes (${speedup.toFixed(1)}×, outcomes ${sameOutcomes ? 'equal' : 'differ'})`));
+  out(goal(ours.outcomes.duplicates === 0 && ours.outcomes.loops === 0, `unlike naive (${naive.outcomes.loops} loops, ${naive.outcomes.redrivesOnPermanent} redrives on permanent failures), 0 duplicates and 0 loops (${ours.outcomes.duplicates}, ${ours.outcomes.loops})\n`));
+
+  out('Bulk CLI (`sfn-autoredrive redrive` as a child process)');
+  const cli = table(['executions', 'throttling', 'flags', 'time', 'quota floor', 'ratio', 'calls per execution', 'peak RSS', 'redriven', 'not redriven once']);
+  for (const run of bulkCli) {
+    const floor = run.throttling ? `${seconds(run.floor.seconds)} (${run.floor.boundBy})` : 'n/a (throttling off)';
+    const perExecution = Object.entries(run.callsPerExecution).map(([api, count]) => `${api.replace('Execution', '')} ${count.toFixed(2)}`).join(', ');
+    cli.push([String(run.executions), run.throttling ? 'on' : 'off', run.flags, seconds(run.wallSeconds), floor, run.throttling ? ratio(run.floorRatio) : 'n/a', perExecution, `${run.peakRssMb.toFixed(0)} MB`, String(run.redriven), String(run.notRedrivenOnce)]);
+  }
+  out(cli.toString());
+  const largest = bulkCli[bulkCli.length - 1];
+  out(goal(largest.peakRssMb < 150, `peak RSS under 150 MB at ${largest.executions} (${largest.peakRssMb.toFixed(0)} MB)\n`));
+
+  out(`Cold start proxy: worker bundle ${coldStart.minifiedKb.toFixed(0)} KB minified, ${coldStart.gzippedKb.toFixed(0)} KB gzipped; require in a fresh node: ${coldStart.requireMsMedian.toFixed(0)} ms (median of ${coldStart.runs})`);
+  out(goal(coldStart.minifiedKb <= 300, `≤ 300 KB minified (${coldStart.minifiedKb.toFixed(0)} KB)`));
+}
