@@ -4,10 +4,8 @@
  * everything it started (DynamoDB Local's JVM included).
  */
 import { Command, Option } from 'commander';
-import { RUNTIME_ENV } from '../adapters/runtime-env';
+import { CONFIG_ENV_VAR } from '../core/config';
 import { RealClock, VirtualClock } from '../local/clock';
-import { DUMMY_CREDENTIALS } from '../local/dynamodb-local';
-import { LOCAL_REGION } from '../local/fabric/aws-names';
 import { LocalStack, type LocalStackOptions } from '../local/stack';
 import { loadConfig, type CliIo, type CommandEnv, type CommonOptions } from './context';
 import { EXIT, type ExitCode } from './errors';
@@ -78,22 +76,8 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<ExitCo
       resolve('signal');
     }, ['SIGINT', 'SIGTERM']);
   });
-  const exports: Record<string, string> = {
-    AWS_REGION: LOCAL_REGION,
-    // The AWS CLI v1 reads only this one.
-    AWS_DEFAULT_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_SFN: stack.sfn.endpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: stack.dynamo.endpoint,
-    AWS_ENDPOINT_URL_SQS: stack.aws.url,
-    AWS_ENDPOINT_URL_SNS: stack.aws.url,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: stack.aws.url,
-    [RUNTIME_ENV.ledgerTableName]: stack.env[RUNTIME_ENV.ledgerTableName],
-    [RUNTIME_ENV.intakeQueueUrl]: stack.env[RUNTIME_ENV.intakeQueueUrl],
-    [RUNTIME_ENV.intakeDlqUrl]: stack.env[RUNTIME_ENV.intakeDlqUrl],
-    [RUNTIME_ENV.alertTopicArn]: stack.env[RUNTIME_ENV.alertTopicArn],
-  };
+  // The construct's variables except the config itself, which is long and only the Lambdas need.
+  const { [CONFIG_ENV_VAR]: _config, ...exports } = stack.sdkEnvironment();
   const endpoints = { stepFunctions: stack.sfn.endpoint, dynamodb: stack.dynamo.endpoint, sqsSnsSecretsManager: stack.aws.url, slackWebhook: stack.slack?.url };
   if (options.output === 'json') {
     // One line, so a supervising process can read it as soon as the stack is up.

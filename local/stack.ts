@@ -186,6 +186,26 @@ export class LocalStack {
     }
   }
 
+  /**
+   * The environment that points the AWS SDK (and the AWS CLI, and the bundled Lambdas) at this stack:
+   * region, dummy credentials, AWS_ENDPOINT_URL_<SERVICE>, and the variables the construct sets.
+   */
+  sdkEnvironment(): Record<string, string> {
+    return {
+      AWS_REGION: LOCAL_REGION,
+      // The AWS CLI v1 reads only this one.
+      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_SFN: this.sfn.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: this.dynamo.endpoint,
+      AWS_ENDPOINT_URL_SQS: this.aws.url,
+      AWS_ENDPOINT_URL_SNS: this.aws.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: this.aws.url,
+      ...this.env,
+    };
+  }
+
   /** An intake queue client as the worker uses it (for tests that inject messages). */
   intake(): IntakeQueue {
     return new IntakeQueue(this.clients.sqs, this.env[RUNTIME_ENV.intakeQueueUrl], this.env[RUNTIME_ENV.intakeDlqUrl]);

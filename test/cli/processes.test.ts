@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Ledger } from '../../adapters/ledger';
 import type { LedgerRecord } from '../../core/ledger-record';
 import { ROLE_ARN } from './harness';
+import { isAlive } from '../support/processes';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'cli.js');
@@ -41,14 +42,6 @@ async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('sfn-autoredrive as processes', () => {
   it('serves the local stack; redrive survives Ctrl-C with a consistent ledger and a rerun finishes; SIGTERM stops everything', async () => {

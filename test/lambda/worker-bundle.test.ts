@@ -13,7 +13,6 @@ import { App } from 'aws-cdk-lib';
 import type { SQSEvent } from 'aws-lambda';
 import { AutoRedriveStack } from '../../lib/auto-redrive-stack';
 import { VirtualClock } from '../../local/clock';
-import { DUMMY_CREDENTIALS } from '../../local/dynamodb-local';
 import { LocalStack } from '../../local/stack';
 
 const run = promisify(execFile);
@@ -80,15 +79,8 @@ describe('bundled worker', () => {
         PATH: process.env.PATH,
         // The Lambda runtime provides the AWS SDK; here the project's node_modules stands in for it.
         NODE_PATH: path.join(__dirname, '..', '..', 'node_modules'),
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_SFN: stack.sfn.endpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: stack.dynamo.endpoint,
-        AWS_ENDPOINT_URL_SQS: stack.aws.url,
-        AWS_ENDPOINT_URL_SNS: stack.aws.url,
         POWERTOOLS_LOG_LEVEL: 'WARN',
-        ...stack.env,
+        ...stack.sdkEnvironment(),
         TEST_EVENT: JSON.stringify(event),
       },
     });

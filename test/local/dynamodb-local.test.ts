@@ -4,15 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createLedgerTable, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
+import { isAlive } from '../support/processes';
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitUntilGone(pid: number, timeoutMs: number): Promise<boolean> {
   const deadlineMs = Date.now() + timeoutMs;
