@@ -80,7 +80,9 @@ export async function runBulkCli(options: BulkCliOptions): Promise<BulkCliFigure
 }
 
 async function runChild(args: string[], env: Record<string, string>): Promise<{ stdout: string; exitCode: number | null; peakRssKb: number }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+  // Run the bin as an operator's `npx sfn-autoredrive` does: executed directly, so its shebang's V8 flags apply.
+  const [bin, ...rest] = args;
+  const child = spawn(bin, rest, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   let peakRssKb = 0;

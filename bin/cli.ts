@@ -6,6 +6,12 @@ import { systemClock } from '../core/clock';
 import type { CliIo } from '../cli/context';
 import { runCli } from '../cli/program';
 
+// `sfn-autoredrive ledger | head`: a reader that stops early is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 let interrupts = 0;
 const io: CliIo = {
   stdout: (text) => void process.stdout.write(text),

@@ -37,7 +37,7 @@ export function defaultRates(region: string): Record<string, RateSpec> {
   return Object.fromEntries(Object.entries(DEFAULT_RATES).map(([api, specs]) => [api, { ...specs[size] }]));
 }
 
-/** Executions per second a bulk redrive can sustain: each costs one DescribeExecution. */
+/** Executions per second a bulk redrive can sustain: each phase (plan, run) costs one DescribeExecution per execution. */
 export function defaultExecutionRate(region: string): number {
   return defaultRates(region).DescribeExecution.perSecond;
 }

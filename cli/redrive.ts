@@ -91,7 +91,7 @@ export function redriveCommand(env: CommandEnv): Command {
     .option('--reason <text>', 'why you redrive; stored in the ledger with your identity (required)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'print the plan and stop')
-    .option('--rate <n>', 'executions per second (each costs one DescribeExecution and one RedriveExecution) (default: safe for the region: 10/s in us-east-1, us-west-2, eu-west-1; 6/s elsewhere)', positiveNumber('--rate'))
+    .option('--rate <n>', 'executions per second, in the plan and again in the run (the plan costs one DescribeExecution per execution; the run one DescribeExecution and one RedriveExecution) (default: safe for the region: 10/s in us-east-1, us-west-2, eu-west-1; 6/s elsewhere)', positiveNumber('--rate'))
     .option('--concurrency <n>', 'calls in flight at most', positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
     .option('--preview <n>', 'executions shown in the plan preview', nonNegativeInt('--preview'), 10)
     .option('--alert-topic-arn <arn>', 'publish alerts (e.g. NOT_REDRIVABLE) to this SNS topic (default: $ALERT_TOPIC_ARN; otherwise counted only)')
