@@ -7,22 +7,14 @@ import type { StackClock } from '../clock';
 import { arnResourceName, snsTopicArn } from './aws-names';
 import { messageSizeBytes } from './message-size';
 import type { LocalQueue } from './queue';
+import { LocalApiError } from '../api-error';
 import { queryList, type QueryParams, type XmlValue } from './query-protocol';
 
 export const SNS_MAX_MESSAGE_BYTES = 262_144;
 const MAX_BATCH_ENTRIES = 10;
 
-export class SnsError extends Error {
-  constructor(
-    /** Query error code, e.g. NotFound; the SDK maps it to NotFoundException. */
-    readonly code: string,
-    message: string,
-    readonly httpStatus = 400,
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
+/** Query error codes, e.g. NotFound; the SDK maps it to NotFoundException. */
+export class SnsError extends LocalApiError {}
 
 export interface SnsMessageAttribute {
   DataType: string;

@@ -1,17 +1,10 @@
+import { LocalApiError } from '../api-error';
+
 /**
  * API errors as the Step Functions JSON 1.0 protocol returns them: an error code (`__type`), a message
  * and an HTTP status (400 for client errors, 5xx for service faults).
  */
-export class SfnApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly httpStatus = 400,
-  ) {
-    super(message);
-    this.name = code;
-  }
-}
+export class SfnApiError extends LocalApiError {}
 
 export const apiErrors = {
   validation: (message: string) => new SfnApiError('ValidationException', message),
