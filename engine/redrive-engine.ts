@@ -121,7 +121,7 @@ export class RedriveEngine {
     const record = await this.deps.ledger.get(recheck.executionArn);
     if (!record || record.generation !== recheck.generation || (record.phase !== 'WAITING' && record.phase !== 'REDRIVING')) {
       const detail = record ? `ledger is at generation ${record.generation}, ${record.phase}` : 'no ledger item';
-      return this.report({ place: 'SKIPPED', reason: 'ALREADY_HANDLED', detail: `stale recheck: ${detail}`, executionArn: recheck.executionArn, generation: recheck.generation, redriven: false });
+      return this.report({ place: 'SKIPPED', reason: 'ALREADY_HANDLED', detail: `stale recheck: ${detail}`, executionArn: recheck.executionArn, generation: recheck.generation, redriven: false }, 'Skipped');
     }
     const evidence = evidenceFromLedger(record);
     const decision = this.decide(evidence, record, 'recheck');
