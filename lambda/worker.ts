@@ -16,7 +16,7 @@ import { isThrottling } from '../adapters/sfn';
 import { buildPipelineErrorAlert } from '../core/alerts';
 import { systemClock, type Clock } from '../core/clock';
 import { configFromEnv, type AutoRedriveConfig } from '../core/config';
-import { RedriveEngine, type EngineLogger, type EngineMetrics, type MetricName } from '../engine/redrive-engine';
+import { RedriveEngine, type EngineMetrics, type MetricName } from '../engine/redrive-engine';
 
 
 export interface WorkerDeps {
@@ -59,11 +59,11 @@ export function createWorkerHandler(deps: WorkerDeps): (event: SQSEvent, context
   const ledger = new Ledger(deps.clients.dynamo, requireEnv(deps.env, RUNTIME_ENV.ledgerTableName), config.ledger.retentionDays);
   const queue = new IntakeQueue(deps.clients.sqs, requireEnv(deps.env, RUNTIME_ENV.intakeQueueUrl), requireEnv(deps.env, RUNTIME_ENV.intakeDlqUrl));
   const alerts = deps.alerts ?? new SnsAlertPublisher(deps.clients.sns, requireEnv(deps.env, RUNTIME_ENV.alertTopicArn));
-  const processor = new BatchProcessor(EventType.SQS);
-
   return async (event, context) => {
+    // One processor per invocation: it holds the batch's state, and the local stack runs several
+    // invocations of this handler at once in one process (Lambda never does).
+    const processor = new BatchProcessor(EventType.SQS);
     const counts = new InvocationMetrics();
-    const engineLogger: EngineLogger = logger;
     const engine = new RedriveEngine({
       config,
       clock: deps.clock,
@@ -71,7 +71,7 @@ export function createWorkerHandler(deps: WorkerDeps): (event: SQSEvent, context
       ledger,
       queue,
       alerts,
-      logger: engineLogger,
+      logger,
       metrics: counts,
       home: homeFromContext(context),
       actor: 'worker',
