@@ -13,7 +13,7 @@ import { SecretsManagerError, SecretsService } from './secrets-service';
 import { SnsError, SnsService } from './sns-service';
 import { SqsError } from './sqs-errors';
 import { SqsService } from './sqs-service';
-import { readBody } from './http-body';
+import { readBody } from '../http-body';
 
 const SNS_XML_NAMESPACE = 'http://sns.amazonaws.com/doc/2010-03-31/';
 const SQS_TARGET_PREFIX = 'AmazonSQS.';

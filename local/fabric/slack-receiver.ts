@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StackClock } from '../clock';
-import { readBody } from './http-body';
+import { readBody } from '../http-body';
 
 export const SLACK_WEBHOOK_PATH = '/services/T000/B000/XXXX';
 

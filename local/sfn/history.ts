@@ -62,11 +62,4 @@ export class History {
     }
     return this.tail[id - this.head.length - this.fillerCount - 1];
   }
-
-  /** The most recent event of one of `types`, scanning back from the end (filler is never matched). */
-  lastOfType(...types: string[]): HistoryEvent | undefined {
-    for (let i = this.tail.length - 1; i >= 0; i--) if (types.includes(this.tail[i].type)) return this.tail[i];
-    for (let i = this.head.length - 1; i >= 0; i--) if (types.includes(this.head[i].type)) return this.head[i];
-    return undefined;
-  }
 }

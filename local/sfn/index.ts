@@ -137,11 +137,13 @@ export class SfnEmulator {
    */
   async waitForIdle(): Promise<void> {
     const runner = this.ctx.runner;
+    // The first look is immediate; after that poll every 2 ms instead of spinning on setImmediate, which
+    // would burn a CPU while a task handler or a real-clock wait keeps an execution busy.
+    await new Promise((resolve) => setImmediate(resolve));
     for (;;) {
-      await new Promise((resolve) => setImmediate(resolve));
       const sleepersBlock = !this.ctx.clock.virtual && runner.sleeping > 0;
       if (runner.busy === 0 && this.ctx.notifier.pending === 0 && !sleepersBlock) return;
-      if (runner.busy === 0 && this.ctx.notifier.pending === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SfnApiError } from './errors';
+import { readBody } from '../http-body';
 
 export type OperationHandler = (operation: string, input: Record<string, unknown>) => Promise<unknown>;
 
@@ -63,15 +64,6 @@ export class ProtocolServer {
       send(res, apiError.httpStatus, requestId, { __type: apiError.code, message: apiError.message });
     }
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function send(res: ServerResponse, status: number, requestId: string, body: unknown): void {

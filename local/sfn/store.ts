@@ -27,8 +27,8 @@ export interface StateMachineRecord {
 
 export interface RedriveTokenUse {
   token: string;
+  /** Also the redriveDate the token's redrive returned. */
   firstUsedMs: number;
-  redriveDateMs: number;
 }
 
 export interface ExecutionRecord {
@@ -74,10 +74,6 @@ export class ExecutionIndex {
     const last = this.items[this.items.length - 1];
     if (last && compareStart(last, execution) > 0) this.sorted = false;
     this.items.push(execution);
-  }
-
-  get size(): number {
-    return this.items.length;
   }
 
   /**

@@ -17,7 +17,7 @@ export function redriveExecution(ctx: EmulatorContext, request: ApiRequest): unk
   }
   const nowMs = ctx.clock.nowMs();
   const reused = clientToken !== undefined ? reusableToken(execution, clientToken, nowMs) : undefined;
-  if (reused) return { redriveDate: epochSeconds(reused.redriveDateMs) };
+  if (reused) return { redriveDate: epochSeconds(reused.firstUsedMs) };
   const { redriveStatus, redriveStatusReason } = redrivabilityOf(execution, nowMs);
   if (redriveStatus === 'REDRIVABLE_BY_MAP_RUN') {
     throw new SfnApiError('ExecutionNotRedrivable', 'Execution can only be redriven by redriving the Map Run that started it');

@@ -226,10 +226,10 @@ function arrayRange(start: number, end: number, step: number): number[] {
   if (!Number.isInteger(start) || !Number.isInteger(end) || !Number.isInteger(step) || step === 0) {
     throw intrinsicError('States.ArrayRange', 'start, end and step must be integers and step non-zero');
   }
-  const values: number[] = [];
-  for (let v = start; step > 0 ? v <= end : v >= end; v += step) values.push(v);
-  if (values.length > 1000) throw intrinsicError('States.ArrayRange', 'the result may have at most 1000 items');
-  return values;
+  // Count first: a huge range must be refused before it is built.
+  const count = Math.max(0, Math.floor((end - start) / step) + 1);
+  if (count > 1000) throw intrinsicError('States.ArrayRange', 'the result may have at most 1000 items');
+  return Array.from({ length: count }, (_, i) => start + i * step);
 }
 
 function asString(value: unknown, fn: string): string {

@@ -304,7 +304,7 @@ describe('SFN emulator API conformance', () => {
       expect(both.name).toBe('ValidationException');
     });
 
-    it('pages 100,000 seeded executions without scanning them all per request', async () => {
+    it('pages filtered results across 100,000 seeded executions, newest first', async () => {
       const arn = await h.createMachine('bulk', passOnly);
       for (let i = 0; i < 100_000; i++) {
         h.emulator.seedExecution({ stateMachineArn: arn, status: i % 2 ? 'FAILED' : 'SUCCEEDED', startDateMs: START_MS - 100_000 + i, stopDateMs: START_MS });
