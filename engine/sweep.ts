@@ -49,7 +49,12 @@ export async function resolveWatchedStateMachines(sfn: SFNClient, config: AutoRe
   return [...arns].filter((arn) => arn.includes(`:${home.region}:${home.account}:`));
 }
 
-/** Recent executions in the given statuses, newest first, stopping at the lookback horizon. */
+/**
+ * Recent executions in the given statuses. ListExecutions sorts by start date, newest first, so paging a
+ * status stops at the first execution that started before the horizon; ones that stopped before it are
+ * skipped. (An execution that started before the horizon and failed after it is not listed: the
+ * horizon should cover how long the workflows run.)
+ */
 export async function* listRecentFailures(
   sfn: SFNClient,
   stateMachineArn: string,
@@ -64,11 +69,16 @@ export async function* listRecentFailures(
       const page = await sfn.send(
         new ListExecutionsCommand({ stateMachineArn, statusFilter: statusFilter as ExecutionListItem['status'], maxResults: LIST_PAGE_SIZE, nextToken }),
       );
+      let pastHorizon = false;
       for (const item of page.executions ?? []) {
-        if ((item.stopDate?.getTime() ?? Infinity) < sinceMs) return;
-        yield item;
+        if ((item.startDate?.getTime() ?? Infinity) < sinceMs) {
+          pastHorizon = true;
+          break;
+        }
+        if ((item.stopDate?.getTime() ?? Infinity) >= sinceMs) yield item;
       }
-      nextToken = page.nextToken;
+      // Each status is listed on its own; reaching the horizon in one must not end the others.
+      nextToken = pastHorizon ? undefined : page.nextToken;
     } while (nextToken);
   }
 }

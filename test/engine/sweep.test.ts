@@ -52,7 +52,8 @@ it('enqueues failures with no ledger entry for their generation, warns once abou
   sfnMock.on(ListExecutionsCommand, { statusFilter: 'FAILED' }).resolves({
     executions: [item('missed', HOUR_MS), item('handled', 2 * HOUR_MS), item('stale', 3 * HOUR_MS, 1), item('closing', NOW_MS - closingStop), item('too-old', 15 * 24 * HOUR_MS)],
   });
-  sfnMock.on(ListExecutionsCommand, { statusFilter: 'TIMED_OUT' }).resolves({ executions: [] });
+  // Reaching the horizon in FAILED must not end the listing: TIMED_OUT is listed on its own.
+  sfnMock.on(ListExecutionsCommand, { statusFilter: 'TIMED_OUT' }).resolves({ executions: [{ ...item('timed-out', HOUR_MS), status: 'TIMED_OUT' }] });
 
   const run = () =>
     sweep({
@@ -68,10 +69,10 @@ it('enqueues failures with no ledger entry for their generation, warns once abou
   const report = await run();
 
   expect(report.stateMachines).toEqual([STATE_MACHINE_ARN]);
-  expect(report.listed).toBe(4);
-  expect(report.missed).toEqual([executionArn('missed'), executionArn('stale')]);
+  expect(report.listed).toBe(5);
+  expect(report.missed).toEqual([executionArn('missed'), executionArn('stale'), executionArn('timed-out')]);
   const enqueued = sqsMock.commandCalls(SendMessageCommand).map((c) => parseIntakeMessage(c.args[0].input.MessageBody!));
-  expect(enqueued.map((m) => (m.type === 'event' ? [m.event.detail.name, m.event.detail.redriveCount] : null))).toEqual([['missed', 0], ['stale', 1]]);
+  expect(enqueued.map((m) => (m.type === 'event' ? [m.event.detail.name, m.event.detail.redriveCount] : null))).toEqual([['missed', 0], ['stale', 1], ['timed-out', 0]]);
   expect(report.windowClosing).toEqual([{ executionArn: executionArn('closing'), windowLeftMs: 10 * HOUR_MS, alerted: true }]);
   const alert = JSON.parse(JSON.parse(snsMock.commandCalls(PublishCommand)[0].args[0].input.Message!).default);
   expect(alert).toMatchObject({ kind: 'WINDOW_CLOSING', executionName: 'closing', reason: 'WINDOW_CLOSING' });

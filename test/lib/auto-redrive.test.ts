@@ -202,7 +202,7 @@ describe('IAM', () => {
       .filter((s) => s.policy === workerPolicy)
       .flatMap((s) => s.Action);
     expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     );
     expect(actions.filter((a) => a.includes('*'))).toEqual([]);
     const send = policyStatements(template).find((s) => s.policy === workerPolicy && s.Action.includes('sqs:SendMessage'))!;
