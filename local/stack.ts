@@ -131,7 +131,7 @@ export class LocalStack {
       const alertsDlq = aws.sqs.createQueue(LOCAL_NAMES.alertsDlq);
       const alertsQueue = aws.sqs.createQueue(LOCAL_NAMES.alertsQueue, { visibilityTimeoutSeconds: 180, deadLetter: { queue: alertsDlq, maxReceiveCount: 10 } });
       aws.sns.subscribeQueue(this.alertTopicArn, alertsQueue);
-      const secretsClient = new SecretsManagerClient({ region: LOCAL_REGION, credentials: DUMMY_CREDENTIALS, endpoint: aws.url });
+      const secretsClient = new SecretsManagerClient(aws.clientConfig());
       this.notifier = new LambdaRunner({
         queue: alertsQueue,
         functionName: 'sfn-autoredrive-slack-notifier',
@@ -243,13 +243,7 @@ export class LocalStack {
       await this.settle();
       const nextDueMs = clock.nextDueMs();
       if (nextDueMs === undefined) {
-        // The notifier may still be posting over HTTP. Wait until it is idle, or until it schedules its next
-        // pause on the clock (then the clock has to move, so waiting for idle would never end).
-        if (this.notifier) {
-          let idle = false;
-          await Promise.race([this.notifier.idle().then(() => (idle = true)), untilClockHasTimers(clock, () => idle)]);
-          idle = true;
-        }
+        await this.notifierIdleOrPaused();
         if (clock.nextDueMs() === undefined && this.intakeQueue.depth().visible === 0) return;
         continue;
       }
@@ -259,6 +253,19 @@ export class LocalStack {
     throw new Error(`the local stack was still busy after ${maxSteps} clock jumps`);
   }
 
+  /**
+   * Resolves when the Slack notifier is idle, or, on a VirtualClock, when it pauses between posts on the
+   * clock (a timer to jump to: waiting for idle then would never end).
+   */
+  async notifierIdleOrPaused(): Promise<void> {
+    if (!this.notifier) return;
+    const clock = this.clock;
+    if (!(clock instanceof VirtualClock)) return void (await this.notifier.idle());
+    let idle = false;
+    void this.notifier.idle().then(() => (idle = true));
+    while (!idle && clock.nextDueMs() === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
   async stop(): Promise<void> {
     await this.worker.stop();
     await this.notifier?.stop();
@@ -266,7 +273,3 @@ export class LocalStack {
   }
 }
 
-/** Resolves once something is scheduled on the clock, or `done()` says to stop looking (polled every 5 ms). */
-async function untilClockHasTimers(clock: VirtualClock, done: () => boolean): Promise<void> {
-  while (!done() && clock.nextDueMs() === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
-}

@@ -139,13 +139,13 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
         if (report.missed.length > 0) observer.onNote?.(`sweep found ${report.missed.length} failure(s) whose status event never arrived`, elapsed());
         lastSweep = { atMs: nowMs, missed: report.missed.length };
         // After a clock jump the schedule resumes from now: the skipped sweeps are not replayed.
-        nextSweepAtMs = Math.max(nextSweepAtMs + sweepEveryMs, nowMs + 1);
+        nextSweepAtMs = nextSweepAtMs + sweepEveryMs > nowMs ? nextSweepAtMs + sweepEveryMs : nowMs + sweepEveryMs;
         continue;
       }
       const nextTimerMs = clock.nextDueMs();
       const nextActionMs = actions.length > 0 ? originMs + actions[0].atOffsetMs : undefined;
       if (nextTimerMs === undefined && nextActionMs === undefined) {
-        await notifierDoneOrPaused(stack, clock);
+        await stack.notifierIdleOrPaused();
         if (clock.nextDueMs() !== undefined) continue;
         // Quiet. Done once a sweep at this quiet moment found nothing the events missed.
         if (!Number.isFinite(nextSweepAtMs) || (lastSweep?.atMs === nowMs && lastSweep.missed === 0)) break;
@@ -187,19 +187,6 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
   } finally {
     await stack.stop();
   }
-}
-
-/**
- * The notifier may still be posting over HTTP (real time), or pausing between posts on the clock; a
- * pause is a timer to jump to, so waiting for idle then would never end.
- */
-async function notifierDoneOrPaused(stack: LocalStack, clock: VirtualClock): Promise<void> {
-  if (!stack.notifier) return;
-  let idle = false;
-  void stack.notifier.idle().then(() => {
-    idle = true;
-  });
-  while (!idle && clock.nextDueMs() === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 async function createStateMachines(stack: LocalStack, scenario: Scenario): Promise<Map<string, string>> {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StackClock } from '../clock';
+import { DUMMY_CREDENTIALS } from '../dynamodb-local';
 import { LOCAL_REGION } from './aws-names';
 import { parseQueryBody, queryErrorResponse, queryResponse } from './query-protocol';
 import { SecretsManagerError, SecretsService } from './secrets-service';
@@ -76,7 +77,7 @@ export class LocalAwsEndpoints {
   }
 
   clientConfig(): LocalClientConfig {
-    return { endpoint: this.baseUrl, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    return { endpoint: this.baseUrl, region: LOCAL_REGION, credentials: DUMMY_CREDENTIALS };
   }
 
   async stop(): Promise<void> {
