@@ -60,6 +60,8 @@ export async function runBulkCli(options: BulkCliOptions): Promise<BulkCliFigure
     const wallSeconds = (Date.now() - startedMs) / 1000;
     const calls = callsBetween(before, stack.sfn.stats().apis);
     const floor = quotaFloor(calls);
+    // A crashed or partial run must not publish figures.
+    if (run.exitCode !== 0) throw new Error(`the CLI exited ${run.exitCode}: ${run.stderr.slice(-2000)}`);
     const summary = JSON.parse(run.stdout || '{}') as { run?: { redriven?: number } };
     return {
       executions: options.executions,
@@ -79,12 +81,15 @@ export async function runBulkCli(options: BulkCliOptions): Promise<BulkCliFigure
   }
 }
 
-async function runChild(args: string[], env: Record<string, string>): Promise<{ stdout: string; exitCode: number | null; peakRssKb: number }> {
+async function runChild(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string; exitCode: number | null; peakRssKb: number }> {
   // Run the bin as an operator's `npx sfn-autoredrive` does: executed directly, so its shebang's V8 flags apply.
   const [bin, ...rest] = args;
-  const child = spawn(bin, rest, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(bin, rest, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
+  let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  // Kept short: only the tail is shown when the run fails.
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   let peakRssKb = 0;
   const sample = () => {
     try {
@@ -97,5 +102,5 @@ async function runChild(args: string[], env: Record<string, string>): Promise<{ 
   const sampler = setInterval(sample, 100);
   const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   clearInterval(sampler);
-  return { stdout, exitCode, peakRssKb };
+  return { stdout, stderr, exitCode, peakRssKb };
 }

@@ -140,10 +140,18 @@ async function outcomesOf(stack: LocalStack, executions: StormExecutions, design
     const { redriveCount } = stack.sfn.execution(arn)!;
     outcomes.redrivesOnPermanent += redriveCount;
     if (redriveCount > config.maxAttempts) outcomes.loops++;
-    const gaveUp = design === 'ours' ? (await stack.ledger.get(arn))?.phase === 'GAVE_UP' : design === 'checkEverything' ? gaveUpByCheckEverything.has(arn) : false;
+    // Ours counts as given up only with the ledger record and its alert.
+    const gaveUp =
+      design === 'ours'
+        ? (await stack.ledger.get(arn))?.phase === 'GAVE_UP' && stack.alerts.some((a) => a.kind === 'GAVE_UP' && a.executionArn === arn)
+        : design === 'checkEverything' && gaveUpByCheckEverything.has(arn);
     if (gaveUp && redriveCount === config.maxAttempts) outcomes.gaveUp++;
-    else if (redriveCount < config.maxAttempts) outcomes.lost++;
+    // Neither given up nor looping past the cap: the failure ended nowhere.
+    else if (redriveCount <= config.maxAttempts) outcomes.lost++;
   }
-  if (design === 'ours') outcomes.skipped = stack.alerts.filter((alert) => alert.kind !== 'GAVE_UP').length;
+  // Only ours records skips; the two reference designs have no notion of one.
+  if (design === 'ours') {
+    for (const arn of [...executions.transient, ...executions.permanent]) if ((await stack.ledger.get(arn))?.phase === 'SKIPPED') outcomes.skipped++;
+  }
   return outcomes;
 }

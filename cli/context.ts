@@ -25,7 +25,7 @@ import { ApiRateLimiter, defaultRates, type RateSpec } from './rate-limit';
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  /** True when stdout is a terminal: progress bar, and y/N prompts can be answered. */
+  /** True when stdin and stderr are terminals: the progress bar (on stderr) shows, and y/N prompts can be answered. */
   isTTY: boolean;
   env: NodeJS.ProcessEnv;
   clock: Clock;
@@ -113,7 +113,9 @@ export class AwsContext {
 
   static async create(options: CommonOptions, io: CliIo, adjustRates?: (rates: Record<string, RateSpec>) => void): Promise<AwsContext> {
     const env = io.env;
-    const local = Boolean(options.endpointUrl ?? env.AWS_ENDPOINT_URL_SFN ?? env.AWS_ENDPOINT_URL);
+    const endpoint = options.endpointUrl ?? env.AWS_ENDPOINT_URL_SFN ?? env.AWS_ENDPOINT_URL;
+    // Only a loopback endpoint is the local stack; a VPC or FIPS endpoint is real AWS with real identities.
+    const local = endpoint !== undefined && /^https?:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:|\/|$)/.test(endpoint);
     const hasOwnCredentials = Boolean(options.profile ?? env.AWS_PROFILE ?? env.AWS_ACCESS_KEY_ID);
     // The local stack accepts any credentials; do not make a developer configure some.
     const credentials = options.profile

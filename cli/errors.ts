@@ -48,6 +48,7 @@ export function toCliError(error: unknown): CliError {
   const commandName = failingCommandOf(error);
   if (error instanceof InvalidArnError) return new CliError(error.message);
   if (error instanceof ConfigError) return new CliError(error.message);
+  if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE') return new CliError(`Port in use: ${(error as Error).message}`);
   const e = error as AwsErrorShape;
   switch (e?.name) {
     case 'AccessDeniedException':

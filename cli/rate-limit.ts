@@ -1,6 +1,6 @@
 /**
  * Client-side rate limiting for Step Functions calls. Step Functions quotas are token buckets per API,
- * per account and region (aws-facts §5), shared with the worker and everything else in the account. So
+ * per account and region (Step Functions service quotas, https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html), shared with the worker and everything else in the account. So
  * the CLI keeps its own bucket per API, well under the quota, and adapts: a throttled call halves that
  * API's rate, and every success wins a little of it back (additive increase, multiplicative decrease).
  *
@@ -15,7 +15,7 @@ export interface RateSpec {
   perSecond: number;
 }
 
-/** Regions with the large Step Functions buckets (aws-facts §5). */
+/** Regions with the large Step Functions buckets (Step Functions service quotas page). */
 const LARGE_REGIONS = new Set(['us-east-1', 'us-west-2', 'eu-west-1']);
 
 /**

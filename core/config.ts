@@ -27,7 +27,7 @@ const accountTarget = z.object({
 
 export const configSchema = z
   .object({
-    /** Name of the CloudFormation stack (suffixed with account and region when `targets` has several). */
+    /** Name of the CloudFormation stack (suffixed `-<account>-<region>` for every entry of `targets`). */
     stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('SfnAutoRedrive'),
     /** Where to deploy. Empty: one environment-agnostic stack. */
     targets: z.array(accountTarget).default([]),

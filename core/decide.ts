@@ -322,7 +322,7 @@ function timing(d: Derived): Decision {
   return make(d, 'WAIT', 'BACKOFF', `attempt ${d.attemptNumber} due at ${new Date(dueAtMs).toISOString()}`, { dueAtMs });
 }
 
-/** Client tokens stay idempotent for 15 minutes after first use (aws-facts §3.2). */
+/** Client tokens stay idempotent for 15 minutes after first use (RedriveExecution API reference). */
 export const CLIENT_TOKEN_LIFE_MS = 15 * 60 * 1000;
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Messages on the intake queue: AWS's "Step Functions Execution Status Change" event (as EventBridge
  * delivers it), or our own delayed recheck (the backoff timer). Parsing is strict about what decisions
- * use and lenient about the rest, since AWS documents only part of the event (aws-facts §1.3).
+ * use and lenient about the rest, since AWS documents only part of the event (the redrive, error and cause fields are not in its schema).
  */
 import * as z from 'zod';
 import { isExecutionArn } from './arn';

@@ -14,7 +14,7 @@ export const CONFIG_FILE_ENV_VAR = 'AUTOREDRIVE_CONFIG_FILE';
 
 export function configFilePath(app: App, env: NodeJS.ProcessEnv = process.env): string {
   const fromContext: unknown = app.node.tryGetContext('configFile');
-  return typeof fromContext === 'string' && fromContext !== '' ? fromContext : (env[CONFIG_FILE_ENV_VAR] ?? DEFAULT_CONFIG_FILE);
+  return typeof fromContext === 'string' && fromContext !== '' ? fromContext : (env[CONFIG_FILE_ENV_VAR] || DEFAULT_CONFIG_FILE);
 }
 
 /** Reads and validates the config file. Every problem, including an unreadable file, is a ConfigError. */

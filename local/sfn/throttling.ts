@@ -1,6 +1,6 @@
 /**
  * Per-API token buckets with the AWS default quotas (per account and region), refilled on the stack
- * clock. Buckets for APIs that aws-facts.md §5 does not list use the defaults in OTHER_API_BUCKETS.
+ * clock. Buckets for APIs the quota page does not list use the defaults in OTHER_API_BUCKETS.
  */
 import type { Clock } from '../../core/clock';
 
@@ -15,7 +15,7 @@ const spec = (capacity: number, refillPerSecond: number): BucketSpec => ({ capac
 const regional = (large: BucketSpec, other: BucketSpec): RegionalSpec => ({ largeRegions: large, otherRegions: other });
 const everywhere = (bucket: BucketSpec): RegionalSpec => regional(bucket, bucket);
 
-/** aws-facts.md §5 (Step Functions service quotas page). */
+/** https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html (API throttling quotas). */
 const DOCUMENTED_BUCKETS: Record<string, RegionalSpec> = {
   StartExecution: regional(spec(1300, 300), spec(800, 150)),
   'StartExecution.Express': everywhere(spec(6000, 6000)),
@@ -27,7 +27,7 @@ const DOCUMENTED_BUCKETS: Record<string, RegionalSpec> = {
   DescribeStateMachineForExecution: everywhere(spec(200, 1)),
 };
 
-/** Not in aws-facts.md: control-plane defaults in the spirit of the public quota table (unverified). */
+/** Not on the quota page: control-plane defaults in the spirit of the public quota table (unverified). */
 const OTHER_API_BUCKETS: Record<string, RegionalSpec> = {
   CreateStateMachine: everywhere(spec(100, 1)),
   DeleteStateMachine: everywhere(spec(100, 1)),

@@ -20,7 +20,10 @@ it('stops at maxAttempts and alerts once per execution, not once per event', asy
   const { stack, startExecutions } = fault;
   const executions = await startExecutions('Permanent', 6);
   await stack.runUntilQuiet();
-  await stack.runSweep();
+  // A later sweep sees all six still failed, and must find nothing its events missed.
+  const sweep = await stack.runSweep();
+  expect(sweep.listed).toBeGreaterThanOrEqual(6);
+  expect(sweep.missed).toEqual([]);
   await stack.runUntilQuiet();
 
   for (const arn of executions) expect(stack.sfn.execution(arn)).toMatchObject({ status: 'FAILED', redriveCount: 3 });
@@ -32,5 +35,8 @@ it('stops at maxAttempts and alerts once per execution, not once per event', asy
   expect(gaveUp.map((a) => a.executionArn).sort()).toEqual([...executions].sort());
   expect(gaveUp.every((a) => a.attemptsUsed === 3 && a.attemptsLeft === 0)).toBe(true);
   // Six alerts in one notifier batch exceed the digest threshold (5): one Slack post, not six.
+  expect(stack.slack!.posts.length).toBeGreaterThan(0);
   expect(stack.slack!.posts.length).toBeLessThan(6);
+  const posted = JSON.stringify(stack.slack!.posts.map((p) => p.payload));
+  expect(posted).toContain('6× GAVE_UP');
 });

@@ -1,6 +1,6 @@
 /**
- * AWS pushing back everywhere at once: the us-east-1 throttling buckets on, a burst of forced
- * ThrottlingException on RedriveExecution, 10% of all Step Functions calls answered 5xx, and Slack
+ * AWS pushing back everywhere at once: a burst of forced ThrottlingException on RedriveExecution (the
+ * us-east-1 buckets are on, but this few calls never empty them), 10% of all Step Functions calls answered 5xx, and Slack
  * answering 429 with Retry-After. The SDK and SQS retries absorb it: every failure is accounted for and
  * every alert reaches Slack.
  */

@@ -62,6 +62,7 @@ describe('EventBridge rule', () => {
       MaximumRetryAttempts: RULE_TARGET_RETRY_ATTEMPTS,
     });
     expect(RULE_TARGET_MAX_EVENT_AGE.toSeconds()).toBe(86_400);
+    expect(RULE_TARGET_RETRY_ATTEMPTS).toBe(185);
   });
 });
 

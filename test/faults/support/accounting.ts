@@ -47,7 +47,8 @@ async function auditOne(stack: LocalStack, executionArn: string, deadLetters: st
   if (JSON.stringify(redrivenGenerations) !== JSON.stringify(expected)) {
     fail(`redriveCount ${redriveCount} but the ledger recorded redrives of generations [${redrivenGenerations.join(', ')}]`);
   }
-  const inDeadLetters = deadLetters.some((body) => body.includes(executionArn));
+  // Quoted, so `…:transient-1` does not match a parked `…:transient-10`.
+  const inDeadLetters = deadLetters.some((body) => body.includes(JSON.stringify(executionArn)));
   // A claim whose call never went through (the message then went to the DLQ) used an attempt too.
   if (!inDeadLetters && (record?.attemptsUsed ?? 0) !== redriveCount) fail(`redriveCount ${redriveCount} but the ledger used ${record?.attemptsUsed ?? 0} attempts`);
   const gaveUpAlerts = stack.alerts.filter((a) => a.kind === 'GAVE_UP' && a.executionArn === executionArn).length;
