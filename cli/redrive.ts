@@ -287,7 +287,7 @@ async function runPlan(
             increment(summary.skipped, verdict.decision.reason);
             return;
           }
-          const outcome = await engine.handleEvidence(verdict.evidence, 'operator');
+          const outcome = await engine.handleEvidence(verdict.evidence, 'operator', { record: verdict.ledger });
           if (outcome.redriven && !outcome.confirmedOnly) summary.redriven++;
           else increment(summary.skipped, outcome.redriven ? 'ALREADY_HANDLED' : outcome.reason);
         } catch (error) {

@@ -15,6 +15,7 @@ import { parseExecutionArn, parseStateMachineArn } from '../core/arn';
 import type { AutoRedriveConfig, WatchableStatus } from '../core/config';
 import { decide, type Decision } from '../core/decide';
 import { missingEvidence, type ExecutionEvidence } from '../core/evidence';
+import type { LedgerRecord } from '../core/ledger-record';
 import { compilePattern } from '../core/policy';
 import { evidenceFromListItem } from '../engine/sweep';
 import { CliError } from './errors';
@@ -104,7 +105,8 @@ export async function* listSelected(sfn: SFNClient, selection: Selection): Async
 export interface Verdict {
   evidence: ExecutionEvidence;
   decision: Decision;
-  failedState?: string;
+  /** The ledger item the decision read, handed to the engine so the run does not read it twice. */
+  ledger: LedgerRecord | undefined;
 }
 
 export interface Classifier {
@@ -150,7 +152,7 @@ export async function classify(deps: Classifier, item: ExecutionListItem, select
   }
   const ledger = await deps.ledger.get(evidence.executionArn);
   const decision = decide({ evidence, ledger, config: deps.config, nowMs: deps.nowMs(), trigger: 'operator' });
-  return { evidence, decision, failedState };
+  return { evidence, decision, ledger };
 }
 
 /** The most recently entered state, from one reverse page of history (which also counts the events). */

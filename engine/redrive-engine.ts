@@ -86,8 +86,11 @@ export class RedriveEngine {
     return this.handleEvidence(evidenceFromEvent(message.event), 'event');
   }
 
-  /** A failure seen through an event, the sweep, or an operator's selection. */
-  async handleEvidence(initial: ExecutionEvidence, trigger: Trigger): Promise<Outcome> {
+  /**
+   * A failure seen through an event, the sweep, or an operator's selection. `known.record` is the ledger
+   * item the caller just read, to save a second read; the conditional writes still guard against races.
+   */
+  async handleEvidence(initial: ExecutionEvidence, trigger: Trigger, known?: { record: LedgerRecord | undefined }): Promise<Outcome> {
     const { config, ledger } = this.deps;
     let evidence = initial;
     // The ARN alone rules out another account, region, partition or an unwatched machine: decide that
@@ -99,7 +102,7 @@ export class RedriveEngine {
       if (evidence.redriveCount === undefined && missingEvidence(evidence, config.historyHeadroomEvents).includes('describe')) {
         evidence = await describeInto(this.deps.sfn, evidence);
       }
-      const record = await ledger.get(evidence.executionArn);
+      const record = known ? known.record : await ledger.get(evidence.executionArn);
       let decision = this.decide(evidence, record, trigger);
       if (decision.action === 'REDRIVE' || decision.action === 'WAIT') {
         const needs = missingEvidence(evidence, config.historyHeadroomEvents);
