@@ -15,7 +15,7 @@ import { createClients, type AwsClients } from '../adapters/clients';
 import { Ledger } from '../adapters/ledger';
 import { RUNTIME_ENV } from '../adapters/runtime-env';
 import type { Clock } from '../core/clock';
-import { parseConfig, type AutoRedriveConfig } from '../core/config';
+import { DEFAULT_CONFIG_FILE, parseConfig, parseConfigJson, type AutoRedriveConfig } from '../core/config';
 import type { HomeEnvironment } from '../core/decide';
 import { LOCAL_ACCOUNT } from '../local/fabric/aws-names';
 import { CliError, tagFailingCommand, type ExitCode } from './errors';
@@ -55,8 +55,6 @@ export interface CommonOptions {
   table?: string;
 }
 
-export const DEFAULT_CONFIG_FILE = 'autoredrive.config.json';
-
 /** Adds the options every command takes (they may be given before or after the command name). */
 export function addCommonOptions(program: Command): Command {
   return program
@@ -79,13 +77,8 @@ export function loadConfig(options: CommonOptions, io: CliIo, { required = false
     if (explicit || required) throw new CliError(`Config file ${path} not found${explicit ? '' : ': this command needs one (--config FILE)'}`);
     return parseConfig({ watch: { all: true, allReason: 'no config file: the operator selects executions' } });
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new CliError(`Config file ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  return parseConfig(raw);
+  // A ConfigError (bad JSON or bad fields, each named) is a usage error: exit 2.
+  return parseConfigJson(readFileSync(path, 'utf8'), path);
 }
 
 export interface Identity {

@@ -1,8 +1,6 @@
 /** Rendering for `--output table|json`. Tables go to stdout, diagnostics and progress to stderr. */
 import Table from 'cli-table3';
 
-export type OutputFormat = 'table' | 'json';
-
 export function renderTable(head: string[], rows: Array<Array<string | number>>): string {
   const table = new Table({ head, style: { head: [], border: [] }, wordWrap: true });
   for (const row of rows) table.push(row.map(String));

@@ -63,10 +63,6 @@ export class AdaptiveTokenBucket {
     this.currentPerSecond = spec.perSecond;
   }
 
-  get ratePerSecond(): number {
-    return this.currentPerSecond;
-  }
-
   /** Resolves when a token is available and takes it. */
   take(): Promise<void> {
     const turn = this.queue.then(() => this.waitForToken());
@@ -113,10 +109,6 @@ export class ApiRateLimiter {
 
   constructor(specs: Record<string, RateSpec>) {
     for (const [api, spec] of Object.entries(specs)) this.buckets.set(api, new AdaptiveTokenBucket(spec));
-  }
-
-  bucket(api: string): AdaptiveTokenBucket | undefined {
-    return this.buckets.get(api);
   }
 
   /** Throttled answers seen per API (each was retried by the SDK). */

@@ -170,7 +170,9 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
   const selection: Selection = {
     stateMachineArns: arns,
     statuses: requestedStatuses ?? config.statuses,
-    ...range,
+    sinceMs: range.sinceMs,
+    // The plan and the run cover the same range: failures that happen from now on are the worker's.
+    untilMs: Math.min(range.untilMs, nowMs),
     errorPattern: options.error,
     failedState: options.failedState,
     includeRedriven: options.includeRedriven === true,
@@ -205,9 +207,7 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
       }
     }
     const actor = `operator ${identity!.arn}: ${reason}`;
-    // Act on what the plan showed: failures that happen from now on are the worker's.
-    const runSelection = { ...selection, untilMs: Math.min(selection.untilMs, nowMs) };
-    const summary = await runPlan(ctx, classifier, runSelection, errorRegex, options, plan, actor, () => interrupted);
+    const summary = await runPlan(ctx, classifier, selection, errorRegex, options, plan, actor, () => interrupted);
     if (options.output === 'json') io.stdout(`${json({ plan, run: summary })}\n`);
     else io.stdout(renderSummary(summary));
     return summary.errors > 0 || summary.interrupted ? EXIT.partial : EXIT.ok;

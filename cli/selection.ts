@@ -51,7 +51,6 @@ export function validateStateMachineArns(arns: string[]): void {
 
 /** State machine ARNs from exact ARNs and name prefixes. Express machines are not redrivable, so are left out. */
 export async function resolveStateMachines(sfn: SFNClient, arns: string[], prefixes: string[]): Promise<{ arns: string[]; expressSkipped: string[] }> {
-  validateStateMachineArns(arns);
   const resolved = new Set(arns);
   const expressSkipped: string[] = [];
   if (prefixes.length > 0) {

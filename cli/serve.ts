@@ -57,7 +57,7 @@ Exit codes: 0 stopped cleanly on SIGINT/SIGTERM, 2 usage error (bad config, port
 }
 
 export async function runServe(options: ServeOptions, io: CliIo): Promise<ExitCode> {
-  const config = loadConfig(options, io, { required: options.config !== undefined });
+  const config = loadConfig(options, io);
   const base = options.port;
   const port = (explicit: number | undefined, offset: number) => explicit ?? (base === undefined ? undefined : base + offset);
   const speed = options.virtualClock === true ? DEFAULT_VIRTUAL_SPEED : options.virtualClock;

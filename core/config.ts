@@ -170,6 +170,9 @@ export function parseConfig(raw: unknown): AutoRedriveConfig {
 /** Name of the environment variable that carries the resolved config into the Lambdas. */
 export const CONFIG_ENV_VAR = 'AUTOREDRIVE_CONFIG';
 
+/** The one config file users edit, read by `cdk synth` and the CLI. */
+export const DEFAULT_CONFIG_FILE = 'autoredrive.config.json';
+
 /** Parses config JSON text; `source` names where it came from in every error. */
 export function parseConfigJson(text: string, source: string): AutoRedriveConfig {
   let raw: unknown;

@@ -5,10 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { ConfigError, parseConfigJson, type AutoRedriveConfig } from '../core/config';
+import { ConfigError, DEFAULT_CONFIG_FILE, parseConfigJson, type AutoRedriveConfig } from '../core/config';
 import { AutoRedriveStack } from './auto-redrive-stack';
 
-export const DEFAULT_CONFIG_FILE = 'autoredrive.config.json';
 /** Overrides the config file path; the `configFile` context value (`cdk synth -c configFile=...`) wins over it. */
 export const CONFIG_FILE_ENV_VAR = 'AUTOREDRIVE_CONFIG_FILE';
 

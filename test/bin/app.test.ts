@@ -2,12 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, parseConfig } from '../../core/config';
+import { ConfigError, DEFAULT_CONFIG_FILE, parseConfig } from '../../core/config';
 import {
   addAutoRedriveStacks,
   CONFIG_FILE_ENV_VAR,
   configFilePath,
-  DEFAULT_CONFIG_FILE,
   readConfigFile,
 } from '../../lib/app';
 import { cleanUpApps, testApp } from '../lib/synth';
