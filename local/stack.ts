@@ -24,7 +24,7 @@ import { createWorkerHandler } from '../lambda/worker';
 import { RealClock, VirtualClock, type StackClock } from './clock';
 import { createLedgerTable, DUMMY_CREDENTIALS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { LocalAwsEndpoints } from './fabric/aws-endpoints';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './fabric/aws-names';
+import { lambdaFunctionArn, LOCAL_ACCOUNT, LOCAL_REGION } from './fabric/aws-names';
 import { LocalEventBus } from './fabric/event-bus';
 import { LambdaRunner } from './fabric/lambda-runner';
 import type { LocalQueue } from './fabric/queue';
@@ -76,6 +76,7 @@ export class LocalStack {
   readonly env: Record<string, string>;
   readonly worker: LambdaRunner;
   readonly notifier?: LambdaRunner;
+  private readonly sweep: ReturnType<typeof createSweepHandler>;
 
   private constructor(
     readonly config: AutoRedriveConfig,
@@ -85,7 +86,7 @@ export class LocalStack {
     readonly dynamo: DynamoDbLocal,
     readonly bus: LocalEventBus,
     readonly slack: LocalSlackReceiver | undefined,
-    private readonly options: LocalStackOptions,
+    options: LocalStackOptions,
   ) {
     const { worker: workerConfig } = config;
     this.intakeDlq = aws.sqs.createQueue(LOCAL_NAMES.intakeDlq, { messageRetentionSeconds: 1_209_600 });
@@ -118,6 +119,7 @@ export class LocalStack {
     };
     this.ledger = new Ledger(this.clients.dynamo, LOCAL_NAMES.ledgerTable, config.ledger.retentionDays);
     const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: options.logLevel ?? 'SILENT' });
+    this.sweep = createSweepHandler({ clock, clients: this.clients, env: this.env, logger });
     this.worker = new LambdaRunner({
       queue: this.intakeQueue,
       functionName: 'sfn-autoredrive-worker',
@@ -213,9 +215,7 @@ export class LocalStack {
 
   /** Runs the sweep Lambda's code once, as its schedule would. */
   async runSweep(): ReturnType<ReturnType<typeof createSweepHandler>> {
-    const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: this.options.logLevel ?? 'SILENT' });
-    const handler = createSweepHandler({ clock: this.clock, clients: this.clients, env: this.env, logger });
-    return handler({}, { invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:sfn-autoredrive-sweep`, awsRequestId: randomUUID() } as never);
+    return this.sweep({}, { invokedFunctionArn: lambdaFunctionArn('sfn-autoredrive-sweep'), awsRequestId: randomUUID() } as never);
   }
 
   /**

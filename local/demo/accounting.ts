@@ -64,6 +64,8 @@ export interface ExecutionAccount {
   failures: FailureAccount[];
   alerts: AlertKind[];
   duplicateRedrives: number;
+  /** What is wrong with its redrives, one line per kind; empty when nothing is. */
+  redriveProblems: string[];
   caughtBySweep: boolean;
   /** One phrase: how this execution ended. */
   outcome: string;
@@ -107,7 +109,7 @@ export function accountFor(facts: ExecutionFacts[], config: AutoRedriveConfig, n
   const tally = (keys: string[]) => keys.reduce<Record<string, number>>((acc, key) => ({ ...acc, [key]: (acc[key] ?? 0) + 1 }), {});
   const allAlerts = facts.flatMap((f) => f.alerts);
   const problems = executions.flatMap((e) => [
-    ...(e.duplicateRedrives > 0 ? [`${e.name}: redriven ${e.redriveCount} times but the ledger accounts for ${e.redriveCount - e.duplicateRedrives}`] : []),
+    ...e.redriveProblems,
     ...e.failures.filter((f) => f.place === 'UNACCOUNTED').map((f) => `${e.name} generation ${f.generation} (${f.status}${f.error ? ` ${f.error}` : ''}): ${f.reason}`),
   ]);
   const totals: DemoTotals = {
@@ -143,11 +145,15 @@ function accountExecution(facts: ExecutionFacts, config: AutoRedriveConfig, nowM
   let gaveUpAlertsLeft = facts.alerts.filter((a) => a.kind === 'GAVE_UP').length;
   let ledgerRedrives = 0;
   let duplicateRedrives = 0;
+  const redriveProblems: string[] = [];
   const failures = facts.failures.map((failure): FailureAccount => {
     const mine = attempts.filter((a) => a.generation === failure.generation);
     const redrives = mine.filter((a) => REDRIVE_OUTCOMES.has(a.outcome)).length;
     ledgerRedrives += Math.min(redrives, 1);
-    duplicateRedrives += Math.max(0, redrives - 1);
+    if (redrives > 1) {
+      duplicateRedrives += redrives - 1;
+      redriveProblems.push(`${facts.name}: the ledger records ${redrives} redrives of generation ${failure.generation}`);
+    }
     if (redrives > 0) {
       return facts.redriveCount > failure.generation
         ? { ...failure, place: 'REDRIVEN' }
@@ -166,7 +172,11 @@ function accountExecution(facts: ExecutionFacts, config: AutoRedriveConfig, nowM
     if (notWatched) return { ...failure, place: 'NOT_WATCHED', reason: notWatched };
     return { ...failure, place: 'UNACCOUNTED', reason: facts.ledger ? `the ledger has no final decision for it (phase ${facts.ledger.phase})` : 'no ledger item, no alert, not in the DLQ' };
   });
-  duplicateRedrives += Math.max(0, facts.redriveCount - ledgerRedrives);
+  const unexplained = Math.max(0, facts.redriveCount - ledgerRedrives);
+  if (unexplained > 0) {
+    duplicateRedrives += unexplained;
+    redriveProblems.push(`${facts.name}: redriven ${facts.redriveCount} times but the ledger accounts for ${ledgerRedrives}`);
+  }
   return {
     name: facts.name,
     executionArn: facts.executionArn,
@@ -178,6 +188,7 @@ function accountExecution(facts: ExecutionFacts, config: AutoRedriveConfig, nowM
     failures,
     alerts: facts.alerts.map((a) => a.kind),
     duplicateRedrives,
+    redriveProblems,
     caughtBySweep: facts.caughtBySweep,
     outcome: outcomeOf(facts, failures),
   };

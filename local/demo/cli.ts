@@ -7,6 +7,8 @@ import { BUILT_IN_SCENARIO_PATH, loadScenarioFile, ScenarioError } from './scena
 import { createLiveView, type OutputStream } from './live-view';
 import { formatSeconds, runScenario } from './runner';
 import { EXIT_USAGE, exitCodeFor, renderGroups, renderPipeline, renderProblems, renderSummary, reportJson } from './summary';
+import type { AutoRedriveConfig } from '../../core/config';
+import { backoffDelayMs } from '../../core/policy';
 
 export interface DemoIo {
   stdout: OutputStream;
@@ -72,10 +74,8 @@ export async function runDemoCli(argv: string[], io: DemoIo): Promise<number> {
   return code;
 }
 
-function describeBackoff(backoff: { initialDelaySeconds: number; multiplier: number; maxDelaySeconds: number; jitter: string }): string {
-  const delays: string[] = [];
-  for (let delay = backoff.initialDelaySeconds, i = 0; i < 3; i++, delay = Math.min(backoff.maxDelaySeconds, delay * backoff.multiplier)) {
-    delays.push(formatSeconds(delay));
-  }
+/** The schedule's first three delays, from the core's own backoff function (before jitter). */
+function describeBackoff(backoff: AutoRedriveConfig['backoff']): string {
+  const delays = [1, 2, 3].map((attempt) => formatSeconds(backoffDelayMs(attempt, { ...backoff, jitter: 'none' }) / 1000));
   return `${delays.join(' → ')}${backoff.jitter === 'full' ? ' (full jitter)' : ''}, jumped instantly`;
 }

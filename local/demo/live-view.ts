@@ -7,7 +7,7 @@ import { REASONS } from '../../core/reasons';
 import type { Alert } from '../../core/alerts';
 import type { LiveSnapshot, RunObserver } from './runner';
 
-/** Plain mode prints a status line at most this often in virtual time (plus on every alert burst). */
+/** Plain mode prints a status line at most this often in virtual time. */
 const PLAIN_LINE_EVERY_VIRTUAL_MS = 10 * 60_000;
 
 export function clockLabel(elapsedVirtualMs: number): string {

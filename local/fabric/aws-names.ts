@@ -18,3 +18,7 @@ export function secretArn(secretName: string, suffix: string, region = LOCAL_REG
 export function arnResourceName(arn: string): string {
   return arn.slice(arn.lastIndexOf(':') + 1);
 }
+
+export function lambdaFunctionArn(functionName: string, region = LOCAL_REGION, account = LOCAL_ACCOUNT): string {
+  return `arn:aws:lambda:${region}:${account}:function:${functionName}`;
+}

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from './aws-names';
+import { lambdaFunctionArn } from './aws-names';
 import type { LocalQueue, ReceivedMessage } from './queue';
 
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
@@ -93,7 +93,7 @@ export class LambdaRunner {
     if (this.batchSize > 10 && this.batchingWindowMs < 1000) {
       throw new RangeError('batchSize over 10 needs maximumBatchingWindowSeconds >= 1, as in Lambda');
     }
-    this.invokedFunctionArn = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${options.functionName}`;
+    this.invokedFunctionArn = lambdaFunctionArn(options.functionName);
   }
 
   get running(): boolean {

@@ -1,14 +1,10 @@
 /** Secrets Manager (JSON 1.1 operation names and shapes): string secrets with a current version. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { StackClock } from '../clock';
+import { LocalApiError } from '../api-error';
 import { secretArn } from './aws-names';
 
-export class SecretsManagerError extends Error {
-  constructor(name: string, message: string) {
-    super(message);
-    this.name = name;
-  }
-}
+export class SecretsManagerError extends LocalApiError {}
 
 interface StoredSecret {
   arn: string;

@@ -64,6 +64,7 @@ describe('demo accounting', () => {
   it('counts two ledger redrives of one failure generation as a duplicate', () => {
     const accounting = accountFor([facts('double', { redriveCount: 1, failures: [failure(0)], attempts: [attempt(0, 'REDRIVEN'), attempt(0, 'REDRIVEN')] })], config, NOW_MS);
     expect(accounting.totals.duplicateRedrives).toBe(1);
+    expect(accounting.problems).toEqual(['double: the ledger records 2 redrives of generation 0']);
     expect(accounting.ok).toBe(false);
   });
 
