@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildSync, type BuildOptions } from 'esbuild';
+import { LAMBDA_BUNDLING } from '../lib/auto-redrive';
 
 export interface ColdStartFigures {
   minifiedKb: number;
@@ -19,8 +20,16 @@ export interface ColdStartFigures {
 }
 
 const ROOT = path.join(__dirname, '..');
-/** lib/auto-redrive.ts: `bundling: { minify: true, sourceMap: false, target: 'node24', format: CJS, externalModules: ['@aws-sdk/*'] }`. */
-const CONSTRUCT_BUNDLING: BuildOptions = { bundle: true, minify: true, sourcemap: false, target: 'node24', format: 'cjs', platform: 'node', external: ['@aws-sdk/*'] };
+/** The construct's NodejsFunction bundling (lib/auto-redrive.ts), as esbuild options. */
+const CONSTRUCT_BUNDLING: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  minify: LAMBDA_BUNDLING.minify,
+  sourcemap: LAMBDA_BUNDLING.sourceMap,
+  target: LAMBDA_BUNDLING.target,
+  format: LAMBDA_BUNDLING.format,
+  external: LAMBDA_BUNDLING.externalModules,
+};
 
 export function measureColdStart(runs: number): ColdStartFigures {
   const dir = mkdtempSync(path.join(tmpdir(), 'sfn-autoredrive-bundle-'));
@@ -38,7 +47,7 @@ export function measureColdStart(runs: number): ColdStartFigures {
   }
 }
 
-export function median(values: number[]): number {
+function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;

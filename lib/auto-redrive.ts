@@ -19,7 +19,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -38,6 +38,17 @@ import { watchedResources } from './watched-resources';
  * carries a `reason` dimension and gets its own widget.
  */
 export const DECISION_METRICS = ['Redriven', 'GaveUp', 'Waiting', 'DryRun', 'Parked', 'Errors', 'Throttled'] as const;
+
+/** How every Lambda is bundled: the local esbuild, no Docker. The cold-start bench builds the same way. */
+export const LAMBDA_BUNDLING = {
+  forceDockerBundling: false,
+  minify: true,
+  sourceMap: false,
+  target: 'node24',
+  format: OutputFormat.CJS,
+  // The runtime provides AWS SDK v3; bundling it would add hundreds of KB per function.
+  externalModules: ['@aws-sdk/*'],
+} satisfies BundlingOptions;
 
 /**
  * EventBridge's own maximums (24 h, 185 retries), set explicitly: an event stays actionable for the
@@ -305,15 +316,7 @@ export class AutoRedrive extends Construct {
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: false,
-        target: 'node24',
-        format: OutputFormat.CJS,
-        // The runtime provides AWS SDK v3; bundling it would add hundreds of KB per function.
-        externalModules: ['@aws-sdk/*'],
-      },
+      bundling: LAMBDA_BUNDLING,
     });
   }
 

@@ -45,6 +45,7 @@ describe('redrive (bulk)', () => {
     }
     console.log(`two concurrent bulk runs over 1,000 executions: ${elapsedMs} ms`);
 
+    // Rerun, including already-redriven executions: every one recovered, so nothing is left to select or redrive.
     const again = await cli([...args, '--include-redriven', '--status', 'FAILED,TIMED_OUT'], { clock });
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).plan).toMatchObject({ matched: 0, eligible: 0 });
