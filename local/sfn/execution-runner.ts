@@ -13,9 +13,10 @@ import type { StatusNotifier } from './status-events';
 import type { EmulatorStore, ExecutionRecord, ExecutionStatus } from './store';
 import type { TaskInvoker } from './task-invoker';
 
-type ClosedStatus = Exclude<ExecutionStatus, 'RUNNING' | 'PENDING_REDRIVE'>;
+export type ClosedStatus = Exclude<ExecutionStatus, 'RUNNING' | 'PENDING_REDRIVE'>;
 
-const CLOSE_EVENT: Record<ClosedStatus, string> = {
+/** The history event that closes an execution in each final status. */
+export const CLOSE_EVENT: Record<ClosedStatus, string> = {
   SUCCEEDED: 'ExecutionSucceeded',
   FAILED: 'ExecutionFailed',
   ABORTED: 'ExecutionAborted',

@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EmulatorContext } from './context';
+import { statesArnPrefix } from './api/lookup';
+import { CLOSE_EVENT } from './execution-runner';
 import { History, NOT_TRUNCATED } from './history';
 import type { ExecutionRecord, ExecutionStatus, StateMachineType } from './store';
 
@@ -26,13 +28,6 @@ export interface SeedExecutionOptions {
   type?: StateMachineType;
 }
 
-const CLOSING_EVENT: Partial<Record<ExecutionStatus, string>> = {
-  SUCCEEDED: 'ExecutionSucceeded',
-  FAILED: 'ExecutionFailed',
-  ABORTED: 'ExecutionAborted',
-  TIMED_OUT: 'ExecutionTimedOut',
-};
-
 export function seedExecution(ctx: EmulatorContext, options: SeedExecutionOptions): ExecutionRecord {
   const stateMachine = ctx.store.stateMachines.get(options.stateMachineArn);
   if (!stateMachine) throw new Error(`seedExecution: no state machine ${options.stateMachineArn}`);
@@ -41,10 +36,10 @@ export function seedExecution(ctx: EmulatorContext, options: SeedExecutionOption
   const type = options.type ?? stateMachine.type;
   const label = options.mapRunArn ? mapRunLabel(options.mapRunArn) : undefined;
   const machinePart = label ? `${stateMachine.name}/${label}` : stateMachine.name;
-  const prefix = `arn:${ctx.partition}:states:${ctx.region}:${ctx.account}`;
+  const prefix = statesArnPrefix(ctx);
   const arn = type === 'EXPRESS' ? `${prefix}:express:${machinePart}:${name}:${randomUUID()}` : `${prefix}:execution:${machinePart}:${name}`;
   if (ctx.store.executions.has(arn)) throw new Error(`seedExecution: ${arn} already exists`);
-  const closingEvent = CLOSING_EVENT[options.status];
+  const closingEvent = (CLOSE_EVENT as Partial<Record<ExecutionStatus, string>>)[options.status];
   if (closingEvent && options.stopDateMs === undefined) throw new Error(`seedExecution: a ${options.status} execution needs stopDateMs`);
   const input = options.input ?? '{}';
   const history = new History();

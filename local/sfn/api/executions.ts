@@ -4,7 +4,7 @@ import type { EmulatorContext } from '../context';
 import { apiErrors, SfnApiError } from '../errors';
 import { History, NOT_TRUNCATED } from '../history';
 import { CLOSED_STATUSES, type ExecutionRecord, type ExecutionStatus } from '../store';
-import { findExecution, resolveStateMachine } from './lookup';
+import { checkOpenExecutionQuota, findExecution, resolveStateMachine, statesArnPrefix } from './lookup';
 import { isValidName, optionalEnum, optionalString, pageSize, requiredString, type ApiRequest } from './request';
 import { describeExecutionView, epochSeconds, executionListItemView } from './views';
 
@@ -25,7 +25,7 @@ export function startExecution(ctx: EmulatorContext, request: ApiRequest): unkno
     throw apiErrors.validation(`Test case '${testCase}' is not defined for state machine '${stateMachine.name}' in the mock config`);
   }
   const standard = stateMachine.type === 'STANDARD';
-  const resourcePrefix = `arn:${ctx.partition}:states:${ctx.region}:${ctx.account}`;
+  const resourcePrefix = statesArnPrefix(ctx);
   const arn = standard
     ? `${resourcePrefix}:execution:${stateMachine.name}:${name}`
     : `${resourcePrefix}:express:${stateMachine.name}:${name}:${randomUUID()}`;
@@ -37,9 +37,7 @@ export function startExecution(ctx: EmulatorContext, request: ApiRequest): unkno
     }
     throw new SfnApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
   }
-  if (ctx.store.openExecutions >= ctx.maxOpenExecutions) {
-    throw new SfnApiError('ExecutionLimitExceeded', `Execution Limit Exceeded: ${ctx.maxOpenExecutions} open executions`);
-  }
+  checkOpenExecutionQuota(ctx);
   const nowMs = ctx.clock.nowMs();
   const execution: ExecutionRecord = {
     arn,

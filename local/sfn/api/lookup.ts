@@ -1,7 +1,7 @@
 /** ARN checks and record lookups shared by the operations (InvalidArn / ...DoesNotExist errors). */
 import { parseExecutionArn } from '../../../core/arn';
 import type { EmulatorContext } from '../context';
-import { apiErrors } from '../errors';
+import { apiErrors, SfnApiError } from '../errors';
 import type { ExecutionRecord, StateMachineRecord } from '../store';
 
 /** A state machine ARN as StartExecution accepts it: optionally `:<version>` and Step Functions Local's `#<TestCase>`. */
@@ -44,8 +44,20 @@ export function findExecution(ctx: EmulatorContext, arn: string, { allowExpress 
   return execution;
 }
 
+/** `arn:<partition>:states:<region>:<account>`, the start of every ARN the emulator issues. */
+export function statesArnPrefix(ctx: EmulatorContext): string {
+  return `arn:${ctx.partition}:states:${ctx.region}:${ctx.account}`;
+}
+
 export function stateMachineArnFor(ctx: EmulatorContext, name: string): string {
-  return `arn:${ctx.partition}:states:${ctx.region}:${ctx.account}:stateMachine:${name}`;
+  return `${statesArnPrefix(ctx)}:stateMachine:${name}`;
+}
+
+/** Refuses a new open execution (start or redrive) once the account's open-execution quota is reached. */
+export function checkOpenExecutionQuota(ctx: EmulatorContext): void {
+  if (ctx.store.openExecutions >= ctx.maxOpenExecutions) {
+    throw new SfnApiError('ExecutionLimitExceeded', `Execution Limit Exceeded: ${ctx.maxOpenExecutions} open executions`);
+  }
 }
 
 /** Tagging APIs address state machines by plain ARN; a missing one is ResourceNotFound. */

@@ -5,7 +5,7 @@
 import type { EmulatorContext } from '../context';
 import { apiErrors, SfnApiError } from '../errors';
 import { redrivabilityOf, rememberToken, reusableToken } from '../redrive-rules';
-import { findExecution } from './lookup';
+import { checkOpenExecutionQuota, findExecution } from './lookup';
 import { optionalString, requiredString, type ApiRequest } from './request';
 import { epochSeconds } from './views';
 
@@ -23,9 +23,7 @@ export function redriveExecution(ctx: EmulatorContext, request: ApiRequest): unk
     throw new SfnApiError('ExecutionNotRedrivable', 'Execution can only be redriven by redriving the Map Run that started it');
   }
   if (redriveStatus === 'NOT_REDRIVABLE') throw new SfnApiError('ExecutionNotRedrivable', redriveStatusReason!);
-  if (ctx.store.openExecutions >= ctx.maxOpenExecutions) {
-    throw new SfnApiError('ExecutionLimitExceeded', `Execution Limit Exceeded: ${ctx.maxOpenExecutions} open executions`);
-  }
+  checkOpenExecutionQuota(ctx);
   execution.redriveCount++;
   execution.redriveDateMs = nowMs;
   execution.status = 'RUNNING';
