@@ -96,10 +96,6 @@ export class LambdaRunner {
     this.invokedFunctionArn = lambdaFunctionArn(options.functionName);
   }
 
-  get running(): boolean {
-    return this.abort !== undefined;
-  }
-
   start(): void {
     if (this.abort) return;
     const abort = new AbortController();

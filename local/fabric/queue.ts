@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { StackClock } from '../clock';
-import { LOCAL_ACCOUNT, LOCAL_REGION, sqsQueueArn } from './aws-names';
+import { sqsQueueArn } from './aws-names';
 import { md5Hex, md5OfMessageAttributes } from './message-md5';
 import { messageSizeBytes } from './message-size';
 import {
@@ -49,8 +49,6 @@ export interface LocalQueueOptions {
   /** Default long-poll wait of ReceiveMessage. @default 0 */
   receiveMessageWaitTimeSeconds?: number;
   deadLetter?: DeadLetterTarget;
-  region?: string;
-  account?: string;
 }
 
 export interface SendMessageInput {
@@ -152,7 +150,7 @@ export class LocalQueue {
   constructor(options: LocalQueueOptions) {
     this.name = options.name;
     this.clock = options.clock;
-    this.arn = sqsQueueArn(options.name, options.region ?? LOCAL_REGION, options.account ?? LOCAL_ACCOUNT);
+    this.arn = sqsQueueArn(options.name);
     this.visibilityTimeoutSeconds = checkRange('VisibilityTimeout', options.visibilityTimeoutSeconds ?? 30, 0, SQS_LIMITS.maxVisibilityTimeoutSeconds);
     this.delaySeconds = checkRange('DelaySeconds', options.delaySeconds ?? 0, 0, SQS_LIMITS.maxDelaySeconds);
     this.messageRetentionSeconds = checkRange('MessageRetentionPeriod', options.messageRetentionSeconds ?? 345_600, 60, 1_209_600);
