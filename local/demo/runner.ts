@@ -52,6 +52,8 @@ export interface DemoReport {
     emulatorThrottled: number;
     sweeps: number;
     slackPosts: number;
+    /** Ledger items deleted because their TTL passed on the virtual clock. */
+    ledgerItemsExpired: number;
   };
 }
 
@@ -182,6 +184,7 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
         emulatorThrottled: apiStats.reduce((sum, api) => sum + api.throttled, 0),
         sweeps,
         slackPosts: stack.slack?.posts.length ?? 0,
+        ledgerItemsExpired: stack.ledgerItemsExpired,
       },
     };
   } finally {

@@ -52,7 +52,8 @@ export function renderPipeline(report: DemoReport): string {
   const p = report.pipeline;
   return [
     `Pipeline: ${p.eventsDelivered} events delivered (${p.duplicateEventDeliveries} duplicates), ${p.statusEventsDropped} status events lost,`,
-    `${p.emulatorFaultsInjected} injected API faults, ${p.emulatorThrottled} throttled calls, ${p.workerInvocations} worker invocations, ${p.sweeps} sweeps, ${p.slackPosts} Slack posts.`,
+    `${p.emulatorFaultsInjected} injected API faults, ${p.emulatorThrottled} throttled calls, ${p.workerInvocations} worker invocations, ${p.sweeps} sweeps, ${p.slackPosts} Slack posts` +
+      (p.ledgerItemsExpired > 0 ? `, ${p.ledgerItemsExpired} ledger items expired (TTL on the virtual clock).` : '.'),
   ].join(' ');
 }
 
