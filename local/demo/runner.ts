@@ -103,7 +103,7 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
           const out = await stack.clients.sfn.send(
             new StartExecutionCommand({ stateMachineArn: execution.group.testCase ? `${smArn}#${execution.group.testCase}` : smArn, name: execution.name, input: JSON.stringify(execution.input) }),
           );
-          started.set(execution.name, { name: execution.name, executionArn: out.executionArn!, group: execution.group.label });
+          started.set(execution.name, { name: execution.name, executionArn: out.executionArn!, group: execution.group.label, startDateMs: out.startDate!.getTime() });
           return;
         }
         case 'stop': {
