@@ -20,7 +20,10 @@ export interface DynamoDbLocalOptions {
    * JVM's memory and a restart starts empty.
    */
   persistDir?: string;
-  /** Give up when not answering ListTables by then. @default 30000 */
+  /**
+   * Give up when not answering ListTables by then. Generous: a JVM on a busy 2-core machine can take
+   * a minute or more to start; a JVM that exits fails at once anyway. @default 300000
+   */
   readyTimeoutMs?: number;
 }
 
@@ -65,7 +68,7 @@ setInterval(() => { if (!alive()) process.exit(0); }, 500);
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const port = options.port ?? (await findFreePort());
   const endpoint = `http://127.0.0.1:${port}`;
-  const readyTimeoutMs = options.readyTimeoutMs ?? 30000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 300_000;
   let running: RunningJvm | undefined;
 
   const start = async (): Promise<void> => {

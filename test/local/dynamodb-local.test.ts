@@ -52,7 +52,7 @@ describe('DynamoDB Local', () => {
     const pidBefore = ddb.pid;
     await ddb.restart();
     expect(ddb.pid).not.toBe(pidBefore);
-    expect(await waitUntilGone(pidBefore, 5000)).toBe(true);
+    expect(await waitUntilGone(pidBefore, 60_000)).toBe(true);
     const { Item } = await client.send(new GetItemCommand({ TableName: 'ledger', Key: { executionArn: { S: 'arn:x' } } }));
     expect(Item?.executionArn?.S).toBe('arn:x');
     client.destroy();
@@ -71,7 +71,7 @@ describe('DynamoDB Local', () => {
     const other = await startDynamoDbLocal();
     const pid = other.pid;
     other.kill();
-    expect(await waitUntilGone(pid, 5000)).toBe(true);
+    expect(await waitUntilGone(pid, 60_000)).toBe(true);
     const client = other.createClient();
     await expect(client.send(new DescribeTableCommand({ TableName: 'ledger' }))).rejects.toThrow();
     client.destroy();
@@ -100,6 +100,6 @@ describe('DynamoDB Local', () => {
     });
     expect(isAlive(javaPid)).toBe(true);
     child.kill('SIGKILL');
-    expect(await waitUntilGone(javaPid, 6000)).toBe(true);
+    expect(await waitUntilGone(javaPid, 60_000)).toBe(true);
   });
 });

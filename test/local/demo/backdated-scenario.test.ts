@@ -45,7 +45,7 @@ describe('the built-in scenario dated a year in the past', () => {
         },
       },
     );
-  }, 120_000);
+  });
 
   it('runs in the past and accounts for every failure, with no duplicate redrive', () => {
     expect(report.virtualTime.startIso).toBe(new Date(startMs).toISOString());

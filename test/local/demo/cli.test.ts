@@ -28,7 +28,7 @@ describe('demo CLI', () => {
     expect(summary.pipeline.emulatorFaultsInjected).toBeGreaterThan(0);
     // The live view went to stderr, so stdout stays machine-readable.
     expect(stderr).toContain('ALERT WINDOW_CLOSING');
-  }, 60_000);
+  });
 
   it('rejects a bad scenario with exit 2, naming every bad field, without starting anything', async () => {
     const path = scenarioFile({

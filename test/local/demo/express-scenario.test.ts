@@ -61,7 +61,7 @@ describe('demo with Standard and Express state machines', () => {
       expect(execution).toMatchObject({ express: true, status: 'UNKNOWN', redriveCount: 0, failures: [], outcome: 'express: not watched' });
       expect(execution.executionArn).toContain(':express:orders-express:');
     }
-  }, 120_000);
+  });
 
   it('refuses a scenario that stops Express executions or drops their status events (exit 2)', async () => {
     const bad = { ...scenario, executions: [{ label: 'x', stateMachine: 'orders-express', testCase: 'Works', stopAfterSeconds: 5, dropStatusEvents: ['FAILED'] }] };
