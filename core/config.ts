@@ -4,9 +4,8 @@
  * Every default lives here and nowhere else.
  */
 import * as z from 'zod';
-
-export const STATE_MACHINE_ARN_PATTERN =
-  /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+import { isStateMachineArn } from './arn';
+import { isValidNamePrefix, NAME_RULE } from './names';
 
 export const WATCHABLE_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type WatchableStatus = (typeof WATCHABLE_STATUSES)[number];
@@ -37,11 +36,11 @@ export const configSchema = z
       .object({
         /** State machines watched by exact ARN. */
         stateMachineArns: z
-          .array(z.string().regex(STATE_MACHINE_ARN_PATTERN, 'must be a state machine ARN'))
+          .array(z.string().refine(isStateMachineArn, 'must be a state machine ARN'))
           .default([]),
-        /** State machines watched by name prefix, in the stack's own account and region. */
+        /** State machines watched by name prefix, in the stack's own account and region (1-80 characters a name may hold). */
         stateMachineNamePrefixes: z
-          .array(z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a state machine name prefix'))
+          .array(z.string().refine(isValidNamePrefix, `must be a state machine name prefix: ${NAME_RULE}`))
           .default([]),
         /** Watch every state machine in the account and region. Needs `allReason`, since IAM then uses a wildcard. */
         all: z.boolean().default(false),

@@ -7,9 +7,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import * as z from 'zod';
 import { configSchema, type AutoRedriveConfig } from '../../core/config';
+import { isValidNamePrefix, isValidStepFunctionsName, NAME_RULE } from '../../core/names';
 import type { MockConfig } from '../sfn';
 
-const NAME = /^[A-Za-z0-9_-]{1,80}$/;
+/** A state machine name as AWS accepts it (core/names.ts). */
+const nameSchema = z.string().refine(isValidStepFunctionsName, `must be a Step Functions name: ${NAME_RULE}`);
 const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
 const mockedStepSchema = z.union([
@@ -29,7 +31,7 @@ const mockConfigSchema = z.union([z.string().min(1), mockConfigObjectSchema]);
 
 const stateMachineSchema = z
   .object({
-    name: z.string().regex(NAME, 'must be 1-80 characters of A-Z, a-z, 0-9, _ and -'),
+    name: nameSchema,
     type: z.enum(['STANDARD', 'EXPRESS']).default('STANDARD'),
     /** The ASL definition, as an object. */
     definition: z.object({ StartAt: z.string().min(1), States: z.record(z.string(), z.unknown()) }).passthrough(),
@@ -40,12 +42,12 @@ const executionGroupSchema = z
   .object({
     /** Shown in the per-group table, e.g. "card declined". */
     label: z.string().min(1),
-    stateMachine: z.string().regex(NAME),
+    stateMachine: nameSchema,
     /** Mock config test case (Step Functions Local's `stateMachineArn#TestCase`). */
     testCase: z.string().min(1).optional(),
     count: z.number().int().min(1).max(10_000).default(1),
     /** Execution names are `<namePrefix><number>`, numbered across the whole scenario. */
-    namePrefix: z.string().regex(/^[A-Za-z0-9_-]{1,70}$/).default('exec-'),
+    namePrefix: z.string().max(70).refine(isValidNamePrefix, `must be the start of a Step Functions name: ${NAME_RULE}`).default('exec-'),
     /** Execution input. In strings, `{{name}}` and `{{index}}` are replaced per execution. */
     input: z.unknown().default({}),
     /** Virtual seconds after the scenario start when the first one starts. */
