@@ -51,6 +51,25 @@ describe('config schema', () => {
     );
   });
 
+  it('watches state machines by any legal name: dotted, non-ASCII, up to 80 characters', () => {
+    const arn = 'arn:aws:states:us-east-1:123456789012:stateMachine:orders.v2';
+    const cfg = parseConfig({ watch: { stateMachineArns: [arn, 'arn:aws:states:eu-west-3:123456789012:stateMachine:commandes-été'], stateMachineNamePrefixes: ['orders.', '注文', 'p'.repeat(80)] } });
+    expect(cfg.watch.stateMachineArns[0]).toBe(arn);
+    expect(cfg.watch.stateMachineNamePrefixes).toEqual(['orders.', '注文', 'p'.repeat(80)]);
+  });
+
+  it.each([
+    ['a prefix with a space', { stateMachineNamePrefixes: ['orders '] }, 'watch.stateMachineNamePrefixes.0'],
+    ['a prefix with a slash', { stateMachineNamePrefixes: ['orders/'] }, 'watch.stateMachineNamePrefixes.0'],
+    ['a prefix with a wildcard', { stateMachineNamePrefixes: ['orders*'] }, 'watch.stateMachineNamePrefixes.0'],
+    ['an empty prefix', { stateMachineNamePrefixes: [''] }, 'watch.stateMachineNamePrefixes.0'],
+    ['a prefix of 81 characters', { stateMachineNamePrefixes: ['p'.repeat(81)] }, 'watch.stateMachineNamePrefixes.0'],
+    ['an ARN whose name has a colon', { stateMachineArns: ['arn:aws:states:us-east-1:123456789012:stateMachine:orders:v2'] }, 'watch.stateMachineArns.0'],
+    ['an ARN whose name has a space', { stateMachineArns: ['arn:aws:states:us-east-1:123456789012:stateMachine:orders v2'] }, 'watch.stateMachineArns.0'],
+  ])('rejects %s', (_label, watch, field) => {
+    expect(() => parseConfig({ watch })).toThrow(field);
+  });
+
   it('round-trips through the Lambda environment', () => {
     const cfg = parseConfig({ watch: { stateMachineNamePrefixes: ['A'] }, maxAttempts: 7 });
     expect(configFromEnv({ [CONFIG_ENV_VAR]: JSON.stringify(cfg) })).toEqual(cfg);
