@@ -14,10 +14,10 @@
  * lengths count characters (code points), as the API model's length constraint does.
  */
 
-export const NAME_MAX_LENGTH = 80;
+const NAME_MAX_LENGTH = 80;
 
 /** One character AWS allows in a name. Contains neither `:` nor `/`, so ARNs split unambiguously. */
-export const NAME_CHAR = String.raw`[^\s<>{}\[\]?*"#%\\^|~${'`'}$&,;:/\u{0}-\u{1F}\u{7F}-\u{9F}\u{FFFE}\u{FFFF}\u{D800}-\u{DFFF}\u{10FFFF}]`;
+const NAME_CHAR = String.raw`[^\s<>{}\[\]?*"#%\\^|~${'`'}$&,;:/\u{0}-\u{1F}\u{7F}-\u{9F}\u{FFFE}\u{FFFF}\u{D800}-\u{DFFF}\u{10FFFF}]`;
 
 /** A whole name (1-80 allowed characters), to embed in a larger `u`-flag pattern such as an ARN. */
 export const NAME_SOURCE = `${NAME_CHAR}{1,${NAME_MAX_LENGTH}}`;
@@ -26,7 +26,7 @@ const NAME = new RegExp(`^${NAME_SOURCE}$`, 'u');
 
 /** The rule in words, for error messages. */
 export const NAME_RULE =
-  '1-80 characters, none of them white space, a bracket < > { } [ ], a wildcard ? *, a control character or one of " # % \\ ^ | ~ ` $ & , ; : /';
+  '1-80 characters, none of them white space, a bracket < > { } [ ], a wildcard ? *, a control character (U+0000-001F, U+007F-009F, U+FFFE-FFFF), an unpaired surrogate or one of " # % \\ ^ | ~ ` $ & , ; : /';
 
 /** True if AWS accepts `name` as a state machine or execution name. */
 export function isValidStepFunctionsName(name: unknown): name is string {
