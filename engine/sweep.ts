@@ -211,9 +211,9 @@ async function recordBeforeWatching(deps: SweepDeps, evidence: ExecutionEvidence
 }
 
 async function alertBeforeWatching(deps: SweepDeps, stateMachineArn: string, failures: ExecutionEvidence[], watchingSinceMs: number, nowMs: number): Promise<void> {
+  // Absolute times: the command stays right however late someone reads the alert.
   const oldestStopMs = Math.min(...failures.map((e) => e.stopDateMs!));
-  const sinceHours = Math.max(1, Math.ceil((nowMs - oldestStopMs) / HOUR_MS));
-  const command = `npx sfn-autoredrive redrive --state-machine ${stateMachineArn} --since ${sinceHours}h --until ${new Date(watchingSinceMs).toISOString()} --reason "back-fill"`;
+  const command = `npx sfn-autoredrive redrive --state-machine ${stateMachineArn} --since ${new Date(oldestStopMs).toISOString()} --until ${new Date(watchingSinceMs).toISOString()} --reason "back-fill"`;
   const detail = `${failures.length} failed execution(s) stopped before sfn-autoredrive began watching this state machine (${new Date(watchingSinceMs).toISOString()}) and will not be redriven automatically. Recorded as SKIPPED BEFORE_WATCHING. To redrive them: ${command}`;
   deps.logger.warn('Failures from before watching began are not redriven automatically', { stateMachineArn, count: failures.length });
   await deps.alerts.publish(buildStateMachineAlert('NOT_BACKFILLED', stateMachineArn, 'BEFORE_WATCHING', detail, nowMs));
