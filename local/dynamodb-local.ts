@@ -25,7 +25,7 @@ export interface DynamoDbLocalOptions {
    * JVM's memory and a restart starts empty.
    */
   persistDir?: string;
-  /** Give up when not answering ListTables by then. @default 30000 */
+  /** Give up when not answering ListTables by then: generous, since a busy 2-core machine starts the JVM slowly. @default 180000 */
   readyTimeoutMs?: number;
 }
 
@@ -70,7 +70,7 @@ setInterval(() => { if (!alive()) process.exit(0); }, 500);
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const port = options.port ?? (await findFreePort());
   const endpoint = `http://127.0.0.1:${port}`;
-  const readyTimeoutMs = options.readyTimeoutMs ?? 30000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   let running: RunningJvm | undefined;
 
   const start = async (): Promise<void> => {
@@ -109,27 +109,25 @@ export function createLocalDynamoDbClient(endpoint: string): DynamoDBClient {
 
 /** Creates the ledger table exactly as the construct deploys it: key schema, GSI and TTL. */
 export async function createLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const index = LEDGER_TABLE.byStateMachineIndex;
+  const indexes = [LEDGER_TABLE.byStateMachineIndex, LEDGER_TABLE.byWindowCloseIndex];
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [
         { AttributeName: LEDGER_TABLE.partitionKey, AttributeType: 'S' },
-        { AttributeName: index.partitionKey, AttributeType: 'S' },
-        { AttributeName: index.sortKey, AttributeType: 'N' },
+        { AttributeName: LEDGER_TABLE.byStateMachineIndex.partitionKey, AttributeType: 'S' },
+        ...indexes.map((index) => ({ AttributeName: index.sortKey, AttributeType: 'N' as const })),
       ],
       KeySchema: [{ AttributeName: LEDGER_TABLE.partitionKey, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: index.name,
-          KeySchema: [
-            { AttributeName: index.partitionKey, KeyType: 'HASH' },
-            { AttributeName: index.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
+      GlobalSecondaryIndexes: indexes.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      })),
     }),
   );
   await client.send(
