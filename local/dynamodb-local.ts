@@ -25,7 +25,7 @@ export interface DynamoDbLocalOptions {
    * JVM's memory and a restart starts empty.
    */
   persistDir?: string;
-  /** Give up when not answering ListTables by then. @default 30000 */
+  /** Give up when not answering ListTables by then: generous, since a busy 2-core machine starts the JVM slowly. @default 180000 */
   readyTimeoutMs?: number;
 }
 
@@ -70,7 +70,7 @@ setInterval(() => { if (!alive()) process.exit(0); }, 500);
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const port = options.port ?? (await findFreePort());
   const endpoint = `http://127.0.0.1:${port}`;
-  const readyTimeoutMs = options.readyTimeoutMs ?? 30000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   let running: RunningJvm | undefined;
 
   const start = async (): Promise<void> => {

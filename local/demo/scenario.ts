@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import * as z from 'zod';
 import { configSchema, type AutoRedriveConfig } from '../../core/config';
+import { issueLines, problemReport } from '../../core/schema-problems';
 import type { MockConfig } from '../sfn';
 
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -20,7 +21,7 @@ const mockedStepSchema = z.union([
 /** The Step Functions Local MockConfigFile.json format. */
 const mockConfigObjectSchema = z
   .object({
-    StateMachines: z.record(z.string(), z.object({ TestCases: z.record(z.string(), z.record(z.string(), z.string())) })).optional(),
+    StateMachines: z.record(z.string(), z.strictObject({ TestCases: z.record(z.string(), z.record(z.string(), z.string())) })).optional(),
     MockedResponses: z.record(z.string(), z.record(z.string().regex(/^\d+(-\d+)?$/, 'must be an invocation number such as "0" or a range "1-2"'), mockedStepSchema)).optional(),
   })
   .strict();
@@ -136,11 +137,12 @@ export type ExecutionGroup = Scenario['executions'][number];
 export type ScenarioFaults = Scenario['faults'];
 
 export class ScenarioError extends Error {
+  /** `problems` are `path: message` lines; the message prefixes each with `source`, the scenario file. */
   constructor(
     readonly source: string,
     readonly problems: string[],
   ) {
-    super(`Invalid scenario ${source} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+    super(problemReport('Invalid scenario', problems, source));
     this.name = 'ScenarioError';
   }
 }
@@ -148,7 +150,7 @@ export class ScenarioError extends Error {
 /** Validates a parsed scenario; `baseDir` resolves a mock config given as a path. */
 export function parseScenario(raw: unknown, source: string, baseDir = process.cwd()): Scenario {
   const result = scenarioSchema.safeParse(raw);
-  if (!result.success) throw new ScenarioError(source, problemsOf(result.error));
+  if (!result.success) throw new ScenarioError(source, issueLines(scenarioSchema, result.error));
   const mockConfig = typeof result.data.mockConfig === 'string' ? readMockConfig(resolve(baseDir, result.data.mockConfig), source) : result.data.mockConfig;
   const scenario: Scenario = { ...result.data, mockConfig: mockConfig as MockConfig | undefined };
   const problems = unknownTestCases(scenario);
@@ -162,7 +164,7 @@ export function loadScenarioFile(path: string): Scenario {
 
 function readMockConfig(path: string, source: string): z.output<typeof mockConfigObjectSchema> {
   const result = mockConfigObjectSchema.safeParse(readJson(path, source, 'mockConfig: '));
-  if (!result.success) throw new ScenarioError(source, problemsOf(result.error, `mockConfig (${path})`));
+  if (!result.success) throw new ScenarioError(source, issueLines(mockConfigObjectSchema, result.error, [`mockConfig (${path})`]));
   return result.data;
 }
 
@@ -178,14 +180,6 @@ function readJson(path: string, source: string, label: string): unknown {
   } catch (error) {
     throw new ScenarioError(source, [`${label}${path} is not valid JSON: ${(error as Error).message}`]);
   }
-}
-
-function problemsOf(error: z.ZodError, prefix?: string): string[] {
-  const fieldOf = (path: PropertyKey[]) => [...(prefix ? [prefix] : []), ...path.map(String)].join('.') || '(root)';
-  return error.issues.flatMap((issue) =>
-    // An unknown key is named itself, so a typo points at the line to fix.
-    issue.code === 'unrecognized_keys' ? issue.keys.map((key) => `${fieldOf([...issue.path, key])}: unknown field`) : [`${fieldOf(issue.path)}: ${issue.message}`],
-  );
 }
 
 /** A test case the mock config does not define would make every such execution fail at its first Task. */
