@@ -8,7 +8,6 @@
  * One construct, every resource a public readonly property, every option validated by the one
  * config schema (core/config.ts).
  */
-import * as path from 'node:path';
 import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -30,6 +29,7 @@ import { CONFIG_ENV_VAR, ConfigError, parseConfig, type AutoRedriveConfig } from
 import { buildEventPattern, type PatternEnvironment } from '../core/event-pattern';
 import { LEDGER_TABLE } from '../core/ledger-table';
 import type { AutoRedriveProps } from './auto-redrive-props';
+import { handlerCode } from './lambda-code';
 import { acknowledgeNagFindings } from './nag';
 import { environmentOfArn, isInEnvironment, watchedResources, type DeployEnvironment } from './watched-resources';
 
@@ -39,7 +39,10 @@ import { environmentOfArn, isInEnvironment, watchedResources, type DeployEnviron
  */
 export const DECISION_METRICS = ['Redriven', 'GaveUp', 'Waiting', 'DryRun', 'Parked', 'Errors', 'Throttled'] as const;
 
-/** How every Lambda is bundled: the local esbuild, no Docker. The cold-start bench builds the same way. */
+/**
+ * How every Lambda is bundled: the local esbuild, no Docker. The package's pre-built bundles and the
+ * cold-start bench build the same way (scripts/lambda-bundles.ts).
+ */
 export const LAMBDA_BUNDLING = {
   forceDockerBundling: false,
   minify: true,
@@ -63,8 +66,6 @@ export const INTAKE_AGE_ALARM_SECONDS = 3600;
 
 /** Lambda's environment is 4 KB in total; the config gets most of it, the ARNs and URLs the rest. */
 const MAX_CONFIG_ENV_BYTES = 3000;
-
-const LAMBDA_DIR = path.join(__dirname, '..', 'lambda');
 
 /** Deploy-time-only options, left out of the Lambdas' AUTOREDRIVE_CONFIG to save environment space. */
 export function runtimeConfigJson(config: AutoRedriveConfig): string {
@@ -319,8 +320,9 @@ export class AutoRedrive extends Construct {
   }
 
   /**
-   * A Node.js Lambda bundled by the local esbuild (no Docker). The role is explicit so that it lacks
-   * AWSLambdaBasicExecutionRole: the function may write only to its own log group.
+   * A Node.js Lambda: pre-bundled in the package, else bundled by the local esbuild (no Docker; see
+   * lambda-code.ts). The role is explicit so that it lacks AWSLambdaBasicExecutionRole: the function
+   * may write only to its own log group.
    */
   private handler(id: string, options: HandlerOptions): NodejsFunction {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
@@ -330,8 +332,7 @@ export class AutoRedrive extends Construct {
     });
     logGroup.grantWrite(role);
     return new NodejsFunction(this, id, {
-      entry: path.join(LAMBDA_DIR, options.entry),
-      handler: 'handler',
+      ...handlerCode(options.entry, LAMBDA_BUNDLING),
       description: options.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -342,7 +343,6 @@ export class AutoRedrive extends Construct {
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      bundling: LAMBDA_BUNDLING,
     });
   }
 
