@@ -122,10 +122,18 @@ export const scenarioSchema = z
   })
   .strict()
   .superRefine((scenario, ctx) => {
-    const names = new Set(scenario.stateMachines.map((sm) => sm.name));
+    const types = new Map(scenario.stateMachines.map((sm) => [sm.name, sm.type]));
     scenario.executions.forEach((group, i) => {
-      if (!names.has(group.stateMachine)) {
+      const type = types.get(group.stateMachine);
+      if (!type) {
         ctx.addIssue({ code: 'custom', path: ['executions', i, 'stateMachine'], message: `no state machine named "${group.stateMachine}" in stateMachines` });
+      }
+      // Step Functions refuses StopExecution for Express executions, and sends no status events for them.
+      if (type === 'EXPRESS' && group.stopAfterSeconds !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['executions', i, 'stopAfterSeconds'], message: `"${group.stateMachine}" is EXPRESS: StopExecution does not support Express executions` });
+      }
+      if (type === 'EXPRESS' && group.dropStatusEvents !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['executions', i, 'dropStatusEvents'], message: `"${group.stateMachine}" is EXPRESS: Express executions send no status events` });
       }
     });
   });

@@ -46,7 +46,7 @@ describe('bundled worker', () => {
     } });
     // The in-process worker stays off: the bundle is the only consumer in this test.
     await stack.worker.stop();
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await stack?.stop();
@@ -92,5 +92,5 @@ describe('bundled worker', () => {
     expect(result).toEqual({ batchItemFailures: [] });
     expect(await sfn.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({ redriveCount: 1 });
     expect(await stack.ledger.get(executionArn!)).toMatchObject({ phase: 'REDRIVEN', attemptsUsed: 1 });
-  }, 60_000);
+  });
 });

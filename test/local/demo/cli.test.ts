@@ -2,24 +2,10 @@
  * The demo command line: --json on the committed example scenario (which also proves the example
  * runs), scenario validation (exit 2, every bad field named) and usage errors.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { runDemoCli } from '../../../local/demo/cli';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runCli, scenarioFile } from '../../support/demo-cli';
 import { loadScenarioFile } from '../../../local/demo/scenario';
-
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runDemoCli(args, { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
-  return { code, stdout, stderr };
-}
-
-function scenarioFile(content: unknown): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'demo-scenario-')), 'scenario.json');
-  writeFileSync(path, JSON.stringify(content));
-  return path;
-}
 
 describe('demo CLI', () => {
   it('--json --scenario examples/scenario.json prints one JSON object with totals, reasons and every execution', async () => {
@@ -44,7 +30,7 @@ describe('demo CLI', () => {
     expect(summary.pipeline.emulatorFaultsInjected).toBeGreaterThan(0);
     // The live view went to stderr, so stdout stays machine-readable.
     expect(stderr).toContain('ALERT WINDOW_CLOSING');
-  }, 60_000);
+  });
 
   it('rejects a bad scenario with exit 2, naming every bad field, without starting anything', async () => {
     const path = scenarioFile({
