@@ -16,7 +16,11 @@ import { VirtualClock } from '../../local/clock';
 import { LocalStack } from '../../local/stack';
 
 const run = promisify(execFile);
-const CONFIG = { watch: { stateMachineNamePrefixes: ['orders-'] }, backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1 } };
+const CONFIG = {
+  watch: { stateMachineNamePrefixes: ['orders-'] },
+  backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1 },
+  alerts: { acknowledgeNoDestination: 'bundle test: nobody reads its alerts' },
+};
 
 type TemplateResource = { Type: string; Properties: { Description?: string }; Metadata?: Record<string, string> };
 

@@ -4,7 +4,6 @@
  * then redrove failures a second time. The local ledger must expire on the stack clock only.
  */
 import { DescribeTimeToLiveCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { LEDGER_TABLE } from '../../../core/ledger-table';
 import { VirtualClock } from '../../../local/clock';
 import { runScenario, type DemoReport } from '../../../local/demo/runner';
 import { BUILT_IN_SCENARIO_PATH, loadScenarioFile } from '../../../local/demo/scenario';
@@ -13,21 +12,18 @@ import { LOCAL_NAMES, type LocalStack } from '../../../local/stack';
 
 const DAY_MS = 86_400_000;
 
-/** Items of executions (keyed by execution ARN); the sweep's own marker items carry no TTL. */
+/** Items of executions; the sweep's one watching-since item per state machine has no TTL, by design. */
 async function ledgerItemCount(stack: LocalStack): Promise<number> {
   const client = stack.dynamo.createClient();
   try {
-    const out = await client.send(
-      new ScanCommand({
-        TableName: LOCAL_NAMES.ledgerTable,
-        Select: 'COUNT',
-        ConsistentRead: true,
-        FilterExpression: 'begins_with(#key, :execution)',
-        ExpressionAttributeNames: { '#key': LEDGER_TABLE.partitionKey },
-        ExpressionAttributeValues: { ':execution': { S: 'arn:aws:states:' } },
-      }),
-    );
-    return out.Count ?? 0;
+    const scan = new ScanCommand({
+      TableName: LOCAL_NAMES.ledgerTable,
+      Select: 'COUNT',
+      ConsistentRead: true,
+      FilterExpression: 'begins_with(executionArn, :arn)',
+      ExpressionAttributeValues: { ':arn': { S: 'arn:' } },
+    });
+    return (await client.send(scan)).Count ?? 0;
   } finally {
     client.destroy();
   }

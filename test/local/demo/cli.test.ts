@@ -2,6 +2,8 @@
  * The demo command line: --json on the committed example scenario (which also proves the example
  * runs), scenario validation (exit 2, every bad field named) and usage errors.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { runCli, scenarioFile } from '../../support/demo-cli';
 import { loadScenarioFile } from '../../../local/demo/scenario';
 
@@ -52,10 +54,26 @@ describe('demo CLI', () => {
       'executions.0.startAtSeconds',
       'faults.eventBus.dropRate',
       'timeline.0: give jumpSeconds or faults',
-      'colour: unknown field',
+      'colour: unknown key',
     ]) {
       expect(stderr).toContain(field);
     }
+  });
+
+  it('exits 2 on a typo in the scenario or in the config it embeds, naming the file, the key and the key meant', async () => {
+    const example = JSON.parse(readFileSync('examples/scenario.json', 'utf8'));
+    const path = scenarioFile({
+      ...example,
+      mockConfig: resolve('examples', example.mockConfig),
+      config: { ...example.config, dryrun: true, alerts: { ...example.config.alerts, slackWebhookSecret: 'x' } },
+      executions: [{ ...example.executions[0], startAt: 5 }],
+    });
+    const { code, stdout, stderr } = await runCli(['--scenario', path]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`${path}: config.dryrun: unknown key (did you mean dryRun?)`);
+    expect(stderr).toContain(`${path}: config.alerts.slackWebhookSecret: unknown key (did you mean slackWebhookSecretName?)`);
+    expect(stderr).toContain(`${path}: executions.0.startAt: unknown key`);
   });
 
   it('names a test case the mock config does not define', async () => {
