@@ -50,6 +50,11 @@ export interface LocalStackOptions {
   ports?: { stepFunctions?: number; aws?: number; dynamodb?: number; slack?: number };
   /** Keep DynamoDB data on disk here, so it survives a DynamoDB restart. */
   dynamoPersistDir?: string;
+  /**
+   * Use this running DynamoDB Local instead of starting one (its JVM is slow to start), with this ledger
+   * table (created if missing). The stack does not stop it. @default a DynamoDB Local of the stack's own
+   */
+  sharedDynamo?: { dynamo: DynamoDbLocal; ledgerTableName: string };
   /** Seconds the Slack notifier gathers alerts into one batch. @default 5 */
   slackBatchingWindowSeconds?: number;
 }
@@ -76,7 +81,9 @@ export class LocalStack {
   readonly env: Record<string, string>;
   readonly worker: LambdaRunner;
   readonly notifier?: LambdaRunner;
+  readonly ledgerTableName: string;
   private readonly sweep: ReturnType<typeof createSweepHandler>;
+  private readonly ownsDynamo: boolean;
 
   private constructor(
     readonly config: AutoRedriveConfig,
@@ -89,6 +96,8 @@ export class LocalStack {
     options: LocalStackOptions,
   ) {
     const { worker: workerConfig } = config;
+    this.ledgerTableName = options.sharedDynamo?.ledgerTableName ?? LOCAL_NAMES.ledgerTable;
+    this.ownsDynamo = options.sharedDynamo === undefined;
     this.intakeDlq = aws.sqs.createQueue(LOCAL_NAMES.intakeDlq, { messageRetentionSeconds: 1_209_600 });
     this.intakeQueue = aws.sqs.createQueue(LOCAL_NAMES.intakeQueue, {
       visibilityTimeoutSeconds: workerConfig.timeoutSeconds * 6,
@@ -111,13 +120,13 @@ export class LocalStack {
     });
     this.env = {
       [CONFIG_ENV_VAR]: JSON.stringify(config),
-      [RUNTIME_ENV.ledgerTableName]: LOCAL_NAMES.ledgerTable,
+      [RUNTIME_ENV.ledgerTableName]: this.ledgerTableName,
       [RUNTIME_ENV.intakeQueueUrl]: aws.sqs.queueUrl(LOCAL_NAMES.intakeQueue),
       [RUNTIME_ENV.intakeDlqUrl]: aws.sqs.queueUrl(LOCAL_NAMES.intakeDlq),
       [RUNTIME_ENV.alertTopicArn]: this.alertTopicArn,
       [RUNTIME_ENV.slackSecretId]: LOCAL_NAMES.slackSecret,
     };
-    this.ledger = new Ledger(this.clients.dynamo, LOCAL_NAMES.ledgerTable, config.ledger.retentionDays);
+    this.ledger = new Ledger(this.clients.dynamo, this.ledgerTableName, config.ledger.retentionDays);
     const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: options.logLevel ?? 'SILENT' });
     this.sweep = createSweepHandler({ clock, clients: this.clients, env: this.env, logger });
     this.worker = new LambdaRunner({
@@ -155,13 +164,14 @@ export class LocalStack {
   static async start(options: LocalStackOptions): Promise<LocalStack> {
     const config = parseConfig(options.config);
     const clock = options.clock ?? new RealClock();
-    const dynamo = await startDynamoDbLocal({ port: options.ports?.dynamodb, persistDir: options.dynamoPersistDir });
-    const started: Array<{ stop(): Promise<void> }> = [dynamo];
+    const dynamo = options.sharedDynamo?.dynamo ?? (await startDynamoDbLocal({ port: options.ports?.dynamodb, persistDir: options.dynamoPersistDir }));
+    const started: Array<{ stop(): Promise<void> }> = options.sharedDynamo ? [] : [dynamo];
     try {
-      await createLedgerTable(dynamo.createClient(), LOCAL_NAMES.ledgerTable).catch((error: Error) => {
+      const tableClient = dynamo.createClient();
+      await createLedgerTable(tableClient, options.sharedDynamo?.ledgerTableName ?? LOCAL_NAMES.ledgerTable).catch((error: Error) => {
         // A persistent DynamoDB directory keeps the table from an earlier run.
         if (error.name !== 'ResourceInUseException') throw error;
-      });
+      }).finally(() => tableClient.destroy());
       const aws = await LocalAwsEndpoints.start({ clock, port: options.ports?.aws });
       started.push(aws);
       const slack = options.slack === false ? undefined : await LocalSlackReceiver.start({ clock, port: options.ports?.slack });
@@ -269,7 +279,7 @@ export class LocalStack {
   async stop(): Promise<void> {
     await this.worker.stop();
     await this.notifier?.stop();
-    await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.dynamo.stop()]);
+    await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.ownsDynamo ? this.dynamo.stop() : undefined]);
   }
 }
 

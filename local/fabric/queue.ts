@@ -269,6 +269,17 @@ export class LocalQueue {
     return depth;
   }
 
+  /** Test hook: every message's body and state, without receiving (so no receive count or visibility changes). */
+  peek(): Array<{ body: string; state: keyof QueueDepth; receiveCount: number }> {
+    const nowMs = this.clock.nowMs();
+    this.dropExpired(nowMs);
+    return [...this.messages.values()].map((message) => ({
+      body: message.body,
+      state: message.visibleAtMs <= nowMs ? 'visible' : message.receiveCount > 0 ? 'inFlight' : 'delayed',
+      receiveCount: message.receiveCount,
+    }));
+  }
+
   /** Due time of the next invisible message to become visible, if any. */
   nextVisibleAtMs(): number | undefined {
     const nowMs = this.clock.nowMs();

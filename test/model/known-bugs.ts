@@ -1,0 +1,33 @@
+/**
+ * Bugs the model knows how to recognise. Each violation it reports carries one of these tags (or `new`).
+ * An `open` bug is tolerated by `npm test` (counted and printed, not failed) so the suite stays green
+ * until its fix lands; set `open: false` once it is fixed and the model enforces it from then on.
+ * MODEL_STRICT=1 (or `npm run soak -- --strict`) fails on every violation, open or not.
+ */
+export interface KnownBug {
+  title: string;
+  open: boolean;
+}
+
+export const KNOWN_BUGS = {
+  bug1: { title: "the sweep's WINDOW_CLOSING mark writes a ledger item without `generation`; the worker then skips the handed-over failure as ALREADY_HANDLED forever", open: true },
+  bug2: { title: 'sweep hand-overs carry no error/cause; with onlyRetry the worker skips them as NON_RETRYABLE_ERROR without reading the error', open: true },
+  bug3: { title: 'RedriveExecution answering NOT_FAILED (RUNNING/SUCCEEDED) leaves the item in REDRIVING with an attempt counted', open: true },
+  bug4: { title: 'WINDOW_CLOSING is only found for executions whose start is within the lookback (the listing stops on start date)', open: true },
+  bug5: { title: 'the first deploy redrives two weeks of old failures (no "watching since" starting point)', open: true },
+  bug6: { title: 'a stale phase claim of generation N can roll a newer generation back', open: true },
+  names: { title: 'core/arn.ts and the config reject AWS names with dots and non-ASCII letters (being fixed by another engineer; MODEL_EXOTIC_NAMES=1)', open: true },
+  // Found by the model (see test/model/FINDINGS.md).
+  'sweep-start-horizon': { title: 'a failure whose event was lost is never found by the sweep when its execution started before the lookback horizon (redriven executions that fail again late)', open: true },
+  'alert-lost-on-crash': { title: 'a worker that dies between the final ledger write and the alert publish loses the GAVE_UP/NOT_REDRIVABLE alert for good', open: true },
+  'stale-recheck-redrive': { title: 'a backoff recheck redrives from the ledger\'s evidence without checking redriveCount: after a console redrive it redrives the next failure generation (even a never-retry error) under the old generation\'s token', open: true },
+  'unrecorded-redrive': { title: 'a redrive whose ledger write was lost (crash after RedriveExecution) is never recorded once the next generation has claimed the item', open: true },
+} satisfies Record<string, KnownBug>;
+
+export type BugTag = keyof typeof KNOWN_BUGS | 'new';
+
+export const STRICT = process.env.MODEL_STRICT === '1';
+
+export function tolerated(tag: BugTag): boolean {
+  return !STRICT && tag !== 'new' && KNOWN_BUGS[tag].open;
+}
