@@ -128,8 +128,9 @@ export class Auditor {
     const record = this.h.stack.sfn.execution(arn);
     if ((phase === 'WAITING' || phase === 'REDRIVING') && !pending.some((body) => body.includes(JSON.stringify(arn)))) {
       const movedOn = record !== undefined && (record.redriveCount > (generation ?? 0) || record.status === 'RUNNING' || record.status === 'SUCCEEDED');
+      const expired = this.h.stack.intakeQueue.counters.expired > 0;
       violations.push({
-        tag: phase === 'REDRIVING' && movedOn ? 'bug3' : 'new',
+        tag: phase === 'REDRIVING' && movedOn ? 'bug3' : phase === 'WAITING' && expired ? 'recheck-expired' : 'new',
         text: `${name}: ledger ${phase} at generation ${generation} with no message pending for it (no recheck, no retry, nothing in the DLQ); AWS says ${record?.status} redriveCount ${record?.redriveCount}`,
       });
     }

@@ -60,6 +60,7 @@ abstract class PipelineCommand implements fc.AsyncCommand<ModelState, Real> {
     const outcome = await this.act(model, real);
     real.log.push(`  ${this.toString()}${outcome ? ` -> ${outcome}` : ''}`);
     await real.h.settle();
+    if (process.env.MODEL_DEBUG) console.log(`${this.toString()}\n${await real.auditor.story()}`);
     await judge(real, await real.auditor.step());
   }
   abstract toString(): string;

@@ -25,7 +25,12 @@ import type { TaskHandlerContext } from '../../local/sfn';
 import { LOCAL_NAMES, LocalStack } from '../../local/stack';
 import { configInput, CRASH_POINT_TEXT, FLAGS, type CrashPoint, type ErrorName, type ExecutionKind, type Fate, type ModelConfig, type PreDeploy, type StartSpec } from './scenario';
 
-export const MODEL_START_MS = Date.UTC(2026, 2, 2, 8, 0, 0);
+/**
+ * Far in the (real) future on purpose: ledger items expire (DynamoDB TTL) 30 virtual days after their last
+ * update, and DynamoDB Local deletes expired items by the real clock, in the background, at random times.
+ * A virtual date in the real past made items vanish mid-run.
+ */
+export const MODEL_START_MS = Date.UTC(2036, 0, 7, 8, 0, 0);
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/sfn';
 
 /** The Task fails (or not) as the execution's kind says for this generation. */
@@ -273,6 +278,20 @@ export class PipelineHarness {
    */
   private installCrashHooks(): void {
     const { clients } = this.stack;
+    if (process.env.MODEL_DEBUG) {
+      wrapSend(clients.dynamo, async (command, send) => {
+        if (!(command instanceof UpdateCommand)) return send(command);
+        const label = `${String(command.input.Key?.executionArn).split(':').pop()} ${command.input.UpdateExpression?.slice(0, 60)} ${JSON.stringify(command.input.ExpressionAttributeValues?.[':phase'] ?? '')} ${JSON.stringify(command.input.ExpressionAttributeValues?.[':newAttempts'] ?? '')}`;
+        try {
+          const out = await send(command);
+          console.log(`UPDATE ok ${label}`);
+          return out;
+        } catch (error) {
+          console.log(`UPDATE ${(error as Error).name} ${label}`);
+          throw error;
+        }
+      });
+    }
     wrapSend(clients.dynamo, async (command, send) => {
       if (command instanceof UpdateCommand) {
         const phase = command.input.ExpressionAttributeValues?.[':phase'];

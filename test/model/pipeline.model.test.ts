@@ -8,6 +8,7 @@
  *   MODEL_SEED=s          replay a seed (MODEL_PATH=p with it replays one shrunk counterexample)
  *   MODEL_MAX_COMMANDS=n  longest sequence (default 14)
  *   MODEL_STRICT=1        fail on open known bugs too (they are tolerated and counted otherwise)
+ *   MODEL_TOLERATE=a,b    tolerate exactly these bug tags (known-bugs.ts), fail on every other
  *   MODEL_EXOTIC_NAMES=1  names with dots and non-ASCII letters
  *   MODEL_CONSOLE_REDRIVE=0  no console redrives behind the pipeline's back
  *   MODEL_CRASH_POINTS=a,b   only these crash points
