@@ -46,6 +46,8 @@ interface Redrive {
 
 const CLOSING_EVENTS: Record<string, FailureGeneration['status']> = { ExecutionFailed: 'FAILED', ExecutionTimedOut: 'TIMED_OUT', ExecutionAborted: 'ABORTED' };
 const FAILED_STATUSES = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+/** The intake queue's message retention as deployed (14 days). */
+const RETENTION_MS = 14 * 24 * HOUR_MS;
 const REDRIVE_OUTCOMES = new Set(['REDRIVEN', 'ALREADY_REDRIVEN']);
 /** The reasons that raise a NOT_REDRIVABLE alert, restated. */
 const NOT_REDRIVABLE = new Set(['STARTED_BEFORE_REDRIVE_LAUNCH', 'REDRIVE_WINDOW_EXPIRED', 'MAX_OPEN_TIME_EXCEEDED', 'HISTORY_LIMIT', 'NOT_REDRIVABLE_PER_AWS']);
@@ -86,11 +88,30 @@ function readHistory(record: ExecutionRecord, consoleRedrives: PipelineHarness['
   return { failures, redrives, unattributable };
 }
 
+/** How often each place, path and fault was reached, over all runs: the model's coverage. */
+export class Coverage {
+  readonly counts = new Map<string, number>();
+  add(key: string, n = 1): void {
+    if (n > 0) this.counts.set(key, (this.counts.get(key) ?? 0) + n);
+  }
+  render(): string {
+    const groups = new Map<string, string[]>();
+    for (const [key, n] of [...this.counts.entries()].sort()) {
+      const [group, ...rest] = key.split(':');
+      groups.set(group, [...(groups.get(group) ?? []), `${rest.join(':')} ${n}`]);
+    }
+    return [...groups.entries()].map(([group, items]) => `  ${group}: ${items.join(', ')}`).join('\n');
+  }
+}
+
 export class Auditor {
   private readonly highestGeneration = new Map<string, number>();
   private readonly seen = new Set<string>();
 
-  constructor(private readonly h: PipelineHarness) {}
+  constructor(
+    private readonly h: PipelineHarness,
+    private readonly coverage = new Coverage(),
+  ) {}
 
   private name(arn: string): string {
     return this.h.facts.executions.get(arn)?.name ?? arn;
@@ -130,7 +151,7 @@ export class Auditor {
       const movedOn = record !== undefined && (record.redriveCount > (generation ?? 0) || record.status === 'RUNNING' || record.status === 'SUCCEEDED');
       const expired = this.h.stack.intakeQueue.counters.expired > 0;
       violations.push({
-        tag: phase === 'REDRIVING' && movedOn ? 'bug3' : phase === 'WAITING' && expired ? 'recheck-expired' : 'new',
+        tag: phase === 'REDRIVING' && movedOn ? 'bug3' : phase === 'WAITING' && expired ? 'queue-retention' : 'new',
         text: `${name}: ledger ${phase} at generation ${generation} with no message pending for it (no recheck, no retry, nothing in the DLQ); AWS says ${record?.status} redriveCount ${record?.redriveCount}`,
       });
     }
@@ -183,10 +204,10 @@ export class Auditor {
     const left = h.stack.intakeQueue.peek();
     if (left.length > 0) violations.push({ tag: 'new', text: `${left.length} message(s) still in the intake queue after quiescence` });
     for (const sweep of h.facts.sweeps) {
-      if (sweep.error) violations.push({ tag: FLAGS.exoticNames ? 'names' : 'new', text: `the sweep at ${this.at(sweep.atMs)} threw ${sweep.error}` });
+      if (sweep.error) violations.push({ tag: FLAGS.exoticMachines ? 'names' : 'new', text: `the sweep at ${this.at(sweep.atMs)} threw ${sweep.error}` });
     }
     for (const run of h.facts.operatorRuns) {
-      if (run.code !== 0) violations.push({ tag: FLAGS.exoticNames ? 'names' : 'new', text: `the operator run at ${this.at(run.atMs)} exited ${run.code}: ${run.stderr.trim().slice(0, 300)} ${run.stdout.slice(0, 300)}` });
+      if (run.code !== 0) violations.push({ tag: FLAGS.exoticMachines ? 'names' : 'new', text: `the operator run at ${this.at(run.atMs)} exited ${run.code}: ${run.stderr.trim().slice(0, 300)} ${run.stdout.slice(0, 300)}` });
     }
     for (const facts of h.facts.executions.values()) {
       violations.push(...this.auditExecution(facts, items.get(facts.arn), dlq));
@@ -307,7 +328,7 @@ export class Auditor {
       } else {
         // Lost: right only if the pipeline could not have known.
         const delivered = h.facts.events.get(eventKey(facts.arn, G))?.delivered ?? [];
-        const listing = h.facts.sweeps.filter((s) => !s.error && s.atMs >= last.stopMs && last.stopMs >= s.atMs - lookbackMs);
+        const listing = h.facts.sweeps.filter((s) => !s.error && s.failedAt.get(facts.arn) === G && last.stopMs >= s.atMs - lookbackMs);
         if (delivered.length === 0 && listing.length === 0) {
           lastPlace = 'LOST';
         } else {
@@ -317,10 +338,25 @@ export class Auditor {
           ].filter(Boolean);
           const noGeneration = item !== undefined && itemGeneration === undefined;
           const startedBeforeHorizon = delivered.length === 0 && listing.every((s) => record.startDateMs < s.atMs - lookbackMs);
-          v(noGeneration ? 'bug1' : startedBeforeHorizon ? 'sweep-start-horizon' : 'new', `${describe} has no decision in the ledger (item: ${item ? `generation ${itemGeneration} ${phase}` : 'none'}), but ${knownBy.join(' and ')}`);
+          // Every copy may have outlived the queue's retention, and no sweep could list it.
+          const expired = listing.length === 0 && h.stack.intakeQueue.counters.expired > 0 && delivered.every((t) => t + RETENTION_MS <= h.clock.nowMs());
+          v(noGeneration ? 'bug1' : startedBeforeHorizon ? 'sweep-start-horizon' : expired ? 'queue-retention' : 'new', `${describe} has no decision in the ledger (item: ${item ? `generation ${itemGeneration} ${phase}` : 'none'}), but ${knownBy.join(' and ')}`);
         }
       }
     }
+
+    const cover = this.coverage;
+    for (const redrive of redrives) {
+      const actor = redrive.by === 'pipeline' ? (attempts.find((a) => a.generation === redrive.generation && REDRIVE_OUTCOMES.has(a.outcome))?.actor.split(' ')[0] ?? 'unrecorded') : redrive.by;
+      cover.add(`redrives:${actor}`);
+    }
+    const lastReason = itemGeneration === G && (phase === 'SKIPPED' || phase === 'GAVE_UP') ? `:${String(item!.reason)}` : '';
+    if (lastPlace) cover.add(`last failure:${lastPlace}${lastReason}`);
+    else if (record.status === 'SUCCEEDED') cover.add(`last failure:none, ${record.redriveCount > 0 ? 'SUCCEEDED after redrive' : 'SUCCEEDED'}`);
+    for (const alert of alerts) cover.add(`alerts:${alert.kind}`);
+    if (facts.beforeDeploy) cover.add('paths:failed before the deploy');
+    if (h.facts.sweeps.some((sweep) => sweep.missed.includes(facts.arn))) cover.add('paths:handed over by a sweep');
+    if (failures.some((f) => (h.facts.events.get(eventKey(facts.arn, f.generation))?.delivered.length ?? 0) > 1)) cover.add('paths:event delivered twice or more');
 
     // Alerts: one per GAVE_UP and per NOT_REDRIVABLE decision, none without one.
     const count = (kind: Alert['kind']) => alerts.filter((a) => a.kind === kind).length;
@@ -347,7 +383,7 @@ export class Auditor {
       if (sent > 1) v('new', `${sent} WINDOW_CLOSING alerts for generation ${failure.generation}`);
       const unredriven = failure.generation === G && FAILED_STATUSES.has(record.status) && !(itemGeneration === G && (phase === 'REDRIVING' || phase === 'REDRIVEN'));
       if (!unredriven || !watched(failure.status) || failure.stopMs < deployedAtMs) continue;
-      const sweeps = h.facts.sweeps.filter((s) => !s.error && s.atMs >= failure.stopMs && windowEndMs - s.atMs > 0 && windowEndMs - s.atMs < closingMs);
+      const sweeps = h.facts.sweeps.filter((s) => !s.error && s.failedAt.get(facts.arn) === failure.generation && windowEndMs - s.atMs > 0 && windowEndMs - s.atMs < closingMs);
       if (sweeps.length > 0 && sent === 0) {
         const beforeHorizon = sweeps.every((s) => record.startDateMs < s.atMs - lookbackMs);
         v(beforeHorizon ? 'bug4' : 'new', `no WINDOW_CLOSING alert for generation ${failure.generation} (${lastPlace ?? phase}), though sweeps ran at ${sweeps.map((s) => `${this.at(s.atMs)} (${formatMs(windowEndMs - s.atMs)} left)`).join(', ')}; started ${this.at(record.startDateMs)}, stopped ${this.at(failure.stopMs)}`);

@@ -69,6 +69,8 @@ export interface EventFacts {
 
 export interface SweepFacts {
   atMs: number;
+  /** The failure generation each execution was in when the sweep started (failed executions only). */
+  failedAt: Map<string, number>;
   final: boolean;
   missed: string[];
   windowClosing: Array<{ executionArn: string; windowLeftMs: number; alerted: boolean }>;
@@ -363,12 +365,17 @@ export class PipelineHarness {
 
   async sweep(final = false): Promise<SweepFacts> {
     const atMs = this.clock.nowMs();
+    const failedAt = new Map<string, number>();
+    for (const arn of this.facts.executions.keys()) {
+      const record = this.stack.sfn.execution(arn)!;
+      if (record.status === 'FAILED' || record.status === 'TIMED_OUT' || record.status === 'ABORTED') failedAt.set(arn, record.redriveCount);
+    }
     let facts: SweepFacts;
     try {
       const report = await this.stack.runSweep();
-      facts = { atMs, final, missed: report.missed, windowClosing: report.windowClosing };
+      facts = { atMs, failedAt, final, missed: report.missed, windowClosing: report.windowClosing };
     } catch (error) {
-      facts = { atMs, final, missed: [], windowClosing: [], error: `${(error as Error).name}: ${(error as Error).message}` };
+      facts = { atMs, failedAt, final, missed: [], windowClosing: [], error: `${(error as Error).name}: ${(error as Error).message}` };
     }
     this.facts.sweeps.push(facts);
     await this.settle();

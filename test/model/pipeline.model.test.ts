@@ -4,29 +4,29 @@
  * CLI, DynamoDB Local) on a virtual clock; after quiescence the model says where every failure
  * generation must be and the auditor checks it. See docs/VERIFICATION.md.
  *
- *   MODEL_RUNS=n          sequences (default 15); `npm run soak -- --runs N` runs many more
+ *   MODEL_RUNS=n          sequences (default 25); `npm run soak -- --runs N` runs many more
  *   MODEL_SEED=s          replay a seed (MODEL_PATH=p with it replays one shrunk counterexample)
- *   MODEL_MAX_COMMANDS=n  longest sequence (default 14)
+ *   MODEL_MAX_COMMANDS=n  longest sequence (default 16)
  *   MODEL_STRICT=1        fail on open known bugs too (they are tolerated and counted otherwise)
  *   MODEL_TOLERATE=a,b    tolerate exactly these bug tags (known-bugs.ts), fail on every other
- *   MODEL_EXOTIC_NAMES=1  names with dots and non-ASCII letters
+ *   MODEL_EXOTIC_NAMES=1  state machine names with dots and non-ASCII letters too (0: plain names only)
  *   MODEL_CONSOLE_REDRIVE=0  no console redrives behind the pipeline's back
  *   MODEL_CRASH_POINTS=a,b   only these crash points
- *   MODEL_TIME_LIMIT_S=s  start no new sequence after s seconds (default 60): the rest of numRuns pass untried
+ *   MODEL_TIME_LIMIT_S=s  start no new sequence after s seconds (default 45): the rest of numRuns pass untried
  *   MODEL_SHRINK_LIMIT_S=s  stop shrinking s seconds after the first failure (default 120) and report the
  *                         smallest counterexample so far
  */
 import fc from 'fast-check';
 import { useDynamoDbLocal } from '../support/dynamo';
-import { Auditor } from './audit';
+import { Auditor, Coverage } from './audit';
 import { commandArbitraries, judge, type ModelState, type Real } from './commands';
 import { PipelineHarness } from './harness';
 import { KNOWN_BUGS, STRICT } from './known-bugs';
 import { configArbitrary, describeConfig, describePreDeploy, FLAGS, preDeployArbitrary } from './scenario';
 
-const RUNS = Number(process.env.MODEL_RUNS ?? 15);
-const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 14);
-const TIME_LIMIT_MS = Number(process.env.MODEL_TIME_LIMIT_S ?? 60) * 1000;
+const RUNS = Number(process.env.MODEL_RUNS ?? 25);
+const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 16);
+const TIME_LIMIT_MS = Number(process.env.MODEL_TIME_LIMIT_S ?? 45) * 1000;
 const SHRINK_LIMIT_MS = Number(process.env.MODEL_SHRINK_LIMIT_S ?? 120) * 1000;
 const SEED = process.env.MODEL_SEED === undefined ? undefined : Number(process.env.MODEL_SEED);
 const PATH = process.env.MODEL_PATH;
@@ -35,6 +35,7 @@ const PATH = process.env.MODEL_PATH;
 const { ddb } = useDynamoDbLocal();
 
 const toleratedByTag = new Map<string, { count: number; example: string }>();
+const coverage = new Coverage();
 let sequences = 0;
 let commandsRun = 0;
 
@@ -52,7 +53,7 @@ it(
         // past it a sequence passes untried, so the runs stop, or the shrinking keeps what it has.
         if (firstFailureMs === undefined ? Date.now() - startedMs > TIME_LIMIT_MS : Date.now() - firstFailureMs > SHRINK_LIMIT_MS) return;
         const h = await PipelineHarness.start(ddb(), config);
-        const real: Real = { h, auditor: new Auditor(h), tolerated: [], log: [`config: ${describeConfig(config)}`, `before the deploy: ${describePreDeploy(preDeploy)}`] };
+        const real: Real = { h, auditor: new Auditor(h, coverage), tolerated: [], log: [`config: ${describeConfig(config)}`, `before the deploy: ${describePreDeploy(preDeploy)}`] };
         sequences++;
         try {
           await h.deploy(preDeploy);
@@ -60,6 +61,10 @@ it(
           commandsRun += real.log.length - 2;
           real.log.push('  (quiescence, final sweep, quiescence)');
           await h.finish();
+          for (const [point, n] of Object.entries(h.facts.crashesFired)) coverage.add(`crashes fired:${point}`, n);
+          coverage.add('operator runs:run', h.facts.operatorRuns.length);
+          coverage.add('operator runs:console redrives', h.facts.consoleRedrives.length);
+          coverage.add('dlq:messages parked', h.stack.intakeDlq.peek().length);
           await judge(real, await real.auditor.final());
         } catch (error) {
           firstFailureMs ??= Date.now();
@@ -84,7 +89,8 @@ it(
     console.log(
       [
         `model: ${sequences} sequence(s), ${commandsRun} command(s) in ${((Date.now() - startedMs) / 1000).toFixed(1)} s` +
-          `${STRICT ? ' (strict)' : ''}${FLAGS.exoticNames ? ' (exotic names)' : ''}${FLAGS.consoleRedrive ? '' : ' (no console redrives)'}`,
+          `${STRICT ? ' (strict)' : ''}${FLAGS.exoticMachines ? ' (exotic machine names)' : FLAGS.exoticNames ? '' : ' (plain names)'}${FLAGS.consoleRedrive ? '' : ' (no console redrives)'}`,
+        `coverage (over all sequences):\n${coverage.render()}`,
         tolerated.length > 0 ? `open known bugs seen (tolerated; MODEL_STRICT=1 fails on them):\n${tolerated.join('\n')}` : 'no open known bug seen',
       ].join('\n'),
     );

@@ -16,12 +16,12 @@ export const WINDOW_MS = 14 * DAY_MS;
 /** Model switches, from the environment. */
 export const FLAGS = {
   /**
-   * Names with dots and non-ASCII letters, as AWS allows: `executions` for execution names only
-   * (`order.3.v2`, `commande-été-3`), `1` for state machine names too (`orders.v2`, `orders-été`). Off
-   * until core/arn.ts, the config and the emulator accept AWS's full name rule: today the emulator
-   * refuses such a state machine name, and core/arn.ts would refuse its ARNs.
+   * Names with dots and non-ASCII letters, as AWS allows. Execution names (`order.3.v2`,
+   * `commande-été-3`) are on by default: they already pass end to end. MODEL_EXOTIC_NAMES=1 adds state
+   * machine names (`orders.v2`, `orders-été`), which the emulator, the config's prefix rule and core/arn.ts
+   * refuse until AWS's full name rule lands; MODEL_EXOTIC_NAMES=0 keeps every name plain.
    */
-  exoticNames: process.env.MODEL_EXOTIC_NAMES === '1' || process.env.MODEL_EXOTIC_NAMES === 'executions',
+  exoticNames: process.env.MODEL_EXOTIC_NAMES !== '0',
   exoticMachines: process.env.MODEL_EXOTIC_NAMES === '1',
   /** Someone redrives in the console (no client token) behind the pipeline's back. */
   consoleRedrive: process.env.MODEL_CONSOLE_REDRIVE !== '0',
@@ -210,6 +210,8 @@ export const jumpArbitrary: fc.Arbitrary<number> = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: 1, max: 59 }).map((m) => m * MINUTE_MS) },
   { weight: 3, arbitrary: fc.integer({ min: 1, max: 12 }).map((h) => h * HOUR_MS) },
   { weight: 1, arbitrary: fc.constant(13.5 * DAY_MS) },
+  // Into the last windowClosingHours of a failure's window, from different starting points.
+  { weight: 1, arbitrary: fc.integer({ min: 13 * 24, max: 14 * 24 - 1 }).map((h) => h * HOUR_MS) },
   { weight: 1, arbitrary: fc.constant(15 * DAY_MS) },
 );
 
