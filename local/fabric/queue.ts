@@ -144,6 +144,7 @@ export class LocalQueue {
   private readonly messages = new Map<string, StoredMessage>();
   private readonly waiters = new Set<() => void>();
   private readonly changeListeners = new Set<() => void>();
+  private readonly expiryListeners = new Set<(body: string) => void>();
   private receiveSequence = 0;
   private lastPurgeMs?: number;
 
@@ -296,6 +297,12 @@ export class LocalQueue {
     return () => this.changeListeners.delete(listener);
   }
 
+  /** Test hook: called with the body of each message dropped for outliving the retention period. */
+  onExpired(listener: (body: string) => void): () => void {
+    this.expiryListeners.add(listener);
+    return () => this.expiryListeners.delete(listener);
+  }
+
   /** Moves a message received too often, keeping its id, body, attributes and sent time. */
   private moveToDeadLetterQueue(message: StoredMessage): void {
     const target = this.deadLetter!.queue;
@@ -318,6 +325,7 @@ export class LocalQueue {
       if (message.sentTimestampMs + retentionMs <= nowMs) {
         this.messages.delete(message.messageId);
         dropped++;
+        for (const listener of this.expiryListeners) listener(message.body);
       }
     }
     if (dropped === 0) return;

@@ -46,8 +46,6 @@ interface Redrive {
 
 const CLOSING_EVENTS: Record<string, FailureGeneration['status']> = { ExecutionFailed: 'FAILED', ExecutionTimedOut: 'TIMED_OUT', ExecutionAborted: 'ABORTED' };
 const FAILED_STATUSES = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
-/** The intake queue's message retention as deployed (14 days). */
-const RETENTION_MS = 14 * 24 * HOUR_MS;
 const REDRIVE_OUTCOMES = new Set(['REDRIVEN', 'ALREADY_REDRIVEN']);
 /** The reasons that raise a NOT_REDRIVABLE alert, restated. */
 const NOT_REDRIVABLE = new Set(['STARTED_BEFORE_REDRIVE_LAUNCH', 'REDRIVE_WINDOW_EXPIRED', 'MAX_OPEN_TIME_EXCEEDED', 'HISTORY_LIMIT', 'NOT_REDRIVABLE_PER_AWS']);
@@ -113,6 +111,11 @@ export class Auditor {
     private readonly coverage = new Coverage(),
   ) {}
 
+  /** A message naming this execution outlived the queue's retention (a worker outage of 14 days or more). */
+  private expired(arn: string): boolean {
+    return this.h.facts.expiredMessages.some((body) => body.includes(JSON.stringify(arn)));
+  }
+
   private name(arn: string): string {
     return this.h.facts.executions.get(arn)?.name ?? arn;
   }
@@ -147,11 +150,12 @@ export class Auditor {
     const generation = item.generation as number | undefined;
     const phase = item.phase as string | undefined;
     const record = this.h.stack.sfn.execution(arn);
-    if ((phase === 'WAITING' || phase === 'REDRIVING') && !pending.some((body) => body.includes(JSON.stringify(arn)))) {
+    // Parked: the DLQ holds the message, or held it (SQS drops it 14 days after its first send; the alert stays).
+    const parkedAlert = this.h.stack.alerts.some((a) => a.kind === 'PIPELINE_ERROR' && a.executionArn === arn);
+    if ((phase === 'WAITING' || phase === 'REDRIVING') && !parkedAlert && !pending.some((body) => body.includes(JSON.stringify(arn)))) {
       const movedOn = record !== undefined && (record.redriveCount > (generation ?? 0) || record.status === 'RUNNING' || record.status === 'SUCCEEDED');
-      const expired = this.h.stack.intakeQueue.counters.expired > 0;
       violations.push({
-        tag: phase === 'REDRIVING' && movedOn ? 'bug3' : phase === 'WAITING' && expired ? 'queue-retention' : 'new',
+        tag: this.expired(arn) ? 'queue-retention' : phase === 'REDRIVING' && movedOn ? 'bug3' : 'new',
         text: `${name}: ledger ${phase} at generation ${generation} with no message pending for it (no recheck, no retry, nothing in the DLQ); AWS says ${record?.status} redriveCount ${record?.redriveCount}`,
       });
     }
@@ -234,7 +238,8 @@ export class Auditor {
     const { failures, redrives, unattributable } = readHistory(record, h.facts.consoleRedrives);
     const attempts = (item?.attempts as LedgerAttempt[] | undefined) ?? [];
     const alerts = h.stack.alerts.filter((a) => a.executionArn === facts.arn);
-    const parked = dlq.some((body) => body.includes(JSON.stringify(facts.arn)));
+    // In the DLQ, or was: SQS drops a parked message 14 days after its first send; its alert stays.
+    const parked = dlq.some((body) => body.includes(JSON.stringify(facts.arn))) || alerts.some((a) => a.kind === 'PIPELINE_ERROR');
     const watched = (status: string) => MACHINES[facts.machine].watched && (config.statuses as readonly string[]).includes(status);
     const lookbackMs = config.sweep.lookbackHours * HOUR_MS;
     const closingMs = config.sweep.windowClosingHours * HOUR_MS;
@@ -262,7 +267,7 @@ export class Auditor {
       if (!actor.startsWith('operator') && !watched(failure.status)) v('new', `generation ${redrive.generation} (${failure.status} on ${MACHINES[facts.machine].name}) is not watched, yet ${actor} redrove it`);
       if (!attempt && !parked && !unattributable) {
         const overtaken = (itemGeneration ?? -1) > redrive.generation;
-        v(overtaken ? 'unrecorded-redrive' : 'new', `AWS redrove generation ${redrive.generation} at ${this.at(redrive.atMs)} with the pipeline's token but the ledger never recorded it (item at generation ${itemGeneration} ${phase})`);
+        v(this.expired(facts.arn) ? 'queue-retention' : overtaken ? 'unrecorded-redrive' : 'new', `AWS redrove generation ${redrive.generation} at ${this.at(redrive.atMs)} with the pipeline's token but the ledger never recorded it (item at generation ${itemGeneration} ${phase})`);
       }
     }
     const workerRedrives = attempts.filter((a) => REDRIVE_OUTCOMES.has(a.outcome) && a.actor === 'worker').length;
@@ -338,9 +343,7 @@ export class Auditor {
           ].filter(Boolean);
           const noGeneration = item !== undefined && itemGeneration === undefined;
           const startedBeforeHorizon = delivered.length === 0 && listing.every((s) => record.startDateMs < s.atMs - lookbackMs);
-          // Every copy may have outlived the queue's retention, and no sweep could list it.
-          const expired = listing.length === 0 && h.stack.intakeQueue.counters.expired > 0 && delivered.every((t) => t + RETENTION_MS <= h.clock.nowMs());
-          v(noGeneration ? 'bug1' : startedBeforeHorizon ? 'sweep-start-horizon' : expired ? 'queue-retention' : 'new', `${describe} has no decision in the ledger (item: ${item ? `generation ${itemGeneration} ${phase}` : 'none'}), but ${knownBy.join(' and ')}`);
+          v(noGeneration ? 'bug1' : startedBeforeHorizon ? 'sweep-start-horizon' : this.expired(facts.arn) ? 'queue-retention' : 'new', `${describe} has no decision in the ledger (item: ${item ? `generation ${itemGeneration} ${phase}` : 'none'}), but ${knownBy.join(' and ')}`);
         }
       }
     }

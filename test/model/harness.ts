@@ -94,6 +94,8 @@ export interface Facts {
   consoleRedrives: Array<{ arn: string; generation: number; atMs: number }>;
   operatorRuns: OperatorFacts[];
   crashesFired: Record<CrashPoint, number>;
+  /** Bodies of intake-queue and DLQ messages dropped for outliving SQS's 14-day retention. */
+  expiredMessages: string[];
 }
 
 export const eventKey = (arn: string, generation: number) => `${arn}#${generation}`;
@@ -139,7 +141,9 @@ export class PipelineHarness {
       consoleRedrives: [],
       operatorRuns: [],
       crashesFired: { beforeClaim: 0, afterClaim: 0, afterRedrive: 0, beforeRecord: 0, beforeAlert: 0 },
+      expiredMessages: [],
     };
+    for (const queue of [stack.intakeQueue, stack.intakeDlq]) queue.onExpired((body) => this.facts.expiredMessages.push(body));
     this.consoleSfn = new SFNClient({ endpoint: stack.sfn.endpoint, region: LOCAL_REGION, credentials: DUMMY_CREDENTIALS, maxAttempts: 1 });
     this.configDir = mkdtempSync(join(tmpdir(), 'model-config-'));
     this.configFile = join(this.configDir, 'autoredrive.config.json');
