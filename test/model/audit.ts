@@ -290,6 +290,11 @@ export class Auditor {
       const describe = `generation ${G} (${last.status} ${last.error ?? ''} at ${this.at(last.stopMs)})`;
       if (itemGeneration === G && phase !== undefined) {
         lastPlace = phase;
+        if ((item!.error ?? undefined) !== last.error) {
+          // A sweep hand-over carries no error (bug 2); otherwise a write kept an older generation's.
+          const handedOver = h.facts.sweeps.some((s) => s.missed.includes(facts.arn));
+          v(handedOver ? 'bug2' : 'stale-ledger-evidence', `the ledger item of ${describe} holds error ${String(item!.error)}, not the failure's (its decision's evidence carried ${handedOver ? 'no error: a sweep hand-over' : 'none'})`);
+        }
         switch (phase) {
           case 'WAITING':
           case 'REDRIVING':
@@ -313,7 +318,9 @@ export class Auditor {
             const reason = String(item!.reason);
             const decidedAtMs = finalAttempt?.decidedAtMs ?? Number(item!.updatedAtMs);
             if (reason === 'NON_RETRYABLE_ERROR') {
-              if (this.retryable(last.error)) v(item!.error === undefined && last.error !== undefined ? 'bug2' : 'new', `${describe} SKIPPED as NON_RETRYABLE_ERROR, but ${last.error} is retryable under the policy (the ledger kept error ${String(item!.error)})`);
+              // The decision's note starts with the error it judged: `(no error)` when it was judged blind.
+              const blind = finalAttempt?.note?.startsWith('(no error)') === true && last.error !== undefined;
+              if (this.retryable(last.error)) v(blind ? 'bug2' : 'new', `${describe} SKIPPED as NON_RETRYABLE_ERROR, but ${last.error} is retryable under the policy (decision: ${finalAttempt?.note ?? '?'})`);
             } else if (reason === 'REDRIVE_WINDOW_EXPIRED') {
               if (decidedAtMs < last.stopMs + WINDOW_MS - marginMs) v('new', `${describe} SKIPPED as REDRIVE_WINDOW_EXPIRED at ${this.at(decidedAtMs)}, with ${formatMs(last.stopMs + WINDOW_MS - decidedAtMs)} of the window left`);
             } else if (reason === 'NOT_REDRIVABLE_PER_AWS') {

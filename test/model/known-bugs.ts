@@ -22,6 +22,7 @@ export const KNOWN_BUGS = {
   'alert-lost-on-crash': { title: 'a worker that dies between the final ledger write and the alert publish loses the GAVE_UP/NOT_REDRIVABLE alert for good', open: true },
   'stale-recheck-redrive': { title: 'a backoff recheck redrives from the ledger\'s evidence without checking redriveCount: after a console redrive it redrives the next failure generation (even a never-retry error) under the old generation\'s token', open: true },
   'queue-retention': { title: "a worker outage longer than the intake queue's 14-day retention loses what waits in it (SQS counts retention from the first send, retries included): a lost recheck or retry leaves its item WAITING or REDRIVING forever, a lost event leaves its failure with no decision; no final place, no alert (the sweep neither repairs such an item nor lists a failure past its window)", open: true },
+  'stale-ledger-evidence': { title: "a ledger write only SETs the evidence fields it has: when a generation's evidence lacks error/cause (a sweep hand-over, an ABORTED run), the item keeps the previous generation's, and a backoff recheck (which decides from the ledger) judges the error policy on the wrong error", open: true },
   'unrecorded-redrive': { title: 'a redrive whose ledger write was lost (crash after RedriveExecution) is never recorded once the next generation has claimed the item', open: true },
 } satisfies Record<string, KnownBug>;
 

@@ -31,8 +31,9 @@ const SHRINK_LIMIT_MS = Number(process.env.MODEL_SHRINK_LIMIT_S ?? 120) * 1000;
 const SEED = process.env.MODEL_SEED === undefined ? undefined : Number(process.env.MODEL_SEED);
 const PATH = process.env.MODEL_PATH;
 
-// One DynamoDB Local (a JVM, slow to start) for every sequence; each gets a fresh ledger table.
-const { ddb } = useDynamoDbLocal();
+// One DynamoDB Local (a JVM, slow to start: more so on a loaded machine) for every sequence; each gets
+// a fresh ledger table.
+const { ddb } = useDynamoDbLocal({ readyTimeoutMs: 90_000 });
 
 const toleratedByTag = new Map<string, { count: number; example: string }>();
 const coverage = new Coverage();
