@@ -265,10 +265,17 @@ export class Auditor {
         v('bug5', `generation ${redrive.generation} failed at ${this.at(failure.stopMs)}, before the deploy at ${this.at(deployedAtMs)}, and ${actor} redrove it at ${this.at(redrive.atMs)}`);
       }
       if (!actor.startsWith('operator') && !watched(failure.status)) v('new', `generation ${redrive.generation} (${failure.status} on ${MACHINES[facts.machine].name}) is not watched, yet ${actor} redrove it`);
-      if (!attempt && !parked && !unattributable) {
+      if (!attempt && !parked && !unattributable && redrive.tokenGeneration === redrive.generation) {
         const overtaken = (itemGeneration ?? -1) > redrive.generation;
         v(this.expired(facts.arn) ? 'queue-retention' : overtaken ? 'unrecorded-redrive' : 'new', `AWS redrove generation ${redrive.generation} at ${this.at(redrive.atMs)} with the pipeline's token but the ledger never recorded it (item at generation ${itemGeneration} ${phase})`);
       }
+    }
+    // A final decision on a generation AWS had already redriven (the decision read stale evidence).
+    for (const attempt of attempts.filter((a) => a.decision === 'SKIP' || a.decision === 'GIVE_UP')) {
+      const earlier = redrives.find((r) => r.generation === attempt.generation && r.atMs < attempt.decidedAtMs);
+      if (!earlier) continue;
+      const byConsole = earlier.by === 'console' || h.facts.consoleRedrives.some((c) => c.arn === facts.arn);
+      v(byConsole ? 'decision-on-redriven' : 'new', `decided ${attempt.decision} ${attempt.reason} for generation ${attempt.generation} at ${this.at(attempt.decidedAtMs)}, after AWS had redriven it at ${this.at(earlier.atMs)} (by ${earlier.by})`);
     }
     const workerRedrives = attempts.filter((a) => REDRIVE_OUTCOMES.has(a.outcome) && a.actor === 'worker').length;
     if (workerRedrives > config.maxAttempts) v('new', `the worker redrove ${workerRedrives} times, maxAttempts is ${config.maxAttempts}`);
