@@ -3,7 +3,9 @@
 //   --runs N            sequences (default 500)
 //   --minutes M         start no new sequence after M minutes (default: no limit that N would reach)
 //   --max-commands N    longest sequence (default 16)
-//   --seed S [--path P] replay a seed, or one shrunk counterexample
+//   --seed=S            replay a seed (`=`: seeds can be negative)
+//   --path P --replay-path R  with --seed, replay one shrunk counterexample: its path, and the
+//                       replayPath printed after its commands (/*replayPath="R"*/)
 //   --strict            fail on open known bugs too
 //   --tolerate a,b      tolerate exactly these bug tags (test/model/known-bugs.ts)
 //   --exotic-names      state machine names with dots and non-ASCII letters too
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     'max-commands': { type: 'string' },
     seed: { type: 'string' },
     path: { type: 'string' },
+    'replay-path': { type: 'string' },
     strict: { type: 'boolean' },
     tolerate: { type: 'string' },
     'exotic-names': { type: 'boolean' },
@@ -44,6 +47,7 @@ const env = {
 if (values['max-commands']) env.MODEL_MAX_COMMANDS = values['max-commands'];
 if (values.seed) env.MODEL_SEED = values.seed;
 if (values.path) env.MODEL_PATH = values.path;
+if (values['replay-path']) env.MODEL_REPLAY_PATH = values['replay-path'];
 if (values.strict) env.MODEL_STRICT = '1';
 if (values.tolerate !== undefined) env.MODEL_TOLERATE = values.tolerate;
 if (values['exotic-names']) env.MODEL_EXOTIC_NAMES = '1';

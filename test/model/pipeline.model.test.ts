@@ -5,7 +5,8 @@
  * generation must be and the auditor checks it. See docs/VERIFICATION.md.
  *
  *   MODEL_RUNS=n          sequences (default 25); `npm run soak -- --runs N` runs many more
- *   MODEL_SEED=s          replay a seed (MODEL_PATH=p with it replays one shrunk counterexample)
+ *   MODEL_SEED=s          replay a seed; with MODEL_PATH=p and MODEL_REPLAY_PATH=r (the counterexample's
+ *                         `/*replayPath="r"*\/`) it replays one shrunk counterexample
  *   MODEL_MAX_COMMANDS=n  longest sequence (default 16)
  *   MODEL_STRICT=1        fail on open known bugs too (they are tolerated and counted otherwise)
  *   MODEL_TOLERATE=a,b    tolerate exactly these bug tags (known-bugs.ts), fail on every other
@@ -30,6 +31,7 @@ const TIME_LIMIT_MS = Number(process.env.MODEL_TIME_LIMIT_S ?? 45) * 1000;
 const SHRINK_LIMIT_MS = Number(process.env.MODEL_SHRINK_LIMIT_S ?? 120) * 1000;
 const SEED = process.env.MODEL_SEED === undefined ? undefined : Number(process.env.MODEL_SEED);
 const PATH = process.env.MODEL_PATH;
+const REPLAY_PATH = process.env.MODEL_REPLAY_PATH;
 
 // One DynamoDB Local (a JVM, slow to start: more so on a loaded machine) for every sequence; each gets
 // a fresh ledger table.
@@ -48,7 +50,7 @@ it(
     const property = fc.asyncProperty(
       configArbitrary,
       preDeployArbitrary,
-      fc.commands(commandArbitraries, { maxCommands: MAX_COMMANDS, size: '+1' }),
+      fc.commands(commandArbitraries, { maxCommands: MAX_COMMANDS, size: '+1', replayPath: REPLAY_PATH }),
       async (config, preDeploy, commands) => {
         // Time budget without fast-check's interrupt (which would leave a run going in the background):
         // past it a sequence passes untried, so the runs stop, or the shrinking keeps what it has.
