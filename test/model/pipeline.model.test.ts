@@ -41,11 +41,25 @@ const toleratedByTag = new Map<string, { count: number; example: string }>();
 const coverage = new Coverage();
 let sequences = 0;
 let commandsRun = 0;
+let startedMs = Date.now();
+
+// Printed also when the property fails, so a soak always reports what it ran.
+afterAll(() => {
+  const tolerated = [...toleratedByTag.entries()].map(([tag, { count, example }]) => `  ${tag} ×${count}: ${KNOWN_BUGS[tag as keyof typeof KNOWN_BUGS]?.title ?? tag}\n     e.g. ${example}`);
+  console.log(
+    [
+      `model: ${sequences} sequence(s), ${commandsRun} command(s) in ${((Date.now() - startedMs) / 1000).toFixed(1)} s` +
+        `${STRICT ? ' (strict)' : ''}${FLAGS.exoticMachines ? ' (exotic machine names)' : FLAGS.exoticNames ? '' : ' (plain names)'}${FLAGS.consoleRedrive ? '' : ' (no console redrives)'}`,
+      `coverage (over all sequences):\n${coverage.render()}`,
+      tolerated.length > 0 ? `open known bugs seen (tolerated; MODEL_STRICT=1 fails on them):\n${tolerated.join('\n')}` : 'no open known bug seen',
+    ].join('\n'),
+  );
+});
 
 it(
   `every failure generation ends in exactly one justified place (${RUNS} random sequences)`,
   async () => {
-    const startedMs = Date.now();
+    startedMs = Date.now();
     let firstFailureMs: number | undefined;
     const property = fc.asyncProperty(
       configArbitrary,
@@ -61,7 +75,6 @@ it(
         try {
           await h.deploy(preDeploy);
           await fc.asyncModelRun(() => ({ model: { executions: 0 } satisfies ModelState, real }), commands);
-          commandsRun += real.log.length - 2;
           real.log.push('  (quiescence, final sweep, quiescence)');
           await h.finish();
           for (const [point, n] of Object.entries(h.facts.crashesFired)) coverage.add(`crashes fired:${point}`, n);
@@ -73,6 +86,7 @@ it(
           firstFailureMs ??= Date.now();
           throw error;
         } finally {
+          commandsRun += real.log.filter((line) => line.startsWith('  ') && !line.startsWith('  (')).length;
           for (const violation of real.tolerated) {
             const entry = toleratedByTag.get(violation.tag) ?? { count: 0, example: violation.text };
             entry.count++;
@@ -88,15 +102,6 @@ it(
       path: PATH,
       endOnFailure: PATH !== undefined,
     });
-    const tolerated = [...toleratedByTag.entries()].map(([tag, { count, example }]) => `  ${tag} ×${count}: ${KNOWN_BUGS[tag as keyof typeof KNOWN_BUGS]?.title ?? tag}\n     e.g. ${example}`);
-    console.log(
-      [
-        `model: ${sequences} sequence(s), ${commandsRun} command(s) in ${((Date.now() - startedMs) / 1000).toFixed(1)} s` +
-          `${STRICT ? ' (strict)' : ''}${FLAGS.exoticMachines ? ' (exotic machine names)' : FLAGS.exoticNames ? '' : ' (plain names)'}${FLAGS.consoleRedrive ? '' : ' (no console redrives)'}`,
-        `coverage (over all sequences):\n${coverage.render()}`,
-        tolerated.length > 0 ? `open known bugs seen (tolerated; MODEL_STRICT=1 fails on them):\n${tolerated.join('\n')}` : 'no open known bug seen',
-      ].join('\n'),
-    );
   },
   TIME_LIMIT_MS + SHRINK_LIMIT_MS + 5 * 60_000,
 );
