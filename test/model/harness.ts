@@ -317,7 +317,7 @@ export class PipelineHarness {
     });
     wrapSend(clients.sns, async (command, send) => {
       if (command instanceof PublishCommand) {
-        const kind = (JSON.parse(command.input.Message ?? '{}') as { kind?: string }).kind;
+        const kind = command.input.MessageAttributes?.kind?.StringValue;
         if (kind && WORKER_ALERT_KINDS.has(kind)) this.fire('beforeAlert');
       }
       return send(command);
