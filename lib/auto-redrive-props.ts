@@ -149,6 +149,13 @@ export interface AutoRedriveProps {
      * @default 5
      */
     readonly slackDigestThreshold?: number;
+    /**
+     * Why it is right that alerts have no destination the config names: neither `emails` nor
+     * `slackWebhookSecretName` (10+ characters). Without it, synth fails rather than deploy an alert
+     * topic nobody reads. The construct also accepts any subscription you add to `alertTopic` yourself.
+     * @default - none: synth fails when the alert topic has no subscriber
+     */
+    readonly acknowledgeNoDestination?: string;
   };
 
   /** The worker Lambda that decides and redrives. */
@@ -202,6 +209,18 @@ export interface AutoRedriveProps {
      * @default 336
      */
     readonly lookbackHours?: number;
+    /**
+     * How long the watched workflows run at most, in hours (0-8760). ListExecutions pages by start date:
+     * a never-redriven execution whose event was lost is found if it started within lookbackHours + this.
+     * @default 24
+     */
+    readonly longestRunHours?: number;
+    /**
+     * Also redrive failures that stopped before the sweep began watching their state machine. Off: they
+     * are recorded as SKIPPED BEFORE_WATCHING and alerted once (NOT_BACKFILLED) with the CLI command.
+     * @default false
+     */
+    readonly backfill?: boolean;
   };
 
   /** The DynamoDB ledger of decisions. */

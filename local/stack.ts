@@ -23,6 +23,7 @@ import { createSweepHandler } from '../lambda/sweep';
 import { createWorkerHandler } from '../lambda/worker';
 import { RealClock, VirtualClock, type StackClock } from './clock';
 import { createLedgerTable, DUMMY_CREDENTIALS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { deleteExpiredLedgerItems, LEDGER_EXPIRY_CHECK_EVERY_MS } from './ledger-expiry';
 import { LocalAwsEndpoints } from './fabric/aws-endpoints';
 import { lambdaFunctionArn, LOCAL_ACCOUNT, LOCAL_REGION } from './fabric/aws-names';
 import { LocalEventBus } from './fabric/event-bus';
@@ -82,8 +83,13 @@ export class LocalStack {
   readonly worker: LambdaRunner;
   readonly notifier?: LambdaRunner;
   readonly ledgerTableName: string;
+  /** Ledger items deleted because their TTL passed on the stack clock. */
+  ledgerItemsExpired = 0;
   private readonly sweep: ReturnType<typeof createSweepHandler>;
   private readonly ownsDynamo: boolean;
+  private nextExpiryCheckMs: number;
+  private expiring?: Promise<number>;
+  private expiryTimer?: NodeJS.Timeout;
 
   private constructor(
     readonly config: AutoRedriveConfig,
@@ -127,6 +133,12 @@ export class LocalStack {
       [RUNTIME_ENV.slackSecretId]: LOCAL_NAMES.slackSecret,
     };
     this.ledger = new Ledger(this.clients.dynamo, this.ledgerTableName, config.ledger.retentionDays);
+    this.nextExpiryCheckMs = clock.nowMs() + LEDGER_EXPIRY_CHECK_EVERY_MS;
+    // A clock that moves by itself (`serve`) gets its expiry checks from real time; a hand-driven one from settle().
+    if (!(clock instanceof VirtualClock) || clock.speed > 0) {
+      this.expiryTimer = setInterval(() => void this.expireLedgerItemsWhenDue().catch(() => undefined), 60_000);
+      this.expiryTimer.unref();
+    }
     const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: options.logLevel ?? 'SILENT' });
     this.sweep = createSweepHandler({ clock, clients: this.clients, env: this.env, logger });
     this.worker = new LambdaRunner({
@@ -234,6 +246,7 @@ export class LocalStack {
    * a fault, are idle until the clock moves: they are timers for runUntilQuiet to jump to.
    */
   async settle(): Promise<void> {
+    await this.expireLedgerItemsWhenDue();
     for (;;) {
       await this.sfn.waitForIdle();
       await this.worker.idle();
@@ -276,7 +289,32 @@ export class LocalStack {
     while (!idle && clock.nextDueMs() === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
+  /**
+   * Deletes the ledger items whose TTL passed on the stack clock, as DynamoDB TTL does on AWS (the local
+   * table has DynamoDB TTL off: DynamoDB Local would expire items by the real clock). settle() calls this
+   * once per hour of stack time; returns how many items this pass deleted.
+   */
+  expireLedgerItems(): Promise<number> {
+    this.expiring ??= (async () => {
+      try {
+        const nowMs = this.clock.nowMs();
+        this.nextExpiryCheckMs = nowMs + LEDGER_EXPIRY_CHECK_EVERY_MS;
+        const deleted = await deleteExpiredLedgerItems(this.clients.dynamo, this.ledgerTableName, nowMs);
+        this.ledgerItemsExpired += deleted;
+        return deleted;
+      } finally {
+        this.expiring = undefined;
+      }
+    })();
+    return this.expiring;
+  }
+
+  private async expireLedgerItemsWhenDue(): Promise<void> {
+    if (this.clock.nowMs() >= this.nextExpiryCheckMs) await this.expireLedgerItems();
+  }
+
   async stop(): Promise<void> {
+    clearInterval(this.expiryTimer);
     await this.worker.stop();
     await this.notifier?.stop();
     await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.ownsDynamo ? this.dynamo.stop() : undefined]);

@@ -209,12 +209,17 @@ export class Auditor {
     if (left.length > 0) violations.push({ tag: 'new', text: `${left.length} message(s) still in the intake queue after quiescence` });
     for (const sweep of h.facts.sweeps) {
       if (sweep.error) violations.push({ tag: FLAGS.exoticMachines ? 'names' : 'new', text: `the sweep at ${this.at(sweep.atMs)} threw ${sweep.error}` });
+      for (const problem of sweep.problems) violations.push({ tag: 'new', text: `the sweep at ${this.at(sweep.atMs)} could not handle ${problem}` });
     }
     for (const run of h.facts.operatorRuns) {
       if (run.code !== 0) violations.push({ tag: FLAGS.exoticMachines ? 'names' : 'new', text: `the operator run at ${this.at(run.atMs)} exited ${run.code}: ${run.stderr.trim().slice(0, 300)} ${run.stdout.slice(0, 300)}` });
     }
     for (const facts of h.facts.executions.values()) {
       violations.push(...this.auditExecution(facts, items.get(facts.arn), dlq));
+    }
+    // BEFORE_WATCHING failures are announced once per state machine and sweep (NOT_BACKFILLED).
+    for (const machine of new Set([...items.values()].filter((item) => ((item.attempts as LedgerAttempt[] | undefined) ?? []).some((a) => a.reason === 'BEFORE_WATCHING')).map((item) => String(item.stateMachineArn)))) {
+      if (!h.stack.alerts.some((a) => a.kind === 'NOT_BACKFILLED' && a.stateMachineArn === machine)) violations.push({ tag: 'bug5', text: `failures of ${machine} recorded BEFORE_WATCHING without a NOT_BACKFILLED alert` });
     }
     const known = new Set(h.facts.executions.keys());
     for (const alert of h.stack.alerts) {
@@ -244,7 +249,9 @@ export class Auditor {
     const lookbackMs = config.sweep.lookbackHours * HOUR_MS;
     const closingMs = config.sweep.windowClosingHours * HOUR_MS;
     const marginMs = config.windowSafetyMarginSeconds * 1000;
-    const deployedAtMs = h.facts.deployedAtMs;
+    const longestRunMs = config.sweep.longestRunHours * HOUR_MS;
+    // Automatic redrive starts where watching began (the first sweep); earlier failures are the operator's.
+    const watchingSinceMs = h.facts.watchingSinceMs;
     const itemGeneration = item?.generation as number | undefined;
     const phase = item?.phase as string | undefined;
 
@@ -261,8 +268,8 @@ export class Auditor {
       if (!this.retryable(failure.error) && redrive.tokenGeneration === redrive.generation) {
         v('new', `generation ${redrive.generation} failed with ${failure.error ?? 'no error'}, not retryable under the policy, yet ${actor} redrove it`);
       }
-      if (!actor.startsWith('operator') && failure.stopMs < deployedAtMs) {
-        v('bug5', `generation ${redrive.generation} failed at ${this.at(failure.stopMs)}, before the deploy at ${this.at(deployedAtMs)}, and ${actor} redrove it at ${this.at(redrive.atMs)}`);
+      if (!actor.startsWith('operator') && failure.stopMs < watchingSinceMs) {
+        v('bug5', `generation ${redrive.generation} failed at ${this.at(failure.stopMs)}, before watching began at ${this.at(watchingSinceMs)} (deploy at ${this.at(h.facts.deployedAtMs)}), and ${actor} redrove it at ${this.at(redrive.atMs)}`);
       }
       if (!actor.startsWith('operator') && !watched(failure.status)) v('new', `generation ${redrive.generation} (${failure.status} on ${MACHINES[facts.machine].name}) is not watched, yet ${actor} redrove it`);
       if (!attempt && !parked && !unattributable && redrive.tokenGeneration === redrive.generation) {
@@ -271,7 +278,10 @@ export class Auditor {
       }
     }
     // A final decision on a generation AWS had already redriven (the decision read stale evidence).
-    for (const attempt of attempts.filter((a) => a.decision === 'SKIP' || a.decision === 'GIVE_UP')) {
+    // Only decisions that alert; AWS's own refusals (NOT_FAILED, NOT_REDRIVABLE_PER_AWS) are current by definition.
+    const alerting = (a: LedgerAttempt) =>
+      a.decision === 'GIVE_UP' || (a.decision === 'SKIP' && a.reason !== 'NOT_REDRIVABLE_PER_AWS' && (NOT_REDRIVABLE.has(a.reason) || (a.reason === 'NON_RETRYABLE_ERROR' && config.alerts.notifyOnNonRetryableSkip)));
+    for (const attempt of attempts.filter(alerting)) {
       const earlier = redrives.find((r) => r.generation === attempt.generation && r.atMs < attempt.decidedAtMs);
       if (!earlier) continue;
       const byConsole = earlier.by === 'console' || h.facts.consoleRedrives.some((c) => c.arn === facts.arn);
@@ -297,7 +307,9 @@ export class Auditor {
       const describe = `generation ${G} (${last.status} ${last.error ?? ''} at ${this.at(last.stopMs)})`;
       if (itemGeneration === G && phase !== undefined) {
         lastPlace = phase;
-        if ((item!.error ?? undefined) !== last.error) {
+        // A wrong error is stale; a missing one was not read (a listing has none), which only matters
+        // where the error policy judged it (the blind-decision check below).
+        if (item!.error !== undefined && item!.error !== last.error) {
           // A sweep hand-over carries no error (bug 2); otherwise a write kept an older generation's.
           const handedOver = h.facts.sweeps.some((s) => s.missed.includes(facts.arn));
           v(handedOver ? 'bug2' : 'stale-ledger-evidence', `the ledger item of ${describe} holds error ${String(item!.error)}, not the failure's (its decision's evidence carried ${handedOver ? 'no error: a sweep hand-over' : 'none'})`);
@@ -330,6 +342,8 @@ export class Auditor {
               if (this.retryable(last.error)) v(blind ? 'bug2' : 'new', `${describe} SKIPPED as NON_RETRYABLE_ERROR, but ${last.error} is retryable under the policy (decision: ${finalAttempt?.note ?? '?'})`);
             } else if (reason === 'REDRIVE_WINDOW_EXPIRED') {
               if (decidedAtMs < last.stopMs + WINDOW_MS - marginMs) v('new', `${describe} SKIPPED as REDRIVE_WINDOW_EXPIRED at ${this.at(decidedAtMs)}, with ${formatMs(last.stopMs + WINDOW_MS - decidedAtMs)} of the window left`);
+            } else if (reason === 'BEFORE_WATCHING') {
+              if (last.stopMs >= watchingSinceMs) v('bug5', `${describe} SKIPPED as BEFORE_WATCHING, but it stopped after watching began at ${this.at(watchingSinceMs)}`);
             } else if (reason === 'NOT_REDRIVABLE_PER_AWS') {
               if (decidedAtMs < last.stopMs + WINDOW_MS - marginMs) v('new', `${describe} SKIPPED as NOT_REDRIVABLE_PER_AWS at ${this.at(decidedAtMs)}, within its window`);
             } else {
@@ -342,12 +356,14 @@ export class Auditor {
         lastPlace = 'NOT_WATCHED';
       } else if (parked) {
         lastPlace = 'PARKED';
-      } else if (last.stopMs < deployedAtMs) {
+      } else if (last.stopMs < watchingSinceMs) {
         lastPlace = 'NOT_WATCHED';
       } else {
         // Lost: right only if the pipeline could not have known.
         const delivered = h.facts.events.get(eventKey(facts.arn, G))?.delivered ?? [];
-        const listing = h.facts.sweeps.filter((s) => !s.error && s.failedAt.get(facts.arn) === G && last.stopMs >= s.atMs - lookbackMs);
+        // What a sweep lists: stopped within the lookback; never-redriven executions only back to
+        // lookback + longestRunHours of start dates (sweep.longestRunHours: how long workflows run).
+        const listing = h.facts.sweeps.filter((s) => !s.error && s.failedAt.get(facts.arn) === G && last.stopMs >= s.atMs - lookbackMs && (G > 0 || record.startDateMs >= s.atMs - lookbackMs - longestRunMs));
         if (delivered.length === 0 && listing.length === 0) {
           lastPlace = 'LOST';
         } else {
@@ -356,8 +372,8 @@ export class Auditor {
             listing.length > 0 && `sweeps at ${listing.map((s) => this.at(s.atMs)).join(', ')} could list it`,
           ].filter(Boolean);
           const noGeneration = item !== undefined && itemGeneration === undefined;
-          const startedBeforeHorizon = delivered.length === 0 && listing.every((s) => record.startDateMs < s.atMs - lookbackMs);
-          v(noGeneration ? 'bug1' : startedBeforeHorizon ? 'sweep-start-horizon' : this.expired(facts.arn) ? 'queue-retention' : 'new', `${describe} has no decision in the ledger (item: ${item ? `generation ${itemGeneration} ${phase}` : 'none'}), but ${knownBy.join(' and ')}`);
+          const unlistedHorizon = delivered.length === 0 && listing.every((s) => s.missed.includes(facts.arn) === false && s.beforeWatching.includes(facts.arn) === false);
+          v(noGeneration ? 'bug1' : this.expired(facts.arn) ? 'queue-retention' : unlistedHorizon ? 'sweep-start-horizon' : 'new', `${describe} has no decision in the ledger (item: ${item ? `generation ${itemGeneration} ${phase}` : 'none'}), but ${knownBy.join(' and ')}`);
         }
       }
     }
@@ -398,12 +414,18 @@ export class Auditor {
       const windowEndMs = failure.stopMs + WINDOW_MS;
       const sent = closing.filter((a) => a.atMs + (a.windowLeftMs ?? NaN) === windowEndMs).length;
       if (sent > 1) v('new', `${sent} WINDOW_CLOSING alerts for generation ${failure.generation}`);
-      const unredriven = failure.generation === G && FAILED_STATUSES.has(record.status) && !(itemGeneration === G && (phase === 'REDRIVING' || phase === 'REDRIVEN'));
-      if (!unredriven || !watched(failure.status) || failure.stopMs < deployedAtMs) continue;
-      const sweeps = h.facts.sweeps.filter((s) => !s.error && s.failedAt.get(facts.arn) === failure.generation && windowEndMs - s.atMs > 0 && windowEndMs - s.atMs < closingMs);
+      // Expected when a sweep ran in the last windowClosingHours of the window while the ledger held this
+      // generation unredriven (WINDOW_CLOSING comes from the ledger's index of unredriven windows), or
+      // recorded it itself (BEFORE_WATCHING) before looking.
+      if (!watched(failure.status)) continue;
+      const sweeps = h.facts.sweeps.filter((s) => {
+        if (s.error || windowEndMs - s.atMs <= 0 || windowEndMs - s.atMs >= closingMs || s.failedAt.get(facts.arn) !== failure.generation) return false;
+        const before = s.ledgerBefore.get(facts.arn);
+        const heldUnredriven = before?.generation === failure.generation && before.phase !== undefined && before.phase !== 'REDRIVING' && before.phase !== 'REDRIVEN';
+        return heldUnredriven || s.beforeWatching.includes(facts.arn);
+      });
       if (sweeps.length > 0 && sent === 0) {
-        const beforeHorizon = sweeps.every((s) => record.startDateMs < s.atMs - lookbackMs);
-        v(beforeHorizon ? 'bug4' : 'new', `no WINDOW_CLOSING alert for generation ${failure.generation} (${lastPlace ?? phase}), though sweeps ran at ${sweeps.map((s) => `${this.at(s.atMs)} (${formatMs(windowEndMs - s.atMs)} left)`).join(', ')}; started ${this.at(record.startDateMs)}, stopped ${this.at(failure.stopMs)}`);
+        v('bug4', `no WINDOW_CLOSING alert for generation ${failure.generation} (${lastPlace ?? phase}), though the ledger held it unredriven when sweeps ran at ${sweeps.map((s) => `${this.at(s.atMs)} (${formatMs(windowEndMs - s.atMs)} left)`).join(', ')}; started ${this.at(record.startDateMs)}, stopped ${this.at(failure.stopMs)}`);
       }
     }
     return violations;

@@ -71,6 +71,11 @@ export interface SweepFacts {
   atMs: number;
   /** The failure generation each execution was in when the sweep started (failed executions only). */
   failedAt: Map<string, number>;
+  /** Each execution's ledger generation and phase when the sweep started. */
+  ledgerBefore: Map<string, { generation?: number; phase?: string }>;
+  /** Failures the sweep recorded as SKIPPED BEFORE_WATCHING. */
+  beforeWatching: string[];
+  problems: string[];
   final: boolean;
   missed: string[];
   windowClosing: Array<{ executionArn: string; windowLeftMs: number; alerted: boolean }>;
@@ -88,6 +93,8 @@ export interface OperatorFacts {
 export interface Facts {
   startMs: number;
   deployedAtMs: number;
+  /** When watching began: the first sweep, less one schedule interval (the sweep's own rule). */
+  watchingSinceMs: number;
   executions: Map<string, ExecutionFacts>;
   events: Map<string, EventFacts>;
   sweeps: SweepFacts[];
@@ -135,6 +142,7 @@ export class PipelineHarness {
     this.facts = {
       startMs: clock.nowMs(),
       deployedAtMs: clock.nowMs(),
+      watchingSinceMs: clock.nowMs(),
       executions: new Map(),
       events: new Map(),
       sweeps: [],
@@ -198,6 +206,8 @@ export class PipelineHarness {
     this.stack.worker.start();
     this.workerUp = true;
     await this.settle();
+    // The sweep's schedule fires within its first interval after the deploy: at once, here.
+    await this.sweep();
   }
 
   private async charge(context: TaskHandlerContext): Promise<unknown> {
@@ -374,13 +384,18 @@ export class PipelineHarness {
       const record = this.stack.sfn.execution(arn)!;
       if (record.status === 'FAILED' || record.status === 'TIMED_OUT' || record.status === 'ABORTED') failedAt.set(arn, record.redriveCount);
     }
+    const ledgerBefore = new Map<string, { generation?: number; phase?: string }>();
+    for (const [arn, item] of await this.ledgerItems()) ledgerBefore.set(arn, { generation: item.generation as number | undefined, phase: item.phase as string | undefined });
+    const base = { atMs, failedAt, ledgerBefore, final };
     let facts: SweepFacts;
     try {
       const report = await this.stack.runSweep();
-      facts = { atMs, failedAt, final, missed: report.missed, windowClosing: report.windowClosing };
+      const problems = report.problems.map((p) => `${p.subject}: ${p.message}`);
+      facts = { ...base, missed: report.missed, beforeWatching: report.beforeWatching, windowClosing: report.windowClosing, problems };
     } catch (error) {
-      facts = { atMs, failedAt, final, missed: [], windowClosing: [], error: `${(error as Error).name}: ${(error as Error).message}` };
+      facts = { ...base, missed: [], beforeWatching: [], windowClosing: [], problems: [], error: `${(error as Error).name}: ${(error as Error).message}` };
     }
+    if (this.facts.sweeps.length === 0) this.facts.watchingSinceMs = atMs - this.config.sweep.rateMinutes * 60_000;
     this.facts.sweeps.push(facts);
     await this.settle();
     return facts;

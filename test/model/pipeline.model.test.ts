@@ -33,9 +33,9 @@ const SEED = process.env.MODEL_SEED === undefined ? undefined : Number(process.e
 const PATH = process.env.MODEL_PATH;
 const REPLAY_PATH = process.env.MODEL_REPLAY_PATH;
 
-// One DynamoDB Local (a JVM, slow to start: more so on a loaded machine) for every sequence; each gets
+// One DynamoDB Local (a JVM, slow to start) for every sequence; each gets
 // a fresh ledger table.
-const { ddb } = useDynamoDbLocal({ readyTimeoutMs: 90_000 });
+const { ddb } = useDynamoDbLocal();
 
 const toleratedByTag = new Map<string, { count: number; example: string }>();
 const coverage = new Coverage();

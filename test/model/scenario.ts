@@ -16,13 +16,13 @@ export const WINDOW_MS = 14 * DAY_MS;
 /** Model switches, from the environment. */
 export const FLAGS = {
   /**
-   * Names with dots and non-ASCII letters, as AWS allows. Execution names (`order.3.v2`,
-   * `commande-été-3`) are on by default: they already pass end to end. MODEL_EXOTIC_NAMES=1 adds state
-   * machine names (`orders.v2`, `orders-été`), which the emulator, the config's prefix rule and core/arn.ts
-   * refuse until AWS's full name rule lands; MODEL_EXOTIC_NAMES=0 keeps every name plain.
+   * Names with dots and non-ASCII letters, as AWS allows: execution names (`order.3.v2`,
+   * `commande-été-3`) and state machine names (`orders.v2`, `orders-été`). MODEL_EXOTIC_NAMES=executions
+   * keeps state machine names plain (what passed before AWS's full name rule landed in core/names.ts);
+   * MODEL_EXOTIC_NAMES=0 keeps every name plain.
    */
   exoticNames: process.env.MODEL_EXOTIC_NAMES !== '0',
-  exoticMachines: process.env.MODEL_EXOTIC_NAMES === '1',
+  exoticMachines: process.env.MODEL_EXOTIC_NAMES !== '0' && process.env.MODEL_EXOTIC_NAMES !== 'executions',
   /** Someone redrives in the console (no client token) behind the pipeline's back. */
   consoleRedrive: process.env.MODEL_CONSOLE_REDRIVE !== '0',
 };
@@ -58,6 +58,8 @@ export function configInput(model: ModelConfig): AutoRedriveConfigInput {
     alerts: { notifyOnNonRetryableSkip: model.notifyOnNonRetryableSkip },
     worker: { maxReceiveCount: model.maxReceiveCount, maxConcurrency: 3, batchSize: 5 },
     sweep: { windowClosingHours: model.windowClosingHours },
+    // Ledger items outlive every run (the stack expires them on its clock): TTL is not under test here.
+    ledger: { retentionDays: 3650 },
   };
 }
 

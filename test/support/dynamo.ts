@@ -2,18 +2,18 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Ledger } from '../../adapters/ledger';
-import { createLedgerTable, startDynamoDbLocal, type DynamoDbLocal, type DynamoDbLocalOptions } from '../../local/dynamodb-local';
+import { createLedgerTable, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
 
 export interface LedgerHarness {
   ddb: () => DynamoDbLocal;
   newLedger: (retentionDays?: number) => Promise<{ ledger: Ledger; doc: DynamoDBDocumentClient; tableName: string }>;
 }
 
-export function useDynamoDbLocal(options: DynamoDbLocalOptions = {}): LedgerHarness {
+export function useDynamoDbLocal(): LedgerHarness {
   let ddb: DynamoDbLocal | undefined;
   beforeAll(async () => {
-    ddb = await startDynamoDbLocal(options);
-  }, (options.readyTimeoutMs ?? 30_000) + 30_000);
+    ddb = await startDynamoDbLocal();
+  });
   afterAll(async () => {
     await ddb?.stop();
   });
