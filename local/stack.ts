@@ -51,6 +51,11 @@ export interface LocalStackOptions {
   ports?: { stepFunctions?: number; aws?: number; dynamodb?: number; slack?: number };
   /** Keep DynamoDB data on disk here, so it survives a DynamoDB restart. */
   dynamoPersistDir?: string;
+  /**
+   * Use this running DynamoDB Local instead of starting one (its JVM is slow to start), with this ledger
+   * table (created if missing). The stack does not stop it. @default a DynamoDB Local of the stack's own
+   */
+  sharedDynamo?: { dynamo: DynamoDbLocal; ledgerTableName: string };
   /** Seconds the Slack notifier gathers alerts into one batch. @default 5 */
   slackBatchingWindowSeconds?: number;
 }
@@ -77,9 +82,11 @@ export class LocalStack {
   readonly env: Record<string, string>;
   readonly worker: LambdaRunner;
   readonly notifier?: LambdaRunner;
+  readonly ledgerTableName: string;
   /** Ledger items deleted because their TTL passed on the stack clock. */
   ledgerItemsExpired = 0;
   private readonly sweep: ReturnType<typeof createSweepHandler>;
+  private readonly ownsDynamo: boolean;
   private nextExpiryCheckMs: number;
   private expiring?: Promise<number>;
   private expiryTimer?: NodeJS.Timeout;
@@ -95,6 +102,8 @@ export class LocalStack {
     options: LocalStackOptions,
   ) {
     const { worker: workerConfig } = config;
+    this.ledgerTableName = options.sharedDynamo?.ledgerTableName ?? LOCAL_NAMES.ledgerTable;
+    this.ownsDynamo = options.sharedDynamo === undefined;
     this.intakeDlq = aws.sqs.createQueue(LOCAL_NAMES.intakeDlq, { messageRetentionSeconds: 1_209_600 });
     this.intakeQueue = aws.sqs.createQueue(LOCAL_NAMES.intakeQueue, {
       visibilityTimeoutSeconds: workerConfig.timeoutSeconds * 6,
@@ -117,13 +126,13 @@ export class LocalStack {
     });
     this.env = {
       [CONFIG_ENV_VAR]: JSON.stringify(config),
-      [RUNTIME_ENV.ledgerTableName]: LOCAL_NAMES.ledgerTable,
+      [RUNTIME_ENV.ledgerTableName]: this.ledgerTableName,
       [RUNTIME_ENV.intakeQueueUrl]: aws.sqs.queueUrl(LOCAL_NAMES.intakeQueue),
       [RUNTIME_ENV.intakeDlqUrl]: aws.sqs.queueUrl(LOCAL_NAMES.intakeDlq),
       [RUNTIME_ENV.alertTopicArn]: this.alertTopicArn,
       [RUNTIME_ENV.slackSecretId]: LOCAL_NAMES.slackSecret,
     };
-    this.ledger = new Ledger(this.clients.dynamo, LOCAL_NAMES.ledgerTable, config.ledger.retentionDays);
+    this.ledger = new Ledger(this.clients.dynamo, this.ledgerTableName, config.ledger.retentionDays);
     this.nextExpiryCheckMs = clock.nowMs() + LEDGER_EXPIRY_CHECK_EVERY_MS;
     // A clock that moves by itself (`serve`) gets its expiry checks from real time; a hand-driven one from settle().
     if (!(clock instanceof VirtualClock) || clock.speed > 0) {
@@ -167,13 +176,14 @@ export class LocalStack {
   static async start(options: LocalStackOptions): Promise<LocalStack> {
     const config = parseConfig(options.config);
     const clock = options.clock ?? new RealClock();
-    const dynamo = await startDynamoDbLocal({ port: options.ports?.dynamodb, persistDir: options.dynamoPersistDir });
-    const started: Array<{ stop(): Promise<void> }> = [dynamo];
+    const dynamo = options.sharedDynamo?.dynamo ?? (await startDynamoDbLocal({ port: options.ports?.dynamodb, persistDir: options.dynamoPersistDir }));
+    const started: Array<{ stop(): Promise<void> }> = options.sharedDynamo ? [] : [dynamo];
     try {
-      await createLedgerTable(dynamo.createClient(), LOCAL_NAMES.ledgerTable).catch((error: Error) => {
+      const tableClient = dynamo.createClient();
+      await createLedgerTable(tableClient, options.sharedDynamo?.ledgerTableName ?? LOCAL_NAMES.ledgerTable).catch((error: Error) => {
         // A persistent DynamoDB directory keeps the table from an earlier run.
         if (error.name !== 'ResourceInUseException') throw error;
-      });
+      }).finally(() => tableClient.destroy());
       const aws = await LocalAwsEndpoints.start({ clock, port: options.ports?.aws });
       started.push(aws);
       const slack = options.slack === false ? undefined : await LocalSlackReceiver.start({ clock, port: options.ports?.slack });
@@ -289,7 +299,7 @@ export class LocalStack {
       try {
         const nowMs = this.clock.nowMs();
         this.nextExpiryCheckMs = nowMs + LEDGER_EXPIRY_CHECK_EVERY_MS;
-        const deleted = await deleteExpiredLedgerItems(this.clients.dynamo, LOCAL_NAMES.ledgerTable, nowMs);
+        const deleted = await deleteExpiredLedgerItems(this.clients.dynamo, this.ledgerTableName, nowMs);
         this.ledgerItemsExpired += deleted;
         return deleted;
       } finally {
@@ -307,7 +317,7 @@ export class LocalStack {
     clearInterval(this.expiryTimer);
     await this.worker.stop();
     await this.notifier?.stop();
-    await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.dynamo.stop()]);
+    await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.ownsDynamo ? this.dynamo.stop() : undefined]);
   }
 }
 
