@@ -5,6 +5,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Alert } from '../core/alerts';
 import type { Decision } from '../core/decide';
 import { REDRIVE_WINDOW_MS } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
@@ -35,6 +36,8 @@ export interface TransitionInput {
   clientToken?: string;
   /** Set only when the token is first used, so its 15-minute life is measured from the first call. */
   tokenFirstUsedAtMs?: number;
+  /** The alert this final decision owes (see LedgerRecord.pendingAlert); any earlier one is dropped. */
+  pendingAlert?: Alert;
 }
 
 export interface TransitionResult {
@@ -115,6 +118,11 @@ export class Ledger {
       names[`#${UNREDRIVEN_WINDOW_CLOSES}`] = UNREDRIVEN_WINDOW_CLOSES;
       removes.push(`#${UNREDRIVEN_WINDOW_CLOSES}`);
     }
+    if (input.pendingAlert) set('pendingAlert', input.pendingAlert);
+    else {
+      names['#pendingAlert'] = 'pendingAlert';
+      removes.push('#pendingAlert');
+    }
     // A new generation must not inherit the previous one's error: absent evidence is removed, not kept.
     if (input.expect.newGeneration) {
       for (const field of ['error', 'cause'] as const) {
@@ -185,6 +193,16 @@ export class Ledger {
       outcomeAtMs: nowMs,
       actor: 'ledger',
       note: `a later generation failed before this claim was recorded: the execution was redriven (by the claimed call, or by someone else)`,
+    });
+  }
+
+  /** The owed alert of this generation went out. Losing means the item moved on: fine. */
+  clearPendingAlert(executionArn: string, generation: number): Promise<boolean> {
+    return this.conditionalUpdate(executionArn, {
+      UpdateExpression: 'REMOVE #pendingAlert',
+      ConditionExpression: '#generation = :generation AND attribute_exists(#pendingAlert)',
+      ExpressionAttributeNames: { '#pendingAlert': 'pendingAlert', '#generation': 'generation' },
+      ExpressionAttributeValues: { ':generation': generation },
     });
   }
 
