@@ -15,10 +15,12 @@ import { createClients, type AwsClients } from '../adapters/clients';
 import { IntakeQueue } from '../adapters/intake-queue';
 import { Ledger } from '../adapters/ledger';
 import { RUNTIME_ENV, SERVICE_NAME } from '../adapters/runtime-env';
+import { notifierTimeoutSeconds, notifierVisibilityTimeoutSeconds, SLACK_NOTIFIER } from '../adapters/slack';
 import { alertFromNotification, type Alert } from '../core/alerts';
 import { CONFIG_ENV_VAR, parseConfig, type AutoRedriveConfig, type AutoRedriveConfigInput } from '../core/config';
 import { buildEventPattern } from '../core/event-pattern';
 import { createNotifierHandler } from '../lambda/slack-notifier';
+import type { SweepReport } from '../engine/sweep';
 import { createSweepHandler } from '../lambda/sweep';
 import { createWorkerHandler } from '../lambda/worker';
 import { RealClock, VirtualClock, type StackClock } from './clock';
@@ -131,7 +133,11 @@ export class LocalStack {
     if (slack) {
       aws.secrets.put(LOCAL_NAMES.slackSecret, slack.url);
       const alertsDlq = aws.sqs.createQueue(LOCAL_NAMES.alertsDlq);
-      const alertsQueue = aws.sqs.createQueue(LOCAL_NAMES.alertsQueue, { visibilityTimeoutSeconds: 180, deadLetter: { queue: alertsDlq, maxReceiveCount: 10 } });
+      const threshold = config.alerts.slackDigestThreshold;
+      const alertsQueue = aws.sqs.createQueue(LOCAL_NAMES.alertsQueue, {
+        visibilityTimeoutSeconds: notifierVisibilityTimeoutSeconds(threshold),
+        deadLetter: { queue: alertsDlq, maxReceiveCount: SLACK_NOTIFIER.maxReceiveCount },
+      });
       aws.sns.subscribeQueue(this.alertTopicArn, alertsQueue);
       const secretsClient = new SecretsManagerClient(aws.clientConfig());
       this.notifier = new LambdaRunner({
@@ -142,12 +148,13 @@ export class LocalStack {
           sleep: (ms) => clock.sleepUntil(clock.nowMs() + ms),
           env: this.env,
           secrets: new SecretsProvider({ awsSdkV3Client: secretsClient }),
+          dynamo: this.clients.dynamo,
           logger,
         }),
-        batchSize: 100,
+        batchSize: SLACK_NOTIFIER.batchSize,
         maximumBatchingWindowSeconds: options.slackBatchingWindowSeconds ?? 5,
-        maxConcurrency: 1,
-        timeoutSeconds: 60,
+        maxConcurrency: SLACK_NOTIFIER.maxConcurrency,
+        timeoutSeconds: notifierTimeoutSeconds(threshold),
       });
     }
   }
@@ -214,8 +221,12 @@ export class LocalStack {
   }
 
   /** Runs the sweep Lambda's code once, as its schedule would. */
-  async runSweep(): ReturnType<ReturnType<typeof createSweepHandler>> {
-    return this.sweep({}, { invokedFunctionArn: lambdaFunctionArn('sfn-autoredrive-sweep'), awsRequestId: randomUUID() } as never);
+  async runSweep(): Promise<SweepReport> {
+    const context = { invokedFunctionArn: lambdaFunctionArn('sfn-autoredrive-sweep'), awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 300_000 };
+    const outcome = await this.sweep({}, context as never);
+    // Local sweeps run one after another, so the lease is always free.
+    if ('skipped' in outcome) throw new Error(`the local sweep found the sweep lease held by ${outcome.heldBy}`);
+    return outcome;
   }
 
   /**
