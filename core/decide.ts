@@ -7,7 +7,7 @@
 import { parseExecutionArn } from './arn';
 import { clientTokenFor } from './client-token';
 import type { AutoRedriveConfig } from './config';
-import type { ExecutionEvidence } from './evidence';
+import { errorEvidenceRead, type ExecutionEvidence } from './evidence';
 import type { LedgerRecord } from './ledger-record';
 import { backoffDelayMs, evaluateErrorPolicy } from './policy';
 import { REASONS, type ReasonCode } from './reasons';
@@ -73,10 +73,23 @@ export type RuleId =
   | 'errorPolicy'
   | 'maxAttempts';
 
+/**
+ * A rule needs evidence the caller has not read (the error and cause of a listed execution): the core
+ * refuses to decide on its absence. The engine fetches it (one DescribeExecution) and asks again.
+ */
+export class EvidenceMissingError extends Error {
+  constructor(readonly rule: RuleId, detail: string) {
+    super(`cannot apply rule ${rule}: ${detail}`);
+    this.name = 'EvidenceMissingError';
+  }
+}
+
 export interface RuleResult {
   rule: RuleId;
   passed: boolean;
   detail: string;
+  /** Set when the rule could not be judged because its evidence was not read; no decision is taken. */
+  missingEvidence?: boolean;
   /** For a failed rule: the decision it forces. For a passed rule that resumes a claim: that decision. */
   decision?: Decision;
 }
@@ -253,6 +266,11 @@ function awsRedriveStatusRule(d: Derived): RuleResult {
 
 function errorPolicyRule(d: Derived): RuleResult {
   const { error, cause } = d.ctx.evidence;
+  const { neverRetry, onlyRetry } = d.ctx.config.errorPolicy;
+  const policyReadsError = neverRetry.length > 0 || onlyRetry.length > 0;
+  if (policyReadsError && !errorEvidenceRead(d.ctx.evidence)) {
+    return { rule: 'errorPolicy', passed: false, missingEvidence: true, detail: 'error and cause not read yet (the listing carries neither)' };
+  }
   const verdict = evaluateErrorPolicy(d.ctx.config.errorPolicy, error, cause);
   if (!verdict.retryable) return skip(d, 'errorPolicy', 'NON_RETRYABLE_ERROR', `${error ?? '(no error)'}: ${verdict.detail}`);
   return pass('errorPolicy', `${error ?? '(no error)'}: ${verdict.detail}`);
@@ -295,6 +313,7 @@ export function decide(ctx: DecisionContext): Decision {
   let resumed: Decision | undefined;
   for (const rule of RULES) {
     const result = rule(d);
+    if (result.missingEvidence) throw new EvidenceMissingError(result.rule, result.detail);
     if (!result.passed) return result.decision!;
     // Finishing a call a crashed worker started is about idempotence, not policy: no later rule applies.
     if (result.decision?.action === 'REDRIVE') return result.decision;

@@ -3,8 +3,8 @@
  * (DynamoDB Local) and a second sweep that starts meanwhile exits at once, with a log line.
  */
 import { ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -18,10 +18,16 @@ import { ACCOUNT, config, NOW_MS, REGION, STATE_MACHINE_ARN } from '../support/f
 
 const harness = useDynamoDbLocal();
 const sfnMock = mockClient(SFNClient);
+const snsMock = mockClient(SNSClient);
+const sqsMock = mockClient(SQSClient);
 
 beforeEach(() => {
   sfnMock.reset();
+  snsMock.reset();
+  sqsMock.reset();
   sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
+  snsMock.on(PublishCommand).resolves({});
+  sqsMock.on(SendMessageCommand).resolves({});
 });
 
 function sweepHandler(tableName: string, doc: Parameters<typeof createSweepHandler>[0]['clients']['dynamo'], logged: string[]) {
@@ -73,7 +79,9 @@ it('a lease left by a sweep that died runs out by itself, and a failed sweep giv
   // A sweep killed by its timeout never released its lease; it ran out a minute ago.
   await coordination.takeLease(LEDGER_TABLE.coordinationKeys.sweepLease, 'killed', NOW_MS - 600_000, NOW_MS - 60_000, NOW_MS + 86_400_000);
   const handler = sweepHandler(tableName, doc, []);
+  // A sweep that fails outright (here: cannot even publish its alert) gives the lease back on its way out.
   sfnMock.on(ListStateMachinesCommand).rejectsOnce(new Error('Step Functions is down')).resolves({ stateMachines: [] });
-  await expect(handler({}, context('fails'))).rejects.toThrow('Step Functions is down');
+  snsMock.on(PublishCommand).rejectsOnce(new Error('SNS is down')).resolves({});
+  await expect(handler({}, context('fails'))).rejects.toThrow('SNS is down');
   expect(await handler({}, context('next'))).toMatchObject({ stateMachines: [] });
 });

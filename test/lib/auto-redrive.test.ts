@@ -273,9 +273,26 @@ describe('ledger table', () => {
             ],
             Projection: { ProjectionType: 'ALL' },
           },
+          {
+            IndexName: 'byWindowClose',
+            KeySchema: [
+              { AttributeName: 'stateMachineArn', KeyType: 'HASH' },
+              { AttributeName: 'unredrivenWindowClosesAtMs', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
         ],
       },
     });
+  });
+
+  it('lets the sweep query only the window-close index, and no Lambda scan or query the table itself', () => {
+    const { template } = synth(PREFIX_ONLY);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+    const queries = statements.filter((s) => [s.Action].flat().some((a) => a === 'dynamodb:Query' || a === 'dynamodb:Scan'));
+    expect(queries).toHaveLength(1);
+    expect(queries[0].Action).toBe('dynamodb:Query');
+    expect(JSON.stringify(queries[0].Resource)).toContain('/index/byWindowClose');
   });
 
   it('honours ledgerRemovalPolicy', () => {
