@@ -28,7 +28,7 @@ import { createLedgerTable, DUMMY_CREDENTIALS, startDynamoDbLocal, type DynamoDb
 import { LocalAwsEndpoints } from './fabric/aws-endpoints';
 import { lambdaFunctionArn, LOCAL_ACCOUNT, LOCAL_REGION } from './fabric/aws-names';
 import { LocalEventBus } from './fabric/event-bus';
-import { LambdaRunner } from './fabric/lambda-runner';
+import { LambdaRunner, type SqsBatchHandler } from './fabric/lambda-runner';
 import type { LocalQueue } from './fabric/queue';
 import { LocalSlackReceiver } from './fabric/slack-receiver';
 import { SfnEmulator, type MockConfig, type TaskHandler } from './sfn';
@@ -79,6 +79,9 @@ export class LocalStack {
   readonly worker: LambdaRunner;
   readonly notifier?: LambdaRunner;
   private readonly sweep: ReturnType<typeof createSweepHandler>;
+  /** Notifier invocations running, and how many of them wait on the clock (between posts). */
+  private notifierRunning = 0;
+  private notifierSleeping = 0;
 
   private constructor(
     readonly config: AutoRedriveConfig,
@@ -143,14 +146,16 @@ export class LocalStack {
       this.notifier = new LambdaRunner({
         queue: alertsQueue,
         functionName: 'sfn-autoredrive-slack-notifier',
-        handler: createNotifierHandler({
-          clock,
-          sleep: (ms) => clock.sleepUntil(clock.nowMs() + ms),
-          env: this.env,
-          secrets: new SecretsProvider({ awsSdkV3Client: secretsClient }),
-          dynamo: this.clients.dynamo,
-          logger,
-        }),
+        handler: this.countNotifierInvocations(
+          createNotifierHandler({
+            clock,
+            sleep: (ms) => this.notifierSleep(ms),
+            env: this.env,
+            secrets: new SecretsProvider({ awsSdkV3Client: secretsClient }),
+            dynamo: this.clients.dynamo,
+            logger,
+          }),
+        ),
         batchSize: SLACK_NOTIFIER.batchSize,
         maximumBatchingWindowSeconds: options.slackBatchingWindowSeconds ?? 5,
         maxConcurrency: SLACK_NOTIFIER.maxConcurrency,
@@ -238,6 +243,7 @@ export class LocalStack {
     for (;;) {
       await this.sfn.waitForIdle();
       await this.worker.idle();
+      if (this.clock.virtual) await this.notifierPaused();
       const waitingOnClockOnly = this.clock.virtual || (this.bus.pendingDeliveries() === 0 && this.sfn.stats().executions.open === 0);
       if (this.intakeQueue.depth().visible === 0 && waitingOnClockOnly) return;
     }
@@ -274,7 +280,40 @@ export class LocalStack {
     if (!(clock instanceof VirtualClock)) return void (await this.notifier.idle());
     let idle = false;
     void this.notifier.idle().then(() => (idle = true));
-    while (!idle && clock.nextDueMs() === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (!idle && !(clock.nextDueMs() !== undefined && this.notifierSleeping >= this.notifierRunning)) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /**
+   * On a VirtualClock: resolves once every running notifier invocation waits on the clock. Until then it
+   * is talking to DynamoDB or Slack, and moving the clock would eat its deadline and the visibility of
+   * its batch (timers that are due only in the far future, such as those, must wait).
+   */
+  private async notifierPaused(): Promise<void> {
+    for (;;) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.notifierSleeping >= this.notifierRunning) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private countNotifierInvocations(handler: SqsBatchHandler): SqsBatchHandler {
+    return async (event, context) => {
+      this.notifierRunning++;
+      try {
+        return await handler(event, context);
+      } finally {
+        this.notifierRunning--;
+      }
+    };
+  }
+
+  private async notifierSleep(ms: number): Promise<void> {
+    this.notifierSleeping++;
+    try {
+      await this.clock.sleepUntil(this.clock.nowMs() + ms);
+    } finally {
+      this.notifierSleeping--;
+    }
   }
 
   async stop(): Promise<void> {

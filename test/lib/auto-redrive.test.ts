@@ -211,7 +211,10 @@ describe('IAM', () => {
     expect(statements.length).toBeGreaterThan(0);
     // Only the sweep's ListStateMachines (which cannot be scoped) may name "*"; nothing touching executions does.
     for (const s of statements.filter((st) => !st.Action.includes('states:ListStateMachines'))) expect(s.Resource).not.toContain('*');
-    for (const s of statements.filter((st) => st.Action.includes('states:ListStateMachines'))) expect(s.Action).toEqual(['states:ListStateMachines']);
+    // (@aws-cdk/aws-iam:minimizePolicies merges statements on one resource: X-Ray's `*` joins it.)
+    for (const s of statements.filter((st) => st.Action.includes('states:ListStateMachines'))) {
+      expect(s.Action.filter((a) => a.startsWith('states:'))).toEqual(['states:ListStateMachines']);
+    }
 
     const redrive = statements.find((s) => s.Action.includes('states:RedriveExecution'))!;
     expect(redrive.Action.sort()).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory', 'states:RedriveExecution']);
@@ -244,10 +247,13 @@ describe('IAM', () => {
     );
     expect(actions.filter((a) => a.includes('*'))).toEqual([]);
     const send = policyStatements(template).find((s) => s.policy === workerPolicy && s.Action.includes('sqs:SendMessage'))!;
-    expect(send.Resource).toEqual([
-      { 'Fn::GetAtt': [logicalId(stack, construct.intakeQueue), 'Arn'] },
-      { 'Fn::GetAtt': [logicalId(stack, construct.intakeDeadLetterQueue), 'Arn'] },
-    ]);
+    expect(send.Resource).toHaveLength(2);
+    expect(send.Resource).toEqual(
+      expect.arrayContaining([
+        { 'Fn::GetAtt': [logicalId(stack, construct.intakeQueue), 'Arn'] },
+        { 'Fn::GetAtt': [logicalId(stack, construct.intakeDeadLetterQueue), 'Arn'] },
+      ]),
+    );
     const kms = policyStatements(template).find((s) => s.policy === workerPolicy && s.Action.includes('kms:Decrypt'))!;
     expect(kms.Resource).toEqual([{ 'Fn::GetAtt': [logicalId(stack, construct.alertKey), 'Arn'] }]);
   });
@@ -410,10 +416,11 @@ describe('sweep', () => {
     const sweepPolicy = logicalId(stack, construct.sweepFunction!.role!.node.findChild('DefaultPolicy'));
     const states = policyStatements(template).filter((s) => s.policy === sweepPolicy && s.Action.some((a) => a.startsWith('states:')));
     // The sweep hands what it finds to the intake queue; it never describes an execution itself.
-    expect(states.flatMap((s) => s.Action).sort()).toEqual(['states:ListExecutions', 'states:ListStateMachines']);
+    const statesActions = (list: typeof states) => list.flatMap((s) => s.Action).filter((a) => a.startsWith('states:'));
+    expect(statesActions(states).sort()).toEqual(['states:ListExecutions', 'states:ListStateMachines']);
     // ListStateMachines cannot be scoped; it is the only states: action with a `*` resource.
     const wildcard = states.filter((s) => ([] as unknown[]).concat(s.Resource).includes('*'));
-    expect(wildcard.flatMap((s) => s.Action)).toEqual(['states:ListStateMachines']);
+    expect(statesActions(wildcard)).toEqual(['states:ListStateMachines']);
   });
 
   it('does not list state machines when watching exact ARNs only', () => {
