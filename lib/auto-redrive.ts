@@ -19,7 +19,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -40,16 +40,26 @@ import { watchedResources } from './watched-resources';
  */
 export const DECISION_METRICS = ['Redriven', 'GaveUp', 'Waiting', 'DryRun', 'Parked', 'Errors', 'Throttled'] as const;
 
-/** How every Lambda is bundled: the local esbuild, no Docker. The cold-start bench builds the same way. */
+/**
+ * How every Lambda is bundled: the local esbuild, no Docker. The cold-start bench builds the same way.
+ * A source map ships beside the minified bundle (index.js.map) so that, with LAMBDA_NODE_OPTIONS, a
+ * stack trace names lambda/…, engine/…, core/… files and lines instead of index.js:1:40213. It carries
+ * mappings and names only, not the sources (a quarter of the size); docs/BENCHMARKS.md has the cost.
+ */
 export const LAMBDA_BUNDLING = {
   forceDockerBundling: false,
   minify: true,
-  sourceMap: false,
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  sourcesContent: false,
   target: 'node24',
   format: OutputFormat.CJS,
   // The runtime provides AWS SDK v3; bundling it would add hundreds of KB per function.
   externalModules: ['@aws-sdk/*'],
 } satisfies BundlingOptions;
+
+/** Node reads the bundles' source maps for stack traces. https://nodejs.org/api/cli.html#--enable-source-maps */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
 
 /**
  * EventBridge's own maximums (24 h, 185 retries), set explicitly: an event stays actionable for the
@@ -205,6 +215,7 @@ export class AutoRedrive extends Construct {
     );
 
     const commonEnvironment = {
+      NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       [CONFIG_ENV_VAR]: configJson,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

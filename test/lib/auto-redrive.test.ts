@@ -177,6 +177,7 @@ describe('worker Lambda', () => {
     expect(Object.keys(env).sort()).toEqual(
       [
         CONFIG_ENV_VAR,
+        'NODE_OPTIONS',
         'ALERT_TOPIC_ARN',
         'INTAKE_DLQ_URL',
         'INTAKE_QUEUE_URL',
@@ -187,6 +188,7 @@ describe('worker Lambda', () => {
       ].sort(),
     );
     expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('SfnAutoRedrive');
+    expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
     expect(env.LEDGER_TABLE_NAME).toEqual({ Ref: logicalId(stack, construct.ledgerTable) });
     const runtimeConfig = configFromEnv({ [CONFIG_ENV_VAR]: env[CONFIG_ENV_VAR] });
     expect(runtimeConfig.watch).toEqual(construct.config.watch);
@@ -494,7 +496,7 @@ describe('config validation', () => {
 });
 
 describe('bundling', () => {
-  it('bundles the worker with the local esbuild, minified, without source maps, leaving the AWS SDK to the runtime', () => {
+  it('bundles the worker with the local esbuild, minified, with a source map beside it (no sources), leaving the AWS SDK to the runtime', () => {
     const app = testApp({ context: { 'aws:cdk:bundling-stacks': ['**'] } });
     const stack = new Stack(app, 'Bundled');
     const construct = new AutoRedrive(stack, 'AutoRedrive', { ...PREFIX_ONLY, sweep: { enabled: false } });
@@ -502,10 +504,13 @@ describe('bundling', () => {
     const code = Template.fromStack(stack).toJSON().Resources[logicalId(stack, construct.workerFunction)].Properties.Code;
     const assets = JSON.parse(readFileSync(join(assembly.directory, 'Bundled.assets.json'), 'utf8')).files;
     const assetDir = join(assembly.directory, assets[code.S3Key.replace(/\.zip$/, '')].source.path);
-    expect(readdirSync(assetDir)).toEqual(['index.js']);
+    expect(readdirSync(assetDir).sort()).toEqual(['index.js', 'index.js.map']);
     const bundle = readFileSync(join(assetDir, 'index.js'), 'utf8');
     expect(bundle).toMatch(/require\("@aws-sdk\/client-[a-z]+"\)/);
-    expect(bundle).not.toContain('sourceMappingURL');
+    expect(bundle.trimEnd().endsWith('//# sourceMappingURL=index.js.map')).toBe(true);
+    const map = JSON.parse(readFileSync(join(assetDir, 'index.js.map'), 'utf8'));
+    expect(map.sources).toEqual(expect.arrayContaining([expect.stringMatching(/lambda\/worker\.ts$/), expect.stringMatching(/engine\/redrive-engine\.ts$/)]));
+    expect(map.sourcesContent).toBeUndefined();
     // Minified: a few very long lines (only template literals keep their newlines).
     expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(2000);
   });
