@@ -54,6 +54,9 @@ export class SlackPoster {
   async post(webhookUrl: string, message: SlackMessage, deadlineMs = Number.POSITIVE_INFINITY): Promise<void> {
     const { nowMs, gate, fetchImpl = fetch } = this.options;
     const { maxTries, maxRetryAfterSeconds, requestTimeoutMs, minIntervalMs } = SLACK_POSTING;
+    // A release that fails must not turn a delivered post into a failed one: the gate opens by itself
+    // once its busy time runs out.
+    const release = (ticket: string, opensAtMs: number) => gate.release(ticket, opensAtMs).catch(() => undefined);
     for (let attempt = 1; ; attempt++) {
       const ticket = await gate.acquire(deadlineMs - requestTimeoutMs);
       if (ticket === undefined) throw new SlackPostError('No time left in this invocation to post; handed back to the queue');
@@ -69,7 +72,7 @@ export class SlackPoster {
         });
       } catch (error) {
         waitSeconds = Math.max(waitSeconds, 2 ** (attempt - 1));
-        await gate.release(ticket, nowMs() + waitSeconds * 1000);
+        await release(ticket, nowMs() + waitSeconds * 1000);
         // Network errors can quote the address; keep only the error's kind.
         if (attempt >= maxTries) throw new SlackPostError(`Slack webhook unreachable: ${(error as Error).name}`);
         continue;
@@ -80,7 +83,7 @@ export class SlackPoster {
         waitSeconds = Math.max(waitSeconds, Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0 ? retryAfterSeconds : 2 ** (attempt - 1));
       }
       // Every notifier instance waits out a Retry-After: the gate is shared.
-      await gate.release(ticket, nowMs() + waitSeconds * 1000);
+      await release(ticket, nowMs() + waitSeconds * 1000);
       if (response.ok) return;
       const bodyText = (await response.text()).slice(0, 200);
       if (!retryable || attempt >= maxTries) {
