@@ -34,8 +34,8 @@ export class Coordination {
   ) {}
 
   /**
-   * Takes the lease `key` for `holder` until `untilMs`, unless someone else holds it past `nowMs` or
-   * its work is done. The item expires (TTL) at `expiresAtMs`.
+   * Takes the lease `key` for `holder` until `untilMs`, unless it is held past `nowMs` or its work is
+   * done. The item expires (TTL) at `expiresAtMs`.
    */
   async takeLease(key: string, holder: string, nowMs: number, untilMs: number, expiresAtMs: number): Promise<LeaseOutcome> {
     const outcome = await this.update(key, {

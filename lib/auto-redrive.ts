@@ -412,7 +412,8 @@ export class AutoRedrive extends Construct {
         reportBatchItemFailures: true,
       }),
     );
-    this.allowLedgerReadWrite(notifier);
+    // Claims, posted marks and the rate gate are conditional UpdateItems only.
+    this.allow(notifier, ['dynamodb:UpdateItem'], [this.ledgerTable.tableArn]);
     // Secrets Manager appends six random characters to a secret's name in its ARN.
     this.allow(notifier, ['secretsmanager:GetSecretValue'], [
       `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretName}-??????`,

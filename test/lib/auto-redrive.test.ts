@@ -375,6 +375,9 @@ describe('alerts', () => {
       RawMessageDelivery: false,
       Endpoint: { 'Fn::GetAtt': [logicalId(stack, construct.slackAlertsQueue!), 'Arn'] },
     });
+    const notifierPolicy = logicalId(stack, construct.slackNotifierFunction!.role!.node.findChild('DefaultPolicy'));
+    const notifierDynamo = policyStatements(template).filter((s) => s.policy === notifierPolicy && s.Action.some((a) => a.startsWith('dynamodb:')));
+    expect(notifierDynamo.map((s) => [s.Action, s.Resource])).toEqual([[['dynamodb:UpdateItem'], [{ 'Fn::GetAtt': [logicalId(stack, construct.ledgerTable), 'Arn'] }]]]);
     const secretStatements = policyStatements(template).filter((s) => s.Action.some((a) => a.startsWith('secretsmanager:')));
     expect(secretStatements).toHaveLength(1);
     expect(secretStatements[0].Action).toEqual(['secretsmanager:GetSecretValue']);
