@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { buildSync, type BuildOptions } from 'esbuild';
-import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../lib/auto-redrive';
+import { LAMBDA_NODE_OPTIONS } from '../lib/auto-redrive';
+import { bundleLambda } from '../scripts/lambda-bundles';
 
 export interface ColdStartFigures {
   minifiedKb: number;
@@ -24,23 +24,12 @@ export interface ColdStartFigures {
 }
 
 const ROOT = path.join(__dirname, '..');
-/** The construct's NodejsFunction bundling (lib/auto-redrive.ts), as esbuild options. */
-const CONSTRUCT_BUNDLING: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  minify: LAMBDA_BUNDLING.minify,
-  sourcemap: LAMBDA_BUNDLING.sourceMap,
-  sourcesContent: LAMBDA_BUNDLING.sourcesContent,
-  target: LAMBDA_BUNDLING.target,
-  format: LAMBDA_BUNDLING.format,
-  external: LAMBDA_BUNDLING.externalModules,
-};
 
 export function measureColdStart(runs: number): ColdStartFigures {
   const dir = mkdtempSync(path.join(tmpdir(), 'sfn-autoredrive-bundle-'));
   try {
     const outfile = path.join(dir, 'index.js');
-    buildSync({ ...CONSTRUCT_BUNDLING, entryPoints: [path.join(ROOT, 'lambda', 'worker.ts')], outfile, logLevel: 'silent' });
+    bundleLambda('worker.ts', outfile);
     const bytes = readFileSync(outfile);
     const map = existsSync(`${outfile}.map`) ? readFileSync(`${outfile}.map`) : Buffer.alloc(0);
     const probe = `const t = process.hrtime.bigint(); require(${JSON.stringify(outfile)}); process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e6));`;

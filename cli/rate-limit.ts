@@ -42,6 +42,17 @@ export function defaultExecutionRate(region: string): number {
   return defaultRates(region).DescribeExecution.perSecond;
 }
 
+/** Where a bucket reads the time and waits: real time in the CLI, a virtual clock in tests. */
+export interface LimiterClock {
+  nowMs(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const REAL_TIME: LimiterClock = {
+  nowMs: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 /** Never slower than this, so a run always makes progress. */
 const MIN_RATE_PER_SECOND = 0.5;
 /** Throttles within this long after a cut answer calls already in flight: one cut per episode. */
@@ -52,15 +63,24 @@ const RECOVERY_PER_SUCCESS = 0.1;
 /** One adaptive token bucket. Waiters are served in order, so a burst of callers cannot starve one. */
 export class AdaptiveTokenBucket {
   private tokens: number;
-  private refilledAtMs = Date.now();
+  private refilledAtMs: number;
   private currentPerSecond: number;
-  private lastCutMs = 0;
+  private lastCutMs = -Infinity;
   private queue: Promise<void> = Promise.resolve();
   throttled = 0;
 
-  constructor(private readonly spec: RateSpec) {
+  constructor(
+    private readonly spec: RateSpec,
+    private readonly clock: LimiterClock = REAL_TIME,
+  ) {
     this.tokens = spec.burst;
     this.currentPerSecond = spec.perSecond;
+    this.refilledAtMs = clock.nowMs();
+  }
+
+  /** The rate the bucket currently allows, per second. */
+  get ratePerSecond(): number {
+    return this.currentPerSecond;
   }
 
   /** Resolves when a token is available and takes it. */
@@ -72,7 +92,7 @@ export class AdaptiveTokenBucket {
 
   onThrottle(): void {
     this.throttled++;
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     if (nowMs - this.lastCutMs < CUT_SPACING_MS) return;
     this.lastCutMs = nowMs;
     this.currentPerSecond = Math.max(MIN_RATE_PER_SECOND, this.currentPerSecond / 2);
@@ -85,7 +105,7 @@ export class AdaptiveTokenBucket {
   }
 
   private refill(): void {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     this.tokens = Math.min(this.spec.burst, this.tokens + ((nowMs - this.refilledAtMs) / 1000) * this.currentPerSecond);
     this.refilledAtMs = nowMs;
   }
@@ -98,7 +118,7 @@ export class AdaptiveTokenBucket {
         return;
       }
       const waitMs = Math.ceil(((1 - this.tokens) / this.currentPerSecond) * 1000);
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      await this.clock.sleep(waitMs);
     }
   }
 }
@@ -107,8 +127,8 @@ export class AdaptiveTokenBucket {
 export class ApiRateLimiter {
   private readonly buckets = new Map<string, AdaptiveTokenBucket>();
 
-  constructor(specs: Record<string, RateSpec>) {
-    for (const [api, spec] of Object.entries(specs)) this.buckets.set(api, new AdaptiveTokenBucket(spec));
+  constructor(specs: Record<string, RateSpec>, clock: LimiterClock = REAL_TIME) {
+    for (const [api, spec] of Object.entries(specs)) this.buckets.set(api, new AdaptiveTokenBucket(spec, clock));
   }
 
   /** Throttled answers seen per API (each was retried by the SDK). */

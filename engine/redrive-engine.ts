@@ -67,6 +67,9 @@ export interface Outcome {
   confirmedOnly?: boolean;
 }
 
+/** Events normally arrive within seconds; an older one may describe a generation that has moved on. */
+const LATE_EVIDENCE_MS = 5 * 60_000;
+
 /** Reasons decided by the event alone: logged and counted, but not worth a ledger item. */
 const UNLEDGERED: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['OUT_OF_SCOPE', 'NOT_FAILED', 'STATUS_NOT_WATCHED', 'ALREADY_HANDLED']);
 
@@ -111,6 +114,12 @@ export class RedriveEngine {
         if (needs.length > 0) evidence = await gatherEvidence(this.deps.sfn, evidence, needs);
         decision = this.decide(evidence, record, trigger);
       }
+      // A late event may describe a generation that has since moved on (redriven elsewhere, succeeded):
+      // an alerting final decision on it is confirmed against AWS first, never alerted on stale evidence.
+      if (trigger === 'event' && this.alertsOnLateEvidence(decision, evidence)) {
+        evidence = await describeInto(this.deps.sfn, evidence);
+        decision = this.decide(evidence, record, trigger);
+      }
       return await this.apply(decision, evidence, record, trigger);
     } catch (error) {
       if (error instanceof ExecutionNotFoundError) {
@@ -139,6 +148,12 @@ export class RedriveEngine {
   private decide(evidence: ExecutionEvidence, ledger: LedgerRecord | undefined, trigger: Trigger): Decision {
     const { config, clock, home, random } = this.deps;
     return decide({ evidence, ledger, config, nowMs: clock.nowMs(), trigger, home, random });
+  }
+
+  private alertsOnLateEvidence(decision: Decision, evidence: ExecutionEvidence): boolean {
+    const alerts = decision.action === 'GIVE_UP' || (decision.action === 'SKIP' && alertKindFor(decision, this.deps.config) !== undefined);
+    const ageMs = evidence.stopDateMs === undefined ? Infinity : this.deps.clock.nowMs() - evidence.stopDateMs;
+    return alerts && !evidence.sources.includes('describe') && ageMs > LATE_EVIDENCE_MS;
   }
 
   /** The decision, or undefined when the core refuses to decide before more evidence is read. */

@@ -8,8 +8,7 @@
  * One construct, every resource a public readonly property, every option validated by the one
  * config schema (core/config.ts).
  */
-import * as path from 'node:path';
-import { ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -31,8 +30,9 @@ import { CONFIG_ENV_VAR, ConfigError, parseConfig, type AutoRedriveConfig } from
 import { buildEventPattern, type PatternEnvironment } from '../core/event-pattern';
 import { LEDGER_TABLE } from '../core/ledger-table';
 import type { AutoRedriveProps } from './auto-redrive-props';
+import { handlerCode } from './lambda-code';
 import { acknowledgeNagFindings } from './nag';
-import { watchedResources } from './watched-resources';
+import { environmentOfArn, isInEnvironment, watchedResources, type DeployEnvironment } from './watched-resources';
 
 /**
  * Count metrics the worker emits (engine/redrive-engine.ts MetricName) besides `Skipped`, which
@@ -41,10 +41,11 @@ import { watchedResources } from './watched-resources';
 export const DECISION_METRICS = ['Redriven', 'GaveUp', 'Waiting', 'DryRun', 'Parked', 'Errors', 'Throttled'] as const;
 
 /**
- * How every Lambda is bundled: the local esbuild, no Docker. The cold-start bench builds the same way.
- * A source map ships beside the minified bundle (index.js.map) so that, with LAMBDA_NODE_OPTIONS, a
- * stack trace names lambda/…, engine/…, core/… files and lines instead of index.js:1:40213. It carries
- * mappings and names only, not the sources (a quarter of the size); docs/BENCHMARKS.md has the cost.
+ * How every Lambda is bundled: the local esbuild, no Docker. The package's pre-built bundles and the
+ * cold-start bench build the same way (scripts/lambda-bundles.ts). A source map ships beside the
+ * minified bundle (index.js.map) so that, with LAMBDA_NODE_OPTIONS, a stack trace names lambda/…,
+ * engine/…, core/… files and lines instead of index.js:1:40213. It carries mappings and names only,
+ * not the sources (a quarter of the size); docs/BENCHMARKS.md has the cost.
  */
 export const LAMBDA_BUNDLING = {
   forceDockerBundling: false,
@@ -75,12 +76,10 @@ export const INTAKE_AGE_ALARM_SECONDS = 3600;
 /** Lambda's environment is 4 KB in total; the config gets most of it, the ARNs and URLs the rest. */
 const MAX_CONFIG_ENV_BYTES = 3000;
 
-const LAMBDA_DIR = path.join(__dirname, '..', 'lambda');
-
 /** Deploy-time-only options, left out of the Lambdas' AUTOREDRIVE_CONFIG to save environment space. */
 export function runtimeConfigJson(config: AutoRedriveConfig): string {
   const { stackName, targets, eventBusName, alerts, ...runtime } = config;
-  const { emails, ...runtimeAlerts } = alerts;
+  const { emails, acknowledgeNoDestination, ...runtimeAlerts } = alerts;
   const json = JSON.stringify({ ...runtime, alerts: runtimeAlerts });
   const bytes = Buffer.byteLength(json);
   if (bytes > MAX_CONFIG_ENV_BYTES) {
@@ -89,6 +88,18 @@ export function runtimeConfigJson(config: AutoRedriveConfig): string {
     ]);
   }
   return json;
+}
+
+/** What synth says when alerts would reach nobody (once per app, for the CDK app; see lib/app.ts). */
+export const NO_ALERT_DESTINATION =
+  'alerts: no alert destination: GAVE_UP, NOT_REDRIVABLE, WINDOW_CLOSING and alarm alerts would go to a topic nobody reads. ' +
+  'Set alerts.emails or alerts.slackWebhookSecretName, or, if alerts reach people another way (say PagerDuty subscribed to the alert topic), ' +
+  'say so in alerts.acknowledgeNoDestination';
+
+/** Whether the config names somewhere for alerts to go, or says why it need not. */
+export function hasAlertDestination(config: AutoRedriveConfig): boolean {
+  const { emails, slackWebhookSecretName, acknowledgeNoDestination } = config.alerts;
+  return emails.length > 0 || slackWebhookSecretName !== undefined || acknowledgeNoDestination !== undefined;
 }
 
 interface HandlerOptions {
@@ -134,6 +145,7 @@ export class AutoRedrive extends Construct {
     // Throws one ConfigError naming every bad field, so a bad prop fails synth with a readable message.
     this.config = parseConfig(options);
     const config = this.config;
+    rejectArnsOutside(config.watch.stateMachineArns, Stack.of(this));
     const stackEnv: PatternEnvironment = { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID };
     const watched = watchedResources(config.watch, stackEnv);
     const configJson = runtimeConfigJson(config);
@@ -299,6 +311,15 @@ export class AutoRedrive extends Construct {
     this.createAlarms();
     this.dashboard = this.createDashboard();
     acknowledgeNagFindings(this);
+    // At synth, so that subscriptions added to alertTopic after construction count.
+    this.node.addValidation({ validate: () => (this.alertsReachSomeone() ? [] : [NO_ALERT_DESTINATION]) });
+  }
+
+  /** A subscription on the alert topic anywhere in the app (emails, Slack, or the user's own), or an acknowledgement. */
+  private alertsReachSomeone(): boolean {
+    if (this.config.alerts.acknowledgeNoDestination !== undefined) return true;
+    const topicArn = this.alertTopic.topicArn;
+    return this.node.root.node.findAll().some((c) => c instanceof sns.CfnSubscription && c.topicArn === topicArn);
   }
 
   /** Every queue: encrypted at rest (SSE-SQS, which EventBridge and SNS can write to) and TLS only. */
@@ -333,8 +354,9 @@ export class AutoRedrive extends Construct {
   }
 
   /**
-   * A Node.js Lambda bundled by the local esbuild (no Docker). The role is explicit so that it lacks
-   * AWSLambdaBasicExecutionRole: the function may write only to its own log group.
+   * A Node.js Lambda: pre-bundled in the package, else bundled by the local esbuild (no Docker; see
+   * lambda-code.ts). The role is explicit so that it lacks AWSLambdaBasicExecutionRole: the function
+   * may write only to its own log group.
    */
   private handler(id: string, options: HandlerOptions): NodejsFunction {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
@@ -344,8 +366,7 @@ export class AutoRedrive extends Construct {
     });
     logGroup.grantWrite(role);
     return new NodejsFunction(this, id, {
-      entry: path.join(LAMBDA_DIR, options.entry),
-      handler: 'handler',
+      ...handlerCode(options.entry, LAMBDA_BUNDLING),
       description: options.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -355,7 +376,6 @@ export class AutoRedrive extends Construct {
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      bundling: LAMBDA_BUNDLING,
     });
   }
 
@@ -536,6 +556,24 @@ export class AutoRedrive extends Construct {
       ],
     });
   }
+}
+
+/**
+ * In a stack with a concrete account or region, an exact ARN elsewhere would get an IAM grant that can
+ * never be used and a rule entry that never matches: a mistake, so synth fails naming it. (The CDK app
+ * gives each target's stack only its own ARNs; see configForTarget in lib/app.ts.)
+ */
+function rejectArnsOutside(arns: string[], stack: Stack): void {
+  const env: DeployEnvironment = {
+    account: Token.isUnresolved(stack.account) ? undefined : stack.account,
+    region: Token.isUnresolved(stack.region) ? undefined : stack.region,
+  };
+  const problems = arns.flatMap((arn, i) =>
+    isInEnvironment(arn, env)
+      ? []
+      : [`watch.stateMachineArns.${i}: ${arn} is in ${environmentOfArn(arn)}, but this stack deploys to ${env.account ?? '(any account)'}/${env.region ?? '(any region)'}`],
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /** core/event-pattern.ts speaks EventBridge JSON; the L2 Rule wants camelCase keys and renders them back. */

@@ -25,6 +25,7 @@ import { createSweepHandler } from '../lambda/sweep';
 import { createWorkerHandler } from '../lambda/worker';
 import { RealClock, VirtualClock, type StackClock } from './clock';
 import { createLedgerTable, DUMMY_CREDENTIALS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { deleteExpiredLedgerItems, LEDGER_EXPIRY_CHECK_EVERY_MS } from './ledger-expiry';
 import { LocalAwsEndpoints } from './fabric/aws-endpoints';
 import { lambdaFunctionArn, LOCAL_ACCOUNT, LOCAL_REGION } from './fabric/aws-names';
 import { LocalEventBus } from './fabric/event-bus';
@@ -78,10 +79,15 @@ export class LocalStack {
   readonly env: Record<string, string>;
   readonly worker: LambdaRunner;
   readonly notifier?: LambdaRunner;
+  /** Ledger items deleted because their TTL passed on the stack clock. */
+  ledgerItemsExpired = 0;
   private readonly sweep: ReturnType<typeof createSweepHandler>;
   /** Notifier invocations running, and how many of them wait on the clock (between posts). */
   private notifierRunning = 0;
   private notifierSleeping = 0;
+  private nextExpiryCheckMs: number;
+  private expiring?: Promise<number>;
+  private expiryTimer?: NodeJS.Timeout;
 
   private constructor(
     readonly config: AutoRedriveConfig,
@@ -123,6 +129,12 @@ export class LocalStack {
       [RUNTIME_ENV.slackSecretId]: LOCAL_NAMES.slackSecret,
     };
     this.ledger = new Ledger(this.clients.dynamo, LOCAL_NAMES.ledgerTable, config.ledger.retentionDays);
+    this.nextExpiryCheckMs = clock.nowMs() + LEDGER_EXPIRY_CHECK_EVERY_MS;
+    // A clock that moves by itself (`serve`) gets its expiry checks from real time; a hand-driven one from settle().
+    if (!(clock instanceof VirtualClock) || clock.speed > 0) {
+      this.expiryTimer = setInterval(() => void this.expireLedgerItemsWhenDue().catch(() => undefined), 60_000);
+      this.expiryTimer.unref();
+    }
     const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: options.logLevel ?? 'SILENT' });
     this.sweep = createSweepHandler({ clock, clients: this.clients, env: this.env, logger });
     this.worker = new LambdaRunner({
@@ -240,6 +252,7 @@ export class LocalStack {
    * a fault, are idle until the clock moves: they are timers for runUntilQuiet to jump to.
    */
   async settle(): Promise<void> {
+    await this.expireLedgerItemsWhenDue();
     for (;;) {
       await this.sfn.waitForIdle();
       await this.worker.idle();
@@ -316,7 +329,32 @@ export class LocalStack {
     }
   }
 
+  /**
+   * Deletes the ledger items whose TTL passed on the stack clock, as DynamoDB TTL does on AWS (the local
+   * table has DynamoDB TTL off: DynamoDB Local would expire items by the real clock). settle() calls this
+   * once per hour of stack time; returns how many items this pass deleted.
+   */
+  expireLedgerItems(): Promise<number> {
+    this.expiring ??= (async () => {
+      try {
+        const nowMs = this.clock.nowMs();
+        this.nextExpiryCheckMs = nowMs + LEDGER_EXPIRY_CHECK_EVERY_MS;
+        const deleted = await deleteExpiredLedgerItems(this.clients.dynamo, LOCAL_NAMES.ledgerTable, nowMs);
+        this.ledgerItemsExpired += deleted;
+        return deleted;
+      } finally {
+        this.expiring = undefined;
+      }
+    })();
+    return this.expiring;
+  }
+
+  private async expireLedgerItemsWhenDue(): Promise<void> {
+    if (this.clock.nowMs() >= this.nextExpiryCheckMs) await this.expireLedgerItems();
+  }
+
   async stop(): Promise<void> {
+    clearInterval(this.expiryTimer);
     await this.worker.stop();
     await this.notifier?.stop();
     await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.dynamo.stop()]);

@@ -174,3 +174,45 @@ describe('7. a claim or recheck holds only for its own generation', () => {
     expect(await ledger.get(executionArn())).toEqual(before);
   });
 });
+
+describe('found by the model-based test', () => {
+  it('stale-ledger-evidence: a new generation does not inherit the previous one\'s error and cause', async () => {
+    const { ledger } = await setup();
+    await ledger.transition({ evidence: evidence({ error: 'States.Permissions', cause: 'denied' }), generation: 0, expect: { newGeneration: true }, phase: 'SKIPPED', reason: 'NON_RETRYABLE_ERROR', nowMs: NOW_MS });
+    await ledger.transition({ evidence: evidence({ redriveCount: 1, status: 'ABORTED', error: undefined, cause: undefined }), generation: 1, expect: { newGeneration: true }, phase: 'WAITING', reason: 'BACKOFF', nowMs: NOW_MS, dueAtMs: NOW_MS + 1000, recheckEnqueued: false });
+    const record = await ledger.get(executionArn());
+    expect(record).toMatchObject({ generation: 1, status: 'ABORTED' });
+    expect(record!.error).toBeUndefined();
+    expect(record!.cause).toBeUndefined();
+  });
+
+  it('unrecorded-redrive: a later generation replacing a claim left in REDRIVING logs that redrive', async () => {
+    const { ledger } = await setup();
+    await ledger.transition({ evidence: evidence(), generation: 0, expect: { newGeneration: true }, phase: 'REDRIVING', reason: 'ELIGIBLE', nowMs: NOW_MS, clientToken: 'token-0', attemptsIncrement: 1 });
+    // The worker died after RedriveExecution; the rerun failed and generation 1 is claimed.
+    await ledger.transition({ evidence: evidence({ redriveCount: 1 }), generation: 1, expect: { newGeneration: true }, phase: 'GAVE_UP', reason: 'MAX_ATTEMPTS_REACHED', nowMs: NOW_MS + 1000 });
+    const record = await ledger.get(executionArn());
+    expect(record).toMatchObject({ generation: 1, phase: 'GAVE_UP', attemptsUsed: 1 });
+    expect(record!.attempts).toEqual([expect.objectContaining({ generation: 0, outcome: 'ALREADY_REDRIVEN', clientToken: 'token-0' })]);
+  });
+
+  it('decision-on-redriven: a late event that would give up is confirmed first; the execution moved on, so no alert', async () => {
+    const { engine, ledger } = await setup({ maxAttempts: 1 });
+    await ledger.transition({ evidence: evidence(), generation: 0, expect: { newGeneration: true }, phase: 'REDRIVEN', reason: 'ELIGIBLE', nowMs: NOW_MS - 13 * 86_400_000, attemptsIncrement: 1 });
+    // Generation 1's event arrives 13 days late; the execution has been redriven since and succeeded.
+    const lateStopMs = NOW_MS - 13 * 86_400_000;
+    sfnMock.on(DescribeExecutionCommand).resolves({ ...described('exec-1', 'X'), status: 'SUCCEEDED', redriveCount: 2, stopDate: new Date(lateStopMs + 60_000), error: undefined, cause: undefined });
+    const outcome = await engine.handleEvidence(evidence({ redriveCount: 1, stopDateMs: lateStopMs, startDateMs: lateStopMs - 60_000 }), 'event');
+    expect(outcome).toMatchObject({ place: 'SKIPPED', reason: 'NOT_FAILED' });
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 0);
+  });
+
+  it('a prompt event that gives up alerts without a DescribeExecution', async () => {
+    const { engine, ledger } = await setup({ maxAttempts: 1 });
+    await ledger.transition({ evidence: evidence(), generation: 0, expect: { newGeneration: true }, phase: 'REDRIVEN', reason: 'ELIGIBLE', nowMs: NOW_MS - 120_000, attemptsIncrement: 1 });
+    expect(await engine.handleEvidence(evidence({ redriveCount: 1 }), 'event')).toMatchObject({ place: 'GAVE_UP' });
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+  });
+});

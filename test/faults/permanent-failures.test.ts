@@ -10,7 +10,7 @@ let fault: FaultStack;
 beforeAll(async () => {
   fault = await startFaultStack({ config: { maxAttempts: 3 } });
   fault.stack.bus.setFaults({ deliveriesPerEvent: 2 });
-}, 60_000);
+});
 
 afterAll(async () => {
   await fault?.stack.stop();

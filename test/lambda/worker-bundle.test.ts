@@ -17,7 +17,11 @@ import { VirtualClock } from '../../local/clock';
 import { LocalStack } from '../../local/stack';
 
 const run = promisify(execFile);
-const CONFIG = { watch: { stateMachineNamePrefixes: ['orders-'] }, backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1 } };
+const CONFIG = {
+  watch: { stateMachineNamePrefixes: ['orders-'] },
+  backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1 },
+  alerts: { acknowledgeNoDestination: 'bundle test: nobody reads its alerts' },
+};
 
 type TemplateResource = { Type: string; Properties: { Description?: string }; Metadata?: Record<string, string> };
 
@@ -43,7 +47,7 @@ describe('bundled worker', () => {
     } });
     // The in-process worker stays off: the bundle is the only consumer in this test.
     await stack.worker.stop();
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await stack?.stop();
@@ -90,7 +94,7 @@ describe('bundled worker', () => {
     expect(result).toEqual({ batchItemFailures: [] });
     expect(await sfn.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({ redriveCount: 1 });
     expect(await stack.ledger.get(executionArn!)).toMatchObject({ phase: 'REDRIVEN', attemptsUsed: 1 });
-  }, 60_000);
+  });
 
   it('names source files and lines in a stack trace, through the source map shipped beside it', async () => {
     const bundle = synthWorkerAsset(outdir);
@@ -103,5 +107,5 @@ describe('bundled worker', () => {
     expect(mapped.stdout).toMatch(/at configFromEnv \(.*core[\\/]config\.ts:\d+:\d+\)/);
     const unmapped = await run(process.execPath, ['-e', invoke], { env });
     expect(unmapped.stdout).not.toContain('config.ts');
-  }, 60_000);
+  });
 });

@@ -7,8 +7,9 @@ import { buildEventPattern } from '../../core/event-pattern';
 import type { AutoRedriveProps } from '../../lib/auto-redrive-props';
 import { AutoRedrive, RULE_TARGET_MAX_EVENT_AGE, RULE_TARGET_RETRY_ATTEMPTS } from '../../lib/auto-redrive';
 import { notifierWorstCaseSeconds } from '../../adapters/slack';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IConstruct } from 'constructs';
-import { arnOf, cleanUpApps, policyStatements, synth, testApp, type Synthesized } from './synth';
+import { ACCOUNT, arnOf, cleanUpApps, policyStatements, REGION, synth, testApp, withAlertsAcknowledged, type Synthesized } from './synth';
 
 afterAll(cleanUpApps);
 
@@ -353,6 +354,24 @@ describe('alerts', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain('secretsmanager');
   });
 
+  it('fails synth when the alert topic has no subscriber and no acknowledgement', () => {
+    expect(() => synth({ ...PREFIX_ONLY, alerts: {} })).toThrow(/alerts: no alert destination: .* say so in alerts\.acknowledgeNoDestination/);
+    // Emails, Slack or the user's own subscription each count as a destination.
+    for (const alerts of [{ emails: ['ops@example.com'] }, { slackWebhookSecretName: 'team/slack' }, { acknowledgeNoDestination: 'PagerDuty subscribes in the platform stack' }]) {
+      expect(() => synth({ ...PREFIX_ONLY, alerts })).not.toThrow();
+    }
+    const app = testApp();
+    const construct = new AutoRedrive(new Stack(app, 'Own'), 'AutoRedrive', PREFIX_ONLY);
+    construct.alertTopic.addSubscription(new subscriptions.UrlSubscription('https://events.pagerduty.com/integration/x/enqueue'));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('keeps the acknowledgement out of the Lambdas\' environment', () => {
+    const synthesized = synth({ ...PREFIX_ONLY, alerts: { acknowledgeNoDestination: 'PagerDuty subscribes in the platform stack' } });
+    const env = propertiesOf(synthesized, synthesized.construct.workerFunction).Environment.Variables;
+    expect(env[CONFIG_ENV_VAR]).not.toContain('acknowledgeNoDestination');
+  });
+
   it('deploys a Slack notifier scoped to the named secret when configured', () => {
     const synthesized = synth({ ...PREFIX_ONLY, alerts: { slackWebhookSecretName: 'team/slack-webhook' } });
     const { stack, construct, template } = synthesized;
@@ -496,13 +515,39 @@ describe('config validation', () => {
   it('requires a reason to watch everything', () => {
     expect(() => synth({ watch: { all: true } })).toThrow(/watch\.allReason/);
   });
+
+  it('throws on an unknown prop, at any depth, suggesting the known one', () => {
+    const props = { ...PREFIX_ONLY, dryrun: true, alerts: { email: ['ops@example.com'] } } as AutoRedriveProps;
+    let error: unknown;
+    try {
+      new AutoRedrive(new Stack(testApp(), 'Typo'), 'AutoRedrive', props);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.sort()).toEqual([
+      'alerts.email: unknown key (did you mean emails?)',
+      'dryrun: unknown key (did you mean dryRun?)',
+    ]);
+  });
+
+  it('rejects an exact ARN outside the account or region of a stack with a concrete environment', () => {
+    const inStack = (account: string, region: string) => new Stack(testApp(), 'Placed', { env: { account, region } });
+    const elsewhere = [arnOf('billing'), 'arn:aws:states:eu-west-1:444455556666:stateMachine:billing', 'arn:aws:states:us-east-1:111122223333:stateMachine:etl'];
+    const attempt = () => new AutoRedrive(inStack(ACCOUNT, REGION), 'AutoRedrive', { watch: { stateMachineArns: elsewhere } });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(`watch.stateMachineArns.1: ${elsewhere[1]} is in 444455556666/eu-west-1, but this stack deploys to ${ACCOUNT}/${REGION}`);
+    expect(attempt).toThrow(`watch.stateMachineArns.2: ${elsewhere[2]} is in 111122223333/us-east-1`);
+    expect(attempt).not.toThrow(/stateMachineArns\.0/);
+    expect(() => new AutoRedrive(inStack(ACCOUNT, REGION), 'AutoRedrive', { watch: { stateMachineArns: [arnOf('billing')] } })).not.toThrow();
+  });
 });
 
 describe('bundling', () => {
   it('bundles the worker with the local esbuild, minified, with a source map beside it (no sources), leaving the AWS SDK to the runtime', () => {
     const app = testApp({ context: { 'aws:cdk:bundling-stacks': ['**'] } });
     const stack = new Stack(app, 'Bundled');
-    const construct = new AutoRedrive(stack, 'AutoRedrive', { ...PREFIX_ONLY, sweep: { enabled: false } });
+    const construct = new AutoRedrive(stack, 'AutoRedrive', withAlertsAcknowledged({ ...PREFIX_ONLY, sweep: { enabled: false } }));
     const assembly = app.synth();
     const code = Template.fromStack(stack).toJSON().Resources[logicalId(stack, construct.workerFunction)].Properties.Code;
     const assets = JSON.parse(readFileSync(join(assembly.directory, 'Bundled.assets.json'), 'utf8')).files;

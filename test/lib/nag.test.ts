@@ -8,7 +8,7 @@ import { AutoRedrive } from '../../lib/auto-redrive';
 import type { AutoRedriveProps } from '../../lib/auto-redrive-props';
 import { addNagChecks } from '../../lib/app';
 import type { IConstruct } from 'constructs';
-import { arnOf, cleanUpApps, testApp } from './synth';
+import { arnOf, cleanUpApps, testApp, withAlertsAcknowledged } from './synth';
 
 afterAll(cleanUpApps);
 
@@ -24,7 +24,7 @@ function findings(app: App): string[] {
 function appWith(props: AutoRedriveProps): { app: App; stack: Stack; construct: AutoRedrive } {
   const app = testApp();
   const stack = new Stack(app, 'Nag');
-  return { app, stack, construct: new AutoRedrive(stack, 'AutoRedrive', props) };
+  return { app, stack, construct: new AutoRedrive(stack, 'AutoRedrive', withAlertsAcknowledged(props)) };
 }
 
 describe('cdk-nag AwsSolutions and Serverless packs', () => {

@@ -34,10 +34,16 @@ export interface Synthesized {
   template: Template;
 }
 
+/** Most tests are not about alerts: without `alerts`, the props say why nobody reads them (synth fails otherwise). */
+export function withAlertsAcknowledged(props: AutoRedriveProps): AutoRedriveProps {
+  return props.alerts === undefined ? { ...props, alerts: { acknowledgeNoDestination: 'test stack: nobody reads its alerts' } } : props;
+}
+
+/** Synthesizes one AutoRedrive in an environment-agnostic stack; props as in withAlertsAcknowledged. */
 export function synth(props: AutoRedriveProps): Synthesized {
   const app = testApp();
   const stack = new Stack(app, 'Test');
-  const construct = new AutoRedrive(stack, 'AutoRedrive', props);
+  const construct = new AutoRedrive(stack, 'AutoRedrive', withAlertsAcknowledged(props));
   return { app, stack, construct, template: Template.fromStack(stack) };
 }
 
