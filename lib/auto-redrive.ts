@@ -8,6 +8,7 @@
  * One construct, every resource a public readonly property, every option validated by the one
  * config schema (core/config.ts).
  */
+import * as path from 'node:path';
 import { ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -30,7 +31,7 @@ import { CONFIG_ENV_VAR, ConfigError, parseConfig, type AutoRedriveConfig } from
 import { buildEventPattern, type PatternEnvironment } from '../core/event-pattern';
 import { LEDGER_TABLE } from '../core/ledger-table';
 import type { AutoRedriveProps } from './auto-redrive-props';
-import { handlerCode } from './lambda-code';
+import { handlerCode, projectRelativeSourcesCommand } from './lambda-code';
 import { acknowledgeNagFindings } from './nag';
 import { environmentOfArn, isInEnvironment, watchedResources, type DeployEnvironment } from './watched-resources';
 
@@ -57,6 +58,11 @@ export const LAMBDA_BUNDLING = {
   format: OutputFormat.CJS,
   // The runtime provides AWS SDK v3; bundling it would add hundreds of KB per function.
   externalModules: ['@aws-sdk/*'],
+  commandHooks: {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) => [projectRelativeSourcesCommand(path.join(outputDir, 'index.js.map'))],
+  },
 } satisfies BundlingOptions;
 
 /** Node reads the bundles' source maps for stack traces. https://nodejs.org/api/cli.html#--enable-source-maps */
