@@ -60,6 +60,6 @@ export function printReport(result: BenchResult): void {
   const largest = bulkCli[bulkCli.length - 1];
   out(goal(largest.peakRssMb < 150, `peak RSS under 150 MB at ${largest.executions} (${largest.peakRssMb.toFixed(0)} MB)\n`));
 
-  out(`Cold start proxy: worker bundle ${coldStart.minifiedKb.toFixed(0)} KB minified, ${coldStart.gzippedKb.toFixed(0)} KB gzipped; require in a fresh node: ${coldStart.requireMsMedian.toFixed(0)} ms (median of ${coldStart.runs})`);
+  out(`Cold start proxy: worker bundle ${coldStart.minifiedKb.toFixed(0)} KB minified, ${coldStart.gzippedKb.toFixed(0)} KB gzipped, source map ${coldStart.sourceMapKb.toFixed(0)} KB (bundle and map ${coldStart.bundleAndMapGzippedKb.toFixed(0)} KB gzipped); require in a fresh node with source maps on: ${coldStart.requireMsMedian.toFixed(0)} ms (median of ${coldStart.runs})`);
   out(goal(coldStart.minifiedKb <= 300, `≤ 300 KB minified (${coldStart.minifiedKb.toFixed(0)} KB)`));
 }
