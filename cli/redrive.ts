@@ -5,7 +5,7 @@
  *
  * Both phases stream ListExecutions pages; only counters and a bounded preview are kept in memory.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { WATCHABLE_STATUSES, type WatchableStatus } from '../core/config';
 import { REDRIVE_WINDOW_MS } from '../core/decide';
 import { REASONS, type ReasonCode } from '../core/reasons';
@@ -28,7 +28,7 @@ export interface RedriveOptions extends CommonOptions {
   status?: string[];
   error?: string;
   failedState?: string;
-  includeRedriven?: boolean;
+  notRedrivenOnly?: boolean;
   limit?: number;
   reason?: string;
   yes?: boolean;
@@ -57,6 +57,10 @@ export interface Plan {
   matched: number;
   eligible: number;
   ineligible: Record<string, number>;
+  /** Selected executions with redriveCount ≥ 1 (left out by --not-redriven-only). */
+  redrivenBefore: number;
+  /** Selected executions whose current failure the pipeline gave up on (ledger GAVE_UP at this generation). */
+  gaveUp: number;
   preview: PreviewRow[];
   interrupted: boolean;
 }
@@ -86,7 +90,9 @@ export function redriveCommand(env: CommandEnv): Command {
     .option('--status <status...>', `statuses to select, from ${WATCHABLE_STATUSES.join(', ')} (default: the config's statuses)`)
     .option('--error <pattern>', 'only executions whose error or cause matches: exact name, glob (States.*), or /regex/')
     .option('--failed-state <name>', 'only executions that failed in this state (reads one history page each)')
-    .option('--include-redriven', 'also select executions redriven before (default: not-yet-redriven only)')
+    .option('--not-redriven-only', 'select only executions never redriven (ListExecutions redriveFilter NOT_REDRIVEN); by default executions redriven before, such as those the pipeline gave up on, are selected too')
+    // Accepted for scripts written before executions redriven before were selected by default: it changes nothing.
+    .addOption(new Option('--include-redriven', 'no effect: executions redriven before are selected by default').hideHelp())
     .option('--limit <n>', 'select at most n executions', positiveInt('--limit'))
     .option('--reason <text>', 'why you redrive; stored in the ledger with your identity (required)')
     .option('-y, --yes', 'do not ask for confirmation')
@@ -175,7 +181,7 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
     untilMs: Math.min(range.untilMs, nowMs),
     errorPattern: options.error,
     failedState: options.failedState,
-    includeRedriven: options.includeRedriven === true,
+    notRedrivenOnly: options.notRedrivenOnly === true,
     limit: options.limit,
   };
   const classifier: Classifier = { sfn: ctx.clients.sfn, ledger, config, nowMs: () => io.clock.nowMs() };
@@ -225,6 +231,8 @@ async function buildPlan(classifier: Classifier, selection: Selection, errorRege
     matched: 0,
     eligible: 0,
     ineligible: {},
+    redrivenBefore: 0,
+    gaveUp: 0,
     preview: [],
     interrupted: false,
   };
@@ -236,6 +244,8 @@ async function buildPlan(classifier: Classifier, selection: Selection, errorRege
       const verdict = await classify(classifier, item, selection, errorRegex);
       if (!verdict || limitReached()) return;
       plan.matched++;
+      if ((verdict.evidence.redriveCount ?? 0) > 0) plan.redrivenBefore++;
+      if (verdict.ledger?.phase === 'GAVE_UP' && verdict.ledger.generation === (verdict.evidence.redriveCount ?? 0)) plan.gaveUp++;
       if (verdict.decision.action === 'REDRIVE') plan.eligible++;
       else increment(plan.ineligible, verdict.decision.reason);
       if (plan.preview.length < options.preview) plan.preview.push(previewRow(verdict));
@@ -323,7 +333,7 @@ export function renderPlan(plan: Plan): string {
   lines.push(
     renderTable(
       ['', 'executions'],
-      [['matched', plan.matched], ['eligible (will be redriven)', plan.eligible], ...sortedCounts(plan.ineligible).map(([reason, n]): [string, number] => [`ineligible ${reasonText(reason)}`, n])],
+      [['matched', plan.matched], ['  of which redriven before', plan.redrivenBefore], ['  of which the pipeline gave up on', plan.gaveUp], ['eligible (will be redriven)', plan.eligible], ...sortedCounts(plan.ineligible).map(([reason, n]): [string, number] => [`ineligible ${reasonText(reason)}`, n])],
     ),
   );
   if (plan.preview.length > 0) {

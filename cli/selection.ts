@@ -30,7 +30,8 @@ export interface Selection {
   errorPattern?: string;
   /** Name of the state the execution failed in. */
   failedState?: string;
-  includeRedriven: boolean;
+  /** Only executions never redriven (redriveFilter NOT_REDRIVEN). Off by default: a failure the pipeline gave up on has been redriven before. */
+  notRedrivenOnly: boolean;
   limit?: number;
 }
 
@@ -86,7 +87,7 @@ export async function* listSelected(sfn: SFNClient, selection: Selection): Async
           new ListExecutionsCommand({
             stateMachineArn,
             statusFilter,
-            redriveFilter: selection.includeRedriven ? undefined : 'NOT_REDRIVEN',
+            redriveFilter: selection.notRedrivenOnly ? 'NOT_REDRIVEN' : undefined,
             maxResults: LIST_PAGE_SIZE,
             nextToken,
           }),
