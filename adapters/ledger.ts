@@ -226,6 +226,7 @@ export function attemptEntry(decision: Decision, outcome: LedgerAttempt['outcome
     outcome,
     outcomeAtMs: nowMs,
     actor,
+    ...(decision.overrides && { overrides: decision.overrides }),
     ...extra,
   };
 }

@@ -14,13 +14,14 @@ import { operatorEngine, OperatorAlerts } from './engine';
 import { CliError, EXIT, toCliError, type ExitCode } from './errors';
 import { increment, isoOrDash, json, renderFields, renderTable, sortedCounts } from './output';
 import { forEachBounded } from './pool';
+import { describeOverrides, liftability, policyOverrides, type OverrideOptions } from './overrides';
 import { nonNegativeInt, positiveInt, positiveNumber } from './parsers';
 import { startProgress } from './progress';
 import { defaultExecutionRate, type RateSpec } from './rate-limit';
 import { classify, compileErrorPattern, listSelected, resolveStateMachines, validateStateMachineArns, type Classifier, type Selection, type Verdict } from './selection';
 import { parseTimeRange } from './time-range';
 
-export interface RedriveOptions extends CommonOptions {
+export interface RedriveOptions extends CommonOptions, OverrideOptions {
   stateMachine?: string[];
   namePrefix?: string[];
   since?: string;
@@ -47,10 +48,14 @@ interface PreviewRow {
   error: string;
   verdict: 'REDRIVE' | ReasonCode;
   detail: string;
+  /** For an ineligible execution: the flag that lifts the rule, or that AWS's rule cannot be lifted. */
+  lift?: string;
 }
 
 export interface Plan {
   stateMachines: string[];
+  /** The override flags in force (our policy lifted for this run). */
+  overrides: string[];
   expressStateMachinesSkipped: string[];
   sinceMs: number;
   untilMs: number;
@@ -95,6 +100,8 @@ export function redriveCommand(env: CommandEnv): Command {
     .addOption(new Option('--include-redriven', 'no effect: executions redriven before are selected by default').hideHelp())
     .option('--limit <n>', 'select at most n executions', positiveInt('--limit'))
     .option('--reason <text>', 'why you redrive; stored in the ledger with your identity (required)')
+    .option('--override-error-policy', 'lift the config\'s errorPolicy (neverRetry, onlyRetry) for this run; needs --reason, recorded per execution in the ledger')
+    .option('--override-max-attempts', 'lift the config\'s maxAttempts cap for this run (e.g. failures the pipeline gave up on); needs --reason, recorded per execution in the ledger')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'print the plan and stop')
     .option('--rate <n>', 'executions per second, in the plan and again in the run (the plan costs one DescribeExecution per execution; the run one DescribeExecution and one RedriveExecution) (default: safe for the region: 10/s in us-east-1, us-west-2, eu-west-1; 6/s elsewhere)', positiveNumber('--rate'))
@@ -161,6 +168,7 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
   const requestedStatuses = parseStatuses(options.status);
   const reason = options.reason?.trim();
   if (!options.dryRun && !reason) throw new CliError('--reason "…" is required: it is stored in the ledger with your identity');
+  const overrides = policyOverrides(options, reason);
   const errorRegex = compileErrorPattern(options.error);
   const nowMs = io.clock.nowMs();
   const range = parseTimeRange(options.since, options.until, nowMs, nowMs - REDRIVE_WINDOW_MS);
@@ -184,7 +192,7 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
     notRedrivenOnly: options.notRedrivenOnly === true,
     limit: options.limit,
   };
-  const classifier: Classifier = { sfn: ctx.clients.sfn, ledger, config, nowMs: () => io.clock.nowMs() };
+  const classifier: Classifier = { sfn: ctx.clients.sfn, ledger, config, nowMs: () => io.clock.nowMs(), overrides };
 
   let interrupted = false;
   const removeInterrupt = io.onInterrupt(() => {
@@ -225,6 +233,7 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
 async function buildPlan(classifier: Classifier, selection: Selection, errorRegex: RegExp | undefined, options: RedriveOptions, interrupted: () => boolean): Promise<Plan> {
   const plan: Plan = {
     stateMachines: selection.stateMachineArns,
+    overrides: describeOverrides(classifier.overrides),
     expressStateMachinesSkipped: [],
     sinceMs: selection.sinceMs,
     untilMs: selection.untilMs,
@@ -264,6 +273,7 @@ function previewRow({ evidence, decision }: Verdict): PreviewRow {
     error: evidence.error ?? '',
     verdict: decision.action === 'REDRIVE' ? 'REDRIVE' : decision.reason,
     detail: decision.detail,
+    ...(decision.action !== 'REDRIVE' && { lift: liftability(decision.reason) }),
   };
 }
 
@@ -279,7 +289,7 @@ async function runPlan(
 ): Promise<RunSummary> {
   const startedMs = Date.now();
   const alerts = new OperatorAlerts(ctx, options.alertTopicArn);
-  const engine = operatorEngine(ctx, { config: classifier.config, ledger: classifier.ledger, actor, alerts, verbose: options.verbose === true });
+  const engine = operatorEngine(ctx, { config: classifier.config, ledger: classifier.ledger, actor, alerts, verbose: options.verbose === true, overrides: classifier.overrides });
   const summary: RunSummary = { processed: 0, redriven: 0, skipped: {}, errors: 0, errorSamples: [], throttled: {}, alertsNotPublished: 0, interrupted: false, durationMs: 0 };
   let fatal: CliError | undefined;
   const progress = startProgress(ctx.io, plan.matched, 'redrive');
@@ -329,16 +339,17 @@ function reasonText(reason: string): string {
 
 export function renderPlan(plan: Plan): string {
   const lines = [`Plan: ${plan.stateMachines.length} state machine(s), stopped ${isoOrDash(plan.sinceMs)} .. ${isoOrDash(plan.untilMs)}`];
+  if (plan.overrides.length > 0) lines.push(`Our policy lifted for this run (recorded in the ledger per execution): ${plan.overrides.join(', ')}`);
   if (plan.expressStateMachinesSkipped.length > 0) lines.push(`Express state machines left out (not redrivable): ${plan.expressStateMachinesSkipped.join(', ')}`);
   lines.push(
     renderTable(
       ['', 'executions'],
-      [['matched', plan.matched], ['  of which redriven before', plan.redrivenBefore], ['  of which the pipeline gave up on', plan.gaveUp], ['eligible (will be redriven)', plan.eligible], ...sortedCounts(plan.ineligible).map(([reason, n]): [string, number] => [`ineligible ${reasonText(reason)}`, n])],
+      [['matched', plan.matched], ['  of which redriven before', plan.redrivenBefore], ['  of which the pipeline gave up on', plan.gaveUp], ['eligible (will be redriven)', plan.eligible], ...sortedCounts(plan.ineligible).map(([reason, n]): [string, string] => [`ineligible ${reasonText(reason)}`, `${n} (${liftability(reason)})`])],
     ),
   );
   if (plan.preview.length > 0) {
     lines.push(`Preview (first ${plan.preview.length}):`);
-    lines.push(renderTable(['execution', 'status', 'stopped', 'error', 'verdict'], plan.preview.map((row) => [row.executionArn.split(':').slice(-2).join(':'), row.status, row.stopDate, row.error, row.verdict === 'REDRIVE' ? 'redrive' : `${row.verdict}: ${row.detail}`])));
+    lines.push(renderTable(['execution', 'status', 'stopped', 'error', 'verdict'], plan.preview.map((row) => [row.executionArn.split(':').slice(-2).join(':'), row.status, row.stopDate, row.error, row.verdict === 'REDRIVE' ? 'redrive' : `${row.verdict}: ${row.detail} (${row.lift})`])));
   }
   return `${lines.join('\n')}\n`;
 }

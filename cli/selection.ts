@@ -13,7 +13,7 @@ import type { Ledger } from '../adapters/ledger';
 import { countHistoryInto, describeInto } from '../adapters/sfn';
 import { parseExecutionArn, parseStateMachineArn } from '../core/arn';
 import type { AutoRedriveConfig, WatchableStatus } from '../core/config';
-import { decide, type Decision } from '../core/decide';
+import { decide, type Decision, type PolicyOverrides } from '../core/decide';
 import { missingEvidence, type ExecutionEvidence } from '../core/evidence';
 import type { LedgerRecord } from '../core/ledger-record';
 import { compilePattern } from '../core/policy';
@@ -114,6 +114,7 @@ export interface Classifier {
   ledger: Ledger;
   config: AutoRedriveConfig;
   nowMs: () => number;
+  overrides?: PolicyOverrides;
 }
 
 /** A plain Express execution: no DescribeExecution or history for it (Map Run children do have them). */
@@ -151,7 +152,7 @@ export async function classify(deps: Classifier, item: ExecutionListItem, select
     evidence = await countHistoryInto(deps.sfn, evidence);
   }
   const ledger = await deps.ledger.get(evidence.executionArn);
-  const decision = decide({ evidence, ledger, config: deps.config, nowMs: deps.nowMs(), trigger: 'operator' });
+  const decision = decide({ evidence, ledger, config: deps.config, nowMs: deps.nowMs(), trigger: 'operator', overrides: deps.overrides });
   return { evidence, decision, ledger };
 }
 

@@ -37,6 +37,22 @@ export interface DecisionContext {
   home?: HomeEnvironment;
   /** [0, 1) source for backoff jitter. */
   random?: () => number;
+  /** Our own policy rules an operator lifted for one run (`--override-…` with `--reason`). AWS's rules cannot be lifted. */
+  overrides?: PolicyOverrides;
+}
+
+export interface PolicyOverrides {
+  /** Lift errorPolicy (neverRetry and onlyRetry). */
+  errorPolicy?: boolean;
+  /** Lift the maxAttempts cap. */
+  maxAttempts?: boolean;
+}
+
+/** A policy rule that failed and was passed only because an operator lifted it: recorded in the attempt log. */
+export interface AppliedOverride {
+  rule: 'errorPolicy' | 'maxAttempts';
+  /** What the rule would have said. */
+  detail: string;
 }
 
 export type DecisionAction = 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP';
@@ -57,6 +73,8 @@ export interface Decision {
   resume?: boolean;
   /** When the 14-day window closes, if the stop date is known. */
   windowClosesAtMs?: number;
+  /** Policy rules that failed but were lifted by the operator for this decision. */
+  overrides?: AppliedOverride[];
 }
 
 export type RuleId =
@@ -79,6 +97,8 @@ export interface RuleResult {
   detail: string;
   /** For a failed rule: the decision it forces. For a passed rule that resumes a claim: that decision. */
   decision?: Decision;
+  /** Passed only because the operator lifted it. */
+  overridden?: AppliedOverride;
 }
 
 interface Derived {
@@ -251,21 +271,29 @@ function awsRedriveStatusRule(d: Derived): RuleResult {
   return pass('awsRedriveStatus', redriveStatus ? `redriveStatus ${redriveStatus}` : 'redriveStatus unknown; Step Functions will judge');
 }
 
+/** A failed policy rule the operator lifted passes, and says what it would have said. */
+function lifted(rule: AppliedOverride['rule'], detail: string): RuleResult {
+  return { rule, passed: true, detail: `lifted by the operator: ${detail}`, overridden: { rule, detail } };
+}
+
 function errorPolicyRule(d: Derived): RuleResult {
   const { error, cause } = d.ctx.evidence;
   const verdict = evaluateErrorPolicy(d.ctx.config.errorPolicy, error, cause);
-  if (!verdict.retryable) return skip(d, 'errorPolicy', 'NON_RETRYABLE_ERROR', `${error ?? '(no error)'}: ${verdict.detail}`);
-  return pass('errorPolicy', `${error ?? '(no error)'}: ${verdict.detail}`);
+  const detail = `${error ?? '(no error)'}: ${verdict.detail}`;
+  if (!verdict.retryable) return d.ctx.overrides?.errorPolicy ? lifted('errorPolicy', detail) : skip(d, 'errorPolicy', 'NON_RETRYABLE_ERROR', detail);
+  return pass('errorPolicy', detail);
 }
 
+/** The cap binds operators too; they can lift it for one run with an audited override. */
 function maxAttemptsRule(d: Derived): RuleResult {
   const used = d.ctx.ledger?.attemptsUsed ?? 0;
   const max = d.ctx.config.maxAttempts;
-  if (used >= max && d.ctx.trigger !== 'operator') {
-    const detail = `${used} of ${max} attempts used`;
+  const detail = `${used} of ${max} attempts used`;
+  if (used >= max) {
+    if (d.ctx.overrides?.maxAttempts) return lifted('maxAttempts', detail);
     return { rule: 'maxAttempts', passed: false, detail, decision: make(d, 'GIVE_UP', 'MAX_ATTEMPTS_REACHED', detail) };
   }
-  return pass('maxAttempts', `${used} of ${max} attempts used`);
+  return pass('maxAttempts', detail);
 }
 
 const RULES: ReadonlyArray<(d: Derived) => RuleResult> = [
@@ -293,15 +321,17 @@ export function explainRules(ctx: DecisionContext): RuleResult[] {
 export function decide(ctx: DecisionContext): Decision {
   const d = derive(ctx);
   let resumed: Decision | undefined;
+  const overrides: AppliedOverride[] = [];
   for (const rule of RULES) {
     const result = rule(d);
     if (!result.passed) return result.decision!;
     // Finishing a call a crashed worker started is about idempotence, not policy: no later rule applies.
     if (result.decision?.action === 'REDRIVE') return result.decision;
     resumed ??= result.decision;
+    if (result.overridden) overrides.push(result.overridden);
   }
-  if (resumed) return resumed;
-  return timing(d);
+  const decision = resumed ?? timing(d);
+  return overrides.length > 0 ? { ...decision, overrides } : decision;
 }
 
 /** All rules pass: redrive now, or wait for the backoff (never past the window's safe end). */

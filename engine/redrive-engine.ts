@@ -10,7 +10,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { buildExecutionAlert, alertKindFor } from '../core/alerts';
 import type { Clock } from '../core/clock';
 import type { AutoRedriveConfig } from '../core/config';
-import { decide, tokenMayHaveExpired, type Decision, type HomeEnvironment, type Trigger } from '../core/decide';
+import { decide, tokenMayHaveExpired, type Decision, type HomeEnvironment, type PolicyOverrides, type Trigger } from '../core/decide';
 import { missingEvidence, type ExecutionEvidence } from '../core/evidence';
 import type { LedgerRecord } from '../core/ledger-record';
 import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, type RecheckMessage } from '../core/messages';
@@ -47,6 +47,8 @@ export interface EngineDeps {
   /** Recorded in the ledger: `worker`, `sweep`, or `operator <identity>: <reason>`. */
   actor: string;
   random?: () => number;
+  /** Policy rules an operator lifted for this run (the CLI's `--override-…`); recorded in each attempt they change. */
+  overrides?: PolicyOverrides;
 }
 
 /** Where one message or execution ended. */
@@ -137,8 +139,8 @@ export class RedriveEngine {
   }
 
   private decide(evidence: ExecutionEvidence, ledger: LedgerRecord | undefined, trigger: Trigger): Decision {
-    const { config, clock, home, random } = this.deps;
-    return decide({ evidence, ledger, config, nowMs: clock.nowMs(), trigger, home, random });
+    const { config, clock, home, random, overrides } = this.deps;
+    return decide({ evidence, ledger, config, nowMs: clock.nowMs(), trigger, home, random, overrides });
   }
 
   private async apply(decision: Decision, evidence: ExecutionEvidence, record: LedgerRecord | undefined, trigger: Trigger): Promise<Outcome> {
@@ -286,7 +288,7 @@ export class RedriveEngine {
 
   private skipDecision(evidence: ExecutionEvidence, reason: ReasonCode, detail: string, from?: Decision): Decision {
     const generation = from?.generation ?? evidence.redriveCount ?? 0;
-    return { action: 'SKIP', reason, detail, generation, attemptNumber: from?.attemptNumber ?? 0 };
+    return { action: 'SKIP', reason, detail, generation, attemptNumber: from?.attemptNumber ?? 0, ...(from?.overrides && { overrides: from.overrides }) };
   }
 
   private async parkMalformed(body: string, error: MalformedMessageError, messageId: string): Promise<Outcome> {

@@ -32,7 +32,7 @@ describe('redrive selects executions redriven before', () => {
 
   it('includes failures the pipeline gave up on by default, and leaves them out with --not-redriven-only', async () => {
     const stateMachineArn = await createStateMachine(stack(), 'incident-gave-up');
-    const gaveUp = [];
+    const gaveUp: string[] = [];
     for (let i = 0; i < 3; i++) gaveUp.push(await seedGaveUp(stack(), stateMachineArn, `gave-up-${i}`, clock));
     const fresh = stack().sfn.seedExecution({ stateMachineArn, name: 'first-backoff', status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS, error: 'PaymentGatewayTimeout' });
     const args = ['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--dry-run', '--output', 'json'];
@@ -46,5 +46,48 @@ describe('redrive selects executions redriven before', () => {
     expect(notRedrivenOnly).toMatchObject({ matched: 1, redrivenBefore: 0, gaveUp: 0 });
     // The old flag is accepted and changes nothing.
     expect(JSON.parse((await cli([...args, '--include-redriven'], { clock })).stdout).plan).toMatchObject({ matched: 4 });
+    // Our attempt cap binds the operator too, and the plan says which flag lifts it.
+    expect(byDefault).toMatchObject({ eligible: 1, ineligible: { MAX_ATTEMPTS_REACHED: 3 } });
+    const row = byDefault.preview.find((r: { executionArn: string }) => r.executionArn === gaveUp[0]);
+    expect(row).toMatchObject({ verdict: 'MAX_ATTEMPTS_REACHED', lift: expect.stringContaining('--override-max-attempts') });
+  });
+});
+
+describe('redrive with an audited override', () => {
+  const clock = new VirtualClock({ startMs: START_MS });
+  const stack = useLocalStack({ clock });
+
+  it('lifts the attempt cap and the error policy only with --reason, and records each override with identity and reason', async () => {
+    const stateMachineArn = await createStateMachine(stack(), 'incident-override');
+    const gaveUp = await seedGaveUp(stack(), stateMachineArn, 'gave-up', clock);
+    const permissions = stack().sfn.seedExecution({ stateMachineArn, name: 'iam-fixed', status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS, error: 'States.Permissions', cause: 'not authorized to perform lambda:InvokeFunction' });
+    const expired = stack().sfn.seedExecution({ stateMachineArn, name: 'too-old', status: 'FAILED', startDateMs: clock.nowMs() - 16 * 24 * HOUR_MS, stopDateMs: clock.nowMs() - 15 * 24 * HOUR_MS, error: 'States.Permissions' });
+    const base = ['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--since', '20d', '--output', 'json'];
+    const overrides = ['--override-max-attempts', '--override-error-policy'];
+
+    const noReason = await cli([...base, ...overrides, '--dry-run'], { clock });
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toContain('--override-error-policy and --override-max-attempts lift our policy for this run: give --reason');
+
+    const plan = JSON.parse((await cli([...base, ...overrides, '--dry-run', '--reason', 'INC-7 IAM fixed'], { clock })).stdout).plan;
+    expect(plan).toMatchObject({ matched: 3, eligible: 2, ineligible: { REDRIVE_WINDOW_EXPIRED: 1 }, overrides: ['--override-error-policy', '--override-max-attempts'] });
+    // AWS's rules are not lifted, and the plan says so for the execution.
+    expect(plan.preview.find((r: { executionArn: string }) => r.executionArn === expired)).toMatchObject({ verdict: 'REDRIVE_WINDOW_EXPIRED', lift: 'AWS rule: cannot be lifted' });
+
+    const run = await cli([...base, ...overrides, '--reason', 'INC-7 IAM fixed', '--yes'], { clock });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).run).toMatchObject({ redriven: 2, errors: 0 });
+    expect(stack().sfn.execution(gaveUp)!.redriveCount).toBe(4);
+    expect(stack().sfn.execution(permissions)!.redriveCount).toBe(1);
+    expect(stack().sfn.execution(expired)!.redriveCount).toBe(0);
+
+    const actor = expect.stringMatching(/^operator local:[^:]+: INC-7 IAM fixed$/);
+    const lastAttempt = async (arn: string) => (await stack().ledger.get(arn))!.attempts.at(-1);
+    expect(await lastAttempt(gaveUp)).toMatchObject({ outcome: 'REDRIVEN', generation: 3, actor, overrides: [{ rule: 'maxAttempts', detail: '3 of 3 attempts used' }] });
+    expect(await lastAttempt(permissions)).toMatchObject({
+      outcome: 'REDRIVEN',
+      actor,
+      overrides: [{ rule: 'errorPolicy', detail: 'States.Permissions: matches never-retry pattern States.Permissions' }],
+    });
   });
 });
