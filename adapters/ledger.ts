@@ -9,7 +9,7 @@ import type { Decision } from '../core/decide';
 import { REDRIVE_WINDOW_MS } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
 import { LEDGER_TABLE } from '../core/ledger-table';
-import { MAX_STORED_CAUSE_CHARS, truncate, type LedgerAttempt, type LedgerPhase, type LedgerRecord } from '../core/ledger-record';
+import { ledgerRecordFromItem, MAX_STORED_CAUSE_CHARS, truncate, type LedgerAttempt, type LedgerPhase, type LedgerRecord } from '../core/ledger-record';
 
 /** Which existing item a write may replace; a write needs at least one of the two to hold. */
 export interface ClaimExpectation {
@@ -28,7 +28,7 @@ export interface TransitionInput {
   nowMs: number;
   /** Appended to the attempt log. */
   attempt?: LedgerAttempt;
-  /** Added to attemptsUsed. */
+  /** Added to attemptsUsed: 1 when a redrive is claimed, -1 when AWS refused the claimed call. */
   attemptsIncrement?: number;
   dueAtMs?: number;
   recheckEnqueued?: boolean;
@@ -44,6 +44,9 @@ export interface TransitionResult {
 }
 
 const DAY_MS = 86_400_000;
+const UNREDRIVEN_WINDOW_CLOSES = LEDGER_TABLE.byWindowCloseIndex.sortKey;
+/** Like the watch items, a key no execution ARN can have, with no generation and no index attributes. */
+const SWEEP_PROBLEMS_KEY = 'sweep#problems';
 
 export class Ledger {
   constructor(
@@ -54,7 +57,7 @@ export class Ledger {
 
   async get(executionArn: string): Promise<LedgerRecord | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [LEDGER_TABLE.partitionKey]: executionArn }, ConsistentRead: true }));
-    return out.Item as LedgerRecord | undefined;
+    return ledgerRecordFromItem(out.Item);
   }
 
   /** Moves the item to a new phase if, and only if, `expect` holds. */
@@ -105,6 +108,13 @@ export class Ledger {
       names['#tokenFirstUsedAtMs'] = 'tokenFirstUsedAtMs';
       removes.push('#tokenFirstUsedAtMs');
     }
+    // Only a generation still to be redriven (or given up on) can need a WINDOW_CLOSING alert.
+    const unredriven = input.phase !== 'REDRIVING' && input.phase !== 'REDRIVEN' && evidence.stopDateMs !== undefined;
+    if (unredriven) set(UNREDRIVEN_WINDOW_CLOSES, evidence.stopDateMs! + REDRIVE_WINDOW_MS);
+    else {
+      names[`#${UNREDRIVEN_WINDOW_CLOSES}`] = UNREDRIVEN_WINDOW_CLOSES;
+      removes.push(`#${UNREDRIVEN_WINDOW_CLOSES}`);
+    }
     if (input.phase !== 'WAITING') {
       for (const field of ['dueAtMs', 'recheckEnqueued'] as const) {
         if (input[field] === undefined) {
@@ -115,7 +125,7 @@ export class Ledger {
     }
 
     const alternatives: string[] = [];
-    // An item may exist without a generation (the sweep's window-closing mark), so test the attribute.
+    // An item without a generation handles no failure (see ledgerRecordFromItem): a new generation may take it.
     if (input.expect.newGeneration) alternatives.push('attribute_not_exists(#generation) OR #generation < :generation');
     if (input.expect.phases?.length) {
       const phaseKeys = input.expect.phases.map((phase, i) => {
@@ -141,7 +151,7 @@ export class Ledger {
       return { won: true };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        return { won: false, current: error.Item ? (unmarshall(error.Item) as LedgerRecord) : undefined };
+        return { won: false, current: ledgerRecordFromItem(error.Item ? unmarshall(error.Item) : undefined) };
       }
       throw error;
     }
@@ -157,14 +167,55 @@ export class Ledger {
     });
   }
 
-  /** Records that the window-closing alert went out for this generation; true only for the first caller. */
-  claimWindowClosingAlert(executionArn: string, generation: number, nowMs: number): Promise<boolean> {
+  /**
+   * Records that the window-closing alert went out for this generation; true only for the first caller.
+   * It needs the item at that very generation, and touches no field a decision reads.
+   */
+  claimWindowClosingAlert(executionArn: string, generation: number): Promise<boolean> {
     return this.conditionalUpdate(executionArn, {
-      UpdateExpression: 'SET #alerted = :generation, #expires = if_not_exists(#expires, :expires)',
-      ConditionExpression: 'attribute_not_exists(#alerted) OR #alerted < :generation',
-      ExpressionAttributeNames: { '#alerted': 'windowClosingAlertedGeneration', '#expires': LEDGER_TABLE.ttlAttribute },
-      ExpressionAttributeValues: { ':generation': generation, ':expires': Math.floor((nowMs + REDRIVE_WINDOW_MS + DAY_MS) / 1000) },
+      UpdateExpression: 'SET #alerted = :generation',
+      ConditionExpression: '#generation = :generation AND (attribute_not_exists(#alerted) OR #alerted < :generation)',
+      ExpressionAttributeNames: { '#alerted': 'windowClosingAlertedGeneration', '#generation': 'generation' },
+      ExpressionAttributeValues: { ':generation': generation },
     });
+  }
+
+  /**
+   * When the sweep began watching a state machine: the stored time, or `candidateMs` on first sight.
+   * One item per state machine, under a key no execution ARN can have; it carries no generation, so it
+   * is never mistaken for a failure, and no stateMachineArn, so no index lists it.
+   */
+  async watchingSince(stateMachineArn: string, candidateMs: number): Promise<{ sinceMs: number; firstSight: boolean }> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [LEDGER_TABLE.partitionKey]: `${LEDGER_TABLE.watchItemKeyPrefix}${stateMachineArn}` },
+        UpdateExpression: 'SET #since = if_not_exists(#since, :candidate), #arn = :arn',
+        ExpressionAttributeNames: { '#since': 'watchingSinceMs', '#arn': 'watchedStateMachineArn' },
+        ExpressionAttributeValues: { ':candidate': candidateMs, ':arn': stateMachineArn },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    );
+    const previous = out.Attributes?.watchingSinceMs;
+    return typeof previous === 'number' ? { sinceMs: previous, firstSight: false } : { sinceMs: candidateMs, firstSight: true };
+  }
+
+  /**
+   * Stores the sweep's current set of problems (`key`, empty for none) in one item; true when it changed,
+   * so a persistent problem is alerted once, not every sweep.
+   */
+  recordSweepProblems(key: string): Promise<boolean> {
+    return this.conditionalUpdate(SWEEP_PROBLEMS_KEY, {
+      UpdateExpression: 'SET #problems = :key',
+      ConditionExpression: key === '' ? 'attribute_exists(#problems) AND #problems <> :key' : 'attribute_not_exists(#problems) OR #problems <> :key',
+      ExpressionAttributeNames: { '#problems': 'sweepProblems' },
+      ExpressionAttributeValues: { ':key': key },
+    });
+  }
+
+  /** Not-redriven generations of one state machine whose window closes in [fromMs, toMs] (sparse index). */
+  async *closingWindows(stateMachineArn: string, fromMs: number, toMs: number): AsyncGenerator<LedgerRecord> {
+    yield* this.queryIndex(LEDGER_TABLE.byWindowCloseIndex, stateMachineArn, fromMs, toMs, { ascending: true, pageSize: 100 });
   }
 
   /** Adds an attempt to the log of an item that has moved on to a later generation. */
@@ -192,23 +243,36 @@ export class Ledger {
   }
 
   /** Items of one state machine updated in [fromMs, toMs], newest first, a page at a time (no scan). */
-  async *byStateMachine(stateMachineArn: string, fromMs: number, toMs: number, pageSize = 100): AsyncGenerator<LedgerRecord> {
+  byStateMachine(stateMachineArn: string, fromMs: number, toMs: number, pageSize = 100): AsyncGenerator<LedgerRecord> {
+    return this.queryIndex(LEDGER_TABLE.byStateMachineIndex, stateMachineArn, fromMs, toMs, { ascending: false, pageSize });
+  }
+
+  /** Records of one index partition whose sort key is in [fromMs, toMs], a page at a time. */
+  private async *queryIndex(
+    index: { name: string; partitionKey: string; sortKey: string },
+    partition: string,
+    fromMs: number,
+    toMs: number,
+    { ascending, pageSize }: { ascending: boolean; pageSize: number },
+  ): AsyncGenerator<LedgerRecord> {
     let startKey: Record<string, unknown> | undefined;
-    const index = LEDGER_TABLE.byStateMachineIndex;
     do {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: index.name,
-          KeyConditionExpression: '#sm = :sm AND #updated BETWEEN :from AND :to',
-          ExpressionAttributeNames: { '#sm': index.partitionKey, '#updated': index.sortKey },
-          ExpressionAttributeValues: { ':sm': stateMachineArn, ':from': fromMs, ':to': toMs },
-          ScanIndexForward: false,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+          ExpressionAttributeValues: { ':pk': partition, ':from': fromMs, ':to': toMs },
+          ScanIndexForward: ascending,
           Limit: pageSize,
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) yield item as LedgerRecord;
+      for (const item of page.Items ?? []) {
+        const record = ledgerRecordFromItem(item);
+        if (record) yield record;
+      }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }

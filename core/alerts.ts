@@ -9,7 +9,7 @@ import type { ExecutionEvidence } from './evidence';
 import { truncate } from './ledger-record';
 import { NOT_REDRIVABLE_REASONS, REASONS, type ReasonCode } from './reasons';
 
-export const ALERT_KINDS = ['GAVE_UP', 'NOT_REDRIVABLE', 'SKIPPED_NON_RETRYABLE', 'PIPELINE_ERROR', 'WINDOW_CLOSING'] as const;
+export const ALERT_KINDS = ['GAVE_UP', 'NOT_REDRIVABLE', 'SKIPPED_NON_RETRYABLE', 'PIPELINE_ERROR', 'WINDOW_CLOSING', 'NOT_BACKFILLED'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export interface Alert {
@@ -79,12 +79,18 @@ export function buildPipelineErrorAlert(detail: string, nowMs: number, execution
   return alert;
 }
 
+/** About a whole state machine (the sweep's findings), not one execution. */
+export function buildStateMachineAlert(kind: AlertKind, stateMachineArn: string, reason: ReasonCode, detail: string, nowMs: number): Alert {
+  return { kind, stateMachineArn, region: stateMachineArn.split(':')[3], reason, detail: truncate(detail, MAX_ALERT_CAUSE_CHARS)!, atMs: nowMs };
+}
+
 const KIND_TITLES: Record<AlertKind, string> = {
   GAVE_UP: 'Gave up redriving',
   NOT_REDRIVABLE: 'Cannot be redriven',
   SKIPPED_NON_RETRYABLE: 'Not redriven: non-retryable error',
   PIPELINE_ERROR: 'sfn-autoredrive pipeline error',
   WINDOW_CLOSING: 'Redrive window closing',
+  NOT_BACKFILLED: 'Failures from before watching began, not redriven',
 };
 
 /** SNS email subjects must be under 100 characters. */

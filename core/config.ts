@@ -111,8 +111,18 @@ export const configSchema = z
         windowClosingHours: z.number().int().min(1).max(335).default(24),
         /** How far back the sweep looks, by stop date. */
         lookbackHours: z.number().int().min(1).max(336).default(336),
+        /**
+         * How long the watched workflows run at most. ListExecutions pages by start date, so a never-redriven
+         * execution whose event was lost is found if it started within lookbackHours + this.
+         */
+        longestRunHours: z.number().int().min(0).max(8760).default(24),
+        /**
+         * Also redrive failures that stopped before the sweep began watching their state machine. Off: those
+         * are recorded as SKIPPED BEFORE_WATCHING and alerted once, with the CLI command that redrives them.
+         */
+        backfill: z.boolean().default(false),
       })
-      .default({ enabled: true, rateMinutes: 15, windowClosingHours: 24, lookbackHours: 336 }),
+      .default({ enabled: true, rateMinutes: 15, windowClosingHours: 24, lookbackHours: 336, longestRunHours: 24, backfill: false }),
     ledger: z
       .object({
         /** Days a ledger item is kept after its last update (DynamoDB TTL). */

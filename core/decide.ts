@@ -7,7 +7,7 @@
 import { parseExecutionArn } from './arn';
 import { clientTokenFor } from './client-token';
 import type { AutoRedriveConfig } from './config';
-import type { ExecutionEvidence } from './evidence';
+import { errorEvidenceRead, type ExecutionEvidence } from './evidence';
 import type { LedgerRecord } from './ledger-record';
 import { backoffDelayMs, evaluateErrorPolicy } from './policy';
 import { REASONS, type ReasonCode } from './reasons';
@@ -91,10 +91,23 @@ export type RuleId =
   | 'errorPolicy'
   | 'maxAttempts';
 
+/**
+ * A rule needs evidence the caller has not read (the error and cause of a listed execution): the core
+ * refuses to decide on its absence. The engine fetches it (one DescribeExecution) and asks again.
+ */
+export class EvidenceMissingError extends Error {
+  constructor(readonly rule: RuleId, detail: string) {
+    super(`cannot apply rule ${rule}: ${detail}`);
+    this.name = 'EvidenceMissingError';
+  }
+}
+
 export interface RuleResult {
   rule: RuleId;
   passed: boolean;
   detail: string;
+  /** Set when the rule could not be judged because its evidence was not read; no decision is taken. */
+  missingEvidence?: boolean;
   /** For a failed rule: the decision it forces. For a passed rule that resumes a claim: that decision. */
   decision?: Decision;
   /** Passed only because the operator lifted it. */
@@ -278,6 +291,13 @@ function lifted(rule: AppliedOverride['rule'], detail: string): RuleResult {
 
 function errorPolicyRule(d: Derived): RuleResult {
   const { error, cause } = d.ctx.evidence;
+  const { neverRetry, onlyRetry } = d.ctx.config.errorPolicy;
+  const policyReadsError = neverRetry.length > 0 || onlyRetry.length > 0;
+  if (policyReadsError && !errorEvidenceRead(d.ctx.evidence)) {
+    // Lifted, the policy needs no error text; the attempt log still says the policy was not applied.
+    if (d.ctx.overrides?.errorPolicy) return lifted('errorPolicy', 'error and cause not read; the policy was not applied');
+    return { rule: 'errorPolicy', passed: false, missingEvidence: true, detail: 'error and cause not read yet (the listing carries neither)' };
+  }
   const verdict = evaluateErrorPolicy(d.ctx.config.errorPolicy, error, cause);
   const detail = `${error ?? '(no error)'}: ${verdict.detail}`;
   if (!verdict.retryable) return d.ctx.overrides?.errorPolicy ? lifted('errorPolicy', detail) : skip(d, 'errorPolicy', 'NON_RETRYABLE_ERROR', detail);
@@ -324,6 +344,7 @@ export function decide(ctx: DecisionContext): Decision {
   const overrides: AppliedOverride[] = [];
   for (const rule of RULES) {
     const result = rule(d);
+    if (result.missingEvidence) throw new EvidenceMissingError(result.rule, result.detail);
     if (!result.passed) return result.decision!;
     // Finishing a call a crashed worker started is about idempotence, not policy: no later rule applies.
     if (result.decision?.action === 'REDRIVE') return result.decision;

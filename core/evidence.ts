@@ -41,6 +41,15 @@ export type EvidenceSource = 'event' | 'describe' | 'history' | 'ledger' | 'list
 
 export type EvidenceNeed = 'describe' | 'history';
 
+/**
+ * Whether the execution's error and cause were read from a source that carries them, so that their
+ * absence means "none". A ListExecutions item (and the sweep's hand-over built from one) has neither.
+ */
+export function errorEvidenceRead(evidence: ExecutionEvidence): boolean {
+  if (evidence.error !== undefined || evidence.cause !== undefined) return true;
+  return evidence.sources.some((source) => source !== 'list');
+}
+
 /** Calls still needed before `decide` can rule, given the config. Never more than one of each. */
 export function missingEvidence(evidence: ExecutionEvidence, historyHeadroomEvents: number): EvidenceNeed[] {
   const needs: EvidenceNeed[] = [];

@@ -65,6 +65,23 @@ export interface LedgerRecord {
   attempts: LedgerAttempt[];
   updatedAtMs: number;
   expiresAtEpochSeconds: number;
+  /** Set while this generation is not redriven: when its 14-day window closes (the sparse index's key). */
+  unredrivenWindowClosesAtMs?: number;
+  /** The generation whose WINDOW_CLOSING alert went out: alert bookkeeping, never read by decisions. */
+  windowClosingAlertedGeneration?: number;
+}
+
+/**
+ * An item read from the table, as a record the core may decide on, or undefined when it is not one.
+ * An item without a whole generation and a known phase records no handling of any failure, so it must
+ * read as "not handled" (an earlier sweep wrote such marks, and `undefined < 0` is false in JavaScript).
+ */
+export function ledgerRecordFromItem(item: Record<string, unknown> | undefined): LedgerRecord | undefined {
+  if (!item) return undefined;
+  const { generation, phase } = item;
+  if (typeof generation !== 'number' || !Number.isInteger(generation) || generation < 0) return undefined;
+  if (typeof phase !== 'string' || !(LEDGER_PHASES as readonly string[]).includes(phase)) return undefined;
+  return { ...item, attemptsUsed: typeof item.attemptsUsed === 'number' ? item.attemptsUsed : 0, attempts: Array.isArray(item.attempts) ? item.attempts : [] } as LedgerRecord;
 }
 
 /** Longest `cause` kept in the ledger and in alerts. */

@@ -12,4 +12,16 @@ export const LEDGER_TABLE = {
     /** Last update, epoch milliseconds (number). */
     sortKey: 'updatedAtMs',
   },
+  /**
+   * Sparse: only items whose failure generation is not redriven carry the sort key, so the sweep finds
+   * the windows about to close with one Query per state machine, however long ago the execution started.
+   */
+  byWindowCloseIndex: {
+    name: 'byWindowClose',
+    partitionKey: 'stateMachineArn',
+    /** When the current generation's 14-day window closes, epoch milliseconds; absent once redriven. */
+    sortKey: 'unredrivenWindowClosesAtMs',
+  },
+  /** Prefix of the one item per state machine that records when the sweep began watching it. */
+  watchItemKeyPrefix: 'watch#',
 } as const;

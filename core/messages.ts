@@ -91,7 +91,13 @@ export function parseIntakeMessage(body: string): IntakeMessage {
   return { type: 'event', event: event.data };
 }
 
-/** The evidence an event carries. Absent fields stay undefined so the worker knows what to fetch. */
+/** Ids of the events the sweep rebuilds from ListExecutions items (AWS's event ids are UUIDs). */
+const SWEEP_EVENT_ID_PREFIX = 'sweep-';
+
+/**
+ * The evidence an event carries. Absent fields stay undefined so the worker knows what to fetch. An
+ * event the sweep rebuilt carries only what the listing had, and says so: its source is the list.
+ */
 export function evidenceFromEvent(event: StatusChangeEvent): ExecutionEvidence {
   const d = event.detail;
   return {
@@ -107,7 +113,7 @@ export function evidenceFromEvent(event: StatusChangeEvent): ExecutionEvidence {
     error: d.error,
     cause: d.cause,
     mapRunArn: d.mapRunArn,
-    sources: ['event'],
+    sources: [event.id.startsWith(SWEEP_EVENT_ID_PREFIX) ? 'list' : 'event'],
   };
 }
 
@@ -118,7 +124,7 @@ export function evidenceFromEvent(event: StatusChangeEvent): ExecutionEvidence {
 export function syntheticStatusEvent(evidence: ExecutionEvidence, home: { region: string; account: string }, nowMs: number): StatusChangeEvent {
   return {
     version: '0',
-    id: `sweep-${evidence.executionArn.slice(-40)}-${evidence.redriveCount ?? 0}`,
+    id: `${SWEEP_EVENT_ID_PREFIX}${evidence.executionArn.slice(-40)}-${evidence.redriveCount ?? 0}`,
     source: STATUS_CHANGE_SOURCE,
     'detail-type': STATUS_CHANGE_DETAIL_TYPE,
     account: home.account,

@@ -17,6 +17,7 @@ export const REASONS = {
   NOT_REDRIVABLE_PER_AWS: 'Step Functions reports the execution is not redrivable',
   EXECUTION_NOT_FOUND: 'Step Functions has no such execution',
   WINDOW_CLOSING: 'Still failed and not redriven, and its 14-day redrive window closes soon',
+  BEFORE_WATCHING: 'Stopped before sfn-autoredrive began watching its state machine; back-fill is off (sweep.backfill)',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

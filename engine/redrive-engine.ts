@@ -10,7 +10,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { buildExecutionAlert, alertKindFor } from '../core/alerts';
 import type { Clock } from '../core/clock';
 import type { AutoRedriveConfig } from '../core/config';
-import { decide, tokenMayHaveExpired, type Decision, type HomeEnvironment, type PolicyOverrides, type Trigger } from '../core/decide';
+import { decide, EvidenceMissingError, tokenMayHaveExpired, type Decision, type HomeEnvironment, type PolicyOverrides, type Trigger } from '../core/decide';
 import { missingEvidence, type ExecutionEvidence } from '../core/evidence';
 import type { LedgerRecord } from '../core/ledger-record';
 import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, type RecheckMessage } from '../core/messages';
@@ -69,6 +69,17 @@ export interface Outcome {
   confirmedOnly?: boolean;
 }
 
+/** What a caller of `handleEvidence` already read. */
+export interface KnownState {
+  /** The ledger item, just read: saves a second read (the conditional writes still guard against races). */
+  record: LedgerRecord | undefined;
+  /**
+   * The caller read all the evidence it means to (the operator's reviewed plan, one call per execution at
+   * most): decide on it and make no further read; RedriveExecution's answer arbitrates the rest.
+   */
+  evidenceComplete?: boolean;
+}
+
 /** Reasons decided by the event alone: logged and counted, but not worth a ledger item. */
 const UNLEDGERED: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['OUT_OF_SCOPE', 'NOT_FAILED', 'STATUS_NOT_WATCHED', 'ALREADY_HANDLED']);
 
@@ -92,26 +103,26 @@ export class RedriveEngine {
    * A failure seen through an event, the sweep, or an operator's selection. `known.record` is the ledger
    * item the caller just read, to save a second read; the conditional writes still guard against races.
    */
-  async handleEvidence(initial: ExecutionEvidence, trigger: Trigger, known?: { record: LedgerRecord | undefined }): Promise<Outcome> {
+  async handleEvidence(initial: ExecutionEvidence, trigger: Trigger, known?: KnownState): Promise<Outcome> {
     const { config, ledger } = this.deps;
     let evidence = initial;
     // The ARN alone rules out another account, region, partition or an unwatched machine: decide that
     // before any call, since AWS would deny (not answer) a DescribeExecution on another account's ARN.
-    const byArn = this.decide(evidence, undefined, trigger);
-    if (byArn.reason === 'OUT_OF_SCOPE') return this.finish(byArn, evidence, 0, this.expectationFor(trigger));
+    const byArn = this.decideIfEvidenced(evidence, undefined, trigger);
+    if (byArn?.reason === 'OUT_OF_SCOPE') return this.finish(byArn, evidence, 0, this.expectationFor(trigger));
     try {
       // The generation must be known before the ledger can say whether this failure was handled.
       if (evidence.redriveCount === undefined && missingEvidence(evidence, config.historyHeadroomEvents).includes('describe')) {
         evidence = await describeInto(this.deps.sfn, evidence);
       }
       const record = known ? known.record : await ledger.get(evidence.executionArn);
-      let decision = this.decide(evidence, record, trigger);
-      if (decision.action === 'REDRIVE' || decision.action === 'WAIT') {
-        const needs = missingEvidence(evidence, config.historyHeadroomEvents);
-        if (needs.length > 0 && !decision.resume) {
-          evidence = await gatherEvidence(this.deps.sfn, evidence, needs);
-          decision = this.decide(evidence, record, trigger);
-        }
+      let decision = this.decideIfEvidenced(evidence, record, trigger);
+      // Evidence a rule needs, or that a redrive should be checked against, is read before deciding,
+      // never assumed from its absence: one DescribeExecution (and a history count if configured).
+      if (decision === undefined || ((decision.action === 'REDRIVE' || decision.action === 'WAIT') && !decision.resume)) {
+        const needs = known?.evidenceComplete ? [] : missingEvidence(evidence, config.historyHeadroomEvents);
+        if (needs.length > 0) evidence = await gatherEvidence(this.deps.sfn, evidence, needs);
+        decision = this.decide(evidence, record, trigger);
       }
       return await this.apply(decision, evidence, record, trigger);
     } catch (error) {
@@ -141,6 +152,16 @@ export class RedriveEngine {
   private decide(evidence: ExecutionEvidence, ledger: LedgerRecord | undefined, trigger: Trigger): Decision {
     const { config, clock, home, random, overrides } = this.deps;
     return decide({ evidence, ledger, config, nowMs: clock.nowMs(), trigger, home, random, overrides });
+  }
+
+  /** The decision, or undefined when the core refuses to decide before more evidence is read. */
+  private decideIfEvidenced(evidence: ExecutionEvidence, ledger: LedgerRecord | undefined, trigger: Trigger): Decision | undefined {
+    try {
+      return this.decide(evidence, ledger, trigger);
+    } catch (error) {
+      if (error instanceof EvidenceMissingError) return undefined;
+      throw error;
+    }
   }
 
   private async apply(decision: Decision, evidence: ExecutionEvidence, record: LedgerRecord | undefined, trigger: Trigger): Promise<Outcome> {
@@ -221,18 +242,14 @@ export class RedriveEngine {
       }
     }
     const answer = await redriveExecution(sfn, evidence.executionArn, token);
-    const afterClaim: ClaimExpectation = { phases: ['REDRIVING'] };
-    switch (answer.kind) {
-      case 'redriven':
-        return this.completeRedrive(decision, evidence, 'REDRIVEN', answer.redriveDateMs, `redriven with token ${token}`);
-      case 'notFound':
-        return this.finish(this.skipDecision(evidence, 'EXECUTION_NOT_FOUND', 'RedriveExecution: ExecutionDoesNotExist', decision), evidence, decision.attemptNumber, afterClaim);
-      case 'notRedrivable': {
-        const notFailed = /is (RUNNING|SUCCEEDED)/.test(answer.reason);
-        const skip = this.skipDecision(evidence, notFailed ? 'NOT_FAILED' : 'NOT_REDRIVABLE_PER_AWS', answer.reason, decision);
-        return this.finish(skip, { ...evidence, redriveStatusReason: answer.reason }, decision.attemptNumber, afterClaim);
-      }
-    }
+    if (answer.kind === 'redriven') return this.completeRedrive(decision, evidence, 'REDRIVEN', answer.redriveDateMs, `redriven with token ${token}`);
+    // AWS refused the claimed call: the claim ends in a final phase and the attempt it counted is returned.
+    const refusal =
+      answer.kind === 'notFound'
+        ? this.skipDecision(evidence, 'EXECUTION_NOT_FOUND', 'RedriveExecution: ExecutionDoesNotExist', decision)
+        : this.skipDecision(evidence, /is (RUNNING|SUCCEEDED)/.test(answer.reason) ? 'NOT_FAILED' : 'NOT_REDRIVABLE_PER_AWS', answer.reason, decision);
+    const refusedEvidence = answer.kind === 'notFound' ? evidence : { ...evidence, redriveStatusReason: answer.reason };
+    return this.finish(refusal, refusedEvidence, decision.attemptNumber - 1, { phases: ['REDRIVING'] }, { refundClaimedAttempt: true });
   }
 
   private async completeRedrive(decision: Decision, evidence: ExecutionEvidence, outcome: 'REDRIVEN' | 'ALREADY_REDRIVEN', redriveDateMs: number | undefined, detail: string): Promise<Outcome> {
@@ -257,13 +274,16 @@ export class RedriveEngine {
     return this.report({ place: 'REDRIVEN', reason: decision.reason, detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: true, ...(confirmedOnly && { confirmedOnly }) }, 'Redriven');
   }
 
-  /** SKIP or GIVE_UP: recorded once; only the writer that wins the record sends the alert. */
-  private async finish(decision: Decision, evidence: ExecutionEvidence, attemptsUsed: number, expect: ClaimExpectation): Promise<Outcome> {
+  /**
+   * SKIP or GIVE_UP: recorded once; only the writer that wins the record sends the alert. After a claim
+   * (`refundClaimedAttempt`) the record is always written, so no claim is left in REDRIVING.
+   */
+  private async finish(decision: Decision, evidence: ExecutionEvidence, attemptsUsed: number, expect: ClaimExpectation, options: { refundClaimedAttempt?: boolean } = {}): Promise<Outcome> {
     const { ledger, clock, config, actor } = this.deps;
     const place: FinalPlace = decision.action === 'GIVE_UP' ? 'GAVE_UP' : 'SKIPPED';
     const metric: MetricName = place === 'GAVE_UP' ? 'GaveUp' : 'Skipped';
     const outcome = { place, reason: decision.reason, detail: decision.detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: false };
-    if (UNLEDGERED.has(decision.reason)) return this.report(outcome, metric);
+    if (UNLEDGERED.has(decision.reason) && !options.refundClaimedAttempt) return this.report(outcome, metric);
     const written = await ledger.transition({
       evidence,
       generation: decision.generation,
@@ -271,6 +291,7 @@ export class RedriveEngine {
       phase: place,
       reason: decision.reason,
       nowMs: clock.nowMs(),
+      attemptsIncrement: options.refundClaimedAttempt ? -1 : 0,
       attempt: attemptEntry(decision, place === 'GAVE_UP' ? 'GAVE_UP' : decision.reason === 'NOT_REDRIVABLE_PER_AWS' ? 'NOT_REDRIVABLE' : 'SKIPPED', clock.nowMs(), actor, { note: decision.detail.slice(0, 500) }),
     });
     if (!written.won) return this.lostClaim(decision, evidence, written.current);

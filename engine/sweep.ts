@@ -1,19 +1,30 @@
 /**
  * Reconciliation sweep. Step Functions delivers status events on a best-effort basis, so the sweep lists
  * recent failed executions of the watched state machines and hands any whose current failure generation
- * has no ledger entry to the same path as an event: enqueued for the worker, or decided at once. It also
- * warns, once per failure, about executions still unredriven whose 14-day window is about to close.
+ * has no ledger entry to the same path as an event: enqueued for the worker, or decided at once.
+ *
+ * Per state machine, one sweep costs:
+ * - one UpdateItem: when the sweep began watching it (the starting point of automatic redrive);
+ * - ListExecutions pages (1,000 items each) per watched status, twice: executions never redriven, back to
+ *   `lookbackHours + longestRunHours` of start dates, and executions redriven before, whatever their
+ *   start date (redrive keeps it), within AWS's 90-day history retention;
+ * - one GetItem per listed failure, and one SendMessage per failure the ledger has not seen;
+ * - one Query on the ledger's sparse window-close index, for WINDOW_CLOSING alerts: the ledger knows the
+ *   stop date of every failure it has seen, however long the execution ran or however often redriven.
+ *
+ * One bad item or one failing state machine never stops the others: it is logged, counted and alerted
+ * once (until the set of problems changes).
  */
 import { ListExecutionsCommand, ListStateMachinesCommand, type ExecutionListItem, type SFNClient } from '@aws-sdk/client-sfn';
 import { parseExecutionArn } from '../core/arn';
-import { buildExecutionAlert } from '../core/alerts';
+import { buildExecutionAlert, buildPipelineErrorAlert, buildStateMachineAlert } from '../core/alerts';
 import type { AutoRedriveConfig } from '../core/config';
-import { REDRIVE_WINDOW_MS, type HomeEnvironment } from '../core/decide';
+import { formatDuration, REDRIVE_WINDOW_MS, type HomeEnvironment } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
-import type { LedgerRecord } from '../core/ledger-record';
 import { syntheticStatusEvent } from '../core/messages';
 import type { IntakeQueue } from '../adapters/intake-queue';
-import type { EngineDeps, RedriveEngine } from './redrive-engine';
+import { attemptEntry } from '../adapters/ledger';
+import { evidenceFromLedger, type EngineDeps, type RedriveEngine } from './redrive-engine';
 
 export interface SweepDeps extends Pick<EngineDeps, 'config' | 'clock' | 'sfn' | 'ledger' | 'alerts' | 'logger'> {
   home: HomeEnvironment;
@@ -23,14 +34,25 @@ export interface SweepDeps extends Pick<EngineDeps, 'config' | 'clock' | 'sfn' |
   beforeListCall?: () => Promise<void>;
 }
 
+export interface SweepProblem {
+  /** The state machine or execution ARN (as listed) the problem is about. */
+  subject: string;
+  message: string;
+}
+
 export interface SweepReport {
   stateMachines: string[];
   listed: number;
   missed: string[];
+  /** Failures that stopped before watching began, recorded as SKIPPED BEFORE_WATCHING (back-fill off). */
+  beforeWatching: string[];
   windowClosing: Array<{ executionArn: string; windowLeftMs: number; alerted: boolean }>;
+  /** State machines or items that could not be swept; the rest were. */
+  problems: SweepProblem[];
 }
 
 const LIST_PAGE_SIZE = 1000;
+const HOUR_MS = 3_600_000;
 
 /** The watched state machines as ARNs: exact ones as given, prefixes and "all" resolved by listing. */
 export async function resolveWatchedStateMachines(sfn: SFNClient, config: AutoRedriveConfig, home: HomeEnvironment): Promise<string[]> {
@@ -49,37 +71,46 @@ export async function resolveWatchedStateMachines(sfn: SFNClient, config: AutoRe
   return [...arns].filter((arn) => arn.includes(`:${home.region}:${home.account}:`));
 }
 
+export interface ListWindow {
+  /** Executions that stopped before this are left out. */
+  stoppedSinceMs: number;
+  /** Never-redriven executions are listed back to this start date (the list's order). */
+  startedSinceMs: number;
+}
+
 /**
- * Recent executions in the given statuses. ListExecutions sorts by start date, newest first, so paging a
- * status stops at the first execution that started before the horizon; ones that stopped before it are
- * skipped. (An execution that started before the horizon and failed after it is not listed: the
- * horizon should cover how long the workflows run.)
+ * Recent failures in the given statuses. ListExecutions sorts by start date, newest first, and a redrive
+ * keeps the start date: never-redriven executions are paged back to `startedSinceMs`, redriven ones to
+ * the end of the list. Each status and each filter is listed on its own; one reaching its horizon never
+ * ends another.
  */
 export async function* listRecentFailures(
   sfn: SFNClient,
   stateMachineArn: string,
   statuses: readonly string[],
-  sinceMs: number,
+  window: ListWindow,
   beforeCall?: () => Promise<void>,
 ): AsyncGenerator<ExecutionListItem> {
   for (const statusFilter of statuses) {
-    let nextToken: string | undefined;
-    do {
-      await beforeCall?.();
-      const page = await sfn.send(
-        new ListExecutionsCommand({ stateMachineArn, statusFilter: statusFilter as ExecutionListItem['status'], maxResults: LIST_PAGE_SIZE, nextToken }),
-      );
-      let pastHorizon = false;
-      for (const item of page.executions ?? []) {
-        if ((item.startDate?.getTime() ?? Infinity) < sinceMs) {
-          pastHorizon = true;
-          break;
+    for (const redriveFilter of ['NOT_REDRIVEN', 'REDRIVEN'] as const) {
+      const startedSinceMs = redriveFilter === 'NOT_REDRIVEN' ? window.startedSinceMs : -Infinity;
+      let nextToken: string | undefined;
+      do {
+        await beforeCall?.();
+        const page = await sfn.send(
+          new ListExecutionsCommand({ stateMachineArn, statusFilter: statusFilter as ExecutionListItem['status'], redriveFilter, maxResults: LIST_PAGE_SIZE, nextToken }),
+        );
+        let pastHorizon = false;
+        for (const item of page.executions ?? []) {
+          if ((item.startDate?.getTime() ?? Infinity) < startedSinceMs) {
+            pastHorizon = true;
+            break;
+          }
+          if ((item.stopDate?.getTime() ?? Infinity) >= window.stoppedSinceMs) yield item;
         }
-        if ((item.stopDate?.getTime() ?? Infinity) >= sinceMs) yield item;
-      }
-      // Each status is listed on its own; reaching the horizon in one must not end the others.
-      nextToken = pastHorizon ? undefined : page.nextToken;
-    } while (nextToken);
+        nextToken = pastHorizon ? undefined : page.nextToken;
+      } while (nextToken);
+    }
   }
 }
 
@@ -98,42 +129,124 @@ export function evidenceFromListItem(item: ExecutionListItem): ExecutionEvidence
   };
 }
 
-function isUnredriven(record: LedgerRecord | undefined, generation: number): boolean {
-  if (!record || record.generation === undefined || record.generation < generation) return true;
-  return record.generation === generation && record.phase !== 'REDRIVEN' && record.phase !== 'REDRIVING';
-}
-
 export async function sweep(deps: SweepDeps): Promise<SweepReport> {
-  const { config, clock, sfn, ledger, logger } = deps;
-  const nowMs = clock.nowMs();
-  const sinceMs = nowMs - config.sweep.lookbackHours * 3_600_000;
-  const closingMs = config.sweep.windowClosingHours * 3_600_000;
-  const report: SweepReport = { stateMachines: await resolveWatchedStateMachines(sfn, config, deps.home), listed: 0, missed: [], windowClosing: [] };
-
+  const { config, clock, sfn, logger } = deps;
+  const report: SweepReport = { stateMachines: [], listed: 0, missed: [], beforeWatching: [], windowClosing: [], problems: [] };
+  try {
+    report.stateMachines = await resolveWatchedStateMachines(sfn, config, deps.home);
+  } catch (error) {
+    // Prefixes could not be resolved: still sweep the exact ARNs.
+    report.problems.push({ subject: 'ListStateMachines', message: errorText(error) });
+    report.stateMachines = config.watch.stateMachineArns.filter((arn) => arn.includes(`:${deps.home.region}:${deps.home.account}:`));
+  }
   for (const stateMachineArn of report.stateMachines) {
-    for await (const item of listRecentFailures(sfn, stateMachineArn, config.statuses, sinceMs, deps.beforeListCall)) {
-      report.listed++;
-      const evidence = evidenceFromListItem(item);
-      const generation = evidence.redriveCount ?? 0;
-      const record = await ledger.get(evidence.executionArn);
-      if (!record || record.generation === undefined || record.generation < generation) {
-        report.missed.push(evidence.executionArn);
-        await handOver(deps, evidence);
-      }
-      const windowLeftMs = (evidence.stopDateMs ?? nowMs) + REDRIVE_WINDOW_MS - nowMs;
-      if (windowLeftMs > 0 && windowLeftMs < closingMs && isUnredriven(record, generation)) {
-        const alerted = await ledger.claimWindowClosingAlert(evidence.executionArn, generation, nowMs);
-        if (alerted) {
-          const last = record?.phase ? `; last decision ${record.phase} (${record.reason})` : '; no decision recorded';
-          const detail = `${Math.round(windowLeftMs / 3_600_000)} h left${last}`;
-          await deps.alerts.publish(buildExecutionAlert('WINDOW_CLOSING', evidence, 'WINDOW_CLOSING', detail, record?.attemptsUsed ?? 0, config, nowMs));
-        }
-        report.windowClosing.push({ executionArn: evidence.executionArn, windowLeftMs, alerted });
-      }
+    try {
+      await sweepStateMachine(deps, stateMachineArn, clock.nowMs(), report);
+    } catch (error) {
+      logger.error('Sweep of a state machine failed; the others go on', { stateMachineArn, error: error as Error });
+      report.problems.push({ subject: stateMachineArn, message: errorText(error) });
     }
   }
-  logger.info('Sweep finished', { stateMachines: report.stateMachines.length, listed: report.listed, missed: report.missed.length, windowClosing: report.windowClosing.length });
+  await alertProblemsOnce(deps, report.problems);
+  logger.info('Sweep finished', {
+    stateMachines: report.stateMachines.length,
+    listed: report.listed,
+    missed: report.missed.length,
+    beforeWatching: report.beforeWatching.length,
+    windowClosing: report.windowClosing.length,
+    problems: report.problems.length,
+  });
   return report;
+}
+
+async function sweepStateMachine(deps: SweepDeps, stateMachineArn: string, nowMs: number, report: SweepReport): Promise<void> {
+  const { config, ledger, sfn, logger } = deps;
+  // The schedule fires within one interval of the deploy, so watching began at most that long before
+  // the first sweep: taking the earlier time errs towards redriving, never towards losing a failure.
+  const watching = await ledger.watchingSince(stateMachineArn, nowMs - config.sweep.rateMinutes * 60_000);
+  const stoppedSinceMs = nowMs - config.sweep.lookbackHours * HOUR_MS;
+  const window = { stoppedSinceMs, startedSinceMs: stoppedSinceMs - config.sweep.longestRunHours * HOUR_MS };
+  const beforeWatching: ExecutionEvidence[] = [];
+  for await (const item of listRecentFailures(sfn, stateMachineArn, config.statuses, window, deps.beforeListCall)) {
+    report.listed++;
+    try {
+      const evidence = evidenceFromListItem(item);
+      const record = await ledger.get(evidence.executionArn);
+      if (record && record.generation >= evidence.redriveCount!) continue;
+      if (!config.sweep.backfill && evidence.stopDateMs !== undefined && evidence.stopDateMs < watching.sinceMs) {
+        if (await recordBeforeWatching(deps, evidence, watching.sinceMs)) beforeWatching.push(evidence);
+        continue;
+      }
+      report.missed.push(evidence.executionArn);
+      await handOver(deps, evidence);
+    } catch (error) {
+      logger.error('Sweep could not handle a listed execution; the others go on', { executionArn: item.executionArn, error: error as Error });
+      report.problems.push({ subject: String(item.executionArn).slice(0, 300), message: errorText(error) });
+    }
+  }
+  if (beforeWatching.length > 0) {
+    report.beforeWatching.push(...beforeWatching.map((e) => e.executionArn));
+    await alertBeforeWatching(deps, stateMachineArn, beforeWatching, watching.sinceMs, nowMs);
+  }
+  await alertClosingWindows(deps, stateMachineArn, nowMs, report);
+}
+
+/** Back-fill is off: the failure is recorded as seen and left for an operator. True if this sweep recorded it. */
+async function recordBeforeWatching(deps: SweepDeps, evidence: ExecutionEvidence, watchingSinceMs: number): Promise<boolean> {
+  const { ledger, clock } = deps;
+  const nowMs = clock.nowMs();
+  const generation = evidence.redriveCount!;
+  const detail = `stopped ${new Date(evidence.stopDateMs!).toISOString()}, before watching began at ${new Date(watchingSinceMs).toISOString()}`;
+  const decision = { action: 'SKIP' as const, reason: 'BEFORE_WATCHING' as const, detail, generation, attemptNumber: 0 };
+  const written = await ledger.transition({
+    evidence,
+    generation,
+    expect: { newGeneration: true },
+    phase: 'SKIPPED',
+    reason: 'BEFORE_WATCHING',
+    nowMs,
+    attempt: attemptEntry(decision, 'SKIPPED', nowMs, 'sweep', { note: detail }),
+  });
+  return written.won;
+}
+
+async function alertBeforeWatching(deps: SweepDeps, stateMachineArn: string, failures: ExecutionEvidence[], watchingSinceMs: number, nowMs: number): Promise<void> {
+  // Absolute times: the command stays right however late someone reads the alert.
+  const oldestStopMs = Math.min(...failures.map((e) => e.stopDateMs!));
+  const command = `npx sfn-autoredrive redrive --state-machine ${stateMachineArn} --since ${new Date(oldestStopMs).toISOString()} --until ${new Date(watchingSinceMs).toISOString()} --reason "back-fill"`;
+  const detail = `${failures.length} failed execution(s) stopped before sfn-autoredrive began watching this state machine (${new Date(watchingSinceMs).toISOString()}) and will not be redriven automatically. Recorded as SKIPPED BEFORE_WATCHING. To redrive them: ${command}`;
+  deps.logger.warn('Failures from before watching began are not redriven automatically', { stateMachineArn, count: failures.length });
+  await deps.alerts.publish(buildStateMachineAlert('NOT_BACKFILLED', stateMachineArn, 'BEFORE_WATCHING', detail, nowMs));
+}
+
+/** One alert per generation whose window closes within `windowClosingHours`, from the ledger's index. */
+async function alertClosingWindows(deps: SweepDeps, stateMachineArn: string, nowMs: number, report: SweepReport): Promise<void> {
+  const { config, ledger } = deps;
+  for await (const record of ledger.closingWindows(stateMachineArn, nowMs + 1, nowMs + config.sweep.windowClosingHours * HOUR_MS)) {
+    const windowLeftMs = record.stopDateMs! + REDRIVE_WINDOW_MS - nowMs;
+    const alerted = record.windowClosingAlertedGeneration !== record.generation && (await ledger.claimWindowClosingAlert(record.executionArn, record.generation));
+    if (alerted) {
+      const detail = `${formatDuration(windowLeftMs)} left; last decision ${record.phase} (${record.reason})`;
+      await deps.alerts.publish(buildExecutionAlert('WINDOW_CLOSING', evidenceFromLedger(record), 'WINDOW_CLOSING', detail, record.attemptsUsed, config, nowMs));
+    }
+    report.windowClosing.push({ executionArn: record.executionArn, windowLeftMs, alerted });
+  }
+}
+
+/** A PIPELINE_ERROR alert for the sweep's problems, sent again only when the set of problems changes. */
+async function alertProblemsOnce(deps: SweepDeps, problems: SweepProblem[]): Promise<void> {
+  const subjects = [...new Set(problems.map((p) => p.subject))].sort();
+  const changed = await deps.ledger.recordSweepProblems(subjects.join('\n').slice(0, 10_000));
+  if (!changed || problems.length === 0) return;
+  const shown = problems.slice(0, 10).map((p) => `${p.subject}: ${p.message}`);
+  const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more` : '';
+  const detail = `The sweep could not handle ${problems.length} item(s); everything else was swept. ${shown.join('; ')}${more}`;
+  await deps.alerts.publish(buildPipelineErrorAlert(detail, deps.clock.nowMs()));
+}
+
+function errorText(error: unknown): string {
+  const e = error as { name?: string; message?: string };
+  return `${e?.name ?? 'Error'}: ${(e?.message ?? String(error)).slice(0, 300)}`;
 }
 
 async function handOver(deps: SweepDeps, evidence: ExecutionEvidence): Promise<void> {

@@ -202,6 +202,18 @@ export interface AutoRedriveProps {
      * @default 336
      */
     readonly lookbackHours?: number;
+    /**
+     * How long the watched workflows run at most, in hours (0-8760). ListExecutions pages by start date:
+     * a never-redriven execution whose event was lost is found if it started within lookbackHours + this.
+     * @default 24
+     */
+    readonly longestRunHours?: number;
+    /**
+     * Also redrive failures that stopped before the sweep began watching their state machine. Off: they
+     * are recorded as SKIPPED BEFORE_WATCHING and alerted once (NOT_BACKFILLED) with the CLI command.
+     * @default false
+     */
+    readonly backfill?: boolean;
   };
 
   /** The DynamoDB ledger of decisions. */

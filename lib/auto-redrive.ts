@@ -138,12 +138,14 @@ export class AutoRedrive extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: ledgerRemovalPolicy,
     });
-    this.ledgerTable.addGlobalSecondaryIndex({
-      indexName: LEDGER_TABLE.byStateMachineIndex.name,
-      partitionKey: { name: LEDGER_TABLE.byStateMachineIndex.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: LEDGER_TABLE.byStateMachineIndex.sortKey, type: dynamodb.AttributeType.NUMBER },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
+    for (const index of [LEDGER_TABLE.byStateMachineIndex, LEDGER_TABLE.byWindowCloseIndex]) {
+      this.ledgerTable.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.NUMBER },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
 
     this.alertKey = new kms.Key(this, 'AlertKey', {
       description: 'Encrypts the sfn-autoredrive alert topic',
@@ -268,6 +270,8 @@ export class AutoRedrive extends Construct {
       }
       this.allow(this.sweepFunction, ['states:DescribeExecution'], watched.executions);
       this.allowLedgerReadWrite(this.sweepFunction);
+      // The sweep finds closing windows in the sparse index, one Query per watched state machine.
+      this.allow(this.sweepFunction, ['dynamodb:Query'], [`${this.ledgerTable.tableArn}/index/${LEDGER_TABLE.byWindowCloseIndex.name}`]);
       this.allow(this.sweepFunction, ['sqs:SendMessage'], [this.intakeQueue.queueArn]);
       this.allowPublishAlerts(this.sweepFunction);
       this.sweepSchedule = new events.Rule(this, 'SweepSchedule', {

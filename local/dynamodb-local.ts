@@ -109,27 +109,25 @@ export function createLocalDynamoDbClient(endpoint: string): DynamoDBClient {
 
 /** Creates the ledger table exactly as the construct deploys it: key schema, GSI and TTL. */
 export async function createLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const index = LEDGER_TABLE.byStateMachineIndex;
+  const indexes = [LEDGER_TABLE.byStateMachineIndex, LEDGER_TABLE.byWindowCloseIndex];
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [
         { AttributeName: LEDGER_TABLE.partitionKey, AttributeType: 'S' },
-        { AttributeName: index.partitionKey, AttributeType: 'S' },
-        { AttributeName: index.sortKey, AttributeType: 'N' },
+        { AttributeName: LEDGER_TABLE.byStateMachineIndex.partitionKey, AttributeType: 'S' },
+        ...indexes.map((index) => ({ AttributeName: index.sortKey, AttributeType: 'N' as const })),
       ],
       KeySchema: [{ AttributeName: LEDGER_TABLE.partitionKey, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: index.name,
-          KeySchema: [
-            { AttributeName: index.partitionKey, KeyType: 'HASH' },
-            { AttributeName: index.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
+      GlobalSecondaryIndexes: indexes.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      })),
     }),
   );
   await client.send(

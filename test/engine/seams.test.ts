@@ -1,0 +1,176 @@
+/**
+ * Loss paths found where two parts meet (issue 8): sweep ↔ worker ↔ ledger. Each test failed on the
+ * code before the fix.
+ */
+import { DescribeExecutionCommand, ExecutionNotRedrivable, RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { SnsAlertPublisher } from '../../adapters/alert-publisher';
+import { IntakeQueue } from '../../adapters/intake-queue';
+import type { AutoRedriveConfigInput } from '../../core/config';
+import { RECHECK_KIND, syntheticStatusEvent } from '../../core/messages';
+import { RedriveEngine } from '../../engine/redrive-engine';
+import { evidenceFromListItem } from '../../engine/sweep';
+import { ACCOUNT, config, evidence, executionArn, NOW_MS, REGION, STATE_MACHINE_ARN } from '../support/fixtures';
+import { useDynamoDbLocal } from '../support/dynamo';
+
+const harness = useDynamoDbLocal();
+const sfnMock = mockClient(SFNClient);
+const sqsMock = mockClient(SQSClient);
+const snsMock = mockClient(SNSClient);
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const HOME = { partition: 'aws', region: REGION, account: ACCOUNT };
+
+async function setup(overrides: AutoRedriveConfigInput = {}) {
+  const { ledger, doc, tableName } = await harness.newLedger();
+  const engine = new RedriveEngine({
+    config: config({ backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1, jitter: 'none' }, ...overrides }),
+    clock: { nowMs: () => NOW_MS },
+    sfn: new SFNClient({ region: REGION }),
+    ledger,
+    queue: new IntakeQueue(new SQSClient({ region: REGION }), 'http://q/intake', 'http://q/dlq'),
+    alerts: new SnsAlertPublisher(new SNSClient({ region: REGION }), `arn:aws:sns:${REGION}:${ACCOUNT}:alerts`),
+    logger: silent,
+    metrics: { count() {} },
+    home: HOME,
+    actor: 'worker',
+  });
+  return { engine, ledger, doc, tableName };
+}
+
+/** What the sweep hands over for a listed failure: a rebuilt event with no error, cause or redrive status. */
+function handOverBody(name: string): string {
+  const listed = evidenceFromListItem({
+    executionArn: executionArn(name),
+    stateMachineArn: STATE_MACHINE_ARN,
+    name,
+    status: 'FAILED',
+    startDate: new Date(NOW_MS - 7_200_000),
+    stopDate: new Date(NOW_MS - 3_600_000),
+    redriveCount: 0,
+  });
+  return JSON.stringify(syntheticStatusEvent(listed, HOME, NOW_MS));
+}
+
+beforeEach(() => {
+  sfnMock.reset();
+  sqsMock.reset();
+  snsMock.reset();
+  sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date(NOW_MS) });
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm' });
+  snsMock.on(PublishCommand).resolves({ MessageId: 'p' });
+});
+
+const described = (name: string, error: string) => ({
+  executionArn: executionArn(name),
+  stateMachineArn: STATE_MACHINE_ARN,
+  name,
+  status: 'FAILED' as const,
+  startDate: new Date(NOW_MS - 7_200_000),
+  stopDate: new Date(NOW_MS - 3_600_000),
+  redriveCount: 0,
+  redriveStatus: 'REDRIVABLE' as const,
+  error,
+  cause: `${error} happened`,
+});
+
+describe('1. alert bookkeeping never reads as handling', () => {
+  it('an item with no generation (an older sweep\'s window-closing mark) is not handled: the failure is redriven', async () => {
+    const { engine, ledger, doc, tableName } = await setup();
+    // Exactly what the earlier claimWindowClosingAlert wrote on an unledgered failure.
+    await doc.send(new UpdateCommand({
+      TableName: tableName,
+      Key: { executionArn: executionArn('marked') },
+      UpdateExpression: 'SET windowClosingAlertedGeneration = :g, expiresAtEpochSeconds = :e',
+      ExpressionAttributeValues: { ':g': 0, ':e': Math.floor(NOW_MS / 1000) + 86_400 },
+    }));
+    expect(await ledger.get(executionArn('marked'))).toBeUndefined();
+    sfnMock.on(DescribeExecutionCommand).resolves(described('marked', 'Lambda.ServiceException'));
+    const outcome = await engine.handleMessage(handOverBody('marked'), 'm1');
+    expect(outcome).toMatchObject({ place: 'REDRIVEN', generation: 0 });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+    expect(await ledger.get(executionArn('marked'))).toMatchObject({ phase: 'REDRIVEN', generation: 0, attemptsUsed: 1 });
+  });
+
+  it('the window-closing claim needs the item at its generation and creates nothing', async () => {
+    const { ledger } = await setup();
+    expect(await ledger.claimWindowClosingAlert(executionArn('absent'), 0)).toBe(false);
+    expect(await ledger.get(executionArn('absent'))).toBeUndefined();
+    await ledger.transition({ evidence: evidence(), generation: 1, expect: { newGeneration: true }, phase: 'SKIPPED', reason: 'NON_RETRYABLE_ERROR', nowMs: NOW_MS });
+    expect(await ledger.claimWindowClosingAlert(executionArn(), 0)).toBe(false);
+    expect(await ledger.claimWindowClosingAlert(executionArn(), 1)).toBe(true);
+    expect(await ledger.claimWindowClosingAlert(executionArn(), 1)).toBe(false);
+    expect(await ledger.get(executionArn())).toMatchObject({ generation: 1, phase: 'SKIPPED', windowClosingAlertedGeneration: 1 });
+  });
+});
+
+describe('2. a missing error is read, never assumed', () => {
+  it('with onlyRetry, a sweep hand-over reads the error (one DescribeExecution) and redrives a retryable one', async () => {
+    const { engine } = await setup({ errorPolicy: { onlyRetry: ['Lambda.*'] } });
+    sfnMock.on(DescribeExecutionCommand).resolves(described('listed', 'Lambda.ServiceException'));
+    expect(await engine.handleMessage(handOverBody('listed'), 'm1')).toMatchObject({ place: 'REDRIVEN' });
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+  });
+
+  it('with onlyRetry, a non-matching error read from DescribeExecution is skipped under its own name', async () => {
+    const { engine } = await setup({ errorPolicy: { onlyRetry: ['Lambda.*'] } });
+    sfnMock.on(DescribeExecutionCommand).resolves(described('listed', 'Payment.Declined'));
+    const outcome = await engine.handleMessage(handOverBody('listed'), 'm1');
+    expect(outcome).toMatchObject({ place: 'SKIPPED', reason: 'NON_RETRYABLE_ERROR' });
+    expect(outcome.detail).toContain('Payment.Declined');
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 0);
+  });
+
+  it('the default never-retry list also reads the error of a listed failure before skipping it', async () => {
+    const { engine } = await setup();
+    sfnMock.on(DescribeExecutionCommand).resolves(described('listed', 'States.Permissions'));
+    expect(await engine.handleMessage(handOverBody('listed'), 'm1')).toMatchObject({ place: 'SKIPPED', reason: 'NON_RETRYABLE_ERROR' });
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
+  });
+});
+
+describe('3. a refused redrive ends in a final phase and costs no attempt', () => {
+  it.each([
+    ['RUNNING', 'Execution is RUNNING and cannot be redriven', 'NOT_FAILED'],
+    ['SUCCEEDED', 'Execution is SUCCEEDED and cannot be redriven', 'NOT_FAILED'],
+    ['history limit', 'Execution history event limit exceeded', 'NOT_REDRIVABLE_PER_AWS'],
+  ])('%s: SKIPPED, attemptsUsed back to 0, the next generation still gets all 3 attempts', async (_case, message, reason) => {
+    const { engine, ledger } = await setup({ maxAttempts: 3 });
+    sfnMock.on(RedriveExecutionCommand).rejectsOnce(new ExecutionNotRedrivable({ message, $metadata: {} })).resolves({ redriveDate: new Date(NOW_MS) });
+    const first = await engine.handleEvidence(evidence(), 'event');
+    expect(first).toMatchObject({ place: 'SKIPPED', reason, redriven: false });
+    const record = await ledger.get(executionArn());
+    expect(record).toMatchObject({ phase: 'SKIPPED', reason, generation: 0, attemptsUsed: 0 });
+    // Three more failure generations are each redriven: the refusal did not use up one of the 3.
+    for (const generation of [1, 2, 3]) {
+      expect(await engine.handleEvidence(evidence({ redriveCount: generation }), 'event')).toMatchObject({ place: 'REDRIVEN', generation });
+    }
+    expect(await engine.handleEvidence(evidence({ redriveCount: 4 }), 'event')).toMatchObject({ place: 'GAVE_UP' });
+  });
+});
+
+describe('7. a claim or recheck holds only for its own generation', () => {
+  it('a claim for generation 0 expecting WAITING loses against generation 1 in WAITING', async () => {
+    const { ledger } = await setup();
+    await ledger.transition({ evidence: evidence({ redriveCount: 1 }), generation: 1, expect: { newGeneration: true }, phase: 'WAITING', reason: 'BACKOFF', nowMs: NOW_MS, dueAtMs: NOW_MS + 60_000, recheckEnqueued: true });
+    const stale = await ledger.transition({ evidence: evidence(), generation: 0, expect: { phases: ['WAITING'] }, phase: 'REDRIVING', reason: 'ELIGIBLE', nowMs: NOW_MS, attemptsIncrement: 1 });
+    expect(stale.won).toBe(false);
+    expect(await ledger.get(executionArn())).toMatchObject({ generation: 1, phase: 'WAITING', attemptsUsed: 0 });
+  });
+
+  it('a recheck for generation 0 does nothing to generation 1: no call, no message, no write', async () => {
+    const { engine, ledger } = await setup();
+    await ledger.transition({ evidence: evidence({ redriveCount: 1 }), generation: 1, expect: { newGeneration: true }, phase: 'WAITING', reason: 'BACKOFF', nowMs: NOW_MS, dueAtMs: NOW_MS + 60_000, recheckEnqueued: true });
+    const before = await ledger.get(executionArn());
+    const recheck = JSON.stringify({ kind: RECHECK_KIND, executionArn: executionArn(), generation: 0, dueAtMs: NOW_MS });
+    expect(await engine.handleMessage(recheck, 'r1')).toMatchObject({ place: 'SKIPPED', reason: 'ALREADY_HANDLED' });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 0);
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 0);
+    expect(await ledger.get(executionArn())).toEqual(before);
+  });
+});
