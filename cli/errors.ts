@@ -5,7 +5,8 @@ import type { MiddlewareStack } from '@aws-sdk/types';
 import { InvalidArnError } from '../core/arn';
 import { ConfigError } from '../core/config';
 
-export const EXIT = { ok: 0, partial: 1, usage: 2 } as const;
+/** 3: a service could not be reached or answered like something else (wrong endpoint): nothing (more) was done. */
+export const EXIT = { ok: 0, partial: 1, usage: 2, unreachable: 3 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** An error with a message meant for the operator and the exit code it ends the command with. */

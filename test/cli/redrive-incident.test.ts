@@ -74,20 +74,26 @@ describe('redrive with an audited override', () => {
     // AWS's rules are not lifted, and the plan says so for the execution.
     expect(plan.preview.find((r: { executionArn: string }) => r.executionArn === expired)).toMatchObject({ verdict: 'REDRIVE_WINDOW_EXPIRED', lift: 'AWS rule: cannot be lifted' });
 
-    const run = await cli([...base, ...overrides, '--reason', 'INC-7 IAM fixed', '--yes'], { clock });
-    expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout).run).toMatchObject({ redriven: 2, errors: 0 });
+    // IAM is fixed: the permission failures, read by --error, go back with the error policy lifted.
+    const iam = await cli([...base, '--error', 'States.Permissions', '--override-error-policy', '--reason', 'INC-7 IAM fixed', '--yes'], { clock });
+    expect(iam.code).toBe(0);
+    expect(JSON.parse(iam.stdout)).toMatchObject({ plan: { matched: 2, eligible: 1 }, run: { redriven: 1, errors: 0 } });
+    // And the failures the pipeline gave up on, with the attempt cap lifted.
+    const cap = await cli([...base, '--override-max-attempts', '--reason', 'INC-7 PSP back', '--yes'], { clock });
+    expect(cap.code).toBe(0);
+    // The IAM failure, redriven, succeeded: no longer listed.
+    expect(JSON.parse(cap.stdout).run).toMatchObject({ processed: 2, redriven: 1, errors: 0, skipped: { REDRIVE_WINDOW_EXPIRED: 1 } });
     expect(stack().sfn.execution(gaveUp)!.redriveCount).toBe(4);
     expect(stack().sfn.execution(permissions)!.redriveCount).toBe(1);
     expect(stack().sfn.execution(expired)!.redriveCount).toBe(0);
 
-    const actor = expect.stringMatching(/^operator local:[^:]+: INC-7 IAM fixed$/);
+    const actor = (reason: string) => expect.stringMatching(new RegExp(`^operator local:[^:]+: ${reason}$`));
     const lastAttempt = async (arn: string) => (await stack().ledger.get(arn))!.attempts.at(-1);
-    expect(await lastAttempt(gaveUp)).toMatchObject({ outcome: 'REDRIVEN', generation: 3, actor, overrides: [{ rule: 'maxAttempts', detail: '3 of 3 attempts used' }] });
     expect(await lastAttempt(permissions)).toMatchObject({
       outcome: 'REDRIVEN',
-      actor,
+      actor: actor('INC-7 IAM fixed'),
       overrides: [{ rule: 'errorPolicy', detail: 'States.Permissions: matches never-retry pattern States.Permissions' }],
     });
+    expect(await lastAttempt(gaveUp)).toMatchObject({ outcome: 'REDRIVEN', generation: 3, actor: actor('INC-7 PSP back'), overrides: [{ rule: 'maxAttempts', detail: '3 of 3 attempts used' }] });
   });
 });

@@ -2,7 +2,7 @@
  * The plan counts what the run then does, for a mix of eligible and ineligible executions; the
  * selection filters; confirmation; and the rate limiter against the emulator's throttling buckets.
  */
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../../local/clock';
 import type { SeedExecutionOptions } from '../../local/sfn';
 import { cli, createStateMachine, localFlags, useLocalStack } from './harness';
@@ -101,9 +101,12 @@ describe('redrive plan and selection', () => {
     const declined = await cli(args, { clock, confirm: false });
     expect(declined).toMatchObject({ code: 0 });
     expect(declined.stderr).toContain('Cancelled: nothing was redriven');
+    const listedBefore = stack().sfn.stats().apis.ListExecutions.calls;
     const noTerminal = await cli(args, { clock });
     expect(noTerminal.code).toBe(2);
-    expect(noTerminal.stderr).toContain('Refusing to redrive 1 executions without confirmation');
+    expect(noTerminal.stderr).toContain('Refusing to redrive without confirmation: stdin is not a terminal. Pass --yes');
+    // Refused up front: nothing was listed in vain.
+    expect(stack().sfn.stats().apis.ListExecutions.calls).toBe(listedBefore);
     expect(await redriveCount(arn)).toBe(0);
 
     const accepted = await cli(args, { clock, confirm: true });
@@ -114,32 +117,39 @@ describe('redrive plan and selection', () => {
 });
 
 describe('redrive against the throttling buckets', () => {
-  // 4x real time: the emulator's DescribeExecution bucket (300, +15/s) refills at 60 per real second,
-  // below what the CLI could send.
-  const clock = new VirtualClock({ startMs: START_MS, speed: 4 });
+  // Real time: the emulator's DescribeExecution (300, +15/s) and GetExecutionHistory (400, +20/s) buckets
+  // refill slower than the CLI could send.
+  const clock = new VirtualClock({ startMs: START_MS, speed: 1 });
   const stack = useLocalStack({ clock, throttling: true });
 
-  it('adapts to throttling: few rejections, none lost, each execution redriven once', async () => {
+  it('adapts to throttling: few rejections, one evidence call per execution, none lost, each redriven once', async () => {
     const stateMachineArn = await createStateMachine(stack(), 'billing-throttled');
     const arns = Array.from({ length: 200 }, (_, i) =>
-      stack().sfn.seedExecution({ stateMachineArn, name: `t-${i}`, status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS }),
+      stack().sfn.seedExecution({ stateMachineArn, name: `t-${i}`, status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS, error: 'PaymentGatewayTimeout' }),
     );
-    // Others in the account (the worker, dashboards) have already spent the burst.
+    // Others in the account (the worker, dashboards) have already spent both bursts.
     await Promise.all(Array.from({ length: 300 }, () => stack().clients.sfn.send(new DescribeExecutionCommand({ executionArn: arns[0] }))));
-    const before = stack().sfn.stats().apis.DescribeExecution;
-    // Asking for far more than the bucket allows: the limiter must find the real rate itself.
+    await Promise.all(Array.from({ length: 400 }, () => stack().clients.sfn.send(new GetExecutionHistoryCommand({ executionArn: arns[0], maxResults: 1 }))));
+    const before = stack().sfn.stats().apis;
+    // Asking for far more than the buckets allow: the limiter must find the real rates itself.
     const out = await cli(['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--reason', 'INC-4', '--yes', '--rate', '1000', '--concurrency', '16', '--output', 'json'], { clock });
 
     expect(out.code).toBe(0);
     const { plan, run } = JSON.parse(out.stdout);
     expect(plan.eligible).toBe(200);
     expect(run).toMatchObject({ redriven: 200, errors: 0 });
-    const after = stack().sfn.stats().apis.DescribeExecution;
-    const describe = { calls: after.calls - before.calls, throttled: after.throttled - before.throttled };
-    expect(describe.throttled).toBeGreaterThan(0);
-    expect(run.throttled.DescribeExecution).toBe(describe.throttled);
-    expect(describe.throttled / describe.calls).toBeLessThan(0.1);
+    const after = stack().sfn.stats().apis;
+    const delta = (api: string) => ({ calls: after[api].calls - (before[api]?.calls ?? 0), throttled: after[api].throttled - (before[api]?.throttled ?? 0) });
+    const describe = delta('DescribeExecution');
+    const history = delta('GetExecutionHistory');
+    // One evidence call got through per execution, in the whole command, spread over both buckets.
+    expect(describe.calls - describe.throttled + history.calls - history.throttled).toBe(200);
+    expect(plan.evidenceCalls.DescribeExecution + plan.evidenceCalls.GetExecutionHistory).toBe(200);
+    const throttled = describe.throttled + history.throttled;
+    expect(throttled).toBeGreaterThan(0);
+    expect((run.throttled.DescribeExecution ?? 0) + (run.throttled.GetExecutionHistory ?? 0)).toBe(throttled);
+    expect(throttled / (describe.calls + history.calls)).toBeLessThan(0.25);
     expect(arns.filter((arn) => stack().sfn.execution(arn)!.redriveCount !== 1)).toEqual([]);
-    console.log(`throttling: DescribeExecution ${describe.throttled} throttled of ${describe.calls} calls`);
+    console.log(`throttling: DescribeExecution ${describe.throttled} throttled of ${describe.calls} calls, GetExecutionHistory ${history.throttled} of ${history.calls}`);
   });
 });
