@@ -29,7 +29,7 @@ import { forEachBounded } from './pool';
 import { rate, startCounter, startProgress, type Progress } from './progress';
 import { AdaptiveTokenBucket, type ApiRateLimiter, type RateSpec } from './rate-limit';
 import { compileErrorPattern, EVIDENCE_APIS, judge, listSelected, resolveStateMachines, validateStateMachineArns, type Judge } from './selection';
-import { parseTimeRange } from './time-range';
+import { parseTimeRange, type TimeRange } from './time-range';
 
 export interface RedriveOptions extends CommonOptions, OverrideOptions {
   stateMachine?: string[];
@@ -186,10 +186,8 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
   if (options.plan !== undefined) {
     const given = SELECTION_OPTIONS.filter(([key]) => options[key] !== undefined).map(([, flag]) => flag);
     if (given.length > 0) throw new CliError(`--plan applies a plan as it was made: ${given.join(', ')} cannot be given with it (make a new plan instead)`);
-  } else {
-    if (!options.stateMachine?.length && !options.namePrefix?.length) throw new CliError('Select state machines with --state-machine ARN or --name-prefix PREFIX, or apply a plan with --plan FILE');
-    validateStateMachineArns(options.stateMachine ?? []);
   }
+  const selection = options.plan === undefined ? parseSelection(options, io) : undefined;
   if (!options.dryRun && !reason) throw new CliError('--reason "…" is required: it is stored in the ledger with your identity');
   // Before any call: a script without a terminal cannot answer the prompt, so it would list everything in vain.
   if (!options.dryRun && !options.yes && !io.isTTY) {
@@ -219,7 +217,7 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
       io.stderr(`${paceText(ctx.limiter, ctx.region, options.rate, true)}\n`);
     } else {
       overrides = policyOverrides(options, reason);
-      const made = await makePlan(options, io, overrides, () => interrupted, (path) => (temporaryPlan = path));
+      const made = await makePlan(options, selection!, io, overrides, () => interrupted, (path) => (temporaryPlan = path));
       if (!made.planFile) {
         if (options.output === 'json') io.stdout(`${json({ plan: made.plan })}\n`);
         else io.stdout(renderPlan(made.plan));
@@ -264,12 +262,35 @@ interface MadePlan {
   planFile?: PlanFile;
 }
 
-/** Lists the selection, judges each execution and writes the plan file (the given one, or a temporary one to apply). */
-async function makePlan(options: RedriveOptions, io: CliIo, overrides: PolicyOverrides | undefined, interrupted: () => boolean, onTemporary: (path: string) => void): Promise<MadePlan> {
-  const requestedStatuses = parseStatuses(options.status);
-  const errorRegex = compileErrorPattern(options.error);
+interface ParsedSelection {
+  requestedStatuses?: WatchableStatus[];
+  errorRegex?: RegExp;
+  range: TimeRange;
+  nowMs: number;
+}
+
+/** The selection options, checked before any call. */
+function parseSelection(options: RedriveOptions, io: CliIo): ParsedSelection {
+  if (!options.stateMachine?.length && !options.namePrefix?.length) throw new CliError('Select state machines with --state-machine ARN or --name-prefix PREFIX, or apply a plan with --plan FILE');
+  validateStateMachineArns(options.stateMachine ?? []);
   const nowMs = io.clock.nowMs();
-  const range = parseTimeRange(options.since, options.until, nowMs, nowMs - REDRIVE_WINDOW_MS);
+  return {
+    requestedStatuses: parseStatuses(options.status),
+    errorRegex: compileErrorPattern(options.error),
+    range: parseTimeRange(options.since, options.until, nowMs, nowMs - REDRIVE_WINDOW_MS),
+    nowMs,
+  };
+}
+
+/** Lists the selection, judges each execution and writes the plan file (the given one, or a temporary one to apply). */
+async function makePlan(
+  options: RedriveOptions,
+  { requestedStatuses, errorRegex, range, nowMs }: ParsedSelection,
+  io: CliIo,
+  overrides: PolicyOverrides | undefined,
+  interrupted: () => boolean,
+  onTemporary: (path: string) => void,
+): Promise<MadePlan> {
   const { config, source: configSource } = loadConfigWithSource(options, io);
   const ctx = await AwsContext.create(options, io, (rates) => liftApiRates(rates, options.rate));
   const ledger = ctx.ledger(config);
