@@ -55,6 +55,9 @@ const CLOSING_DETAILS = {
   ExecutionAborted: 'executionAbortedEventDetails',
 } as const satisfies Partial<Record<string, keyof HistoryEvent>>;
 
+/** Newest events read to find the state a failed execution failed in: the last state entered is among them. */
+export const FAILED_STATE_HISTORY_PAGE = 100;
+
 export interface HistoryTail {
   evidence: ExecutionEvidence;
   /** The most recently entered state among the events read. */

@@ -9,7 +9,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { Ledger } from '../adapters/ledger';
-import { describeInto, ExecutionNotFoundError, historyTailInto, type HistoryTail } from '../adapters/sfn';
+import { describeInto, ExecutionNotFoundError, FAILED_STATE_HISTORY_PAGE, historyTailInto, type HistoryTail } from '../adapters/sfn';
 import { parseExecutionArn, parseStateMachineArn } from '../core/arn';
 import type { AutoRedriveConfig, WatchableStatus } from '../core/config';
 import { decide, EvidenceMissingError, type Decision, type PolicyOverrides } from '../core/decide';
@@ -154,8 +154,6 @@ function withLedgerErrorText(evidence: ExecutionEvidence, record: LedgerRecord |
   return { ...evidence, error: record.error, cause: record.cause, sources: [...evidence.sources, 'ledger'] };
 }
 
-/** Reverse history page that finds the state a failed execution failed in (and its error, cause and event count). */
-const FAILED_STATE_HISTORY_PAGE = 100;
 
 /**
  * The one evidence call an execution may cost. `--failed-state` and history headroom need history; else

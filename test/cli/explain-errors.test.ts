@@ -38,6 +38,11 @@ describe('explain and errors', () => {
     const report = JSON.parse(out.stdout);
     expect(report).toMatchObject({
       status: 'FAILED',
+      error: 'PaymentGatewayTimeout',
+      cause: 'psp down',
+      failedState: 'Charge',
+      // The harness runs in test/cli, which has no autoredrive.config.json: it says so.
+      config: expect.stringContaining(`the default config (no autoredrive.config.json in ${__dirname}`),
       redriveCount: 1,
       attempts: { used: 1, max: 3, left: 2 },
       history: { limit: 24_999 },
@@ -62,6 +67,7 @@ describe('explain and errors', () => {
     expect(table.stdout).toMatch(/redriveWindow\s*│\s*FAIL\s*│\s*window closed 1d 0h ago/);
     expect(table.stdout).toMatch(/14-day redrive window\s*│\s*closed 1d 0h ago/);
     expect(table.stdout).toContain('Worker would now: SKIP (REDRIVE_WINDOW_EXPIRED');
+    expect(table.stdout).toMatch(/judged by config\s*│\s*the default config/);
   });
 
   const usage: Array<[string, string[], RegExp]> = [

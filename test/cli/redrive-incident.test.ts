@@ -95,5 +95,21 @@ describe('redrive with an audited override', () => {
       overrides: [{ rule: 'errorPolicy', detail: 'States.Permissions: matches never-retry pattern States.Permissions' }],
     });
     expect(await lastAttempt(gaveUp)).toMatchObject({ outcome: 'REDRIVEN', generation: 3, actor: actor('INC-7 PSP back'), overrides: [{ rule: 'maxAttempts', detail: '3 of 3 attempts used' }] });
+
+    // The ledger report lists each execution with who acted, their reason and what they lifted.
+    const report = await cli(['ledger', ...localFlags(stack()), '--state-machine', stateMachineArn, '--since', '1d', '--executions', '--output', 'json'], { clock });
+    expect(report.code).toBe(0);
+    const rows = JSON.parse(report.stdout).stateMachines[0].executionRows;
+    expect(rows.find((row: { executionArn: string }) => row.executionArn === gaveUp)).toMatchObject({
+      generation: 3,
+      phase: 'REDRIVEN',
+      outcome: 'REDRIVEN',
+      actor: expect.stringMatching(/^operator local:[^:]+$/),
+      operatorReason: 'INC-7 PSP back',
+      overrides: ['maxAttempts (3 of 3 attempts used)'],
+    });
+    expect(rows.find((row: { executionArn: string }) => row.executionArn === permissions)).toMatchObject({ operatorReason: 'INC-7 IAM fixed', overrides: [expect.stringContaining('errorPolicy (States.Permissions')] });
+    const table = await cli(['ledger', ...localFlags(stack()), '--state-machine', stateMachineArn, '--since', '1d', '--executions'], { clock });
+    expect(table.stdout).toMatch(/incident-override:gave-up.*INC-7 PSP back/s);
   });
 });
