@@ -56,13 +56,15 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
     sources: [],
   };
   let evidence: ExecutionEvidence;
-  let failedState: string | undefined;
+  let lastEnteredState: string | undefined;
   try {
-    ({ evidence, lastEnteredState: failedState } = await historyTailInto(ctx.clients.sfn, await describeInto(ctx.clients.sfn, known), FAILED_STATE_HISTORY_PAGE));
+    ({ evidence, lastEnteredState } = await historyTailInto(ctx.clients.sfn, await describeInto(ctx.clients.sfn, known), FAILED_STATE_HISTORY_PAGE));
   } catch (error) {
     if (error instanceof ExecutionNotFoundError) throw new CliError(`Unknown execution: ${executionArn} does not exist in ${ctx.region}`);
     throw error;
   }
+  // The last state entered is where a closed, unsuccessful execution failed; of a running or succeeded one it says nothing.
+  const failedState = ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(evidence.status) ? lastEnteredState : undefined;
   const record = await ledger.get(executionArn);
   const nowMs = io.clock.nowMs();
   const context = { evidence, ledger: record, config, nowMs };
@@ -110,7 +112,7 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
         ['execution', executionArn],
         ['status', `${evidence.status}${evidence.error ? ` (${evidence.error})` : ''}`],
         ['cause', evidence.cause ?? '-'],
-        ['failed in state', failedState ?? '-'],
+        ['failed in state', failedState ?? (lastEnteredState === undefined ? '-' : `- (not failed; last state entered: ${lastEnteredState})`)],
         ['stopped', report.stopDate],
         ['redrive count (failure generation)', generation],
         ['AWS redriveStatus', `${evidence.redriveStatus ?? '-'}${evidence.redriveStatusReason ? `: ${evidence.redriveStatusReason}` : ''}`],
