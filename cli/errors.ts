@@ -22,6 +22,7 @@ export class CliError extends Error {
 
 const NON_STATES_SERVICES: Record<string, string> = {
   GetItem: 'dynamodb',
+  BatchGetItem: 'dynamodb',
   Query: 'dynamodb',
   UpdateItem: 'dynamodb',
   SendMessage: 'sqs',
