@@ -25,7 +25,7 @@ import { describeOverrides, policyOverrides, type OverrideOptions } from './over
 import { nonNegativeInt, positiveInt, positiveNumber } from './parsers';
 import { PlanTally, reasonText, renderPlan, type Plan } from './plan';
 import { entryEvidence, openPlan, PLAN_KIND, PLAN_VERSION, PlanWriter, type PlanEntry, type PlanFile, type PlanHeader } from './plan-file';
-import { forEachBounded } from './pool';
+import { forEachBounded, withLookups } from './pool';
 import { rate, startCounter, startProgress, type Progress } from './progress';
 import { AdaptiveTokenBucket, type ApiRateLimiter, type RateSpec } from './rate-limit';
 import { compileErrorPattern, EVIDENCE_APIS, judge, listSelected, resolveStateMachines, validateStateMachineArns, type Judge } from './selection';
@@ -72,7 +72,7 @@ export interface RunSummary {
 const ERROR_SAMPLES = 10;
 /** Distinct AWS refusal reasons kept in the summary; the rest are counted under "other". */
 const REFUSAL_REASONS_KEPT = 20;
-const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_CONCURRENCY = 32;
 
 /** Options that select executions: they make a plan, so they cannot go with `--plan`. */
 const SELECTION_OPTIONS: Array<[keyof RedriveOptions, string]> = [
@@ -350,23 +350,19 @@ async function makePlan(
       untilMs: header.untilMs,
       notRedrivenOnly: header.notRedrivenOnly,
     });
-    for await (const batch of batches(selection, BATCH_GET_LIMIT)) {
-      listed += batch.length;
-      const records = await ledger.getMany(batch.map((item) => item.executionArn!));
-      await forEachBounded(
-        fromArray(batch),
-        options.concurrency,
-        async (item) => {
-          const entry = await judge(deps, item, records.get(item.executionArn!));
-          if (!entry || limitReached()) return;
-          tally.add(entry);
-          await writer?.write(entry);
-          counter.update(() => `${listed} listed, ${tally.plan.matched} matched, ${tally.plan.eligible} eligible, ${deps.evidenceCalls.DescribeExecution + deps.evidenceCalls.GetExecutionHistory} evidence calls`);
-        },
-        stopped,
-      );
-      if (stopped()) break;
-    }
+    await forEachBounded(
+      withLookups(selection, BATCH_GET_LIMIT, (item) => item.executionArn!, (arns) => ledger.getMany(arns)),
+      options.concurrency,
+      async ([item, record]) => {
+        listed++;
+        const entry = await judge(deps, item, record);
+        if (!entry || limitReached()) return;
+        tally.add(entry);
+        await writer?.write(entry);
+        counter.update(() => `${listed} listed, ${tally.plan.matched} matched, ${tally.plan.eligible} eligible, ${deps.evidenceCalls.DescribeExecution + deps.evidenceCalls.GetExecutionHistory} evidence calls`);
+      },
+      stopped,
+    );
     complete = !interrupted();
   } finally {
     counter.stop();
@@ -386,22 +382,6 @@ async function tallyPlanFile(planFile: PlanFile, previewSize: number): Promise<P
   tally.plan.evidenceCalls = planFile.trailer.evidenceCalls ?? {};
   tally.plan.planFile = planFile.path;
   return tally.plan;
-}
-
-async function* batches<T>(items: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
-  let batch: T[] = [];
-  for await (const item of items) {
-    batch.push(item);
-    if (batch.length >= size) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
-}
-
-async function* fromArray<T>(items: T[]): AsyncGenerator<T> {
-  yield* items;
 }
 
 /**
@@ -432,42 +412,36 @@ async function applyPlan(
   const stopped = () => interrupted() || fatal !== undefined;
   const report = () => progress.update({ done: summary.processed, redriven: summary.redriven, errors: summary.errors });
   try {
-    for await (const batch of batches(planFile.entries(), BATCH_GET_LIMIT)) {
-      const eligible: PlanEntry[] = [];
-      for (const entry of batch) {
-        if (entry.verdict === 'REDRIVE') eligible.push(entry);
-        else {
+    const eligible = (entry: PlanEntry) => entry.verdict === 'REDRIVE';
+    await forEachBounded(
+      withLookups(planFile.entries(), BATCH_GET_LIMIT, (entry) => (eligible(entry) ? entry.executionArn : undefined), (arns) => ledger.getMany(arns)),
+      options.concurrency,
+      async ([entry, record]) => {
+        if (!eligible(entry)) {
           summary.processed++;
           increment(summary.skipped, entry.verdict);
+          return;
         }
-      }
-      const records = eligible.length > 0 ? await ledger.getMany(eligible.map((entry) => entry.executionArn)) : new Map();
-      await forEachBounded(
-        fromArray(eligible),
-        options.concurrency,
-        async (entry) => {
-          try {
-            await pace();
-            const outcome = await engine.handleEvidence(entryEvidence(entry), 'operator', { record: records.get(entry.executionArn), evidenceComplete: true });
-            if (outcome.redriven && !outcome.confirmedOnly) summary.redriven++;
-            else increment(summary.skipped, outcome.redriven ? 'ALREADY_HANDLED' : outcome.reason);
-            if (!outcome.redriven && AWS_REFUSALS.has(outcome.reason)) countRefusal(summary.refusedByAws, `${outcome.reason}: ${outcome.detail}`);
-          } catch (error) {
-            const problem = toCliError(error);
-            // A missing permission, a bad table or an unreachable endpoint fails every call alike: stop.
-            if (problem.exitCode === EXIT.usage || problem.exitCode === EXIT.unreachable) fatal ??= problem;
-            summary.errors++;
-            if (summary.errorSamples.length < ERROR_SAMPLES) summary.errorSamples.push({ executionArn: entry.executionArn, message: problem.message });
-          } finally {
-            summary.processed++;
-            report();
-          }
-        },
-        stopped,
-      );
-      report();
-      if (stopped()) break;
-    }
+        try {
+          await pace();
+          const outcome = await engine.handleEvidence(entryEvidence(entry), 'operator', { record, evidenceComplete: true });
+          if (outcome.redriven && !outcome.confirmedOnly) summary.redriven++;
+          else increment(summary.skipped, outcome.redriven ? 'ALREADY_HANDLED' : outcome.reason);
+          if (!outcome.redriven && AWS_REFUSALS.has(outcome.reason)) countRefusal(summary.refusedByAws, `${outcome.reason}: ${outcome.detail}`);
+        } catch (error) {
+          const problem = toCliError(error);
+          // A missing permission, a bad table or an unreachable endpoint fails every call alike: stop.
+          if (problem.exitCode === EXIT.usage || problem.exitCode === EXIT.unreachable) fatal ??= problem;
+          summary.errors++;
+          if (summary.errorSamples.length < ERROR_SAMPLES) summary.errorSamples.push({ executionArn: entry.executionArn, message: problem.message });
+        } finally {
+          summary.processed++;
+          report();
+        }
+      },
+      stopped,
+    );
+    report();
   } finally {
     progress.stop();
   }
