@@ -2,7 +2,7 @@
  * `sfn-autoredrive redrive` over seeded failed executions, as a child process against an in-bench local
  * stack, so its peak RSS is its own (read from /proc/<pid>/status VmHWM while it runs).
  *
- * Two designs over the same seeded failures: today's (`new`, this checkout's bin) and the one before the
+ * Two designs over the same seeded failures: this checkout's (`new`) and the one before the
  * plan file (`old`: the bin of BASELINE_REV, extracted with `git archive`, which calls DescribeExecution
  * twice per execution, once while planning and once while running).
  */

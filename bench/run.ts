@@ -36,7 +36,7 @@ const EVENTS_MISSED = { gaveUpShare: 0, pipelineSawAll: false } as const;
 /** The same work for both designs: the old one lists executions redriven before only on request, and ignored the attempt cap. */
 function bulkRuns(sizes: Sizes): Array<{ what: string; options: BulkCliOptions }> {
   const both = (executions: number, scenario: typeof AFTER_OUTAGE | typeof EVENTS_MISSED, oldFlags: string[], newFlags: string[], what: string) => [
-    { what: `${what}: today's design (2 DescribeExecution each)`, options: { design: 'old' as const, executions, throttling: true, ...scenario, flags: oldFlags } },
+    { what: `${what}: the design before the plan file (2 DescribeExecution each)`, options: { design: 'old' as const, executions, throttling: true, ...scenario, flags: oldFlags } },
     { what: `${what}: the new design`, options: { design: 'new' as const, executions, throttling: true, ...scenario, flags: newFlags } },
   ];
   return [
