@@ -189,6 +189,7 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
   }
   const selection = options.plan === undefined ? parseSelection(options, io) : undefined;
   if (!options.dryRun && !reason) throw new CliError('--reason "…" is required: it is stored in the ledger with your identity');
+  const requestedOverrides = options.plan === undefined ? policyOverrides(options, reason) : undefined;
   // Before any call: a script without a terminal cannot answer the prompt, so it would list everything in vain.
   if (!options.dryRun && !options.yes && !io.isTTY) {
     throw new CliError('Refusing to redrive without confirmation: stdin is not a terminal. Pass --yes, or --dry-run to see the plan first');
@@ -216,7 +217,7 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
       plan = await tallyPlanFile(planFile, options.preview);
       io.stderr(`${paceText(ctx.limiter, ctx.region, options.rate, true)}\n`);
     } else {
-      overrides = policyOverrides(options, reason);
+      overrides = requestedOverrides;
       const made = await makePlan(options, selection!, io, overrides, () => interrupted, (path) => (temporaryPlan = path));
       if (!made.planFile) {
         if (options.output === 'json') io.stdout(`${json({ plan: made.plan })}\n`);
