@@ -35,6 +35,8 @@ export interface LedgerAttempt {
   /** Who acted: `worker`, `sweep`, or an operator identity with their stated reason. */
   actor: string;
   note?: string;
+  /** Policy rules (errorPolicy, maxAttempts) the operator lifted for this decision, and what they would have said. */
+  overrides?: Array<{ rule: string; detail: string }>;
 }
 
 export interface LedgerRecord {

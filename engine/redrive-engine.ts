@@ -10,7 +10,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { buildExecutionAlert, alertKindFor, type Alert } from '../core/alerts';
 import type { Clock } from '../core/clock';
 import type { AutoRedriveConfig } from '../core/config';
-import { decide, EvidenceMissingError, tokenMayHaveExpired, type Decision, type HomeEnvironment, type Trigger } from '../core/decide';
+import { decide, EvidenceMissingError, tokenMayHaveExpired, type Decision, type HomeEnvironment, type PolicyOverrides, type Trigger } from '../core/decide';
 import { missingEvidence, type ExecutionEvidence } from '../core/evidence';
 import type { LedgerRecord } from '../core/ledger-record';
 import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, type RecheckMessage } from '../core/messages';
@@ -47,6 +47,8 @@ export interface EngineDeps {
   /** Recorded in the ledger: `worker`, `sweep`, or `operator <identity>: <reason>`. */
   actor: string;
   random?: () => number;
+  /** Policy rules an operator lifted for this run (the CLI's `--override-…`); recorded in each attempt they change. */
+  overrides?: PolicyOverrides;
 }
 
 /** Where one message or execution ended. */
@@ -69,6 +71,17 @@ export interface Outcome {
 
 /** Events normally arrive within seconds; an older one may describe a generation that has moved on. */
 const LATE_EVIDENCE_MS = 5 * 60_000;
+
+/** What a caller of `handleEvidence` already read. */
+export interface KnownState {
+  /** The ledger item, just read: saves a second read (the conditional writes still guard against races). */
+  record: LedgerRecord | undefined;
+  /**
+   * The caller read all the evidence it means to (the operator's reviewed plan, one call per execution at
+   * most): decide on it and make no further read; RedriveExecution's answer arbitrates the rest.
+   */
+  evidenceComplete?: boolean;
+}
 
 /** Reasons decided by the event alone: logged and counted, but not worth a ledger item. */
 const UNLEDGERED: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['OUT_OF_SCOPE', 'NOT_FAILED', 'STATUS_NOT_WATCHED', 'ALREADY_HANDLED']);
@@ -93,7 +106,7 @@ export class RedriveEngine {
    * A failure seen through an event, the sweep, or an operator's selection. `known.record` is the ledger
    * item the caller just read, to save a second read; the conditional writes still guard against races.
    */
-  async handleEvidence(initial: ExecutionEvidence, trigger: Trigger, known?: { record: LedgerRecord | undefined }): Promise<Outcome> {
+  async handleEvidence(initial: ExecutionEvidence, trigger: Trigger, known?: KnownState): Promise<Outcome> {
     const { config, ledger } = this.deps;
     let evidence = initial;
     // The ARN alone rules out another account, region, partition or an unwatched machine: decide that
@@ -111,7 +124,7 @@ export class RedriveEngine {
       // Evidence a rule needs, or that a redrive should be checked against, is read before deciding,
       // never assumed from its absence: one DescribeExecution (and a history count if configured).
       if (decision === undefined || ((decision.action === 'REDRIVE' || decision.action === 'WAIT') && !decision.resume)) {
-        const needs = missingEvidence(evidence, config.historyHeadroomEvents);
+        const needs = known?.evidenceComplete ? [] : missingEvidence(evidence, config.historyHeadroomEvents);
         if (needs.length > 0) evidence = await gatherEvidence(this.deps.sfn, evidence, needs);
         decision = this.decide(evidence, record, trigger);
       }
@@ -148,8 +161,8 @@ export class RedriveEngine {
   }
 
   private decide(evidence: ExecutionEvidence, ledger: LedgerRecord | undefined, trigger: Trigger): Decision {
-    const { config, clock, home, random } = this.deps;
-    return decide({ evidence, ledger, config, nowMs: clock.nowMs(), trigger, home, random });
+    const { config, clock, home, random, overrides } = this.deps;
+    return decide({ evidence, ledger, config, nowMs: clock.nowMs(), trigger, home, random, overrides });
   }
 
   private alertsOnLateEvidence(decision: Decision, evidence: ExecutionEvidence): boolean {
@@ -332,7 +345,7 @@ export class RedriveEngine {
 
   private skipDecision(evidence: ExecutionEvidence, reason: ReasonCode, detail: string, from?: Decision): Decision {
     const generation = from?.generation ?? evidence.redriveCount ?? 0;
-    return { action: 'SKIP', reason, detail, generation, attemptNumber: from?.attemptNumber ?? 0 };
+    return { action: 'SKIP', reason, detail, generation, attemptNumber: from?.attemptNumber ?? 0, ...(from?.overrides && { overrides: from.overrides }) };
   }
 
   private async parkMalformed(body: string, error: MalformedMessageError, messageId: string): Promise<Outcome> {
