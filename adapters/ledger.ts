@@ -4,7 +4,8 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Alert } from '../core/alerts';
 import type { Decision } from '../core/decide';
 import { REDRIVE_WINDOW_MS } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
@@ -35,6 +36,8 @@ export interface TransitionInput {
   clientToken?: string;
   /** Set only when the token is first used, so its 15-minute life is measured from the first call. */
   tokenFirstUsedAtMs?: number;
+  /** The alert this final decision owes (see LedgerRecord.pendingAlert); any earlier one is dropped. */
+  pendingAlert?: Alert;
 }
 
 export interface TransitionResult {
@@ -44,6 +47,8 @@ export interface TransitionResult {
 }
 
 const DAY_MS = 86_400_000;
+/** Keys per BatchGetItem request (the API's limit). */
+export const BATCH_GET_LIMIT = 100;
 const UNREDRIVEN_WINDOW_CLOSES = LEDGER_TABLE.byWindowCloseIndex.sortKey;
 /** Like the watch items, a key no execution ARN can have, with no generation and no index attributes. */
 const SWEEP_PROBLEMS_KEY = 'sweep#problems';
@@ -58,6 +63,27 @@ export class Ledger {
   async get(executionArn: string): Promise<LedgerRecord | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [LEDGER_TABLE.partitionKey]: executionArn }, ConsistentRead: true }));
     return ledgerRecordFromItem(out.Item);
+  }
+
+  /**
+   * The items of many executions, 100 per BatchGetItem (its limit), strongly consistent like `get`.
+   * Keys DynamoDB leaves unprocessed (throttling, size) are asked again after a short backoff.
+   */
+  async getMany(executionArns: readonly string[]): Promise<Map<string, LedgerRecord>> {
+    const records = new Map<string, LedgerRecord>();
+    for (let start = 0; start < executionArns.length; start += BATCH_GET_LIMIT) {
+      let keys: Array<Record<string, unknown>> | undefined = [...new Set(executionArns.slice(start, start + BATCH_GET_LIMIT))].map((arn) => ({ [LEDGER_TABLE.partitionKey]: arn }));
+      for (let round = 0; keys && keys.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** round)));
+        const out: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          const record = ledgerRecordFromItem(item);
+          if (record) records.set(record.executionArn, record);
+        }
+        keys = out.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return records;
   }
 
   /** Moves the item to a new phase if, and only if, `expect` holds. */
@@ -114,6 +140,11 @@ export class Ledger {
     else {
       names[`#${UNREDRIVEN_WINDOW_CLOSES}`] = UNREDRIVEN_WINDOW_CLOSES;
       removes.push(`#${UNREDRIVEN_WINDOW_CLOSES}`);
+    }
+    if (input.pendingAlert) set('pendingAlert', input.pendingAlert);
+    else {
+      names['#pendingAlert'] = 'pendingAlert';
+      removes.push('#pendingAlert');
     }
     // A new generation must not inherit the previous one's error: absent evidence is removed, not kept.
     if (input.expect.newGeneration) {
@@ -185,6 +216,16 @@ export class Ledger {
       outcomeAtMs: nowMs,
       actor: 'ledger',
       note: `a later generation failed before this claim was recorded: the execution was redriven (by the claimed call, or by someone else)`,
+    });
+  }
+
+  /** The owed alert of this generation went out. Losing means the item moved on: fine. */
+  clearPendingAlert(executionArn: string, generation: number): Promise<boolean> {
+    return this.conditionalUpdate(executionArn, {
+      UpdateExpression: 'REMOVE #pendingAlert',
+      ConditionExpression: '#generation = :generation AND attribute_exists(#pendingAlert)',
+      ExpressionAttributeNames: { '#pendingAlert': 'pendingAlert', '#generation': 'generation' },
+      ExpressionAttributeValues: { ':generation': generation },
     });
   }
 
@@ -321,6 +362,7 @@ export function attemptEntry(decision: Decision, outcome: LedgerAttempt['outcome
     outcome,
     outcomeAtMs: nowMs,
     actor,
+    ...(decision.overrides && { overrides: decision.overrides }),
     ...extra,
   };
 }

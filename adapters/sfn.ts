@@ -9,6 +9,7 @@ import {
   ExecutionNotRedrivable,
   GetExecutionHistoryCommand,
   RedriveExecutionCommand,
+  type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { EvidenceNeed, ExecutionEvidence, ExecutionStatus, RedriveStatus } from '../core/evidence';
@@ -47,17 +48,52 @@ export async function describeInto(sfn: SFNClient, evidence: ExecutionEvidence):
   }
 }
 
-/** The newest event's id is the number of history events: one call, never a page-through. */
-export async function countHistoryInto(sfn: SFNClient, evidence: ExecutionEvidence): Promise<ExecutionEvidence> {
+/** Closing events and the member of each that carries the execution's error and cause. */
+const CLOSING_DETAILS = {
+  ExecutionFailed: 'executionFailedEventDetails',
+  ExecutionTimedOut: 'executionTimedOutEventDetails',
+  ExecutionAborted: 'executionAbortedEventDetails',
+} as const satisfies Partial<Record<string, keyof HistoryEvent>>;
+
+/** Newest events read to find the state a failed execution failed in: the last state entered is among them. */
+export const FAILED_STATE_HISTORY_PAGE = 100;
+
+export interface HistoryTail {
+  evidence: ExecutionEvidence;
+  /** The most recently entered state among the events read. */
+  lastEnteredState?: string;
+}
+
+/**
+ * One reverse page of history (`maxResults` newest events, no execution data): the newest event's id is
+ * the number of events, and a closing event (ExecutionFailed, …) carries the error and cause, as
+ * DescribeExecution would. Never a page-through.
+ */
+export async function historyTailInto(sfn: SFNClient, evidence: ExecutionEvidence, maxResults: number): Promise<HistoryTail> {
   try {
-    const out = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn: evidence.executionArn, reverseOrder: true, maxResults: 1, includeExecutionData: false }),
-    );
-    return { ...evidence, historyEventCount: out.events?.[0]?.id ?? 0, sources: [...evidence.sources, 'history'] };
+    const out = await sfn.send(new GetExecutionHistoryCommand({ executionArn: evidence.executionArn, reverseOrder: true, maxResults, includeExecutionData: false }));
+    const events = out.events ?? [];
+    const newest = events[0];
+    const member = newest?.type ? CLOSING_DETAILS[newest.type as keyof typeof CLOSING_DETAILS] : undefined;
+    const closing = member ? (newest![member] as { error?: string; cause?: string } | undefined) : undefined;
+    return {
+      evidence: {
+        ...evidence,
+        historyEventCount: newest?.id ?? 0,
+        ...(closing && { error: closing.error, cause: closing.cause }),
+        sources: [...evidence.sources, 'history'],
+      },
+      lastEnteredState: events.find((event) => event.stateEnteredEventDetails?.name !== undefined)?.stateEnteredEventDetails?.name,
+    };
   } catch (error) {
     if (error instanceof ExecutionDoesNotExist) throw new ExecutionNotFoundError(evidence.executionArn);
     throw error;
   }
+}
+
+/** The newest event's id is the number of history events: one call, never a page-through. */
+export async function countHistoryInto(sfn: SFNClient, evidence: ExecutionEvidence): Promise<ExecutionEvidence> {
+  return (await historyTailInto(sfn, evidence, 1)).evidence;
 }
 
 export async function gatherEvidence(sfn: SFNClient, evidence: ExecutionEvidence, needs: EvidenceNeed[]): Promise<ExecutionEvidence> {

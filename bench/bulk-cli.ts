@@ -1,62 +1,152 @@
 /**
  * `sfn-autoredrive redrive` over seeded failed executions, as a child process against an in-bench local
  * stack, so its peak RSS is its own (read from /proc/<pid>/status VmHWM while it runs).
+ *
+ * Two designs over the same seeded failures: this checkout's (`new`) and the one before the
+ * plan file (`old`: the bin of BASELINE_REV, extracted with `git archive`, which calls DescribeExecution
+ * twice per execution, once while planning and once while running).
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { DUMMY_CREDENTIALS } from '../local/dynamodb-local';
 import { LOCAL_REGION } from '../local/fabric/aws-names';
 import { RealClock } from '../local/clock';
 import { LocalStack, LOCAL_NAMES } from '../local/stack';
-import { callsBetween, quotaFloor, STEP_FUNCTIONS_APIS, type QuotaFloor } from './quota';
+import { callsBetween, quotaFloor, STEP_FUNCTIONS_APIS, type ApiCounts, type QuotaFloor } from './quota';
 
 const ROOT = path.join(__dirname, '..');
 const DAY_MS = 86_400_000;
+/** The last commit with the two-DescribeExecution design (issue 10 measured it). */
+export const BASELINE_REV = '1cca454';
+
+export type CliDesign = 'old' | 'new';
 
 export interface BulkCliOptions {
+  design: CliDesign;
   executions: number;
   throttling: boolean;
-  /** Extra CLI flags, e.g. `--rate`. Default: the CLI's own defaults. */
+  /** Share of the executions the pipeline redrove 3 times and gave up on (redriveCount 3, ledger GAVE_UP with the error). */
+  gaveUpShare: number;
+  /** The pipeline saw every failure: the others have a ledger item too (WAITING, with the error), as after a real outage. */
+  pipelineSawAll: boolean;
+  /** Extra CLI flags. Default: the CLI's own defaults. */
   flags: string[];
+  /** Plan to a file in one process (`--dry-run --plan-out`), then apply it in another (`--plan`). New design only. */
+  viaPlanFile?: boolean;
+  /** Config file fields (with a watch section added); default: no config file. */
+  config?: Record<string, unknown>;
 }
 
 export interface BulkCliFigures {
+  design: CliDesign;
   executions: number;
   throttling: boolean;
+  scenario: string;
   flags: string;
   wallSeconds: number;
+  /** With viaPlanFile: the two processes. */
+  planSeconds?: number;
+  applySeconds?: number;
+  /** ListExecutions, DescribeExecution and GetExecutionHistory calls made while applying the plan file (expected: 0). */
+  readCallsWhileApplying?: number;
   floor: QuotaFloor;
   floorRatio: number | null;
   callsPerExecution: Record<string, number>;
+  throttled: Record<string, number>;
   peakRssMb: number;
   redriven: number;
-  /** Seeded executions whose redriveCount is not exactly 1 afterwards. */
+  /** Seeded executions whose redriveCount did not go up by exactly 1. */
   notRedrivenOnce: number;
   exitCode: number | null;
+}
+
+/** The baseline's bin, extracted once per bench run into a temporary checkout that shares node_modules. */
+let baselineBin: string | undefined;
+function oldDesignBin(): string {
+  if (baselineBin && existsSync(baselineBin)) return baselineBin;
+  const dir = mkdtempSync(path.join(tmpdir(), 'sfn-autoredrive-baseline-'));
+  const archive = execFileSync('git', ['-C', ROOT, 'archive', '--format=tar', BASELINE_REV], { maxBuffer: 256 * 1024 * 1024 });
+  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  baselineBin = path.join(dir, 'bin', 'cli.js');
+  return baselineBin;
+}
+
+export function scenarioText(options: BulkCliOptions): string {
+  const gaveUp = Math.round(options.gaveUpShare * 100);
+  return `${gaveUp}% gave up (redriveCount 3), ${options.pipelineSawAll ? 'every failure in the ledger with its error' : 'only those in the ledger'}${options.config ? `, config ${JSON.stringify(options.config)}` : ''}`;
 }
 
 export async function runBulkCli(options: BulkCliOptions): Promise<BulkCliFigures> {
   // The worker watches nothing the CLI touches; only the operator acts on these executions.
   const stack = await LocalStack.start({ config: { watch: { stateMachineNamePrefixes: ['unwatched-'] } }, clock: new RealClock(), throttling: options.throttling, slack: false });
+  const work = mkdtempSync(path.join(tmpdir(), 'sfn-autoredrive-bulk-'));
   try {
     const { stateMachineArn } = await stack.clients.sfn.send(
       new CreateStateMachineCommand({ name: 'bulk-orders', roleArn: 'arn:aws:iam::123456789012:role/sfn', definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }) }),
     );
     const nowMs = Date.now();
-    const arns = Array.from({ length: options.executions }, (_, i) =>
-      stack.sfn.seedExecution({ stateMachineArn: stateMachineArn!, name: `order-${i}`, status: 'FAILED', startDateMs: nowMs - DAY_MS, stopDateMs: nowMs - DAY_MS + 1000 + i, error: 'PaymentGatewayTimeout', cause: 'gateway is down' }),
+    const gaveUpEvery = options.gaveUpShare > 0 ? Math.round(1 / options.gaveUpShare) : Infinity;
+    const seeds = Array.from({ length: options.executions }, (_, i) => {
+      const gaveUp = options.gaveUpShare > 0 && i % gaveUpEvery === 0;
+      const startDateMs = nowMs - DAY_MS;
+      const stopDateMs = nowMs - DAY_MS + 1000 + i;
+      const redriveCount = gaveUp ? 3 : 0;
+      const name = `order-${i}`;
+      const arn = stack.sfn.seedExecution({ stateMachineArn: stateMachineArn!, name, status: 'FAILED', startDateMs, stopDateMs, error: 'PaymentGatewayTimeout', cause: 'gateway is down', redriveCount });
+      return { arn, name, gaveUp, startDateMs, stopDateMs, redriveCount };
+    });
+    const inLedger = seeds.filter((seed) => seed.gaveUp || options.pipelineSawAll);
+    await forEachLimited(inLedger, 16, (seed) =>
+      stack.ledger.transition({
+        evidence: { executionArn: seed.arn, stateMachineArn: stateMachineArn!, executionName: seed.name, status: 'FAILED', startDateMs: seed.startDateMs, stopDateMs: seed.stopDateMs, redriveCount: seed.redriveCount, error: 'PaymentGatewayTimeout', cause: 'gateway is down', sources: ['event'] },
+        generation: seed.redriveCount,
+        expect: { newGeneration: true },
+        nowMs,
+        ...(seed.gaveUp
+          ? { phase: 'GAVE_UP' as const, reason: 'MAX_ATTEMPTS_REACHED' as const, attemptsIncrement: 3 }
+          : { phase: 'WAITING' as const, reason: 'BACKOFF' as const, dueAtMs: nowMs + DAY_MS, recheckEnqueued: true }),
+      }),
     );
-    const before = stack.sfn.stats().apis;
-    const args = [
-      path.join(ROOT, 'bin', 'cli.js'), 'redrive',
+    const configFlags: string[] = [];
+    if (options.config) {
+      const file = path.join(work, 'autoredrive.config.json');
+      writeFileSync(file, JSON.stringify({ watch: { stateMachineNamePrefixes: ['unwatched-'] }, ...options.config }));
+      configFlags.push('--config', file);
+    }
+    const bin = options.design === 'old' ? oldDesignBin() : path.join(ROOT, 'bin', 'cli.js');
+    const common = [
       '--region', LOCAL_REGION, '--endpoint-url', stack.sfn.endpoint, '--dynamodb-endpoint-url', stack.dynamo.endpoint,
-      '--sqs-endpoint-url', stack.aws.url, '--sns-endpoint-url', stack.aws.url, '--table', LOCAL_NAMES.ledgerTable,
-      '--state-machine', stateMachineArn!, '--reason', 'bench: bulk redrive', '--yes', '--output', 'json', ...options.flags,
+      '--sqs-endpoint-url', stack.aws.url, '--sns-endpoint-url', stack.aws.url, '--table', LOCAL_NAMES.ledgerTable, ...configFlags,
     ];
+    const env = { AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey };
+    const selection = ['--state-machine', stateMachineArn!, ...options.flags];
+    const before = stack.sfn.stats().apis;
     const startedMs = Date.now();
-    const run = await runChild(args, { AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey });
+    let run: ChildRun;
+    let planSeconds: number | undefined;
+    let applySeconds: number | undefined;
+    let readCallsWhileApplying: number | undefined;
+    if (options.viaPlanFile) {
+      const planFile = path.join(work, 'plan.jsonl');
+      const plan = await runChild([bin, 'redrive', ...common, ...selection, '--dry-run', '--plan-out', planFile, '--reason', 'bench: bulk redrive', '--output', 'json'], env);
+      if (plan.exitCode !== 0) throw new Error(`the plan exited ${plan.exitCode}: ${plan.stderr.slice(-2000)}`);
+      planSeconds = (Date.now() - startedMs) / 1000;
+      const planned = stack.sfn.stats().apis;
+      // The plan carries the selection and any overrides; only the pace may be given again.
+      const rate = options.flags.includes('--rate') ? ['--rate', options.flags[options.flags.indexOf('--rate') + 1]] : [];
+      run = await runChild([bin, 'redrive', ...common, '--plan', planFile, '--reason', 'bench: bulk redrive', '--yes', '--output', 'json', ...rate], env);
+      applySeconds = (Date.now() - startedMs) / 1000 - planSeconds;
+      const applied = callsBetween(planned, stack.sfn.stats().apis);
+      readCallsWhileApplying = ['ListExecutions', 'DescribeExecution', 'GetExecutionHistory'].reduce((sum, api) => sum + (applied[api]?.calls ?? 0), 0);
+      run.peakRssKb = Math.max(run.peakRssKb, plan.peakRssKb);
+    } else {
+      run = await runChild([bin, 'redrive', ...common, ...selection, '--reason', 'bench: bulk redrive', '--yes', '--output', 'json'], env);
+    }
     const wallSeconds = (Date.now() - startedMs) / 1000;
     const calls = callsBetween(before, stack.sfn.stats().apis);
     const floor = quotaFloor(calls);
@@ -64,24 +154,52 @@ export async function runBulkCli(options: BulkCliOptions): Promise<BulkCliFigure
     if (run.exitCode !== 0) throw new Error(`the CLI exited ${run.exitCode}: ${run.stderr.slice(-2000)}`);
     const summary = JSON.parse(run.stdout || '{}') as { run?: { redriven?: number } };
     return {
+      design: options.design,
       executions: options.executions,
       throttling: options.throttling,
-      flags: options.flags.join(' ') || '(defaults)',
+      scenario: scenarioText(options),
+      flags: [...options.flags, ...(options.viaPlanFile ? ['(--plan-out, then --plan)'] : [])].join(' ') || '(defaults)',
       wallSeconds,
+      planSeconds,
+      applySeconds,
+      readCallsWhileApplying,
       floor,
       floorRatio: floor.seconds > 0 ? wallSeconds / floor.seconds : null,
-      callsPerExecution: Object.fromEntries(STEP_FUNCTIONS_APIS.map((api) => [api, (calls[api]?.calls ?? 0) / options.executions])),
+      callsPerExecution: perExecution(calls, options.executions),
+      throttled: Object.fromEntries(STEP_FUNCTIONS_APIS.filter((api) => (calls[api]?.throttled ?? 0) > 0).map((api) => [api, calls[api].throttled])),
       peakRssMb: run.peakRssKb / 1024,
       redriven: summary.run?.redriven ?? 0,
-      notRedrivenOnce: arns.filter((arn) => stack.sfn.execution(arn)!.redriveCount !== 1).length,
+      notRedrivenOnce: seeds.filter((seed) => stack.sfn.execution(seed.arn)!.redriveCount !== seed.redriveCount + 1).length,
       exitCode: run.exitCode,
     };
   } finally {
+    rmSync(work, { recursive: true, force: true });
     await stack.stop();
   }
 }
 
-async function runChild(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string; exitCode: number | null; peakRssKb: number }> {
+/** Calls that got through (throttled attempts excluded), per execution. */
+function perExecution(calls: ApiCounts, executions: number): Record<string, number> {
+  return Object.fromEntries(STEP_FUNCTIONS_APIS.map((api) => [api, ((calls[api]?.calls ?? 0) - (calls[api]?.throttled ?? 0)) / executions]));
+}
+
+async function forEachLimited<T>(items: T[], concurrency: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
+}
+
+interface ChildRun {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  peakRssKb: number;
+}
+
+async function runChild(args: string[], env: Record<string, string>): Promise<ChildRun> {
   // Run the bin as an operator's `npx sfn-autoredrive` does: executed directly, so its shebang's V8 flags apply.
   const [bin, ...rest] = args;
   const child = spawn(bin, rest, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

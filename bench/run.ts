@@ -1,27 +1,63 @@
 /**
  * `npm run bench`: the storm benchmark. Prints a table, or with `--json` one JSON object with every
- * figure; `--quick` runs small sizes for a sanity check. See docs/BENCHMARKS.md.
+ * figure; `--quick` runs small sizes for a sanity check; `--bulk-only` runs the bulk CLI section alone.
+ * See docs/BENCHMARKS.md.
  *
  *   1. Storm: N failures at once through the full pipeline (ours), us-east-1 buckets, real clock.
  *   2. Side by side: ours, naive and check-everything on the same smaller storm, duplicates on.
- *   3. Bulk CLI: `sfn-autoredrive redrive` as a child process.
+ *   3. Bulk CLI: `sfn-autoredrive redrive` as a child process, today's design against the one before it.
  *   4. Cold start proxy: the worker bundle's size and require time.
  */
 import os from 'node:os';
-import { runBulkCli, type BulkCliFigures } from './bulk-cli';
+import { runBulkCli, type BulkCliFigures, type BulkCliOptions } from './bulk-cli';
 import { measureColdStart } from './cold-start';
-import { printReport } from './report';
+import { printBulkReport, printReport } from './report';
 import { runStorm, type Design, type StormFigures } from './storm';
 
 interface Sizes {
   storm: number;
   sideBySide: number;
-  cliThrottled: number;
-  cliUnthrottled: number[];
+  /** Both CLI designs, us-east-1 buckets on. */
+  cliSideBySide: number;
+  /** The new design alone, us-east-1 buckets on (the old one's floor is stated instead). */
+  cliNewThrottled: number;
+  /** The new design, buckets off: memory, and the plan file applied without listing. */
+  cliMemory: number;
 }
 
-const FULL: Sizes = { storm: 10_000, sideBySide: 1_000, cliThrottled: 1_000, cliUnthrottled: [10_000, 100_000] };
-const QUICK: Sizes = { storm: 500, sideBySide: 200, cliThrottled: 300, cliUnthrottled: [2_000] };
+const FULL: Sizes = { storm: 10_000, sideBySide: 1_000, cliSideBySide: 1_000, cliNewThrottled: 10_000, cliMemory: 100_000 };
+const QUICK: Sizes = { storm: 500, sideBySide: 200, cliSideBySide: 300, cliNewThrottled: 2_000, cliMemory: 2_000 };
+
+/** After an outage: a fifth of the failures were given up on by the pipeline, which recorded every failure and its error. */
+const AFTER_OUTAGE = { gaveUpShare: 0.2, pipelineSawAll: true } as const;
+/** Status events were lost: no ledger item, so an error filter must read each error. */
+const EVENTS_MISSED = { gaveUpShare: 0, pipelineSawAll: false } as const;
+
+/** The same work for both designs: the old one lists executions redriven before only on request, and ignored the attempt cap. */
+function bulkRuns(sizes: Sizes): Array<{ what: string; options: BulkCliOptions }> {
+  const both = (executions: number, scenario: typeof AFTER_OUTAGE | typeof EVENTS_MISSED, oldFlags: string[], newFlags: string[], what: string) => [
+    { what: `${what}: the design before the plan file (2 DescribeExecution each)`, options: { design: 'old' as const, executions, throttling: true, ...scenario, flags: oldFlags } },
+    { what: `${what}: the new design`, options: { design: 'new' as const, executions, throttling: true, ...scenario, flags: newFlags } },
+  ];
+  return [
+    ...both(sizes.cliSideBySide, AFTER_OUTAGE, ['--include-redriven'], ['--override-max-attempts'], 'after an outage, no filter'),
+    ...both(sizes.cliSideBySide, EVENTS_MISSED, ['--error', 'Payment*'], ['--error', 'Payment*'], '--error, no ledger items'),
+    { what: 'after an outage, no filter: the new design', options: { design: 'new', executions: sizes.cliNewThrottled, throttling: true, ...AFTER_OUTAGE, flags: ['--override-max-attempts'] } },
+    {
+      what: 'memory, plan file applied without listing: the new design',
+      options: { design: 'new', executions: sizes.cliMemory, throttling: false, ...EVENTS_MISSED, config: { errorPolicy: { neverRetry: [] } }, flags: ['--rate', '100000', '--concurrency', '16'], viaPlanFile: true },
+    },
+  ];
+}
+async function runBulk(sizes: Sizes, progress: (text: string) => void): Promise<BulkCliFigures[]> {
+  const figures: BulkCliFigures[] = [];
+  for (const { what, options } of bulkRuns(sizes)) {
+    progress(`bulk CLI over ${options.executions} executions (${what}), throttling ${options.throttling ? 'on' : 'off'}`);
+    figures.push(await runBulkCli(options));
+  }
+  return figures;
+}
+
 const PERMANENT_SHARE = 0.05;
 const NAIVE_LOOP_CAP = 10;
 
@@ -40,6 +76,12 @@ async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const sizes = process.argv.includes('--quick') ? QUICK : FULL;
   const progress = (text: string) => void process.stderr.write(`bench: ${text}\n`);
+  if (process.argv.includes('--bulk-only')) {
+    const bulkCli = await runBulk(sizes, progress);
+    if (json) process.stdout.write(`${JSON.stringify({ sizes, bulkCli }, null, 2)}\n`);
+    else printBulkReport(bulkCli);
+    return;
+  }
   const storm = (design: Design, executions: number, deliveriesPerEvent: number, workerMaxConcurrency?: number) =>
     runStorm({ design, executions, permanentShare: PERMANENT_SHARE, deliveriesPerEvent, naiveLoopCap: NAIVE_LOOP_CAP, workerMaxConcurrency });
 
@@ -54,13 +96,7 @@ async function main(): Promise<void> {
     progress(`side by side: ${design}, ${sizes.sideBySide} executions, every event delivered twice`);
     sideBySide.push(await storm(design, sizes.sideBySide, 2));
   }
-  const bulkCli: BulkCliFigures[] = [];
-  progress(`bulk CLI over ${sizes.cliThrottled} executions, throttling on`);
-  bulkCli.push(await runBulkCli({ executions: sizes.cliThrottled, throttling: true, flags: [] }));
-  for (const executions of sizes.cliUnthrottled) {
-    progress(`bulk CLI over ${executions} executions, throttling off (memory)`);
-    bulkCli.push(await runBulkCli({ executions, throttling: false, flags: ['--rate', '100000', '--concurrency', '16'] }));
-  }
+  const bulkCli = await runBulk(sizes, progress);
   progress('cold start proxy');
   const coldStart = measureColdStart(7);
   const result: BenchResult = {

@@ -1,10 +1,10 @@
 /**
  * Entry point of the `sfn-autoredrive` command (bin/cli.js registers tsx and loads this file).
  */
-import { createInterface } from 'node:readline/promises';
 import { systemClock } from '../core/clock';
 import type { CliIo } from '../cli/context';
 import { runCli } from '../cli/program';
+import { askYesNo } from '../cli/prompt';
 
 // `sfn-autoredrive ledger | head`: a reader that stops early is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -20,14 +20,7 @@ const io: CliIo = {
   env: process.env,
   clock: systemClock,
   cwd: process.cwd(),
-  async confirm(question) {
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      return /^y(es)?$/i.test((await rl.question(question)).trim());
-    } finally {
-      rl.close();
-    }
-  },
+  confirm: (question) => askYesNo(question),
   onInterrupt(handler, signals = ['SIGINT']) {
     const listener = () => {
       interrupts++;

@@ -71,14 +71,22 @@ export function addCommonOptions(program: Command): Command {
 
 /** Loads the config file. Without one, operator commands still work: every rule but scope applies. */
 export function loadConfig(options: CommonOptions, io: CliIo, { required = false } = {}): AutoRedriveConfig {
+  return loadConfigWithSource(options, io, { required }).config;
+}
+
+/** The config and where it came from, for commands that say which file they judged by. */
+export function loadConfigWithSource(options: CommonOptions, io: CliIo, { required = false } = {}): { config: AutoRedriveConfig; source: string } {
   const explicit = options.config !== undefined;
   const path = resolve(io.cwd, options.config ?? DEFAULT_CONFIG_FILE);
   if (!existsSync(path)) {
     if (explicit || required) throw new CliError(`Config file ${path} not found${explicit ? '' : ': this command needs one (--config FILE)'}`);
-    return parseConfig({ watch: { all: true, allReason: 'no config file: the operator selects executions' } });
+    return {
+      config: parseConfig({ watch: { all: true, allReason: 'no config file: the operator selects executions' } }),
+      source: `the default config (no ${DEFAULT_CONFIG_FILE} in ${io.cwd}; --config FILE to use one)`,
+    };
   }
   // A ConfigError (bad JSON or bad fields, each named) is a usage error: exit 2.
-  return parseConfigJson(readFileSync(path, 'utf8'), path);
+  return { config: parseConfigJson(readFileSync(path, 'utf8'), path), source: path };
 }
 
 export interface Identity {

@@ -5,6 +5,7 @@ import type { Ledger } from '../adapters/ledger';
 import { RUNTIME_ENV } from '../adapters/runtime-env';
 import type { Alert } from '../core/alerts';
 import type { AutoRedriveConfig } from '../core/config';
+import type { PolicyOverrides } from '../core/decide';
 import { RedriveEngine, type EngineLogger } from '../engine/redrive-engine';
 import type { AwsContext } from './context';
 
@@ -36,7 +37,10 @@ export function operatorLogger(ctx: AwsContext, verbose: boolean): EngineLogger 
   return { debug: write('DEBUG'), info: write('INFO'), warn: write('WARN'), error: write('ERROR') };
 }
 
-export function operatorEngine(ctx: AwsContext, deps: { config: AutoRedriveConfig; ledger: Ledger; actor: string; alerts: AlertSink; verbose: boolean; queue?: IntakeQueue }): RedriveEngine {
+export function operatorEngine(
+  ctx: AwsContext,
+  deps: { config: AutoRedriveConfig; ledger: Ledger; actor: string; alerts: AlertSink; verbose: boolean; queue?: IntakeQueue; overrides?: PolicyOverrides },
+): RedriveEngine {
   return new RedriveEngine({
     config: deps.config,
     clock: ctx.clock,
@@ -47,5 +51,6 @@ export function operatorEngine(ctx: AwsContext, deps: { config: AutoRedriveConfi
     logger: operatorLogger(ctx, deps.verbose),
     metrics: { count: () => undefined },
     actor: deps.actor,
+    overrides: deps.overrides,
   });
 }

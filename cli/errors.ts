@@ -5,7 +5,8 @@ import type { MiddlewareStack } from '@aws-sdk/types';
 import { InvalidArnError } from '../core/arn';
 import { ConfigError } from '../core/config';
 
-export const EXIT = { ok: 0, partial: 1, usage: 2 } as const;
+/** 3: a service could not be reached or answered like something else (wrong endpoint): nothing (more) was done. */
+export const EXIT = { ok: 0, partial: 1, usage: 2, unreachable: 3 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** An error with a message meant for the operator and the exit code it ends the command with. */
@@ -21,6 +22,7 @@ export class CliError extends Error {
 
 const NON_STATES_SERVICES: Record<string, string> = {
   GetItem: 'dynamodb',
+  BatchGetItem: 'dynamodb',
   Query: 'dynamodb',
   UpdateItem: 'dynamodb',
   SendMessage: 'sqs',
@@ -49,6 +51,8 @@ export function toCliError(error: unknown): CliError {
   if (error instanceof InvalidArnError) return new CliError(error.message);
   if (error instanceof ConfigError) return new CliError(error.message);
   if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE') return new CliError(`Port in use: ${(error as Error).message}`);
+  const offline = unreachable(error);
+  if (offline) return offline;
   const e = error as AwsErrorShape;
   switch (e?.name) {
     case 'AccessDeniedException':
@@ -79,18 +83,81 @@ export function toCliError(error: unknown): CliError {
   }
 }
 
-/** Remembers which SDK command failed, so errors can name the IAM action. Any client's stack will do. */
+/** What a failing SDK call was: recorded on its error by `tagFailingCommand`. */
+interface CallTag {
+  commandName?: string;
+  /** The service as operators know it, e.g. "Step Functions". */
+  service?: string;
+  /** Where the request went: scheme, host and port. */
+  endpoint?: string;
+}
+
+const SERVICES: Array<[RegExp, string, string]> = [
+  [/^SFN/, 'Step Functions', '--endpoint-url (or AWS_ENDPOINT_URL_SFN)'],
+  [/^DynamoDB/, 'DynamoDB', '--dynamodb-endpoint-url (or AWS_ENDPOINT_URL_DYNAMODB)'],
+  [/^SQS/, 'SQS', '--sqs-endpoint-url (or AWS_ENDPOINT_URL_SQS)'],
+  [/^SNS/, 'SNS', '--sns-endpoint-url (or AWS_ENDPOINT_URL_SNS)'],
+  [/^STS/, 'STS', 'AWS_ENDPOINT_URL_STS'],
+];
+
+const ENDPOINT_KEY = Symbol('sfnAutoredriveEndpoint');
+
+/**
+ * Remembers which SDK command failed, at which service and endpoint, so errors can name the IAM action,
+ * or the endpoint that could not be reached. Any client's stack will do.
+ */
 export function tagFailingCommand(client: { middlewareStack: MiddlewareStack<any, any> }): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       try {
         return await next(args);
       } catch (error) {
-        if (error && typeof error === 'object' && !('commandName' in error)) Object.assign(error, { commandName: context.commandName });
+        if (error && typeof error === 'object' && !('commandName' in error)) {
+          const service = SERVICES.find(([pattern]) => pattern.test(context.clientName ?? ''))?.[1];
+          const tag: CallTag = { commandName: context.commandName, service, endpoint: (context as Record<symbol, string | undefined>)[ENDPOINT_KEY] };
+          Object.assign(error, tag);
+        }
         throw error;
       }
     },
     { step: 'initialize', priority: 'high', name: 'sfnAutoredriveTagCommand' },
+  );
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = (args as { request?: { protocol?: string; hostname?: string; port?: number } }).request;
+      if (request?.hostname) (context as Record<symbol, string>)[ENDPOINT_KEY] = `${request.protocol ?? 'https:'}//${request.hostname}${request.port ? `:${request.port}` : ''}`;
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'high', name: 'sfnAutoredriveTagEndpoint' },
+  );
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+
+/**
+ * A call that never reached the service, or reached something that does not speak its protocol (a wrong
+ * endpoint answering HTML): the service and endpoint named, and the flag that sets it.
+ */
+function unreachable(error: unknown): CliError | undefined {
+  const e = error as { name?: string; code?: string; message?: string; $response?: { statusCode?: number }; $metadata?: { httpStatusCode?: number } } & CallTag;
+  // Where the error crossed a realm (e.g. a test VM) the SDK wraps it, and only the message keeps the code.
+  const code = e?.code ?? [...NETWORK_CODES].find((candidate) => new RegExp(`\\b${candidate}\\b`).test(e?.message ?? ''));
+  const network = NETWORK_CODES.has(code ?? '') || e?.name === 'TimeoutError';
+  const notTheService = e?.name === 'SyntaxError' || /Deserialization error/.test(e?.message ?? '') || e?.name === 'UnknownError' || e?.name === 'Unknown';
+  if (!network && !notTheService) return undefined;
+  const service = e.service ?? 'the service';
+  const flag = SERVICES.find(([, name]) => name === e.service)?.[2];
+  const where = e.endpoint ? ` at ${e.endpoint}` : '';
+  const call = e.commandName ? `${e.commandName.replace(/Command$/, '')}: ` : '';
+  const check = flag ? `Check ${flag}, ` : 'Check the endpoint, ';
+  if (network) {
+    return new CliError(`Could not reach ${service}${where} (${call}${code ?? e.name}). ${check}the network, and that the service is running. Nothing more was done.`, EXIT.unreachable);
+  }
+  const status = e.$response?.statusCode ?? e.$metadata?.httpStatusCode;
+  const firstLine = (e.message ?? '').split('\n')[0].slice(0, 120);
+  return new CliError(
+    `${service}${where} answered like something else (${call}${status ? `HTTP ${status}, ` : ''}${firstLine}). ${check}is it the ${service} endpoint? Nothing more was done.`,
+    EXIT.unreachable,
   );
 }
 

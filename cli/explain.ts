@@ -1,18 +1,20 @@
 /**
  * `explain <executionArn>`: every eligibility and policy rule on one execution, passed or failed and
  * why, with the facts behind them and the decision the worker would take now. Costs one
- * DescribeExecution, one GetExecutionHistory (newest event only) and one ledger read.
+ * DescribeExecution, one GetExecutionHistory page (the newest 100 events: the event count and the state
+ * it failed in) and one ledger read.
  */
 import { Command } from 'commander';
-import { countHistoryInto, describeInto, ExecutionNotFoundError } from '../adapters/sfn';
+import { describeInto, ExecutionNotFoundError, FAILED_STATE_HISTORY_PAGE, historyTailInto } from '../adapters/sfn';
 import { parseExecutionArn } from '../core/arn';
 import { clientTokenFor } from '../core/client-token';
 import { decide, explainRules, formatDuration, HISTORY_EVENT_LIMIT, REDRIVE_WINDOW_MS, type Decision } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
 import { REASONS } from '../core/reasons';
-import { AwsContext, loadConfig, type CliIo, type CommandEnv, type CommonOptions } from './context';
+import { AwsContext, loadConfigWithSource, type CliIo, type CommandEnv, type CommonOptions } from './context';
 import { CliError, EXIT, type ExitCode } from './errors';
 import { isoOrDash, json, renderFields, renderTable } from './output';
+
 
 export function explainCommand(env: CommandEnv): Command {
   return new Command('explain')
@@ -42,7 +44,7 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
   if (arn.resourceType === 'express' && !arn.mapRunLabel) {
     throw new CliError(`${executionArn} is an Express execution: ${REASONS.EXPRESS_STATE_MACHINE}, and DescribeExecution does not support them`);
   }
-  const config = loadConfig(options, io);
+  const { config, source: configSource } = loadConfigWithSource(options, io);
   const ctx = await AwsContext.create(options, io);
   const ledger = ctx.ledger(config);
   const known: ExecutionEvidence = {
@@ -54,12 +56,15 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
     sources: [],
   };
   let evidence: ExecutionEvidence;
+  let lastEnteredState: string | undefined;
   try {
-    evidence = await countHistoryInto(ctx.clients.sfn, await describeInto(ctx.clients.sfn, known));
+    ({ evidence, lastEnteredState } = await historyTailInto(ctx.clients.sfn, await describeInto(ctx.clients.sfn, known), FAILED_STATE_HISTORY_PAGE));
   } catch (error) {
     if (error instanceof ExecutionNotFoundError) throw new CliError(`Unknown execution: ${executionArn} does not exist in ${ctx.region}`);
     throw error;
   }
+  // The last state entered is where a closed, unsuccessful execution failed; of a running or succeeded one it says nothing.
+  const failedState = ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(evidence.status) ? lastEnteredState : undefined;
   const record = await ledger.get(executionArn);
   const nowMs = io.clock.nowMs();
   const context = { evidence, ledger: record, config, nowMs };
@@ -80,6 +85,9 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
     stopDate: isoOrDash(evidence.stopDateMs),
     error: evidence.error,
     cause: evidence.cause,
+    /** The state most recently entered (within the newest 100 events): where a failed execution failed. */
+    failedState,
+    config: configSource,
     redriveCount: generation,
     redriveStatus: evidence.redriveStatus,
     redriveStatusReason: evidence.redriveStatusReason,
@@ -103,6 +111,8 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
       renderFields([
         ['execution', executionArn],
         ['status', `${evidence.status}${evidence.error ? ` (${evidence.error})` : ''}`],
+        ['cause', evidence.cause ?? '-'],
+        ['failed in state', failedState ?? (lastEnteredState === undefined ? '-' : `- (not failed; last state entered: ${lastEnteredState})`)],
         ['stopped', report.stopDate],
         ['redrive count (failure generation)', generation],
         ['AWS redriveStatus', `${evidence.redriveStatus ?? '-'}${evidence.redriveStatusReason ? `: ${evidence.redriveStatusReason}` : ''}`],
@@ -111,6 +121,7 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
         ['attempts used / left', `${attemptsUsed} of ${config.maxAttempts} / ${report.attempts.left}`],
         ['ledger', record ? `generation ${record.generation} ${record.phase} (${record.reason})${record.dueAtMs === undefined ? '' : `, recheck due ${isoOrDash(record.dueAtMs)}`}` : 'no entry'],
         ['client token for this generation', report.currentClientToken],
+        ['judged by config', configSource],
       ]),
       renderTable(['rule', 'result', 'detail'], rules.map((rule) => [rule.rule, rule.passed ? 'pass' : 'FAIL', rule.detail])),
       tokens.length > 0 ? renderTable(['generation', 'client token used', 'outcome', 'actor', 'at'], tokens.map((t) => [t.generation, t.clientToken, t.outcome, t.actor, isoOrDash(t.atMs)])) : 'Client tokens used: none',

@@ -17,6 +17,25 @@ export interface LedgerOptions extends CommonOptions {
   since?: string;
   until?: string;
   maxListed: number;
+  executions?: boolean;
+}
+
+/** One execution's ledger item and its latest attempt: who acted, why, and what they lifted. */
+export interface ExecutionRow {
+  executionArn: string;
+  generation: number;
+  phase: string;
+  reason: string;
+  attemptsUsed: number;
+  /** Of the latest attempt. */
+  outcome?: string;
+  /** `worker`, `sweep`, or `operator <identity>`. */
+  actor?: string;
+  /** The operator's --reason. */
+  operatorReason?: string;
+  /** Policy rules the operator lifted (--override-…). */
+  overrides?: string[];
+  updatedAt: string;
 }
 
 export interface StateMachineReport {
@@ -31,6 +50,9 @@ export interface StateMachineReport {
   operatorActions: number;
   gaveUp: Array<{ executionArn: string; reason: string; attemptsUsed: number; updatedAt: string }>;
   gaveUpNotListed: number;
+  /** With --executions: one row per execution, newest update first. */
+  executionRows?: ExecutionRow[];
+  executionRowsNotListed?: number;
 }
 
 export function ledgerCommand(env: CommandEnv): Command {
@@ -40,12 +62,14 @@ export function ledgerCommand(env: CommandEnv): Command {
     .option('--name-prefix <prefix...>', 'state machines whose name starts with this')
     .option('--since <time>', 'ledger items updated at or after (ISO 8601 or 2h, 3d ago) (default: 1d)')
     .option('--until <time>', 'updated at or before (default: now)')
-    .option('--max-listed <n>', 'gave-up executions listed per state machine', positiveInt('--max-listed'), 50)
+    .option('--executions', 'also list each execution: phase, reason, and the latest attempt\'s actor, --reason and overrides')
+    .option('--max-listed <n>', 'executions listed per state machine (gave up, and with --executions each)', positiveInt('--max-listed'), 50)
     .addHelpText(
       'after',
       `
 Examples:
   $ sfn-autoredrive ledger --name-prefix orders- --since 1d
+  $ sfn-autoredrive ledger --name-prefix orders- --since 6h --executions
   $ sfn-autoredrive ledger --state-machine arn:aws:states:us-east-1:123456789012:stateMachine:orders-flow --since 2026-11-20 --output json
 
 Exit codes: 0 done, 2 usage error (bad time range, unknown state machine, no table, missing permission).`,
@@ -68,7 +92,18 @@ export async function runLedgerReport(options: LedgerOptions, io: CliIo): Promis
   const { arns } = await resolveStateMachines(ctx.clients.sfn, options.stateMachine ?? [], options.namePrefix ?? []);
   const reports: StateMachineReport[] = [];
   for (const stateMachineArn of arns) {
-    const report: StateMachineReport = { stateMachineArn, executions: 0, attempts: 0, byPhase: {}, byReason: {}, outcomes: {}, operatorActions: 0, gaveUp: [], gaveUpNotListed: 0 };
+    const report: StateMachineReport = {
+      stateMachineArn,
+      executions: 0,
+      attempts: 0,
+      byPhase: {},
+      byReason: {},
+      outcomes: {},
+      operatorActions: 0,
+      gaveUp: [],
+      gaveUpNotListed: 0,
+      ...(options.executions && { executionRows: [], executionRowsNotListed: 0 }),
+    };
     for await (const record of ledger.byStateMachine(stateMachineArn, sinceMs, untilMs)) add(report, record, sinceMs, options.maxListed);
     reports.push(report);
   }
@@ -93,6 +128,16 @@ export async function runLedgerReport(options: LedgerOptions, io: CliIo): Promis
       lines.push(`Gave up (${r.gaveUp.length + r.gaveUpNotListed}):`, renderTable(['execution', 'reason', 'attempts', 'updated'], r.gaveUp.map((g) => [g.executionArn, g.reason, g.attemptsUsed, g.updatedAt])));
       if (r.gaveUpNotListed > 0) lines.push(`… and ${r.gaveUpNotListed} more (--max-listed)`);
     }
+    if (r.executionRows && r.executionRows.length > 0) {
+      lines.push(
+        `Executions (${r.executionRows.length + (r.executionRowsNotListed ?? 0)}, newest update first):`,
+        renderTable(
+          ['execution', 'generation', 'phase (reason)', 'attempts', 'latest outcome', 'actor', 'operator reason', 'overrides', 'updated'],
+          r.executionRows.map((row) => [row.executionArn.split(':').slice(-2).join(':'), row.generation, `${row.phase} (${row.reason})`, row.attemptsUsed, row.outcome ?? '-', row.actor ?? '-', row.operatorReason ?? '-', row.overrides?.join(', ') || '-', row.updatedAt]),
+        ),
+      );
+      if (r.executionRowsNotListed) lines.push(`… and ${r.executionRowsNotListed} more (--max-listed)`);
+    }
   }
   io.stdout(`${lines.join('\n')}\n`);
   return EXIT.ok;
@@ -108,10 +153,34 @@ function add(report: StateMachineReport, record: LedgerRecord, sinceMs: number, 
     increment(report.outcomes, attempt.outcome);
     if (attempt.actor.startsWith('operator ')) report.operatorActions++;
   }
+  if (report.executionRows) {
+    if (report.executionRows.length < maxListed) report.executionRows.push(executionRow(record));
+    else report.executionRowsNotListed = (report.executionRowsNotListed ?? 0) + 1;
+  }
   if (record.phase === 'GAVE_UP') {
     if (report.gaveUp.length < maxListed) report.gaveUp.push({ executionArn: record.executionArn, reason: record.reason, attemptsUsed: record.attemptsUsed, updatedAt: isoOrDash(record.updatedAtMs) });
     else report.gaveUpNotListed++;
   }
+}
+
+/** `operator <identity>: <reason>` (identities are ARNs or `local:<user>`, with no ": " in them). */
+export function splitActor(actor: string): { actor: string; operatorReason?: string } {
+  const at = actor.startsWith('operator ') ? actor.indexOf(': ') : -1;
+  return at === -1 ? { actor } : { actor: actor.slice(0, at), operatorReason: actor.slice(at + 2) };
+}
+
+function executionRow(record: LedgerRecord): ExecutionRow {
+  const latest = record.attempts.at(-1);
+  return {
+    executionArn: record.executionArn,
+    generation: record.generation,
+    phase: record.phase,
+    reason: record.reason,
+    attemptsUsed: record.attemptsUsed,
+    ...(latest && { outcome: latest.outcome, ...splitActor(latest.actor) }),
+    ...(latest?.overrides && { overrides: latest.overrides.map((o) => `${o.rule} (${o.detail})`) }),
+    updatedAt: isoOrDash(record.updatedAtMs),
+  };
 }
 
 function formatCounts(counts: Record<string, number>): string {

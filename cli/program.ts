@@ -1,7 +1,9 @@
 /**
  * The `sfn-autoredrive` program: commander wiring, common options, and one place that turns errors
- * into messages and exit codes (0 ok, 1 partial failure, 2 usage error).
+ * into messages and exit codes (0 ok, 1 partial failure, 2 usage error, 3 a service could not be reached).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { addCommonOptions, type CliIo, type CommandEnv, type CommonOptions } from './context';
 import { EXIT, toCliError, type ExitCode } from './errors';
@@ -14,6 +16,7 @@ import { sweepCommand } from './sweep';
 export function buildProgram(io: CliIo, exit: (code: ExitCode) => void): Command {
   const program = addCommonOptions(new Command('sfn-autoredrive'))
     .description('Operate sfn-autoredrive: explain one execution, redrive in bulk after an incident, sweep for missed events, report the ledger, serve the local stack.')
+    .version(packageVersion(), '--version', 'print the version and exit')
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
@@ -26,7 +29,8 @@ Examples:
   $ sfn-autoredrive ledger --name-prefix orders- --since 1d
   $ sfn-autoredrive serve
 
-Exit codes: 0 ok, 1 partial failure, 2 usage error. See docs/operating.md.`,
+Exit codes: 0 ok, 1 partial failure, 2 usage error, 3 a service could not be reached (wrong or
+unreachable endpoint; nothing more was done). See docs/operating.md.`,
     );
   const env: CommandEnv = { io, common: () => program.opts<CommonOptions>(), exit };
   for (const command of [explainCommand(env), redriveCommand(env), sweepCommand(env), ledgerCommand(env), serveCommand(env)]) {
@@ -36,6 +40,10 @@ Exit codes: 0 ok, 1 partial failure, 2 usage error. See docs/operating.md.`,
   program.configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** Runs one command line (without `node` and the script) and returns the exit code. */

@@ -19,27 +19,24 @@ export interface RateSpec {
 const LARGE_REGIONS = new Set(['us-east-1', 'us-west-2', 'eu-west-1']);
 
 /**
- * Our default ceilings: about two thirds of the AWS refill rate and a fraction of the bucket, leaving
- * room for the worker and other callers in the same account. AWS (large / other regions):
- * DescribeExecution 300/15 vs 250/10, GetExecutionHistory 400/20, ListExecutions 200/5 vs 100/2,
- * RedriveExecution 1300/300 vs 800/150. ListStateMachines is not in the published table.
+ * Our default ceilings, leaving room for the worker and other callers in the same account. AWS (large /
+ * other regions): DescribeExecution 300/15 vs 250/10, GetExecutionHistory 400/20, ListExecutions 200/5 vs
+ * 100/2, RedriveExecution 1300/300 vs 800/150. ListStateMachines is not in the published table.
+ * DescribeExecution and GetExecutionHistory serve the bulk redrive's one evidence call per execution
+ * (when the error text is needed) together; RedriveExecution sets its pace otherwise, so it gets most of
+ * its quota: 250 of 300/s and a 1,000-call burst of 1,300 in the large regions.
  */
 const DEFAULT_RATES: Record<string, { large: RateSpec; other: RateSpec }> = {
   DescribeExecution: { large: { burst: 50, perSecond: 10 }, other: { burst: 40, perSecond: 6 } },
   GetExecutionHistory: { large: { burst: 50, perSecond: 12 }, other: { burst: 50, perSecond: 12 } },
   ListExecutions: { large: { burst: 20, perSecond: 3 }, other: { burst: 10, perSecond: 1 } },
-  RedriveExecution: { large: { burst: 100, perSecond: 100 }, other: { burst: 50, perSecond: 50 } },
+  RedriveExecution: { large: { burst: 1000, perSecond: 250 }, other: { burst: 600, perSecond: 120 } },
   ListStateMachines: { large: { burst: 10, perSecond: 2 }, other: { burst: 10, perSecond: 2 } },
 };
 
 export function defaultRates(region: string): Record<string, RateSpec> {
   const size = LARGE_REGIONS.has(region) ? 'large' : 'other';
   return Object.fromEntries(Object.entries(DEFAULT_RATES).map(([api, specs]) => [api, { ...specs[size] }]));
-}
-
-/** Executions per second a bulk redrive can sustain: each phase (plan, run) costs one DescribeExecution per execution. */
-export function defaultExecutionRate(region: string): number {
-  return defaultRates(region).DescribeExecution.perSecond;
 }
 
 /** Where a bucket reads the time and waits: real time in the CLI, a virtual clock in tests. */
@@ -67,6 +64,8 @@ export class AdaptiveTokenBucket {
   private currentPerSecond: number;
   private lastCutMs = -Infinity;
   private queue: Promise<void> = Promise.resolve();
+  /** Callers queued for a token. */
+  private waiting = 0;
   throttled = 0;
 
   constructor(
@@ -85,9 +84,25 @@ export class AdaptiveTokenBucket {
 
   /** Resolves when a token is available and takes it. */
   take(): Promise<void> {
-    const turn = this.queue.then(() => this.waitForToken());
+    this.waiting++;
+    const turn = this.queue.then(() => this.waitForToken()).finally(() => this.waiting--);
     this.queue = turn;
     return turn;
+  }
+
+  /** Calls of this API under way, SDK retries and their back-off included (set by ApiRateLimiter). */
+  inFlight = 0;
+
+  /**
+   * How long a call asking now would take to get going: its wait for a token behind those queued, or,
+   * if longer, the time our rate needs for the calls already under way (which, when the server throttles
+   * them, sit in the SDK's retry back-off where the bucket does not see them).
+   */
+  expectedWaitMs(): number {
+    this.refill();
+    const deficit = this.waiting + 1 - this.tokens;
+    const queuedMs = deficit <= 0 ? 0 : (deficit / this.currentPerSecond) * 1000;
+    return Math.max(queuedMs, (this.inFlight / this.currentPerSecond) * 1000);
   }
 
   onThrottle(): void {
@@ -127,8 +142,24 @@ export class AdaptiveTokenBucket {
 export class ApiRateLimiter {
   private readonly buckets = new Map<string, AdaptiveTokenBucket>();
 
-  constructor(specs: Record<string, RateSpec>, clock: LimiterClock = REAL_TIME) {
+  constructor(private readonly specs: Record<string, RateSpec>, clock: LimiterClock = REAL_TIME) {
     for (const [api, spec] of Object.entries(specs)) this.buckets.set(api, new AdaptiveTokenBucket(spec, clock));
+  }
+
+  /** The configured ceiling of an API, if it is limited. */
+  spec(api: string): RateSpec | undefined {
+    return this.specs[api];
+  }
+
+  /** Of APIs that can answer the same question, the one whose bucket would serve a call first (ties: the first). */
+  soonest<Api extends string>(apis: readonly [Api, ...Api[]]): Api {
+    let best = apis[0];
+    let bestWaitMs = Infinity;
+    for (const api of apis) {
+      const waitMs = this.buckets.get(api)?.expectedWaitMs() ?? 0;
+      if (waitMs < bestWaitMs) [best, bestWaitMs] = [api, waitMs];
+    }
+    return best;
   }
 
   /** Throttled answers seen per API (each was retried by the SDK). */
@@ -138,6 +169,20 @@ export class ApiRateLimiter {
 
   /** Paces every attempt `client` makes, retries included, and adapts to throttling answers. */
   attachTo(client: SFNClient): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const bucket = this.buckets.get((context.commandName ?? '').replace(/Command$/, ''));
+        if (!bucket) return next(args);
+        bucket.inFlight++;
+        try {
+          return await next(args);
+        } finally {
+          bucket.inFlight--;
+        }
+      },
+      // Above the retry middleware: counts a call once, from its first attempt to its last.
+      { step: 'initialize', priority: 'low', name: 'sfnAutoredriveInFlight' },
+    );
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const api = (context.commandName ?? '').replace(/Command$/, '');

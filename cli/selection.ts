@@ -1,24 +1,26 @@
 /**
  * The operator's selection of failed executions, streamed page by page, and the verdict of the core
- * rules on each. Shared by the plan and the run of `redrive`, so both count the same way.
+ * rules on each, at most one evidence call per execution.
  */
 import {
-  GetExecutionHistoryCommand,
   ListExecutionsCommand,
   ListStateMachinesCommand,
   type ExecutionListItem,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { Ledger } from '../adapters/ledger';
-import { countHistoryInto, describeInto } from '../adapters/sfn';
+import { describeInto, ExecutionNotFoundError, FAILED_STATE_HISTORY_PAGE, historyTailInto, type HistoryTail } from '../adapters/sfn';
 import { parseExecutionArn, parseStateMachineArn } from '../core/arn';
 import type { AutoRedriveConfig, WatchableStatus } from '../core/config';
-import { decide, type Decision } from '../core/decide';
-import { missingEvidence, type ExecutionEvidence } from '../core/evidence';
-import type { LedgerRecord } from '../core/ledger-record';
+import { decide, EvidenceMissingError, type Decision, type PolicyOverrides } from '../core/decide';
+import { errorEvidenceRead, type ExecutionEvidence } from '../core/evidence';
+import { MAX_STORED_CAUSE_CHARS, type LedgerRecord } from '../core/ledger-record';
 import { compilePattern } from '../core/policy';
 import { evidenceFromListItem } from '../engine/sweep';
 import { CliError } from './errors';
+import { liftability } from './overrides';
+import type { PlanEntry } from './plan-file';
+import type { ApiRateLimiter } from './rate-limit';
 
 export interface Selection {
   stateMachineArns: string[];
@@ -30,13 +32,12 @@ export interface Selection {
   errorPattern?: string;
   /** Name of the state the execution failed in. */
   failedState?: string;
-  includeRedriven: boolean;
+  /** Only executions never redriven (redriveFilter NOT_REDRIVEN). Off by default: a failure the pipeline gave up on has been redriven before. */
+  notRedrivenOnly: boolean;
   limit?: number;
 }
 
 const LIST_PAGE_SIZE = 1000;
-/** A failed execution's last page of history names the state it failed in. */
-const FAILED_STATE_HISTORY_PAGE = 100;
 
 /** Checks `--state-machine` values before any call is made. */
 export function validateStateMachineArns(arns: string[]): void {
@@ -86,7 +87,7 @@ export async function* listSelected(sfn: SFNClient, selection: Selection): Async
           new ListExecutionsCommand({
             stateMachineArn,
             statusFilter,
-            redriveFilter: selection.includeRedriven ? undefined : 'NOT_REDRIVEN',
+            redriveFilter: selection.notRedrivenOnly ? 'NOT_REDRIVEN' : undefined,
             maxResults: LIST_PAGE_SIZE,
             nextToken,
           }),
@@ -101,19 +102,25 @@ export async function* listSelected(sfn: SFNClient, selection: Selection): Async
   }
 }
 
-export interface Verdict {
-  evidence: ExecutionEvidence;
-  decision: Decision;
-  /** The ledger item the decision read, handed to the engine so the run does not read it twice. */
-  ledger: LedgerRecord | undefined;
-}
-
-export interface Classifier {
+export interface Judge {
   sfn: SFNClient;
   ledger: Ledger;
+  limiter: ApiRateLimiter;
   config: AutoRedriveConfig;
   nowMs: () => number;
+  overrides?: PolicyOverrides;
+  /** `--error`, compiled. */
+  errorRegex?: RegExp;
+  /** `--failed-state`. */
+  failedState?: string;
+  /** Evidence calls made, per API: at most one per execution. */
+  evidenceCalls: Record<EvidenceApi, number>;
+  /** Waits for the turn of one more execution's evidence call (`--rate`). */
+  pace: () => Promise<void>;
 }
+
+export type EvidenceApi = 'DescribeExecution' | 'GetExecutionHistory';
+export const EVIDENCE_APIS: readonly [EvidenceApi, EvidenceApi] = ['DescribeExecution', 'GetExecutionHistory'];
 
 /** A plain Express execution: no DescribeExecution or history for it (Map Run children do have them). */
 function isPlainExpress(evidence: ExecutionEvidence): boolean {
@@ -130,39 +137,103 @@ export function compileErrorPattern(pattern: string | undefined): RegExp | undef
   }
 }
 
-/**
- * The core's verdict on one listed execution, or undefined if it does not match the `--error` or
- * `--failed-state` filter. Calls DescribeExecution when the rules or the filter need it, and one page of
- * history only for `--failed-state`.
- */
-export async function classify(deps: Classifier, item: ExecutionListItem, selection: Selection, errorRegex: RegExp | undefined): Promise<Verdict | undefined> {
-  let evidence = evidenceFromListItem(item);
-  const plainExpress = isPlainExpress(evidence);
-  const needsDescribe = missingEvidence(evidence, deps.config.historyHeadroomEvents).includes('describe') || (errorRegex !== undefined && !plainExpress);
-  if (needsDescribe) evidence = await describeInto(deps.sfn, evidence);
-  if (errorRegex && ![evidence.error, evidence.cause].some((text) => text !== undefined && errorRegex.test(text))) return undefined;
-  let failedState: string | undefined;
-  if (selection.failedState !== undefined) {
-    if (plainExpress) return undefined;
-    ({ evidence, failedState } = await lastEnteredState(deps.sfn, evidence));
-    if (failedState !== selection.failedState) return undefined;
-  } else if (missingEvidence(evidence, deps.config.historyHeadroomEvents).includes('history')) {
-    evidence = await countHistoryInto(deps.sfn, evidence);
-  }
-  const ledger = await deps.ledger.get(evidence.executionArn);
-  const decision = decide({ evidence, ledger, config: deps.config, nowMs: deps.nowMs(), trigger: 'operator' });
-  return { evidence, decision, ledger };
+/** Whether the config's error policy reads the error text (and has not been lifted for this run). */
+function policyReadsError(judge: Judge): boolean {
+  const { neverRetry, onlyRetry } = judge.config.errorPolicy;
+  return !judge.overrides?.errorPolicy && (neverRetry.length > 0 || onlyRetry.length > 0);
 }
 
-/** The most recently entered state, from one reverse page of history (which also counts the events). */
-async function lastEnteredState(sfn: SFNClient, evidence: ExecutionEvidence): Promise<{ evidence: ExecutionEvidence; failedState?: string }> {
-  const out = await sfn.send(
-    new GetExecutionHistoryCommand({ executionArn: evidence.executionArn, reverseOrder: true, maxResults: FAILED_STATE_HISTORY_PAGE, includeExecutionData: false }),
-  );
-  const events = out.events ?? [];
-  const entered = events.find((event) => event.stateEnteredEventDetails?.name !== undefined);
+/**
+ * The error and cause of the failure the ledger recorded, when it is this same failure generation and
+ * the cause was kept whole: the pipeline's worker read them from the status event or DescribeExecution.
+ */
+function withLedgerErrorText(evidence: ExecutionEvidence, record: LedgerRecord | undefined): ExecutionEvidence {
+  if (!record || record.generation !== evidence.redriveCount) return evidence;
+  if (record.error === undefined && record.cause === undefined) return evidence;
+  if ((record.cause?.length ?? 0) >= MAX_STORED_CAUSE_CHARS) return evidence;
+  return { ...evidence, error: record.error, cause: record.cause, sources: [...evidence.sources, 'ledger'] };
+}
+
+
+/**
+ * The one evidence call an execution may cost. `--failed-state` and history headroom need history; else
+ * DescribeExecution (15/s in AWS) and a one-event reverse history page (20/s) both carry the error and
+ * cause, so the call goes to whichever of our two buckets would serve it first.
+ */
+async function readEvidence(judge: Judge, evidence: ExecutionEvidence): Promise<HistoryTail> {
+  const api: EvidenceApi = judge.failedState !== undefined || judge.config.historyHeadroomEvents > 0 ? 'GetExecutionHistory' : judge.limiter.soonest(EVIDENCE_APIS);
+  await judge.pace();
+  judge.evidenceCalls[api]++;
+  if (api === 'DescribeExecution') return { evidence: await describeInto(judge.sfn, evidence) };
+  return historyTailInto(judge.sfn, evidence, judge.failedState !== undefined ? FAILED_STATE_HISTORY_PAGE : 1);
+}
+
+function decideNow(judge: Judge, evidence: ExecutionEvidence, record: LedgerRecord | undefined, overrides = judge.overrides): Decision {
+  return decide({ evidence, ledger: record, config: judge.config, nowMs: judge.nowMs(), trigger: 'operator', overrides });
+}
+
+/**
+ * The verdict on one listed execution, as a plan entry, or undefined if it does not match `--error` or
+ * `--failed-state`. Decides from the list item (status, dates, redriveCount), the ledger item and the
+ * config; makes one evidence call only when a filter or the error policy needs the error text and the
+ * ledger does not have it, or when the config counts history. Step Functions judges the rest (history
+ * size, state machine status) when the run calls RedriveExecution.
+ */
+export async function judge(deps: Judge, item: ExecutionListItem, record: LedgerRecord | undefined): Promise<PlanEntry | undefined> {
+  let evidence = withLedgerErrorText(evidenceFromListItem(item), record);
+  const plainExpress = isPlainExpress(evidence);
+  const filtered = deps.errorRegex !== undefined || deps.failedState !== undefined;
+  // A plain Express execution has no history or description to match a filter against.
+  if (plainExpress && filtered) return undefined;
+  const textRead = errorEvidenceRead(evidence);
+  let needsCall = !plainExpress && (deps.failedState !== undefined || (deps.errorRegex !== undefined && !textRead));
+  // With the policy lifted, would the rules redrive it? Only then does the error text (or a history count) matter.
+  const withoutPolicy = decideNow(deps, evidence, record, { ...deps.overrides, errorPolicy: true });
+  if (!needsCall && !plainExpress && withoutPolicy.action === 'REDRIVE') {
+    needsCall = (!textRead && policyReadsError(deps)) || (deps.config.historyHeadroomEvents > 0 && evidence.historyEventCount === undefined);
+  }
+  let failedState: string | undefined;
+  if (needsCall) {
+    try {
+      ({ evidence, lastEnteredState: failedState } = await readEvidence(deps, evidence));
+    } catch (error) {
+      if (!(error instanceof ExecutionNotFoundError)) throw error;
+      return planEntry(evidence, { action: 'SKIP', reason: 'EXECUTION_NOT_FOUND', detail: error.message, generation: evidence.redriveCount ?? 0, attemptNumber: 0 }, record);
+    }
+  }
+  if (deps.errorRegex && ![evidence.error, evidence.cause].some((text) => text !== undefined && deps.errorRegex!.test(text))) return undefined;
+  if (deps.failedState !== undefined && failedState !== deps.failedState) return undefined;
+  let decision: Decision;
+  try {
+    decision = decideNow(deps, evidence, record);
+  } catch (error) {
+    // Ineligible whatever the error is (e.g. over the attempt cap): no call was worth making.
+    if (!(error instanceof EvidenceMissingError)) throw error;
+    decision = withoutPolicy;
+  }
+  return planEntry(evidence, decision, record, failedState);
+}
+
+function planEntry(evidence: ExecutionEvidence, decision: Decision, record: LedgerRecord | undefined, failedState?: string): PlanEntry {
   return {
-    evidence: { ...evidence, historyEventCount: events[0]?.id ?? 0, sources: [...evidence.sources, 'history'] },
-    failedState: entered?.stateEnteredEventDetails?.name,
+    executionArn: evidence.executionArn,
+    stateMachineArn: evidence.stateMachineArn,
+    name: evidence.executionName,
+    status: evidence.status,
+    startDateMs: evidence.startDateMs,
+    stopDateMs: evidence.stopDateMs,
+    generation: evidence.redriveCount ?? 0,
+    error: evidence.error,
+    cause: evidence.cause,
+    failedState,
+    historyEventCount: evidence.historyEventCount,
+    redriveStatus: evidence.redriveStatus,
+    redriveStatusReason: evidence.redriveStatusReason,
+    sources: evidence.sources,
+    verdict: decision.action === 'REDRIVE' ? 'REDRIVE' : decision.reason,
+    detail: decision.detail,
+    ...(decision.action !== 'REDRIVE' && { lift: liftability(decision.reason) }),
+    ...(decision.overrides && { overrides: decision.overrides }),
+    ...(record?.phase === 'GAVE_UP' && record.generation === (evidence.redriveCount ?? 0) && { gaveUp: true }),
   };
 }

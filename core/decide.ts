@@ -37,6 +37,22 @@ export interface DecisionContext {
   home?: HomeEnvironment;
   /** [0, 1) source for backoff jitter. */
   random?: () => number;
+  /** Our own policy rules an operator lifted for one run (`--override-…` with `--reason`). AWS's rules cannot be lifted. */
+  overrides?: PolicyOverrides;
+}
+
+export interface PolicyOverrides {
+  /** Lift errorPolicy (neverRetry and onlyRetry). */
+  errorPolicy?: boolean;
+  /** Lift the maxAttempts cap. */
+  maxAttempts?: boolean;
+}
+
+/** A policy rule that failed and was passed only because an operator lifted it: recorded in the attempt log. */
+export interface AppliedOverride {
+  rule: 'errorPolicy' | 'maxAttempts';
+  /** What the rule would have said. */
+  detail: string;
 }
 
 export type DecisionAction = 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP';
@@ -57,6 +73,8 @@ export interface Decision {
   resume?: boolean;
   /** When the 14-day window closes, if the stop date is known. */
   windowClosesAtMs?: number;
+  /** Policy rules that failed but were lifted by the operator for this decision. */
+  overrides?: AppliedOverride[];
 }
 
 export type RuleId =
@@ -92,6 +110,8 @@ export interface RuleResult {
   missingEvidence?: boolean;
   /** For a failed rule: the decision it forces. For a passed rule that resumes a claim: that decision. */
   decision?: Decision;
+  /** Passed only because the operator lifted it. */
+  overridden?: AppliedOverride;
 }
 
 interface Derived {
@@ -264,26 +284,36 @@ function awsRedriveStatusRule(d: Derived): RuleResult {
   return pass('awsRedriveStatus', redriveStatus ? `redriveStatus ${redriveStatus}` : 'redriveStatus unknown; Step Functions will judge');
 }
 
+/** A failed policy rule the operator lifted passes, and says what it would have said. */
+function lifted(rule: AppliedOverride['rule'], detail: string): RuleResult {
+  return { rule, passed: true, detail: `lifted by the operator: ${detail}`, overridden: { rule, detail } };
+}
+
 function errorPolicyRule(d: Derived): RuleResult {
   const { error, cause } = d.ctx.evidence;
   const { neverRetry, onlyRetry } = d.ctx.config.errorPolicy;
   const policyReadsError = neverRetry.length > 0 || onlyRetry.length > 0;
   if (policyReadsError && !errorEvidenceRead(d.ctx.evidence)) {
+    // Lifted, the policy needs no error text; the attempt log still says the policy was not applied.
+    if (d.ctx.overrides?.errorPolicy) return lifted('errorPolicy', 'error and cause not read; the policy was not applied');
     return { rule: 'errorPolicy', passed: false, missingEvidence: true, detail: 'error and cause not read yet (the listing carries neither)' };
   }
   const verdict = evaluateErrorPolicy(d.ctx.config.errorPolicy, error, cause);
-  if (!verdict.retryable) return skip(d, 'errorPolicy', 'NON_RETRYABLE_ERROR', `${error ?? '(no error)'}: ${verdict.detail}`);
-  return pass('errorPolicy', `${error ?? '(no error)'}: ${verdict.detail}`);
+  const detail = `${error ?? '(no error)'}: ${verdict.detail}`;
+  if (!verdict.retryable) return d.ctx.overrides?.errorPolicy ? lifted('errorPolicy', detail) : skip(d, 'errorPolicy', 'NON_RETRYABLE_ERROR', detail);
+  return pass('errorPolicy', detail);
 }
 
+/** The cap binds operators too; they can lift it for one run with an audited override. */
 function maxAttemptsRule(d: Derived): RuleResult {
   const used = d.ctx.ledger?.attemptsUsed ?? 0;
   const max = d.ctx.config.maxAttempts;
-  if (used >= max && d.ctx.trigger !== 'operator') {
-    const detail = `${used} of ${max} attempts used`;
+  const detail = `${used} of ${max} attempts used`;
+  if (used >= max) {
+    if (d.ctx.overrides?.maxAttempts) return lifted('maxAttempts', detail);
     return { rule: 'maxAttempts', passed: false, detail, decision: make(d, 'GIVE_UP', 'MAX_ATTEMPTS_REACHED', detail) };
   }
-  return pass('maxAttempts', `${used} of ${max} attempts used`);
+  return pass('maxAttempts', detail);
 }
 
 const RULES: ReadonlyArray<(d: Derived) => RuleResult> = [
@@ -311,6 +341,7 @@ export function explainRules(ctx: DecisionContext): RuleResult[] {
 export function decide(ctx: DecisionContext): Decision {
   const d = derive(ctx);
   let resumed: Decision | undefined;
+  const overrides: AppliedOverride[] = [];
   for (const rule of RULES) {
     const result = rule(d);
     if (result.missingEvidence) throw new EvidenceMissingError(result.rule, result.detail);
@@ -318,9 +349,10 @@ export function decide(ctx: DecisionContext): Decision {
     // Finishing a call a crashed worker started is about idempotence, not policy: no later rule applies.
     if (result.decision?.action === 'REDRIVE') return result.decision;
     resumed ??= result.decision;
+    if (result.overridden) overrides.push(result.overridden);
   }
-  if (resumed) return resumed;
-  return timing(d);
+  const decision = resumed ?? timing(d);
+  return overrides.length > 0 ? { ...decision, overrides } : decision;
 }
 
 /** All rules pass: redrive now, or wait for the backoff (never past the window's safe end). */

@@ -7,10 +7,10 @@
  * logger and metrics as parameters.
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { buildExecutionAlert, alertKindFor } from '../core/alerts';
+import { buildExecutionAlert, alertKindFor, type Alert } from '../core/alerts';
 import type { Clock } from '../core/clock';
 import type { AutoRedriveConfig } from '../core/config';
-import { decide, EvidenceMissingError, tokenMayHaveExpired, type Decision, type HomeEnvironment, type Trigger } from '../core/decide';
+import { decide, EvidenceMissingError, tokenMayHaveExpired, type Decision, type HomeEnvironment, type PolicyOverrides, type Trigger } from '../core/decide';
 import { missingEvidence, type ExecutionEvidence } from '../core/evidence';
 import type { LedgerRecord } from '../core/ledger-record';
 import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, type RecheckMessage } from '../core/messages';
@@ -47,6 +47,8 @@ export interface EngineDeps {
   /** Recorded in the ledger: `worker`, `sweep`, or `operator <identity>: <reason>`. */
   actor: string;
   random?: () => number;
+  /** Policy rules an operator lifted for this run (the CLI's `--override-…`); recorded in each attempt they change. */
+  overrides?: PolicyOverrides;
 }
 
 /** Where one message or execution ended. */
@@ -69,6 +71,17 @@ export interface Outcome {
 
 /** Events normally arrive within seconds; an older one may describe a generation that has moved on. */
 const LATE_EVIDENCE_MS = 5 * 60_000;
+
+/** What a caller of `handleEvidence` already read. */
+export interface KnownState {
+  /** The ledger item, just read: saves a second read (the conditional writes still guard against races). */
+  record: LedgerRecord | undefined;
+  /**
+   * The caller read all the evidence it means to (the operator's reviewed plan, one call per execution at
+   * most): decide on it and make no further read; RedriveExecution's answer arbitrates the rest.
+   */
+  evidenceComplete?: boolean;
+}
 
 /** Reasons decided by the event alone: logged and counted, but not worth a ledger item. */
 const UNLEDGERED: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['OUT_OF_SCOPE', 'NOT_FAILED', 'STATUS_NOT_WATCHED', 'ALREADY_HANDLED']);
@@ -93,7 +106,7 @@ export class RedriveEngine {
    * A failure seen through an event, the sweep, or an operator's selection. `known.record` is the ledger
    * item the caller just read, to save a second read; the conditional writes still guard against races.
    */
-  async handleEvidence(initial: ExecutionEvidence, trigger: Trigger, known?: { record: LedgerRecord | undefined }): Promise<Outcome> {
+  async handleEvidence(initial: ExecutionEvidence, trigger: Trigger, known?: KnownState): Promise<Outcome> {
     const { config, ledger } = this.deps;
     let evidence = initial;
     // The ARN alone rules out another account, region, partition or an unwatched machine: decide that
@@ -106,11 +119,12 @@ export class RedriveEngine {
         evidence = await describeInto(this.deps.sfn, evidence);
       }
       const record = known ? known.record : await ledger.get(evidence.executionArn);
+      await this.flushOwedAlert(record);
       let decision = this.decideIfEvidenced(evidence, record, trigger);
       // Evidence a rule needs, or that a redrive should be checked against, is read before deciding,
       // never assumed from its absence: one DescribeExecution (and a history count if configured).
       if (decision === undefined || ((decision.action === 'REDRIVE' || decision.action === 'WAIT') && !decision.resume)) {
-        const needs = missingEvidence(evidence, config.historyHeadroomEvents);
+        const needs = known?.evidenceComplete ? [] : missingEvidence(evidence, config.historyHeadroomEvents);
         if (needs.length > 0) evidence = await gatherEvidence(this.deps.sfn, evidence, needs);
         decision = this.decide(evidence, record, trigger);
       }
@@ -131,6 +145,7 @@ export class RedriveEngine {
 
   private async handleRecheck(recheck: RecheckMessage): Promise<Outcome> {
     const record = await this.deps.ledger.get(recheck.executionArn);
+    await this.flushOwedAlert(record);
     if (!record || record.generation !== recheck.generation || (record.phase !== 'WAITING' && record.phase !== 'REDRIVING')) {
       const detail = record ? `ledger is at generation ${record.generation}, ${record.phase}` : 'no ledger item';
       return this.report({ place: 'SKIPPED', reason: 'ALREADY_HANDLED', detail: `stale recheck: ${detail}`, executionArn: recheck.executionArn, generation: recheck.generation, redriven: false }, 'Skipped');
@@ -146,8 +161,8 @@ export class RedriveEngine {
   }
 
   private decide(evidence: ExecutionEvidence, ledger: LedgerRecord | undefined, trigger: Trigger): Decision {
-    const { config, clock, home, random } = this.deps;
-    return decide({ evidence, ledger, config, nowMs: clock.nowMs(), trigger, home, random });
+    const { config, clock, home, random, overrides } = this.deps;
+    return decide({ evidence, ledger, config, nowMs: clock.nowMs(), trigger, home, random, overrides });
   }
 
   private alertsOnLateEvidence(decision: Decision, evidence: ExecutionEvidence): boolean {
@@ -270,7 +285,9 @@ export class RedriveEngine {
     // The redriven execution can fail again, and its next generation be claimed, before we get here:
     // the item has moved on, but this attempt still happened and belongs in its log.
     const overtaken = !recorded.won && (recorded.current?.generation ?? -1) > decision.generation;
-    if (overtaken) await ledger.appendAttempt(evidence.executionArn, attempt);
+    // The claim of the next generation may already have logged this redrive (Ledger.recordOvertakenClaim).
+    const logged = recorded.current?.attempts.some((a) => a.generation === decision.generation && (a.outcome === 'REDRIVEN' || a.outcome === 'ALREADY_REDRIVEN'));
+    if (overtaken && !logged) await ledger.appendAttempt(evidence.executionArn, attempt);
     // Otherwise a lost write means a resumed delivery recorded this very redrive first: count it once.
     const confirmedOnly = !recorded.won && !overtaken;
     return this.report({ place: 'REDRIVEN', reason: decision.reason, detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: true, ...(confirmedOnly && { confirmedOnly }) }, 'Redriven');
@@ -286,6 +303,8 @@ export class RedriveEngine {
     const metric: MetricName = place === 'GAVE_UP' ? 'GaveUp' : 'Skipped';
     const outcome = { place, reason: decision.reason, detail: decision.detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: false };
     if (UNLEDGERED.has(decision.reason) && !options.refundClaimedAttempt) return this.report(outcome, metric);
+    const kind = alertKindFor(decision, config);
+    const alert = kind && buildExecutionAlert(kind, evidence, decision.reason, decision.detail, attemptsUsed, config, clock.nowMs());
     const written = await ledger.transition({
       evidence,
       generation: decision.generation,
@@ -295,13 +314,28 @@ export class RedriveEngine {
       nowMs: clock.nowMs(),
       attemptsIncrement: options.refundClaimedAttempt ? -1 : 0,
       attempt: attemptEntry(decision, place === 'GAVE_UP' ? 'GAVE_UP' : decision.reason === 'NOT_REDRIVABLE_PER_AWS' ? 'NOT_REDRIVABLE' : 'SKIPPED', clock.nowMs(), actor, { note: decision.detail.slice(0, 500) }),
+      pendingAlert: alert || undefined,
     });
     if (!written.won) return this.lostClaim(decision, evidence, written.current);
-    const kind = alertKindFor(decision, config);
-    if (kind) {
-      await this.deps.alerts.publish(buildExecutionAlert(kind, evidence, decision.reason, decision.detail, attemptsUsed, config, clock.nowMs()));
-    }
+    if (alert) await this.publishOwedAlert(evidence.executionArn, decision.generation, alert);
     return this.report(outcome, metric);
+  }
+
+  /** Publishes an alert recorded with its decision, then marks it sent. */
+  private async publishOwedAlert(executionArn: string, generation: number, alert: Alert): Promise<void> {
+    await this.deps.alerts.publish(alert);
+    await this.deps.ledger.clearPendingAlert(executionArn, generation);
+  }
+
+  /**
+   * A delivery that finds an alert still owed sends it, once its writer is surely gone: a record younger
+   * than the worker timeout may belong to a live worker about to publish (no duplicate alert then).
+   */
+  private async flushOwedAlert(record: LedgerRecord | undefined): Promise<void> {
+    if (!record?.pendingAlert) return;
+    if (this.deps.clock.nowMs() - record.updatedAtMs < this.deps.config.worker.timeoutSeconds * 1000) return;
+    this.deps.logger.warn('Publishing an alert a previous delivery recorded but did not send', { executionArn: record.executionArn, generation: record.generation, kind: record.pendingAlert.kind });
+    await this.publishOwedAlert(record.executionArn, record.generation, record.pendingAlert);
   }
 
   private lostClaim(decision: Decision, evidence: ExecutionEvidence, current: LedgerRecord | undefined): Outcome {
@@ -311,7 +345,7 @@ export class RedriveEngine {
 
   private skipDecision(evidence: ExecutionEvidence, reason: ReasonCode, detail: string, from?: Decision): Decision {
     const generation = from?.generation ?? evidence.redriveCount ?? 0;
-    return { action: 'SKIP', reason, detail, generation, attemptNumber: from?.attemptNumber ?? 0 };
+    return { action: 'SKIP', reason, detail, generation, attemptNumber: from?.attemptNumber ?? 0, ...(from?.overrides && { overrides: from.overrides }) };
   }
 
   private async parkMalformed(body: string, error: MalformedMessageError, messageId: string): Promise<Outcome> {

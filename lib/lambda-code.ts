@@ -37,3 +37,31 @@ export function handlerCode(entryFile: string, bundling: BundlingOptions): Handl
   }
   return { entry, handler: HANDLER_EXPORT, bundling };
 }
+
+/**
+ * esbuild writes a source map's `sources` relative to the folder it bundles into: the CDK staging
+ * folder at synth (`../../../<your checkout>/lambda/worker.ts`), dist/lambda-bundles/<name> for the
+ * package (`../../../lambda/worker.ts`). Rewritten relative to the project root (`lambda/worker.ts`),
+ * the map is the same wherever it was built, so a synth from source and the package's pre-built asset
+ * keep one asset hash, and it names no folder of the build machine. In the Lambda a frame then reads
+ * `/var/task/core/config.ts:200:20`. One Node one-liner (no single quotes, for the shell) serves the
+ * CDK bundling hook and scripts/lambda-bundles.ts.
+ */
+const PROJECT_RELATIVE_SOURCES_JS = [
+  'const fs = require("node:fs"), path = require("node:path");',
+  'const [mapFile, root] = process.argv.slice(1);',
+  'const map = JSON.parse(fs.readFileSync(mapFile, "utf8"));',
+  'map.sources = map.sources.map((s) => path.relative(root, path.resolve(path.dirname(mapFile), s)).split(path.sep).join("/"));',
+  'fs.writeFileSync(mapFile, JSON.stringify(map));',
+].join(' ');
+
+/** `node` arguments that rewrite `mapFile`'s sources relative to the project root. */
+export function projectRelativeSourcesArgs(mapFile: string): string[] {
+  return ['-e', PROJECT_RELATIVE_SOURCES_JS, mapFile, ROOT];
+}
+
+/** The same, as a shell command for NodejsFunction's afterBundling hook (run by bash when bundling locally). */
+export function projectRelativeSourcesCommand(mapFile: string): string {
+  const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+  return [process.execPath, ...projectRelativeSourcesArgs(mapFile)].map(quote).join(' ');
+}

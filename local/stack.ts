@@ -15,10 +15,12 @@ import { createClients, type AwsClients } from '../adapters/clients';
 import { IntakeQueue } from '../adapters/intake-queue';
 import { Ledger } from '../adapters/ledger';
 import { RUNTIME_ENV, SERVICE_NAME } from '../adapters/runtime-env';
+import { notifierTimeoutSeconds, notifierVisibilityTimeoutSeconds, SLACK_NOTIFIER } from '../adapters/slack';
 import { alertFromNotification, type Alert } from '../core/alerts';
 import { CONFIG_ENV_VAR, parseConfig, type AutoRedriveConfig, type AutoRedriveConfigInput } from '../core/config';
 import { buildEventPattern } from '../core/event-pattern';
 import { createNotifierHandler } from '../lambda/slack-notifier';
+import type { SweepReport } from '../engine/sweep';
 import { createSweepHandler } from '../lambda/sweep';
 import { createWorkerHandler } from '../lambda/worker';
 import { RealClock, VirtualClock, type StackClock } from './clock';
@@ -27,7 +29,7 @@ import { deleteExpiredLedgerItems, LEDGER_EXPIRY_CHECK_EVERY_MS } from './ledger
 import { LocalAwsEndpoints } from './fabric/aws-endpoints';
 import { lambdaFunctionArn, LOCAL_ACCOUNT, LOCAL_REGION } from './fabric/aws-names';
 import { LocalEventBus } from './fabric/event-bus';
-import { LambdaRunner } from './fabric/lambda-runner';
+import { LambdaRunner, type SqsBatchHandler } from './fabric/lambda-runner';
 import type { LocalQueue } from './fabric/queue';
 import { LocalSlackReceiver } from './fabric/slack-receiver';
 import { SfnEmulator, type MockConfig, type TaskHandler } from './sfn';
@@ -87,6 +89,9 @@ export class LocalStack {
   ledgerItemsExpired = 0;
   private readonly sweep: ReturnType<typeof createSweepHandler>;
   private readonly ownsDynamo: boolean;
+  /** Notifier invocations running, and how many of them wait on the clock (between posts). */
+  private notifierRunning = 0;
+  private notifierSleeping = 0;
   private nextExpiryCheckMs: number;
   private expiring?: Promise<number>;
   private expiryTimer?: NodeJS.Timeout;
@@ -152,23 +157,30 @@ export class LocalStack {
     if (slack) {
       aws.secrets.put(LOCAL_NAMES.slackSecret, slack.url);
       const alertsDlq = aws.sqs.createQueue(LOCAL_NAMES.alertsDlq);
-      const alertsQueue = aws.sqs.createQueue(LOCAL_NAMES.alertsQueue, { visibilityTimeoutSeconds: 180, deadLetter: { queue: alertsDlq, maxReceiveCount: 10 } });
+      const threshold = config.alerts.slackDigestThreshold;
+      const alertsQueue = aws.sqs.createQueue(LOCAL_NAMES.alertsQueue, {
+        visibilityTimeoutSeconds: notifierVisibilityTimeoutSeconds(threshold),
+        deadLetter: { queue: alertsDlq, maxReceiveCount: SLACK_NOTIFIER.maxReceiveCount },
+      });
       aws.sns.subscribeQueue(this.alertTopicArn, alertsQueue);
       const secretsClient = new SecretsManagerClient(aws.clientConfig());
       this.notifier = new LambdaRunner({
         queue: alertsQueue,
         functionName: 'sfn-autoredrive-slack-notifier',
-        handler: createNotifierHandler({
-          clock,
-          sleep: (ms) => clock.sleepUntil(clock.nowMs() + ms),
-          env: this.env,
-          secrets: new SecretsProvider({ awsSdkV3Client: secretsClient }),
-          logger,
-        }),
-        batchSize: 100,
+        handler: this.countNotifierInvocations(
+          createNotifierHandler({
+            clock,
+            sleep: (ms) => this.notifierSleep(ms),
+            env: this.env,
+            secrets: new SecretsProvider({ awsSdkV3Client: secretsClient }),
+            dynamo: this.clients.dynamo,
+            logger,
+          }),
+        ),
+        batchSize: SLACK_NOTIFIER.batchSize,
         maximumBatchingWindowSeconds: options.slackBatchingWindowSeconds ?? 5,
-        maxConcurrency: 1,
-        timeoutSeconds: 60,
+        maxConcurrency: SLACK_NOTIFIER.maxConcurrency,
+        timeoutSeconds: notifierTimeoutSeconds(threshold),
       });
     }
   }
@@ -236,8 +248,12 @@ export class LocalStack {
   }
 
   /** Runs the sweep Lambda's code once, as its schedule would. */
-  async runSweep(): ReturnType<ReturnType<typeof createSweepHandler>> {
-    return this.sweep({}, { invokedFunctionArn: lambdaFunctionArn('sfn-autoredrive-sweep'), awsRequestId: randomUUID() } as never);
+  async runSweep(): Promise<SweepReport> {
+    const context = { invokedFunctionArn: lambdaFunctionArn('sfn-autoredrive-sweep'), awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 300_000 };
+    const outcome = await this.sweep({}, context as never);
+    // Local sweeps run one after another, so the lease is always free.
+    if ('skipped' in outcome) throw new Error(`the local sweep found the sweep lease held by ${outcome.heldBy}`);
+    return outcome;
   }
 
   /**
@@ -250,6 +266,7 @@ export class LocalStack {
     for (;;) {
       await this.sfn.waitForIdle();
       await this.worker.idle();
+      if (this.clock.virtual) await this.notifierPaused();
       const waitingOnClockOnly = this.clock.virtual || (this.bus.pendingDeliveries() === 0 && this.sfn.stats().executions.open === 0);
       if (this.intakeQueue.depth().visible === 0 && waitingOnClockOnly) return;
     }
@@ -286,7 +303,40 @@ export class LocalStack {
     if (!(clock instanceof VirtualClock)) return void (await this.notifier.idle());
     let idle = false;
     void this.notifier.idle().then(() => (idle = true));
-    while (!idle && clock.nextDueMs() === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (!idle && !(clock.nextDueMs() !== undefined && this.notifierSleeping >= this.notifierRunning)) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /**
+   * On a VirtualClock: resolves once every running notifier invocation waits on the clock. Until then it
+   * is talking to DynamoDB or Slack, and moving the clock would eat its deadline and the visibility of
+   * its batch (timers that are due only in the far future, such as those, must wait).
+   */
+  private async notifierPaused(): Promise<void> {
+    for (;;) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.notifierSleeping >= this.notifierRunning) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private countNotifierInvocations(handler: SqsBatchHandler): SqsBatchHandler {
+    return async (event, context) => {
+      this.notifierRunning++;
+      try {
+        return await handler(event, context);
+      } finally {
+        this.notifierRunning--;
+      }
+    };
+  }
+
+  private async notifierSleep(ms: number): Promise<void> {
+    this.notifierSleeping++;
+    try {
+      await this.clock.sleepUntil(this.clock.nowMs() + ms);
+    } finally {
+      this.notifierSleeping--;
+    }
   }
 
   /**

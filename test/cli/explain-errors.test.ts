@@ -1,6 +1,10 @@
 /**
  * `explain` on a real ledger entry, and every documented error: its message and its exit code.
  */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { clientTokenFor } from '../../core/client-token';
 import { VirtualClock } from '../../local/clock';
@@ -34,6 +38,11 @@ describe('explain and errors', () => {
     const report = JSON.parse(out.stdout);
     expect(report).toMatchObject({
       status: 'FAILED',
+      error: 'PaymentGatewayTimeout',
+      cause: 'psp down',
+      failedState: 'Charge',
+      // The harness runs in test/cli, which has no autoredrive.config.json: it says so.
+      config: expect.stringContaining(`the default config (no autoredrive.config.json in ${__dirname}`),
       redriveCount: 1,
       attempts: { used: 1, max: 3, left: 2 },
       history: { limit: 24_999 },
@@ -58,6 +67,7 @@ describe('explain and errors', () => {
     expect(table.stdout).toMatch(/redriveWindow\s*│\s*FAIL\s*│\s*window closed 1d 0h ago/);
     expect(table.stdout).toMatch(/14-day redrive window\s*│\s*closed 1d 0h ago/);
     expect(table.stdout).toContain('Worker would now: SKIP (REDRIVE_WINDOW_EXPIRED');
+    expect(table.stdout).toMatch(/judged by config\s*│\s*the default config/);
   });
 
   const usage: Array<[string, string[], RegExp]> = [
@@ -92,7 +102,8 @@ describe('explain and errors', () => {
 
   it('names the IAM action on a missing permission and stops (exit 2); a rerun finishes the job', async () => {
     const arns = [seedFailed('denied-1'), seedFailed('denied-2')];
-    const args = ['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--reason', 'INC-6', '--yes', '--since', '3h', '--concurrency', '1'];
+    // Not the execution redriven above, which failed again and is in the worker's backoff.
+    const args = ['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--not-redriven-only', '--reason', 'INC-6', '--yes', '--since', '3h', '--concurrency', '1'];
     stack().sfn.setFaults({ forcedErrors: { RedriveExecution: { code: 'AccessDeniedException', message: 'User is not authorized to perform: states:RedriveExecution', count: 1 } } });
 
     const denied = await cli(args, { clock });
@@ -114,11 +125,38 @@ describe('explain and errors', () => {
 
     const arns = [seedFailed('partial-1'), seedFailed('partial-2'), seedFailed('partial-3')];
     stack().sfn.setFaults({ forcedErrors: { RedriveExecution: { code: 'ExecutionLimitExceeded', message: 'too many open executions', count: 1 } } });
-    const partial = await cli(['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--reason', 'INC-7', '--yes', '--since', '3h', '--output', 'json'], { clock });
+    const partial = await cli(['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--not-redriven-only', '--reason', 'INC-7', '--yes', '--since', '3h', '--output', 'json'], { clock });
     expect(partial.code).toBe(1);
     const run = JSON.parse(partial.stdout).run;
     expect(run).toMatchObject({ redriven: 2, errors: 1 });
     expect(run.errorSamples[0].message).toContain('ExecutionLimitExceeded (RedriveExecution): too many open executions');
     expect(arns.map((arn) => stack().sfn.execution(arn)!.redriveCount).sort()).toEqual([0, 1, 1]);
+  });
+
+  it('names the service and endpoint it could not reach, or that answered like something else, and exits 3', async () => {
+    const html = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>a dashboard</html>'));
+    await new Promise<void>((resolve) => html.listen(0, '127.0.0.1', resolve));
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    try {
+      const withSfnAt = (endpoint: string) => localFlags(stack()).map((flag) => (flag === stack().sfn.endpoint ? endpoint : flag));
+      const refused = await cli(['redrive', ...withSfnAt(`http://127.0.0.1:${closedPort}`), '--name-prefix', 'orders-', '--dry-run'], { clock });
+      expect(refused).toMatchObject({
+        code: 3,
+        stderr: expect.stringContaining(`Could not reach Step Functions at http://127.0.0.1:${closedPort} (ListStateMachines: ECONNREFUSED). Check --endpoint-url`),
+      });
+      const wrong = await cli(['redrive', ...withSfnAt(`http://127.0.0.1:${(html.address() as AddressInfo).port}`), '--name-prefix', 'orders-', '--dry-run'], { clock });
+      expect(wrong).toMatchObject({ code: 3, stderr: expect.stringMatching(/Step Functions at http:\/\/127\.0\.0\.1:\d+ answered like something else \(ListStateMachines: HTTP 200, .*is it the Step Functions endpoint\?/) });
+      expect(wrong.stderr).not.toContain('partial');
+    } finally {
+      await new Promise((resolve) => html.close(resolve));
+    }
+  });
+
+  it('prints its version', async () => {
+    const out = await cli(['--version']);
+    expect(out).toMatchObject({ code: 0, stdout: `${JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')).version}\n` });
   });
 });

@@ -2,7 +2,7 @@
  * The plan counts what the run then does, for a mix of eligible and ineligible executions; the
  * selection filters; confirmation; and the rate limiter against the emulator's throttling buckets.
  */
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../../local/clock';
 import type { SeedExecutionOptions } from '../../local/sfn';
 import { cli, createStateMachine, localFlags, useLocalStack } from './harness';
@@ -101,9 +101,12 @@ describe('redrive plan and selection', () => {
     const declined = await cli(args, { clock, confirm: false });
     expect(declined).toMatchObject({ code: 0 });
     expect(declined.stderr).toContain('Cancelled: nothing was redriven');
+    const listedBefore = stack().sfn.stats().apis.ListExecutions.calls;
     const noTerminal = await cli(args, { clock });
     expect(noTerminal.code).toBe(2);
-    expect(noTerminal.stderr).toContain('Refusing to redrive 1 executions without confirmation');
+    expect(noTerminal.stderr).toContain('Refusing to redrive without confirmation: stdin is not a terminal. Pass --yes');
+    // Refused up front: nothing was listed in vain.
+    expect(stack().sfn.stats().apis.ListExecutions.calls).toBe(listedBefore);
     expect(await redriveCount(arn)).toBe(0);
 
     const accepted = await cli(args, { clock, confirm: true });
@@ -114,37 +117,48 @@ describe('redrive plan and selection', () => {
 });
 
 describe('redrive against the throttling buckets', () => {
-  // 4x real time: the emulator's DescribeExecution bucket (300, +15/s) refills at 60 per real second.
-  // Whether the CLI outpaces that depends on how fast this machine is, so the test forces a few
-  // ThrottlingExceptions and asserts nothing about the bucket's own rejections but their count and share.
-  // test/cli/rate-limit.test.ts pits the limiter against the bucket on a virtual clock, deterministically.
+  // 4x real time: the emulator's DescribeExecution (300, +15/s) and GetExecutionHistory (400, +20/s) buckets
+  // refill at 60 and 80 per real second. Whether the CLI outpaces them depends on how fast this machine is,
+  // so the test forces a few ThrottlingExceptions and asserts nothing about the buckets' own rejections but
+  // their count and share. test/cli/rate-limit.test.ts pits the limiter against a bucket on a virtual clock.
   const clock = new VirtualClock({ startMs: START_MS, speed: 4 });
   const stack = useLocalStack({ clock, throttling: true });
   const FORCED = 3;
 
-  it('adapts to throttling: every rejection counted, few of them, none lost, each execution redriven once', async () => {
+  it('adapts to throttling: every rejection counted, few of them, one evidence call per execution, none lost, each redriven once', async () => {
     const stateMachineArn = await createStateMachine(stack(), 'billing-throttled');
     const arns = Array.from({ length: 200 }, (_, i) =>
-      stack().sfn.seedExecution({ stateMachineArn, name: `t-${i}`, status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS }),
+      stack().sfn.seedExecution({ stateMachineArn, name: `t-${i}`, status: 'FAILED', startDateMs: clock.nowMs() - 2 * HOUR_MS, stopDateMs: clock.nowMs() - HOUR_MS, error: 'PaymentGatewayTimeout' }),
     );
-    // Others in the account (the worker, dashboards) have already spent the burst.
+    // Others in the account (the worker, dashboards) have already spent both bursts.
     await Promise.all(Array.from({ length: 300 }, () => stack().clients.sfn.send(new DescribeExecutionCommand({ executionArn: arns[0] }))));
+    await Promise.all(Array.from({ length: 400 }, () => stack().clients.sfn.send(new GetExecutionHistoryCommand({ executionArn: arns[0], maxResults: 1 }))));
     stack().sfn.setFaults({ forcedErrors: { DescribeExecution: { code: 'ThrottlingException', message: 'Rate exceeded', count: FORCED } } });
-    const before = stack().sfn.stats().apis.DescribeExecution;
-    // Asking for far more than the bucket allows: the limiter must find the real rate itself.
+    const before = stack().sfn.stats().apis;
+    // Asking for far more than the buckets allow: the limiter must find the real rates itself.
     const out = await cli(['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--reason', 'INC-4', '--yes', '--rate', '1000', '--concurrency', '16', '--output', 'json'], { clock });
 
     expect(out.code).toBe(0);
     const { plan, run } = JSON.parse(out.stdout);
     expect(plan.eligible).toBe(200);
     expect(run).toMatchObject({ redriven: 200, errors: 0 });
-    const after = stack().sfn.stats().apis.DescribeExecution;
-    // Forced throttles count as faulted, the bucket's own as throttled; the CLI saw both as ThrottlingException.
-    const describe = { calls: after.calls - before.calls, throttled: after.throttled - before.throttled, forced: after.faulted - before.faulted };
+    const after = stack().sfn.stats().apis;
+    const delta = (api: string) => ({
+      calls: after[api].calls - (before[api]?.calls ?? 0),
+      throttled: after[api].throttled - (before[api]?.throttled ?? 0),
+      forced: after[api].faulted - (before[api]?.faulted ?? 0),
+    });
+    const describe = delta('DescribeExecution');
+    const history = delta('GetExecutionHistory');
+    // One evidence call got through per execution, in the whole command, spread over both buckets.
+    const rejected = describe.throttled + describe.forced + history.throttled + history.forced;
+    expect(describe.calls + history.calls - rejected).toBe(200);
+    expect(plan.evidenceCalls.DescribeExecution + plan.evidenceCalls.GetExecutionHistory).toBe(200);
+    // Forced throttles count as faulted, the buckets' own as throttled; the CLI saw both as ThrottlingException.
     expect(describe.forced).toBe(FORCED);
-    expect(run.throttled.DescribeExecution).toBe(describe.throttled + describe.forced);
-    expect((describe.throttled + describe.forced) / describe.calls).toBeLessThan(0.1);
+    expect((run.throttled.DescribeExecution ?? 0) + (run.throttled.GetExecutionHistory ?? 0)).toBe(rejected);
+    expect(rejected / (describe.calls + history.calls)).toBeLessThan(0.25);
     expect(arns.filter((arn) => stack().sfn.execution(arn)!.redriveCount !== 1)).toEqual([]);
-    console.log(`throttling: DescribeExecution ${describe.throttled} throttled by the bucket and ${describe.forced} forced, of ${describe.calls} calls`);
+    console.log(`throttling: DescribeExecution ${describe.throttled} throttled by the bucket and ${describe.forced} forced of ${describe.calls} calls, GetExecutionHistory ${history.throttled} of ${history.calls}`);
   });
 });

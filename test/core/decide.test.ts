@@ -61,10 +61,24 @@ describe('decide: the happy path', () => {
     expect(decide(ctx({ trigger: 'recheck', ledger, nowMs: NOW_MS + 1000 }))).toMatchObject({ action: 'REDRIVE' });
   });
 
-  it('an operator redrives now, past the attempt cap, ignoring backoff', () => {
+  it('an operator redrives now, ignoring backoff; past the attempt cap only with an override, which the decision carries', () => {
     const c = config({ backoff: { initialDelaySeconds: 600, multiplier: 1, maxDelaySeconds: 600, jitter: 'none' }, maxAttempts: 1 });
+    expect(decide(ctx({ config: c, trigger: 'operator' }))).toMatchObject({ action: 'REDRIVE', attemptNumber: 1 });
     const ledger = ledgerRecord({ phase: 'GAVE_UP', attemptsUsed: 1, reason: 'MAX_ATTEMPTS_REACHED' });
-    expect(decide(ctx({ config: c, trigger: 'operator', ledger }))).toMatchObject({ action: 'REDRIVE', attemptNumber: 2 });
+    expect(decide(ctx({ config: c, trigger: 'operator', ledger }))).toMatchObject({ action: 'GIVE_UP', reason: 'MAX_ATTEMPTS_REACHED' });
+    const lifted = decide(ctx({ config: c, trigger: 'operator', ledger, overrides: { maxAttempts: true } }));
+    expect(lifted).toMatchObject({ action: 'REDRIVE', attemptNumber: 2, overrides: [{ rule: 'maxAttempts', detail: '1 of 1 attempts used' }] });
+  });
+
+  it('an operator lifts the error policy only with an override; AWS rules stay', () => {
+    const permissions = evidence({ error: 'States.Permissions' });
+    expect(decide(ctx({ trigger: 'operator', evidence: permissions }))).toMatchObject({ action: 'SKIP', reason: 'NON_RETRYABLE_ERROR' });
+    const lifted = decide(ctx({ trigger: 'operator', evidence: permissions, overrides: { errorPolicy: true, maxAttempts: true } }));
+    expect(lifted).toMatchObject({ action: 'REDRIVE', overrides: [{ rule: 'errorPolicy', detail: expect.stringContaining('never-retry pattern States.Permissions') }] });
+    const expired = evidence({ error: 'States.Permissions', stopDateMs: NOW_MS - REDRIVE_WINDOW_MS - 1 });
+    expect(decide(ctx({ trigger: 'operator', evidence: expired, overrides: { errorPolicy: true, maxAttempts: true } }))).toMatchObject({ action: 'SKIP', reason: 'REDRIVE_WINDOW_EXPIRED' });
+    // Nothing lifted, nothing recorded.
+    expect(decide(ctx({ trigger: 'operator', overrides: { errorPolicy: true } })).overrides).toBeUndefined();
   });
 });
 

@@ -26,9 +26,11 @@ const HOME = { partition: 'aws', region: REGION, account: ACCOUNT };
 
 async function setup(overrides: AutoRedriveConfigInput = {}) {
   const { ledger, doc, tableName } = await harness.newLedger();
+  let nowMs = NOW_MS;
+  const clock = { nowMs: () => nowMs, advance: (ms: number) => (nowMs += ms) };
   const engine = new RedriveEngine({
     config: config({ backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1, jitter: 'none' }, ...overrides }),
-    clock: { nowMs: () => NOW_MS },
+    clock,
     sfn: new SFNClient({ region: REGION }),
     ledger,
     queue: new IntakeQueue(new SQSClient({ region: REGION }), 'http://q/intake', 'http://q/dlq'),
@@ -38,7 +40,7 @@ async function setup(overrides: AutoRedriveConfigInput = {}) {
     home: HOME,
     actor: 'worker',
   });
-  return { engine, ledger, doc, tableName };
+  return { engine, ledger, doc, tableName, clock };
 }
 
 /** What the sweep hands over for a listed failure: a rebuilt event with no error, cause or redrive status. */
@@ -214,5 +216,26 @@ describe('found by the model-based test', () => {
     expect(await engine.handleEvidence(evidence({ redriveCount: 1 }), 'event')).toMatchObject({ place: 'GAVE_UP' });
     expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+  });
+});
+
+describe('alert-lost-on-crash (found by the model-based test)', () => {
+  it('a delivery that died between the final ledger write and the alert publishes it on the next delivery, once', async () => {
+    const { engine, ledger, clock } = await setup({ maxAttempts: 1 });
+    await ledger.transition({ evidence: evidence(), generation: 0, expect: { newGeneration: true }, phase: 'REDRIVEN', reason: 'ELIGIBLE', nowMs: NOW_MS - 120_000, attemptsIncrement: 1 });
+    snsMock.on(PublishCommand).rejectsOnce(new Error('the worker died here')).resolves({ MessageId: 'p' });
+    await expect(engine.handleEvidence(evidence({ redriveCount: 1 }), 'event')).rejects.toThrow('the worker died here');
+    expect(await ledger.get(executionArn())).toMatchObject({ phase: 'GAVE_UP', pendingAlert: expect.objectContaining({ kind: 'GAVE_UP' }) });
+    // A concurrent duplicate within the worker timeout leaves the alert to its (maybe live) writer.
+    expect(await engine.handleEvidence(evidence({ redriveCount: 1 }), 'event')).toMatchObject({ reason: 'ALREADY_HANDLED' });
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    // SQS delivers the message again after the visibility timeout (6 × the 60 s worker timeout): the owed alert goes out.
+    clock.advance(6 * 60_000);
+    expect(await engine.handleEvidence(evidence({ redriveCount: 1 }), 'event')).toMatchObject({ reason: 'ALREADY_HANDLED' });
+    expect(await engine.handleEvidence(evidence({ redriveCount: 1 }), 'event')).toMatchObject({ reason: 'ALREADY_HANDLED' });
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 2);
+    const sent = JSON.parse(JSON.parse(snsMock.commandCalls(PublishCommand)[1].args[0].input.Message!).default);
+    expect(sent).toMatchObject({ kind: 'GAVE_UP', executionArn: executionArn() });
+    expect((await ledger.get(executionArn()))!.pendingAlert).toBeUndefined();
   });
 });

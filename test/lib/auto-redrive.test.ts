@@ -6,6 +6,7 @@ import { ConfigError, configFromEnv, CONFIG_ENV_VAR, parseConfig } from '../../c
 import { buildEventPattern } from '../../core/event-pattern';
 import type { AutoRedriveProps } from '../../lib/auto-redrive-props';
 import { AutoRedrive, RULE_TARGET_MAX_EVENT_AGE, RULE_TARGET_RETRY_ATTEMPTS } from '../../lib/auto-redrive';
+import { notifierWorstCaseSeconds } from '../../adapters/slack';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IConstruct } from 'constructs';
 import { ACCOUNT, arnOf, cleanUpApps, policyStatements, REGION, synth, testApp, withAlertsAcknowledged, type Synthesized } from './synth';
@@ -102,6 +103,42 @@ describe('queues', () => {
   });
 });
 
+describe('dead-letter queues', () => {
+  const queueArn = (stack: Stack, name: string) => resolve(stack, `arn:${Aws.PARTITION}:sqs:${Aws.REGION}:${Aws.ACCOUNT_ID}:${name}`);
+
+  it('allow redrive only from their own source queue, or from none', () => {
+    const synthesized = synth({ ...PREFIX_ONLY, alerts: { emails: ['ops@example.com'], slackWebhookSecretName: 'slack/webhook' } });
+    const { stack, construct } = synthesized;
+    const props = (queue: IConstruct) => propertiesOf(synthesized, queue);
+    for (const [dlq, source] of [
+      [construct.intakeDeadLetterQueue, construct.intakeQueue],
+      [construct.alertDeadLetterQueue!, construct.slackAlertsQueue!],
+    ] as const) {
+      // The source queue's redrive policy names this DLQ, and this DLQ's allow policy names the source queue.
+      expect(props(source).RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [logicalId(stack, dlq), 'Arn'] });
+      expect(props(dlq).RedriveAllowPolicy).toEqual({ redrivePermission: 'byQueue', sourceQueueArns: [queueArn(stack, props(source).QueueName)] });
+    }
+    // EventBridge targets write to the rule DLQ; no queue redrives into it.
+    expect(props(construct.ruleDeadLetterQueue).RedriveAllowPolicy).toEqual({ redrivePermission: 'denyAll' });
+    expect(new Set([props(construct.intakeQueue).QueueName, props(construct.slackAlertsQueue!).QueueName]).size).toBe(2);
+  });
+
+  it('the alert DLQ allows none when only email subscriptions use it', () => {
+    const synthesized = synth({ ...PREFIX_ONLY, alerts: { emails: ['ops@example.com'] } });
+    expect(propertiesOf(synthesized, synthesized.construct.alertDeadLetterQueue!).RedriveAllowPolicy).toEqual({ redrivePermission: 'denyAll' });
+  });
+
+  it('source queue names fit SQS (80 characters) and differ between two constructs in one stack', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'A'.repeat(120));
+    const one = new AutoRedrive(stack, 'One', PREFIX_ONLY);
+    const two = new AutoRedrive(stack, 'Two', PREFIX_ONLY);
+    const names = [one, two].map((c) => stack.resolve((c.intakeQueue.node.defaultChild as CfnElement & { queueName: string }).queueName) as string);
+    for (const name of names) expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+    expect(names[0]).not.toBe(names[1]);
+  });
+});
+
 describe('worker Lambda', () => {
   const props = { ...PREFIX_ONLY, worker: { maxConcurrency: 7, batchSize: 4, timeoutSeconds: 90, memoryMb: 512 } };
 
@@ -141,6 +178,7 @@ describe('worker Lambda', () => {
     expect(Object.keys(env).sort()).toEqual(
       [
         CONFIG_ENV_VAR,
+        'NODE_OPTIONS',
         'ALERT_TOPIC_ARN',
         'INTAKE_DLQ_URL',
         'INTAKE_QUEUE_URL',
@@ -151,6 +189,7 @@ describe('worker Lambda', () => {
       ].sort(),
     );
     expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('SfnAutoRedrive');
+    expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
     expect(env.LEDGER_TABLE_NAME).toEqual({ Ref: logicalId(stack, construct.ledgerTable) });
     const runtimeConfig = configFromEnv({ [CONFIG_ENV_VAR]: env[CONFIG_ENV_VAR] });
     expect(runtimeConfig.watch).toEqual(construct.config.watch);
@@ -175,7 +214,10 @@ describe('IAM', () => {
     expect(statements.length).toBeGreaterThan(0);
     // Only the sweep's ListStateMachines (which cannot be scoped) may name "*"; nothing touching executions does.
     for (const s of statements.filter((st) => !st.Action.includes('states:ListStateMachines'))) expect(s.Resource).not.toContain('*');
-    for (const s of statements.filter((st) => st.Action.includes('states:ListStateMachines'))) expect(s.Action).toEqual(['states:ListStateMachines']);
+    // (@aws-cdk/aws-iam:minimizePolicies merges statements on one resource: X-Ray's `*` joins it.)
+    for (const s of statements.filter((st) => st.Action.includes('states:ListStateMachines'))) {
+      expect(s.Action.filter((a) => a.startsWith('states:'))).toEqual(['states:ListStateMachines']);
+    }
 
     const redrive = statements.find((s) => s.Action.includes('states:RedriveExecution'))!;
     expect(redrive.Action.sort()).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory', 'states:RedriveExecution']);
@@ -208,10 +250,13 @@ describe('IAM', () => {
     );
     expect(actions.filter((a) => a.includes('*'))).toEqual([]);
     const send = policyStatements(template).find((s) => s.policy === workerPolicy && s.Action.includes('sqs:SendMessage'))!;
-    expect(send.Resource).toEqual([
-      { 'Fn::GetAtt': [logicalId(stack, construct.intakeQueue), 'Arn'] },
-      { 'Fn::GetAtt': [logicalId(stack, construct.intakeDeadLetterQueue), 'Arn'] },
-    ]);
+    expect(send.Resource).toHaveLength(2);
+    expect(send.Resource).toEqual(
+      expect.arrayContaining([
+        { 'Fn::GetAtt': [logicalId(stack, construct.intakeQueue), 'Arn'] },
+        { 'Fn::GetAtt': [logicalId(stack, construct.intakeDeadLetterQueue), 'Arn'] },
+      ]),
+    );
     const kms = policyStatements(template).find((s) => s.policy === workerPolicy && s.Action.includes('kms:Decrypt'))!;
     expect(kms.Resource).toEqual([{ 'Fn::GetAtt': [logicalId(stack, construct.alertKey), 'Arn'] }]);
   });
@@ -332,14 +377,16 @@ describe('alerts', () => {
     const { stack, construct, template } = synthesized;
     const notifierId = logicalId(stack, construct.slackNotifierFunction!);
     const fn = propertiesOf(synthesized, construct.slackNotifierFunction!);
-    expect(fn).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], ReservedConcurrentExecutions: 1 });
+    expect(fn).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
     expect(fn.Environment.Variables.SLACK_WEBHOOK_SECRET_ID).toBe('team/slack-webhook');
+    expect(fn.Environment.Variables.LEDGER_TABLE_NAME).toEqual({ Ref: logicalId(stack, construct.ledgerTable) });
 
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: notifierId },
       EventSourceArn: { 'Fn::GetAtt': [logicalId(stack, construct.slackAlertsQueue!), 'Arn'] },
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 20,
+      ScalingConfig: { MaximumConcurrency: 2 },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     template.hasResourceProperties('AWS::SNS::Subscription', {
@@ -347,6 +394,9 @@ describe('alerts', () => {
       RawMessageDelivery: false,
       Endpoint: { 'Fn::GetAtt': [logicalId(stack, construct.slackAlertsQueue!), 'Arn'] },
     });
+    const notifierPolicy = logicalId(stack, construct.slackNotifierFunction!.role!.node.findChild('DefaultPolicy'));
+    const notifierDynamo = policyStatements(template).filter((s) => s.policy === notifierPolicy && s.Action.some((a) => a.startsWith('dynamodb:')));
+    expect(notifierDynamo.map((s) => [s.Action, s.Resource])).toEqual([[['dynamodb:UpdateItem'], [{ 'Fn::GetAtt': [logicalId(stack, construct.ledgerTable), 'Arn'] }]]]);
     const secretStatements = policyStatements(template).filter((s) => s.Action.some((a) => a.startsWith('secretsmanager:')));
     expect(secretStatements).toHaveLength(1);
     expect(secretStatements[0].Action).toEqual(['secretsmanager:GetSecretValue']);
@@ -356,8 +406,32 @@ describe('alerts', () => {
   });
 });
 
+describe('Slack notifier timing', () => {
+  it('has a timeout above the worst case of one batch, and a visibility six times that plus the batching window', () => {
+    // Default threshold 5: five posts, each up to 3 tries of (Retry-After 20 s + two instances' 5 s request, 0.2 s poll, 1 s interval).
+    expect(notifierWorstCaseSeconds(5, 2, 15)).toBe(501);
+    const synthesized = synth({ ...PREFIX_ONLY, alerts: { slackWebhookSecretName: 'slack' } });
+    const { construct } = synthesized;
+    expect(propertiesOf(synthesized, construct.slackNotifierFunction!).Timeout).toBe(501);
+    expect(propertiesOf(synthesized, construct.slackAlertsQueue!).VisibilityTimeout).toBe(6 * 501 + 20);
+    // A large threshold is capped at Lambda's 900 s; the handler hands back what it cannot post in time.
+    const large = synth({ ...PREFIX_ONLY, alerts: { slackWebhookSecretName: 'slack', slackDigestThreshold: 100 } });
+    expect(propertiesOf(large, large.construct.slackNotifierFunction!).Timeout).toBe(900);
+  });
+});
+
+describe('no reserved concurrency', () => {
+  it.each<[string, AutoRedriveProps]>([
+    ['defaults', PREFIX_ONLY],
+    ['email and Slack alerts', { ...PREFIX_ONLY, alerts: { emails: ['ops@example.com'], slackWebhookSecretName: 'slack' } }],
+    ['watch.all, no sweep', { watch: { all: true, allReason: 'platform account' }, sweep: { enabled: false } }],
+  ])('no function reserves concurrency (%s): a quota of 10 has none to spare', (_name, props) => {
+    expect(JSON.stringify(synth(props).template.toJSON())).not.toContain('ReservedConcurrentExecutions');
+  });
+});
+
 describe('sweep', () => {
-  it('runs on the configured rate with list/describe rights on the watched machines only', () => {
+  it('runs on the configured rate with list rights on the watched machines only', () => {
     const { stack, construct, template } = synth({ ...PREFIX_ONLY, sweep: { rateMinutes: 30 } });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(30 minutes)',
@@ -365,10 +439,12 @@ describe('sweep', () => {
     });
     const sweepPolicy = logicalId(stack, construct.sweepFunction!.role!.node.findChild('DefaultPolicy'));
     const states = policyStatements(template).filter((s) => s.policy === sweepPolicy && s.Action.some((a) => a.startsWith('states:')));
-    expect(states.flatMap((s) => s.Action).sort()).toEqual(['states:DescribeExecution', 'states:ListExecutions', 'states:ListStateMachines']);
+    // The sweep hands what it finds to the intake queue; it never describes an execution itself.
+    const statesActions = (list: typeof states) => list.flatMap((s) => s.Action).filter((a) => a.startsWith('states:'));
+    expect(statesActions(states).sort()).toEqual(['states:ListExecutions', 'states:ListStateMachines']);
     // ListStateMachines cannot be scoped; it is the only states: action with a `*` resource.
     const wildcard = states.filter((s) => ([] as unknown[]).concat(s.Resource).includes('*'));
-    expect(wildcard.flatMap((s) => s.Action)).toEqual(['states:ListStateMachines']);
+    expect(statesActions(wildcard)).toEqual(['states:ListStateMachines']);
   });
 
   it('does not list state machines when watching exact ARNs only', () => {
@@ -387,12 +463,12 @@ describe('sweep', () => {
 });
 
 describe('observability', () => {
-  it('alarms on every DLQ, the intake backlog and every function error, all notifying the topic', () => {
+  it('alarms on every DLQ, the intake backlog, every function error and notifier throttles, all notifying the topic', () => {
     const { stack, construct, template } = synth({ ...PREFIX_ONLY, alerts: { slackWebhookSecretName: 'slack' } });
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-    // 3 DLQs + intake age + worker, sweep and notifier errors.
-    expect(alarms).toHaveLength(7);
-    expect(construct.alarms).toHaveLength(7);
+    // 3 DLQs + intake age + worker, sweep and notifier errors + notifier throttles.
+    expect(alarms).toHaveLength(8);
+    expect(construct.alarms).toHaveLength(8);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: logicalId(stack, construct.alertTopic) }]);
     const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
     expect(byMetric('ApproximateNumberOfMessagesVisible').map((a) => [a.Threshold, a.ComparisonOperator])).toEqual(
@@ -400,6 +476,10 @@ describe('observability', () => {
     );
     expect(byMetric('ApproximateAgeOfOldestMessage')).toHaveLength(1);
     expect(byMetric('Errors')).toHaveLength(3);
+    const throttles = byMetric('Throttles');
+    expect(throttles).toHaveLength(1);
+    expect(throttles[0]).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Sum' });
+    expect(throttles[0].Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: logicalId(stack, construct.slackNotifierFunction!) } }]);
   });
 
   it('builds a dashboard from the SfnAutoRedrive EMF metrics', () => {
@@ -464,7 +544,7 @@ describe('config validation', () => {
 });
 
 describe('bundling', () => {
-  it('bundles the worker with the local esbuild, minified, without source maps, leaving the AWS SDK to the runtime', () => {
+  it('bundles the worker with the local esbuild, minified, with a source map beside it (no sources), leaving the AWS SDK to the runtime', () => {
     const app = testApp({ context: { 'aws:cdk:bundling-stacks': ['**'] } });
     const stack = new Stack(app, 'Bundled');
     const construct = new AutoRedrive(stack, 'AutoRedrive', withAlertsAcknowledged({ ...PREFIX_ONLY, sweep: { enabled: false } }));
@@ -472,10 +552,13 @@ describe('bundling', () => {
     const code = Template.fromStack(stack).toJSON().Resources[logicalId(stack, construct.workerFunction)].Properties.Code;
     const assets = JSON.parse(readFileSync(join(assembly.directory, 'Bundled.assets.json'), 'utf8')).files;
     const assetDir = join(assembly.directory, assets[code.S3Key.replace(/\.zip$/, '')].source.path);
-    expect(readdirSync(assetDir)).toEqual(['index.js']);
+    expect(readdirSync(assetDir).sort()).toEqual(['index.js', 'index.js.map']);
     const bundle = readFileSync(join(assetDir, 'index.js'), 'utf8');
     expect(bundle).toMatch(/require\("@aws-sdk\/client-[a-z]+"\)/);
-    expect(bundle).not.toContain('sourceMappingURL');
+    expect(bundle.trimEnd().endsWith('//# sourceMappingURL=index.js.map')).toBe(true);
+    const map = JSON.parse(readFileSync(join(assetDir, 'index.js.map'), 'utf8'));
+    expect(map.sources).toEqual(expect.arrayContaining([expect.stringMatching(/lambda\/worker\.ts$/), expect.stringMatching(/engine\/redrive-engine\.ts$/)]));
+    expect(map.sourcesContent).toBeUndefined();
     // Minified: a few very long lines (only template literals keep their newlines).
     expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(2000);
   });

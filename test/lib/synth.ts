@@ -1,5 +1,5 @@
 /** Test helpers: synthesize AutoRedrive stacks into temporary folders (bundling skipped) and clean up. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, type AppProps } from 'aws-cdk-lib';
@@ -13,11 +13,14 @@ export const arnOf = (name: string) => `arn:aws:states:${REGION}:${ACCOUNT}:stat
 
 const outdirs: string[] = [];
 
+/** The context `cdk synth` gives the app: cdk.json's, feature flags included, so tests see what deploys. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
+
 /** An App that writes into os.tmpdir() and does not run esbuild; call `cleanUpApps` in afterAll. */
 export function testApp(props: AppProps = {}): App {
   const outdir = mkdtempSync(join(tmpdir(), 'autoredrive-test-'));
   outdirs.push(outdir);
-  return new App({ outdir, ...props, context: { 'aws:cdk:bundling-stacks': [], ...props.context } });
+  return new App({ outdir, ...props, context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...props.context } });
 }
 
 export function cleanUpApps(): void {

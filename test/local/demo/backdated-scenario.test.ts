@@ -12,10 +12,18 @@ import { LOCAL_NAMES, type LocalStack } from '../../../local/stack';
 
 const DAY_MS = 86_400_000;
 
+/** Items of executions; the sweep's one watching-since item per state machine has no TTL, by design. */
 async function ledgerItemCount(stack: LocalStack): Promise<number> {
   const client = stack.dynamo.createClient();
   try {
-    return (await client.send(new ScanCommand({ TableName: LOCAL_NAMES.ledgerTable, Select: 'COUNT', ConsistentRead: true }))).Count ?? 0;
+    const scan = new ScanCommand({
+      TableName: LOCAL_NAMES.ledgerTable,
+      Select: 'COUNT',
+      ConsistentRead: true,
+      FilterExpression: 'begins_with(executionArn, :arn)',
+      ExpressionAttributeValues: { ':arn': { S: 'arn:' } },
+    });
+    return (await client.send(scan)).Count ?? 0;
   } finally {
     client.destroy();
   }
