@@ -398,7 +398,7 @@ export class Auditor {
       const sent = count(kind);
       if (sent === decided) return;
       // An owed alert is sent by the next delivery; when every delivery died, the message is parked.
-      const tag = sent > decided || !crashedBeforeAlert ? 'new' : parked ? 'owed-alert-parked' : 'alert-lost-on-crash';
+      const tag = !crashedBeforeAlert ? 'new' : sent > decided ? 'owed-alert-duplicate' : parked ? 'owed-alert-parked' : 'alert-lost-on-crash';
       v(tag, `${decided} ${kind} decision(s) in the ledger but ${sent} ${kind} alert(s)${parked ? ' (its message is parked in the DLQ)' : ''}`);
     };
     expectAlerts('GAVE_UP', attempts.filter((a) => a.outcome === 'GAVE_UP').length);
