@@ -8,10 +8,12 @@ import { escapeMrkdwn, slackDigest, slackMessageForAlert, truncateMrkdwn, type S
 import { config, evidence, executionArn, NOW_MS } from '../support/fixtures';
 import { HOSTILE_CAUSES, markupProblems, mrkdwnTexts } from '../support/slack-markup';
 
+// AWS's name rule already forbids < > & in execution names (core/names.ts); the name is escaped anyway,
+// so the hostile name is put in the evidence's name field, beside a legal ARN.
 const alertWith = (overrides: { error?: string; cause?: string; executionName?: string }): Alert =>
   buildExecutionAlert(
     'GAVE_UP',
-    evidence({ error: overrides.error ?? 'PaymentGatewayTimeout', cause: overrides.cause, executionName: overrides.executionName ?? 'order-1', executionArn: executionArn(overrides.executionName ?? 'order-1') }),
+    evidence({ error: overrides.error ?? 'PaymentGatewayTimeout', cause: overrides.cause, executionName: overrides.executionName ?? 'order-1', executionArn: executionArn('order-1') }),
     'MAX_ATTEMPTS_REACHED',
     '3 of 3 attempts used',
     3,
