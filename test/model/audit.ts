@@ -274,7 +274,9 @@ export class Auditor {
       if (!actor.startsWith('operator') && !watched(failure.status)) v('new', `generation ${redrive.generation} (${failure.status} on ${MACHINES[facts.machine].name}) is not watched, yet ${actor} redrove it`);
       if (!attempt && !parked && !unattributable && redrive.tokenGeneration === redrive.generation) {
         const overtaken = (itemGeneration ?? -1) > redrive.generation;
-        v(this.expired(facts.arn) ? 'queue-retention' : overtaken ? 'unrecorded-redrive' : 'new', `AWS redrove generation ${redrive.generation} at ${this.at(redrive.atMs)} with the pipeline's token but the ledger never recorded it (item at generation ${itemGeneration} ${phase})`);
+        // Since the fix the next generation's claim logs it, in a second write a crash can cut off.
+        const claimCrashed = h.facts.crashesFired.afterClaim > 0;
+        v(this.expired(facts.arn) ? 'queue-retention' : overtaken ? (claimCrashed ? 'overtaken-claim-crash' : 'unrecorded-redrive') : 'new', `AWS redrove generation ${redrive.generation} at ${this.at(redrive.atMs)} with the pipeline's token but the ledger never recorded it (item at generation ${itemGeneration} ${phase})`);
       }
     }
     // A final decision on a generation AWS had already redriven (the decision read stale evidence).
