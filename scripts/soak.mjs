@@ -8,7 +8,7 @@
 //                       replayPath printed after its commands (/*replayPath="R"*/)
 //   --strict            fail on open known bugs too
 //   --tolerate a,b      tolerate exactly these bug tags (test/model/known-bugs.ts)
-//   --exotic-names      state machine names with dots and non-ASCII letters too
+//   --plain-machine-names  plain state machine names (execution names keep dots and non-ASCII letters)
 //   --plain-names       plain names only
 //   --no-console-redrive  nobody redrives behind the pipeline's back
 //   --shrink-minutes M  how long to shrink a counterexample (default 15)
@@ -25,7 +25,7 @@ const { values } = parseArgs({
     'replay-path': { type: 'string' },
     strict: { type: 'boolean' },
     tolerate: { type: 'string' },
-    'exotic-names': { type: 'boolean' },
+    'plain-machine-names': { type: 'boolean' },
     'plain-names': { type: 'boolean' },
     'no-console-redrive': { type: 'boolean' },
     'shrink-minutes': { type: 'string', default: '15' },
@@ -50,7 +50,7 @@ if (values.path) env.MODEL_PATH = values.path;
 if (values['replay-path']) env.MODEL_REPLAY_PATH = values['replay-path'];
 if (values.strict) env.MODEL_STRICT = '1';
 if (values.tolerate !== undefined) env.MODEL_TOLERATE = values.tolerate;
-if (values['exotic-names']) env.MODEL_EXOTIC_NAMES = '1';
+if (values['plain-machine-names']) env.MODEL_EXOTIC_NAMES = 'executions';
 if (values['plain-names']) env.MODEL_EXOTIC_NAMES = '0';
 if (values['no-console-redrive']) env.MODEL_CONSOLE_REDRIVE = '0';
 

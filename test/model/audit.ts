@@ -274,7 +274,9 @@ export class Auditor {
       if (!actor.startsWith('operator') && !watched(failure.status)) v('new', `generation ${redrive.generation} (${failure.status} on ${MACHINES[facts.machine].name}) is not watched, yet ${actor} redrove it`);
       if (!attempt && !parked && !unattributable && redrive.tokenGeneration === redrive.generation) {
         const overtaken = (itemGeneration ?? -1) > redrive.generation;
-        v(this.expired(facts.arn) ? 'queue-retention' : overtaken ? 'unrecorded-redrive' : 'new', `AWS redrove generation ${redrive.generation} at ${this.at(redrive.atMs)} with the pipeline's token but the ledger never recorded it (item at generation ${itemGeneration} ${phase})`);
+        // Since the fix the next generation's claim logs it, in a second write a crash can cut off.
+        const claimCrashed = h.facts.crashesFired.afterClaim > 0;
+        v(this.expired(facts.arn) ? 'queue-retention' : overtaken ? (claimCrashed ? 'overtaken-claim-crash' : 'unrecorded-redrive') : 'new', `AWS redrove generation ${redrive.generation} at ${this.at(redrive.atMs)} with the pipeline's token but the ledger never recorded it (item at generation ${itemGeneration} ${phase})`);
       }
     }
     // A final decision on a generation AWS had already redriven (the decision read stale evidence).
@@ -292,7 +294,7 @@ export class Auditor {
     const recordedRedrives = new Map<number, number>();
     for (const a of attempts.filter((x) => REDRIVE_OUTCOMES.has(x.outcome))) recordedRedrives.set(a.generation, (recordedRedrives.get(a.generation) ?? 0) + 1);
     for (const [generation, count] of recordedRedrives) {
-      if (count > 1) v('new', `the ledger records ${count} redrives of generation ${generation}`);
+      if (count > 1) v('ledger-double-redrive', `the ledger records ${count} redrives of generation ${generation}`);
       if (record.redriveCount <= generation) v('new', `the ledger records a redrive of generation ${generation} but AWS's redriveCount is ${record.redriveCount}`);
     }
 
@@ -396,7 +398,10 @@ export class Auditor {
     const crashedBeforeAlert = h.facts.crashesFired.beforeAlert > 0;
     const expectAlerts = (kind: Alert['kind'], decided: number) => {
       const sent = count(kind);
-      if (sent !== decided) v(sent < decided && crashedBeforeAlert ? 'alert-lost-on-crash' : 'new', `${decided} ${kind} decision(s) in the ledger but ${sent} ${kind} alert(s)`);
+      if (sent === decided) return;
+      // An owed alert is sent by the next delivery; when every delivery died, the message is parked.
+      const tag = !crashedBeforeAlert ? 'new' : sent > decided ? 'owed-alert-duplicate' : parked ? 'owed-alert-parked' : 'alert-lost-on-crash';
+      v(tag, `${decided} ${kind} decision(s) in the ledger but ${sent} ${kind} alert(s)${parked ? ' (its message is parked in the DLQ)' : ''}`);
     };
     expectAlerts('GAVE_UP', attempts.filter((a) => a.outcome === 'GAVE_UP').length);
     expectAlerts('NOT_REDRIVABLE', attempts.filter((a) => a.decision === 'SKIP' && NOT_REDRIVABLE.has(a.reason)).length);

@@ -135,7 +135,7 @@ export class OperatorCommand extends PipelineCommand {
     return `exit ${run.code}${summary ? `, processed ${summary[1]}, redrove ${summary[2]}` : ''}`;
   }
   toString(): string {
-    return `operatorBulkRedrive(${this.includeRedriven ? '--include-redriven' : 'not yet redriven'}${this.alongsideMs ? `, clock moves ${formatMs(this.alongsideMs)} meanwhile` : ''})`;
+    return `operatorBulkRedrive(${this.includeRedriven ? 'default selection' : '--not-redriven-only'}${this.alongsideMs ? `, clock moves ${formatMs(this.alongsideMs)} meanwhile` : ''})`;
   }
 }
 

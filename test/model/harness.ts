@@ -423,7 +423,8 @@ export class PipelineHarness {
       '--rate', '1000',
       '--concurrency', '4',
       '--output', 'json',
-      ...(options.includeRedriven ? ['--include-redriven'] : []),
+      // The CLI selects executions redriven before too, unless told otherwise.
+      ...(options.includeRedriven ? [] : ['--not-redriven-only']),
     ];
     let stdout = '';
     let stderr = '';

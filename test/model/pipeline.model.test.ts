@@ -10,7 +10,8 @@
  *   MODEL_MAX_COMMANDS=n  longest sequence (default 16)
  *   MODEL_STRICT=1        fail on open known bugs too (they are tolerated and counted otherwise)
  *   MODEL_TOLERATE=a,b    tolerate exactly these bug tags (known-bugs.ts), fail on every other
- *   MODEL_EXOTIC_NAMES=1  state machine names with dots and non-ASCII letters too (0: plain names only)
+ *   MODEL_EXOTIC_NAMES=executions  plain state machine names (0: all names plain; default: dots and
+ *                         non-ASCII letters in execution and state machine names)
  *   MODEL_CONSOLE_REDRIVE=0  no console redrives behind the pipeline's back
  *   MODEL_CRASH_POINTS=a,b   only these crash points
  *   MODEL_TIME_LIMIT_S=s  start no new sequence after s seconds (default 45): the rest of numRuns pass untried
