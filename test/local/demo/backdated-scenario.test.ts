@@ -8,20 +8,26 @@ import { VirtualClock } from '../../../local/clock';
 import { runScenario, type DemoReport } from '../../../local/demo/runner';
 import { BUILT_IN_SCENARIO_PATH, loadScenarioFile } from '../../../local/demo/scenario';
 import { exitCodeFor } from '../../../local/demo/summary';
+import { LEDGER_TABLE } from '../../../core/ledger-table';
 import { LOCAL_NAMES, type LocalStack } from '../../../local/stack';
 
 const DAY_MS = 86_400_000;
 
-/** Items of executions; the sweep's one watching-since item per state machine has no TTL, by design. */
-async function ledgerItemCount(stack: LocalStack): Promise<number> {
+/**
+ * Items of executions (`executions`), and every item with a TTL (`withTtl`): those plus the notifier's
+ * posted marks and the Slack rate gate. The sweep's one watching-since item per state machine has no
+ * TTL, by design.
+ */
+async function ledgerItemCount(stack: LocalStack, which: 'executions' | 'withTtl' = 'executions'): Promise<number> {
   const client = stack.dynamo.createClient();
   try {
     const scan = new ScanCommand({
       TableName: LOCAL_NAMES.ledgerTable,
       Select: 'COUNT',
       ConsistentRead: true,
-      FilterExpression: 'begins_with(executionArn, :arn)',
-      ExpressionAttributeValues: { ':arn': { S: 'arn:' } },
+      ...(which === 'executions'
+        ? { FilterExpression: 'begins_with(executionArn, :arn)', ExpressionAttributeValues: { ':arn': { S: 'arn:' } } }
+        : { FilterExpression: 'attribute_exists(#ttl)', ExpressionAttributeNames: { '#ttl': LEDGER_TABLE.ttlAttribute } }),
     });
     return (await client.send(scan)).Count ?? 0;
   } finally {
@@ -35,6 +41,7 @@ describe('the built-in scenario dated a year in the past', () => {
   let report: DemoReport;
   let ttlStatus: string | undefined;
   let itemsAtAudit = 0;
+  let itemsWithTtlAtAudit = 0;
   let itemsAfterTtlOnVirtualClock = 0;
 
   beforeAll(async () => {
@@ -46,10 +53,11 @@ describe('the built-in scenario dated a year in the past', () => {
           ttlStatus = (await client.send(new DescribeTimeToLiveCommand({ TableName: LOCAL_NAMES.ledgerTable }))).TimeToLiveDescription?.TimeToLiveStatus;
           client.destroy();
           itemsAtAudit = await ledgerItemCount(stack);
+          itemsWithTtlAtAudit = await ledgerItemCount(stack, 'withTtl');
           // Past every item's TTL (retention or redrive window plus a day) on the virtual clock.
           await (stack.clock as VirtualClock).advance((builtIn.config.ledger.retentionDays + 30) * DAY_MS);
           await stack.settle();
-          itemsAfterTtlOnVirtualClock = await ledgerItemCount(stack);
+          itemsAfterTtlOnVirtualClock = await ledgerItemCount(stack, 'withTtl');
         },
       },
     );
@@ -67,6 +75,8 @@ describe('the built-in scenario dated a year in the past', () => {
     expect(itemsAtAudit).toBe(report.accounting.executions.filter((e) => e.ledgerPhase !== undefined).length);
     expect(itemsAtAudit).toBeGreaterThan(0);
     expect(itemsAfterTtlOnVirtualClock).toBe(0);
-    expect(report.pipeline.ledgerItemsExpired).toBe(itemsAtAudit);
+    // Every item with a TTL went: the executions' and the notifier's posted marks and rate gate.
+    expect(itemsWithTtlAtAudit).toBeGreaterThan(itemsAtAudit);
+    expect(report.pipeline.ledgerItemsExpired).toBe(itemsWithTtlAtAudit);
   });
 });
