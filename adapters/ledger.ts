@@ -5,6 +5,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { BatchGetCommand, type BatchGetCommandOutput, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Alert } from '../core/alerts';
 import type { Decision } from '../core/decide';
 import { REDRIVE_WINDOW_MS } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
@@ -35,6 +36,8 @@ export interface TransitionInput {
   clientToken?: string;
   /** Set only when the token is first used, so its 15-minute life is measured from the first call. */
   tokenFirstUsedAtMs?: number;
+  /** The alert this final decision owes (see LedgerRecord.pendingAlert); any earlier one is dropped. */
+  pendingAlert?: Alert;
 }
 
 export interface TransitionResult {
@@ -138,6 +141,20 @@ export class Ledger {
       names[`#${UNREDRIVEN_WINDOW_CLOSES}`] = UNREDRIVEN_WINDOW_CLOSES;
       removes.push(`#${UNREDRIVEN_WINDOW_CLOSES}`);
     }
+    if (input.pendingAlert) set('pendingAlert', input.pendingAlert);
+    else {
+      names['#pendingAlert'] = 'pendingAlert';
+      removes.push('#pendingAlert');
+    }
+    // A new generation must not inherit the previous one's error: absent evidence is removed, not kept.
+    if (input.expect.newGeneration) {
+      for (const field of ['error', 'cause'] as const) {
+        if (evidence[field] === undefined) {
+          names[`#${field}`] = field;
+          removes.push(`#${field}`);
+        }
+      }
+    }
     if (input.phase !== 'WAITING') {
       for (const field of ['dueAtMs', 'recheckEnqueued'] as const) {
         if (input[field] === undefined) {
@@ -160,7 +177,7 @@ export class Ledger {
     if (alternatives.length === 0) throw new Error('a ledger transition needs an expectation');
     const condition = alternatives.join(' OR ');
     try {
-      await this.doc.send(
+      const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { [LEDGER_TABLE.partitionKey]: evidence.executionArn },
@@ -168,9 +185,12 @@ export class Ledger {
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      const replaced = ledgerRecordFromItem(out.Attributes);
+      if (replaced?.phase === 'REDRIVING' && replaced.generation < input.generation) await this.recordOvertakenClaim(replaced, input.nowMs);
       return { won: true };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
@@ -178,6 +198,35 @@ export class Ledger {
       }
       throw error;
     }
+  }
+
+  /**
+   * A later generation replaced a claim still in REDRIVING: its worker died between RedriveExecution and
+   * recording it. The later failure proves that the execution was redriven past the claimed generation,
+   * so the attempt log says so (otherwise a counted attempt would have no redrive to explain it).
+   */
+  private async recordOvertakenClaim(claim: LedgerRecord, nowMs: number): Promise<void> {
+    await this.appendAttempt(claim.executionArn, {
+      generation: claim.generation,
+      decision: 'REDRIVE',
+      reason: 'ELIGIBLE',
+      decidedAtMs: claim.updatedAtMs,
+      clientToken: claim.clientToken,
+      outcome: 'ALREADY_REDRIVEN',
+      outcomeAtMs: nowMs,
+      actor: 'ledger',
+      note: `a later generation failed before this claim was recorded: the execution was redriven (by the claimed call, or by someone else)`,
+    });
+  }
+
+  /** The owed alert of this generation went out. Losing means the item moved on: fine. */
+  clearPendingAlert(executionArn: string, generation: number): Promise<boolean> {
+    return this.conditionalUpdate(executionArn, {
+      UpdateExpression: 'REMOVE #pendingAlert',
+      ConditionExpression: '#generation = :generation AND attribute_exists(#pendingAlert)',
+      ExpressionAttributeNames: { '#pendingAlert': 'pendingAlert', '#generation': 'generation' },
+      ExpressionAttributeValues: { ':generation': generation },
+    });
   }
 
   /** Marks a WAITING generation's recheck message as sent. Losing means someone moved it on: fine. */

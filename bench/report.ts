@@ -52,7 +52,7 @@ export function printReport(result: BenchResult): void {
 
   printBulkReport(bulkCli);
 
-  out(`Cold start proxy: worker bundle ${coldStart.minifiedKb.toFixed(0)} KB minified, ${coldStart.gzippedKb.toFixed(0)} KB gzipped; require in a fresh node: ${coldStart.requireMsMedian.toFixed(0)} ms (median of ${coldStart.runs})`);
+  out(`Cold start proxy: worker bundle ${coldStart.minifiedKb.toFixed(0)} KB minified, ${coldStart.gzippedKb.toFixed(0)} KB gzipped, source map ${coldStart.sourceMapKb.toFixed(0)} KB (bundle and map ${coldStart.bundleAndMapGzippedKb.toFixed(0)} KB gzipped); require in a fresh node with source maps on: ${coldStart.requireMsMedian.toFixed(0)} ms (median of ${coldStart.runs})`);
   out(goal(coldStart.minifiedKb <= 300, `≤ 300 KB minified (${coldStart.minifiedKb.toFixed(0)} KB)`));
 }
 

@@ -4,7 +4,8 @@
 // `serve` holds the whole local stack (every emulated execution and its history), so it must not run under
 // that ceiling: it is started again as a child with Node's default heap, and this process only relays
 // signals to it and exits with its code.
-// The package bin: runs the TypeScript entry point through tsx, so a clean clone works after `npm ci`.
+// The package bin. In a clone it runs the TypeScript entry point through tsx (so `npm ci` is enough and an
+// old dist/ is never used); the published package ships no TypeScript and runs the compiled dist/bin/cli.js.
 // The SDK's notice that 2027 releases need Node 22 is not something an operator can act on mid-incident.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -40,6 +41,10 @@ if (commandName(process.argv.slice(2)) === 'serve' && !process.env[UNCAPPED] && 
     process.channel.unref();
     process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   }
-  require('tsx/cjs');
-  require('./cli.ts');
+  if (require('node:fs').existsSync(require('node:path').join(__dirname, 'cli.ts'))) {
+    require('tsx/cjs');
+    require('./cli.ts');
+  } else {
+    require('../dist/bin/cli.js');
+  }
 }

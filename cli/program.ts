@@ -2,8 +2,8 @@
  * The `sfn-autoredrive` program: commander wiring, common options, and one place that turns errors
  * into messages and exit codes (0 ok, 1 partial failure, 2 usage error, 3 a service could not be reached).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { addCommonOptions, type CliIo, type CommandEnv, type CommonOptions } from './context';
 import { EXIT, toCliError, type ExitCode } from './errors';
@@ -42,8 +42,16 @@ unreachable endpoint; nothing more was done). See docs/operating.md.`,
   return program;
 }
 
+/** The package's own version: its package.json is one folder up in a clone, two in the compiled dist/. */
 function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'sfn-autoredrive' && manifest.version) return manifest.version;
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
 }
 
 /** Runs one command line (without `node` and the script) and returns the exit code. */

@@ -39,6 +39,17 @@ export function defaultRates(region: string): Record<string, RateSpec> {
   return Object.fromEntries(Object.entries(DEFAULT_RATES).map(([api, specs]) => [api, { ...specs[size] }]));
 }
 
+/** Where a bucket reads the time and waits: real time in the CLI, a virtual clock in tests. */
+export interface LimiterClock {
+  nowMs(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const REAL_TIME: LimiterClock = {
+  nowMs: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 /** Never slower than this, so a run always makes progress. */
 const MIN_RATE_PER_SECOND = 0.5;
 /** Throttles within this long after a cut answer calls already in flight: one cut per episode. */
@@ -49,17 +60,26 @@ const RECOVERY_PER_SUCCESS = 0.1;
 /** One adaptive token bucket. Waiters are served in order, so a burst of callers cannot starve one. */
 export class AdaptiveTokenBucket {
   private tokens: number;
-  private refilledAtMs = Date.now();
+  private refilledAtMs: number;
   private currentPerSecond: number;
-  private lastCutMs = 0;
+  private lastCutMs = -Infinity;
   private queue: Promise<void> = Promise.resolve();
   /** Callers queued for a token. */
   private waiting = 0;
   throttled = 0;
 
-  constructor(private readonly spec: RateSpec) {
+  constructor(
+    private readonly spec: RateSpec,
+    private readonly clock: LimiterClock = REAL_TIME,
+  ) {
     this.tokens = spec.burst;
     this.currentPerSecond = spec.perSecond;
+    this.refilledAtMs = clock.nowMs();
+  }
+
+  /** The rate the bucket currently allows, per second. */
+  get ratePerSecond(): number {
+    return this.currentPerSecond;
   }
 
   /** Resolves when a token is available and takes it. */
@@ -87,7 +107,7 @@ export class AdaptiveTokenBucket {
 
   onThrottle(): void {
     this.throttled++;
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     if (nowMs - this.lastCutMs < CUT_SPACING_MS) return;
     this.lastCutMs = nowMs;
     this.currentPerSecond = Math.max(MIN_RATE_PER_SECOND, this.currentPerSecond / 2);
@@ -100,7 +120,7 @@ export class AdaptiveTokenBucket {
   }
 
   private refill(): void {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     this.tokens = Math.min(this.spec.burst, this.tokens + ((nowMs - this.refilledAtMs) / 1000) * this.currentPerSecond);
     this.refilledAtMs = nowMs;
   }
@@ -113,7 +133,7 @@ export class AdaptiveTokenBucket {
         return;
       }
       const waitMs = Math.ceil(((1 - this.tokens) / this.currentPerSecond) * 1000);
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      await this.clock.sleep(waitMs);
     }
   }
 }
@@ -122,8 +142,8 @@ export class AdaptiveTokenBucket {
 export class ApiRateLimiter {
   private readonly buckets = new Map<string, AdaptiveTokenBucket>();
 
-  constructor(private readonly specs: Record<string, RateSpec>) {
-    for (const [api, spec] of Object.entries(specs)) this.buckets.set(api, new AdaptiveTokenBucket(spec));
+  constructor(private readonly specs: Record<string, RateSpec>, clock: LimiterClock = REAL_TIME) {
+    for (const [api, spec] of Object.entries(specs)) this.buckets.set(api, new AdaptiveTokenBucket(spec, clock));
   }
 
   /** The configured ceiling of an API, if it is limited. */

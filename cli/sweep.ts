@@ -70,9 +70,11 @@ export async function runSweep(options: SweepOptions, io: CliIo): Promise<ExitCo
       : { queue };
   const report = await sweep({ config, clock: io.clock, sfn: ctx.clients.sfn, ledger, alerts, logger: operatorLogger(ctx, verbose), home: await ctx.home(), handOver });
 
+  // Problems were swept past, not fatal: the rest is done, so the run is partial.
+  const exitCode = report.problems.length > 0 ? EXIT.partial : EXIT.ok;
   if (options.output === 'json') {
     io.stdout(`${json({ ...report, handOver: options.handOver, throttled: ctx.limiter.throttledCounts() })}\n`);
-    return EXIT.ok;
+    return exitCode;
   }
   const lines = [
     renderFields([
@@ -80,12 +82,16 @@ export async function runSweep(options: SweepOptions, io: CliIo): Promise<ExitCo
       ['failed executions listed', report.listed],
       [`missed (no ledger entry), ${options.handOver === 'enqueue' ? 'enqueued' : 'decided'}`, report.missed.length],
       [`window closing within ${config.sweep.windowClosingHours} h`, report.windowClosing.length],
+      ['stopped before watching began (not redriven, alerted)', report.beforeWatching.length],
+      ['problems (swept past)', report.problems.length],
     ]),
   ];
   if (report.missed.length > 0) lines.push('Missed:', ...report.missed.map((arn) => `  ${arn}`));
+  if (report.beforeWatching.length > 0) lines.push('Stopped before watching began (sweep.backfill is off):', ...report.beforeWatching.map((arn) => `  ${arn}`));
+  if (report.problems.length > 0) lines.push('Problems:', ...report.problems.map((p) => `  ${p.subject}: ${p.message}`));
   if (report.windowClosing.length > 0) {
     lines.push(renderTable(['execution', 'window left', 'alert'], report.windowClosing.map((w) => [w.executionArn, formatDuration(w.windowLeftMs), w.alerted ? 'sent now' : 'sent before'])));
   }
   io.stdout(`${lines.join('\n')}\n`);
-  return EXIT.ok;
+  return exitCode;
 }

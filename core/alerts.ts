@@ -1,6 +1,6 @@
 /**
  * Alerts: what an on-call engineer needs to act, built purely from a decision and its evidence, plus
- * the renderings for email and Slack (Block Kit). Nothing here sends anything.
+ * the rendering for email (Slack's is core/slack-message.ts). Nothing here sends anything.
  */
 import { consoleUrlForExecution, isExecutionArn, parseExecutionArn } from './arn';
 import type { AutoRedriveConfig } from './config';
@@ -93,10 +93,14 @@ const KIND_TITLES: Record<AlertKind, string> = {
   NOT_BACKFILLED: 'Failures from before watching began, not redriven',
 };
 
+/** What happened, and to which execution. */
+export function alertTitle(alert: Alert): string {
+  return `${KIND_TITLES[alert.kind]}${alert.executionName ? `: ${alert.executionName}` : ''}`;
+}
+
 /** SNS email subjects must be under 100 characters. */
 export function alertSubject(alert: Alert): string {
-  const name = alert.executionName ? `: ${alert.executionName}` : '';
-  return truncate(`[sfn-autoredrive] ${KIND_TITLES[alert.kind]}${name}`, 99)!;
+  return truncate(`[sfn-autoredrive] ${alertTitle(alert)}`, 99)!;
 }
 
 function reasonText(alert: Alert): string {
@@ -126,51 +130,6 @@ export function alertFields(alert: Alert): Array<[string, string]> {
 export function alertEmailText(alert: Alert): string {
   const lines = alertFields(alert).map(([label, value]) => `${label}: ${value}`);
   return [`${KIND_TITLES[alert.kind]}`, '', ...lines, '', `At ${new Date(alert.atMs).toISOString()}`].join('\n');
-}
-
-/** Slack limits a section's text to 3000 characters. */
-const SLACK_TEXT_LIMIT = 2900;
-
-export interface SlackMessage {
-  text: string;
-  blocks: unknown[];
-}
-
-export function slackMessageForAlert(alert: Alert): SlackMessage {
-  const title = `${KIND_TITLES[alert.kind]}${alert.executionName ? `: ${alert.executionName}` : ''}`;
-  const body = alertFields(alert)
-    .map(([label, value]) => `*${label}:* ${label === 'Console' ? `<${value}|Open in the Step Functions console>` : value}`)
-    .join('\n');
-  return {
-    text: title,
-    blocks: [
-      { type: 'header', text: { type: 'plain_text', text: truncate(title, 150)!, emoji: false } },
-      { type: 'section', text: { type: 'mrkdwn', text: truncate(body, SLACK_TEXT_LIMIT)! } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `sfn-autoredrive · ${new Date(alert.atMs).toISOString()}` }] },
-    ],
-  };
-}
-
-/** Many alerts at once (a storm) become one digest message, grouped by kind and state machine. */
-export function slackDigest(alerts: Alert[]): SlackMessage {
-  const groups = new Map<string, Alert[]>();
-  for (const alert of alerts) {
-    const key = `${alert.kind} · ${alert.stateMachineArn ?? 'pipeline'}`;
-    groups.set(key, [...(groups.get(key) ?? []), alert]);
-  }
-  const lines = [...groups.entries()].map(([key, group]) => {
-    const examples = group.slice(0, 3).map((a) => a.executionName ?? a.detail.slice(0, 60)).join(', ');
-    const more = group.length > 3 ? ` and ${group.length - 3} more` : '';
-    return `*${group.length}× ${key}*\n${examples}${more}`;
-  });
-  const title = `${alerts.length} sfn-autoredrive alerts`;
-  return {
-    text: title,
-    blocks: [
-      { type: 'header', text: { type: 'plain_text', text: title, emoji: false } },
-      { type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n\n'), SLACK_TEXT_LIMIT)! } },
-    ],
-  };
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * Step Functions ARN parsing. The ARN alone tells Express from Standard (`:express:` vs
  * `:execution:`) and a Map Run child (`stateMachine/label`), which saves API calls.
+ * Names follow core/names.ts; since a name contains neither `:` nor `/`, every part splits unambiguously.
  */
+import { NAME_SOURCE } from './names';
 
 export interface ParsedExecutionArn {
   partition: string;
@@ -24,20 +26,47 @@ export class InvalidArnError extends Error {
   }
 }
 
-const EXECUTION_ARN =
-  /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):(execution|express):([A-Za-z0-9_-]{1,80})(?:\/([A-Za-z0-9_.:-]{1,80}))?:([^:\s]{1,80})(?::([0-9a-f-]{36}))?$/;
+/** AWS's bound on every Step Functions ARN it accepts. */
+export const ARN_MAX_LENGTH = 256;
+
+/** Length in characters (code points), as the bound counts them; a huge string is not spread out. */
+function arnLength(arn: string): number {
+  return arn.length > 2 * ARN_MAX_LENGTH ? arn.length : [...arn].length;
+}
+
+/** `pattern` matched against `arn`, or null for a non-string or an ARN over the length bound. */
+function matchArn(pattern: RegExp, arn: unknown): RegExpExecArray | null {
+  return typeof arn === 'string' && arnLength(arn) <= ARN_MAX_LENGTH ? pattern.exec(arn) : null;
+}
+
+/** `arn:<partition>:states:<region>:<account>`, as regex source with named groups. */
+const STATES_ARN_HEAD = String.raw`arn:(?<partition>aws[a-z-]*):states:(?<region>[a-z0-9-]+):(?<account>\d{12})`;
+
+/**
+ * A state machine ARN `…:stateMachine:<name>`, as `u`-flag regex source with the named groups
+ * `partition`, `region`, `account` and `name`, for patterns that add qualifiers around it.
+ */
+export const STATE_MACHINE_ARN_SOURCE = `${STATES_ARN_HEAD}:stateMachine:(?<name>${NAME_SOURCE})`;
+
+/** `…:execution|express:<stateMachine>[/<mapRunLabel>]:<name>[:<express id>]`. */
+const EXECUTION_ARN = new RegExp(
+  `^${STATES_ARN_HEAD}:(?<resourceType>execution|express):(?<stateMachineName>${NAME_SOURCE})` +
+    `(?:/(?<mapRunLabel>${NAME_SOURCE}))?:(?<executionName>${NAME_SOURCE})(?::[0-9a-f-]{36})?$`,
+  'u',
+);
 
 export function parseExecutionArn(arn: string): ParsedExecutionArn {
   if (typeof arn !== 'string' || arn.length === 0) throw new InvalidArnError(String(arn), 'empty');
-  if (arn.length > 256) throw new InvalidArnError(arn, `longer than 256 characters (${arn.length})`);
-  const match = EXECUTION_ARN.exec(arn);
+  const length = arnLength(arn);
+  if (length > ARN_MAX_LENGTH) throw new InvalidArnError(arn, `longer than ${ARN_MAX_LENGTH} characters (${length})`);
+  const match = matchArn(EXECUTION_ARN, arn);
   if (!match) {
     throw new InvalidArnError(
       arn,
       'expected arn:<partition>:states:<region>:<account>:execution:<stateMachine>:<name>',
     );
   }
-  const [, partition, region, account, resourceType, stateMachineName, mapRunLabel, executionName] = match;
+  const { partition, region, account, resourceType, stateMachineName, mapRunLabel, executionName } = match.groups!;
   return {
     partition,
     region,
@@ -51,7 +80,7 @@ export function parseExecutionArn(arn: string): ParsedExecutionArn {
 }
 
 export function isExecutionArn(arn: string): boolean {
-  return typeof arn === 'string' && arn.length <= 256 && EXECUTION_ARN.test(arn);
+  return matchArn(EXECUTION_ARN, arn) !== null;
 }
 
 export interface ParsedStateMachineArn {
@@ -61,15 +90,30 @@ export interface ParsedStateMachineArn {
   name: string;
 }
 
-const STATE_MACHINE_ARN = /^arn:(aws[a-z-]*):states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
+const STATE_MACHINE_ARN = new RegExp(`^${STATE_MACHINE_ARN_SOURCE}$`, 'u');
 
+/** A plain state machine ARN (no version, alias or Map Run label). */
 export function parseStateMachineArn(arn: string): ParsedStateMachineArn {
-  const match = STATE_MACHINE_ARN.exec(arn);
+  const match = matchArn(STATE_MACHINE_ARN, arn);
   if (!match) {
-    throw new InvalidArnError(arn, 'expected arn:<partition>:states:<region>:<account>:stateMachine:<name>');
+    throw new InvalidArnError(String(arn), 'expected arn:<partition>:states:<region>:<account>:stateMachine:<name>');
   }
-  const [, partition, region, account, name] = match;
+  const { partition, region, account, name } = match.groups!;
   return { partition, region, account, name };
+}
+
+export function isStateMachineArn(arn: string): boolean {
+  return matchArn(STATE_MACHINE_ARN, arn) !== null;
+}
+
+/**
+ * The `stateMachineArn` an execution reports: a state machine ARN, for a Map Run child with
+ * `/<mapRunLabel>`, and leniently an optional `:<version or alias>`.
+ */
+const EXECUTION_STATE_MACHINE_ARN = new RegExp(`^${STATE_MACHINE_ARN_SOURCE}(?:/${NAME_SOURCE})?(?::${NAME_SOURCE})?$`, 'u');
+
+export function isExecutionStateMachineArn(arn: string): boolean {
+  return matchArn(EXECUTION_STATE_MACHINE_ARN, arn) !== null;
 }
 
 /** Console deep link for an execution, in the execution's own partition and region. */

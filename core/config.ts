@@ -4,9 +4,9 @@
  * Every default lives here and nowhere else.
  */
 import * as z from 'zod';
-
-export const STATE_MACHINE_ARN_PATTERN =
-  /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+import { isStateMachineArn } from './arn';
+import { isValidNamePrefix, NAME_RULE } from './names';
+import { issueLines, problemReport } from './schema-problems';
 
 export const WATCHABLE_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type WatchableStatus = (typeof WATCHABLE_STATUSES)[number];
@@ -20,13 +20,13 @@ export const DEFAULT_NEVER_RETRY = [
   'States.NoChoiceMatched',
 ];
 
-const accountTarget = z.object({
+const accountTarget = z.strictObject({
   account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1'),
 });
 
 export const configSchema = z
-  .object({
+  .strictObject({
     /** Name of the CloudFormation stack (suffixed `-<account>-<region>` for every entry of `targets`). */
     stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('SfnAutoRedrive'),
     /** Where to deploy. Empty: one environment-agnostic stack. */
@@ -34,14 +34,14 @@ export const configSchema = z
     /** Event bus the rule listens on. Step Functions sends to the default bus. */
     eventBusName: z.string().min(1).default('default'),
     watch: z
-      .object({
+      .strictObject({
         /** State machines watched by exact ARN. */
         stateMachineArns: z
-          .array(z.string().regex(STATE_MACHINE_ARN_PATTERN, 'must be a state machine ARN'))
+          .array(z.string().refine(isStateMachineArn, 'must be a state machine ARN'))
           .default([]),
-        /** State machines watched by name prefix, in the stack's own account and region. */
+        /** State machines watched by name prefix, in the stack's own account and region (1-80 characters a name may hold). */
         stateMachineNamePrefixes: z
-          .array(z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a state machine name prefix'))
+          .array(z.string().refine(isValidNamePrefix, `must be a state machine name prefix: ${NAME_RULE}`))
           .default([]),
         /** Watch every state machine in the account and region. Needs `allReason`, since IAM then uses a wildcard. */
         all: z.boolean().default(false),
@@ -51,7 +51,7 @@ export const configSchema = z
     /** Execution statuses that trigger a redrive. ABORTED is opt-in: people usually abort on purpose. */
     statuses: z.array(z.enum(WATCHABLE_STATUSES)).min(1).default(['FAILED', 'TIMED_OUT']),
     errorPolicy: z
-      .object({
+      .strictObject({
         /** Error names or patterns never redriven. Exact name, `prefix*` glob, or `/regex/`. Matched against error and cause. */
         neverRetry: z.array(z.string().min(1)).default(DEFAULT_NEVER_RETRY),
         /** If not empty, only these errors are redriven. */
@@ -61,7 +61,7 @@ export const configSchema = z
     /** Redrives per execution before giving up with an alert. */
     maxAttempts: z.number().int().min(1).max(1000).default(3),
     backoff: z
-      .object({
+      .strictObject({
         /** Delay before the first redrive. */
         initialDelaySeconds: z.number().int().min(0).max(43_200).default(60),
         /** Growth factor per attempt. */
@@ -79,7 +79,7 @@ export const configSchema = z
     /** Observe only: decide, log and ledger, but never call RedriveExecution. */
     dryRun: z.boolean().default(false),
     alerts: z
-      .object({
+      .strictObject({
         /** Email addresses subscribed to the alert topic. */
         emails: z.array(z.string().email()).default([]),
         /** Secrets Manager secret (name) holding the Slack incoming-webhook URL. Unset: no Slack notifier. */
@@ -88,10 +88,12 @@ export const configSchema = z
         notifyOnNonRetryableSkip: z.boolean().default(false),
         /** In one notifier batch, more alerts than this are posted as one digest. */
         slackDigestThreshold: z.number().int().min(1).max(100).default(5),
+        /** Why deploying with neither `emails` nor `slackWebhookSecretName` is right (10+ characters); without it, synth refuses. Deploy time only. */
+        acknowledgeNoDestination: z.string().min(10, 'state why alerts may go nowhere (10+ characters)').optional(),
       })
       .default({ emails: [], notifyOnNonRetryableSkip: false, slackDigestThreshold: 5 }),
     worker: z
-      .object({
+      .strictObject({
         /** Maximum concurrent worker invocations (SQS event source MaximumConcurrency, 2-1000). */
         maxConcurrency: z.number().int().min(2).max(1000).default(5),
         /** SQS messages per invocation. */
@@ -103,7 +105,7 @@ export const configSchema = z
       })
       .default({ maxConcurrency: 5, batchSize: 10, timeoutSeconds: 60, memoryMb: 256, maxReceiveCount: 5 }),
     sweep: z
-      .object({
+      .strictObject({
         enabled: z.boolean().default(true),
         /** Minutes between scheduled sweeps. */
         rateMinutes: z.number().int().min(1).max(1440).default(15),
@@ -124,7 +126,7 @@ export const configSchema = z
       })
       .default({ enabled: true, rateMinutes: 15, windowClosingHours: 24, lookbackHours: 336, longestRunHours: 24, backfill: false }),
     ledger: z
-      .object({
+      .strictObject({
         /** Days a ledger item is kept after its last update (DynamoDB TTL). */
         retentionDays: z.number().int().min(1).max(3650).default(30),
       })
@@ -160,21 +162,21 @@ export type AutoRedriveConfig = z.output<typeof configSchema>;
 export type AutoRedriveConfigInput = z.input<typeof configSchema>;
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid sfn-autoredrive config (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+  /** `problems` are `path: message` lines; `source` (a file, or the environment variable) prefixes each in the message. */
+  constructor(
+    readonly problems: string[],
+    readonly source?: string,
+  ) {
+    super(problemReport('Invalid sfn-autoredrive config', problems, source));
     this.name = 'ConfigError';
   }
 }
 
-/** Validates and fills defaults. Throws one ConfigError naming every bad field. */
-export function parseConfig(raw: unknown): AutoRedriveConfig {
+/** Validates and fills defaults. Throws one ConfigError naming every bad field (and `source`, if given). */
+export function parseConfig(raw: unknown, source?: string): AutoRedriveConfig {
   const result = configSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const field = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    return `${field}: ${issue.message}`;
-  });
-  throw new ConfigError(problems);
+  throw new ConfigError(issueLines(configSchema, result.error), source);
 }
 
 /** Name of the environment variable that carries the resolved config into the Lambdas. */
@@ -189,14 +191,14 @@ export function parseConfigJson(text: string, source: string): AutoRedriveConfig
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError([`${source}: not valid JSON (${(error as Error).message})`]);
+    throw new ConfigError([`not valid JSON (${(error as Error).message})`], source);
   }
-  return parseConfig(raw);
+  return parseConfig(raw, source);
 }
 
 /** Reads the config a Lambda (or any process) was given through its environment. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AutoRedriveConfig {
   const text = env[CONFIG_ENV_VAR];
-  if (!text) throw new ConfigError([`${CONFIG_ENV_VAR}: environment variable is not set`]);
+  if (!text) throw new ConfigError(['environment variable is not set'], CONFIG_ENV_VAR);
   return parseConfigJson(text, CONFIG_ENV_VAR);
 }

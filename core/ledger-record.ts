@@ -1,4 +1,5 @@
 /** The ledger item for one execution: the shape the decision core reads and the ledger adapter stores. */
+import type { Alert } from './alerts';
 import type { ReasonCode } from './reasons';
 
 /**
@@ -67,6 +68,11 @@ export interface LedgerRecord {
   expiresAtEpochSeconds: number;
   /** Set while this generation is not redriven: when its 14-day window closes (the sparse index's key). */
   unredrivenWindowClosesAtMs?: number;
+  /**
+   * The alert a final decision owes, written with the decision and removed once published: a worker
+   * that dies in between leaves it here for the next delivery to send (at least once, never lost).
+   */
+  pendingAlert?: Alert;
   /** The generation whose WINDOW_CLOSING alert went out: alert bookkeeping, never read by decisions. */
   windowClosingAlertedGeneration?: number;
 }

@@ -24,4 +24,14 @@ export const LEDGER_TABLE = {
   },
   /** Prefix of the one item per state machine that records when the sweep began watching it. */
   watchItemKeyPrefix: 'watch#',
+  /**
+   * Keys of the coordination items the Lambdas keep beside the execution items (adapters/coordination.ts).
+   * An execution ARN starts with `arn:`, so these never collide with one, and they carry no state
+   * machine ARN, so neither index lists them.
+   */
+  coordinationKeys: {
+    sweepLease: 'coordination#sweep-lease',
+    slackRateGate: 'coordination#slack-rate-gate',
+    slackAlertPrefix: 'coordination#slack-alert#',
+  },
 } as const;

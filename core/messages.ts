@@ -4,21 +4,22 @@
  * use and lenient about the rest, since AWS documents only part of the event (the redrive, error and cause fields are not in its schema).
  */
 import * as z from 'zod';
-import { isExecutionArn } from './arn';
+import { isExecutionArn, isExecutionStateMachineArn } from './arn';
 import { EXECUTION_STATUSES, REDRIVE_STATUSES, type ExecutionEvidence } from './evidence';
 import { STATUS_CHANGE_DETAIL_TYPE, STATUS_CHANGE_SOURCE } from './event-pattern';
+import { isValidStepFunctionsName } from './names';
 
 const executionArn = z.string().refine(isExecutionArn, { message: 'not a Step Functions execution ARN' });
 const epochMs = z.number().int().nonnegative();
 const optionalText = z.string().nullish().transform((v) => v ?? undefined);
 
 /** Bounded like every ARN (256): it becomes a ledger index key, which DynamoDB caps at 2,048 bytes. */
-const stateMachineArn = z.string().max(256).regex(/^arn:[^:\s]+:states:[^:\s]+:\d{12}:stateMachine:\S+$/, 'not a Step Functions state machine ARN');
+const stateMachineArn = z.string().refine(isExecutionStateMachineArn, { message: 'not a Step Functions state machine ARN' });
 
 export const statusChangeDetailSchema = z.object({
   executionArn,
   stateMachineArn,
-  name: z.string().min(1).max(80),
+  name: z.string().refine(isValidStepFunctionsName, { message: 'not a Step Functions execution name' }),
   status: z.enum(EXECUTION_STATUSES),
   startDate: epochMs,
   stopDate: epochMs.nullish().transform((v) => v ?? undefined),

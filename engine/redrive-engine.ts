@@ -7,7 +7,7 @@
  * logger and metrics as parameters.
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { buildExecutionAlert, alertKindFor } from '../core/alerts';
+import { buildExecutionAlert, alertKindFor, type Alert } from '../core/alerts';
 import type { Clock } from '../core/clock';
 import type { AutoRedriveConfig } from '../core/config';
 import { decide, EvidenceMissingError, tokenMayHaveExpired, type Decision, type HomeEnvironment, type PolicyOverrides, type Trigger } from '../core/decide';
@@ -69,6 +69,9 @@ export interface Outcome {
   confirmedOnly?: boolean;
 }
 
+/** Events normally arrive within seconds; an older one may describe a generation that has moved on. */
+const LATE_EVIDENCE_MS = 5 * 60_000;
+
 /** What a caller of `handleEvidence` already read. */
 export interface KnownState {
   /** The ledger item, just read: saves a second read (the conditional writes still guard against races). */
@@ -116,12 +119,19 @@ export class RedriveEngine {
         evidence = await describeInto(this.deps.sfn, evidence);
       }
       const record = known ? known.record : await ledger.get(evidence.executionArn);
+      await this.flushOwedAlert(record);
       let decision = this.decideIfEvidenced(evidence, record, trigger);
       // Evidence a rule needs, or that a redrive should be checked against, is read before deciding,
       // never assumed from its absence: one DescribeExecution (and a history count if configured).
       if (decision === undefined || ((decision.action === 'REDRIVE' || decision.action === 'WAIT') && !decision.resume)) {
         const needs = known?.evidenceComplete ? [] : missingEvidence(evidence, config.historyHeadroomEvents);
         if (needs.length > 0) evidence = await gatherEvidence(this.deps.sfn, evidence, needs);
+        decision = this.decide(evidence, record, trigger);
+      }
+      // A late event may describe a generation that has since moved on (redriven elsewhere, succeeded):
+      // an alerting final decision on it is confirmed against AWS first, never alerted on stale evidence.
+      if (trigger === 'event' && this.alertsOnLateEvidence(decision, evidence)) {
+        evidence = await describeInto(this.deps.sfn, evidence);
         decision = this.decide(evidence, record, trigger);
       }
       return await this.apply(decision, evidence, record, trigger);
@@ -135,6 +145,7 @@ export class RedriveEngine {
 
   private async handleRecheck(recheck: RecheckMessage): Promise<Outcome> {
     const record = await this.deps.ledger.get(recheck.executionArn);
+    await this.flushOwedAlert(record);
     if (!record || record.generation !== recheck.generation || (record.phase !== 'WAITING' && record.phase !== 'REDRIVING')) {
       const detail = record ? `ledger is at generation ${record.generation}, ${record.phase}` : 'no ledger item';
       return this.report({ place: 'SKIPPED', reason: 'ALREADY_HANDLED', detail: `stale recheck: ${detail}`, executionArn: recheck.executionArn, generation: recheck.generation, redriven: false }, 'Skipped');
@@ -152,6 +163,12 @@ export class RedriveEngine {
   private decide(evidence: ExecutionEvidence, ledger: LedgerRecord | undefined, trigger: Trigger): Decision {
     const { config, clock, home, random, overrides } = this.deps;
     return decide({ evidence, ledger, config, nowMs: clock.nowMs(), trigger, home, random, overrides });
+  }
+
+  private alertsOnLateEvidence(decision: Decision, evidence: ExecutionEvidence): boolean {
+    const alerts = decision.action === 'GIVE_UP' || (decision.action === 'SKIP' && alertKindFor(decision, this.deps.config) !== undefined);
+    const ageMs = evidence.stopDateMs === undefined ? Infinity : this.deps.clock.nowMs() - evidence.stopDateMs;
+    return alerts && !evidence.sources.includes('describe') && ageMs > LATE_EVIDENCE_MS;
   }
 
   /** The decision, or undefined when the core refuses to decide before more evidence is read. */
@@ -268,7 +285,9 @@ export class RedriveEngine {
     // The redriven execution can fail again, and its next generation be claimed, before we get here:
     // the item has moved on, but this attempt still happened and belongs in its log.
     const overtaken = !recorded.won && (recorded.current?.generation ?? -1) > decision.generation;
-    if (overtaken) await ledger.appendAttempt(evidence.executionArn, attempt);
+    // The claim of the next generation may already have logged this redrive (Ledger.recordOvertakenClaim).
+    const logged = recorded.current?.attempts.some((a) => a.generation === decision.generation && (a.outcome === 'REDRIVEN' || a.outcome === 'ALREADY_REDRIVEN'));
+    if (overtaken && !logged) await ledger.appendAttempt(evidence.executionArn, attempt);
     // Otherwise a lost write means a resumed delivery recorded this very redrive first: count it once.
     const confirmedOnly = !recorded.won && !overtaken;
     return this.report({ place: 'REDRIVEN', reason: decision.reason, detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: true, ...(confirmedOnly && { confirmedOnly }) }, 'Redriven');
@@ -284,6 +303,8 @@ export class RedriveEngine {
     const metric: MetricName = place === 'GAVE_UP' ? 'GaveUp' : 'Skipped';
     const outcome = { place, reason: decision.reason, detail: decision.detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: false };
     if (UNLEDGERED.has(decision.reason) && !options.refundClaimedAttempt) return this.report(outcome, metric);
+    const kind = alertKindFor(decision, config);
+    const alert = kind && buildExecutionAlert(kind, evidence, decision.reason, decision.detail, attemptsUsed, config, clock.nowMs());
     const written = await ledger.transition({
       evidence,
       generation: decision.generation,
@@ -293,13 +314,28 @@ export class RedriveEngine {
       nowMs: clock.nowMs(),
       attemptsIncrement: options.refundClaimedAttempt ? -1 : 0,
       attempt: attemptEntry(decision, place === 'GAVE_UP' ? 'GAVE_UP' : decision.reason === 'NOT_REDRIVABLE_PER_AWS' ? 'NOT_REDRIVABLE' : 'SKIPPED', clock.nowMs(), actor, { note: decision.detail.slice(0, 500) }),
+      pendingAlert: alert || undefined,
     });
     if (!written.won) return this.lostClaim(decision, evidence, written.current);
-    const kind = alertKindFor(decision, config);
-    if (kind) {
-      await this.deps.alerts.publish(buildExecutionAlert(kind, evidence, decision.reason, decision.detail, attemptsUsed, config, clock.nowMs()));
-    }
+    if (alert) await this.publishOwedAlert(evidence.executionArn, decision.generation, alert);
     return this.report(outcome, metric);
+  }
+
+  /** Publishes an alert recorded with its decision, then marks it sent. */
+  private async publishOwedAlert(executionArn: string, generation: number, alert: Alert): Promise<void> {
+    await this.deps.alerts.publish(alert);
+    await this.deps.ledger.clearPendingAlert(executionArn, generation);
+  }
+
+  /**
+   * A delivery that finds an alert still owed sends it, once its writer is surely gone: a record younger
+   * than the worker timeout may belong to a live worker about to publish (no duplicate alert then).
+   */
+  private async flushOwedAlert(record: LedgerRecord | undefined): Promise<void> {
+    if (!record?.pendingAlert) return;
+    if (this.deps.clock.nowMs() - record.updatedAtMs < this.deps.config.worker.timeoutSeconds * 1000) return;
+    this.deps.logger.warn('Publishing an alert a previous delivery recorded but did not send', { executionArn: record.executionArn, generation: record.generation, kind: record.pendingAlert.kind });
+    await this.publishOwedAlert(record.executionArn, record.generation, record.pendingAlert);
   }
 
   private lostClaim(decision: Decision, evidence: ExecutionEvidence, current: LedgerRecord | undefined): Outcome {

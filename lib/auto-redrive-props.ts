@@ -149,6 +149,13 @@ export interface AutoRedriveProps {
      * @default 5
      */
     readonly slackDigestThreshold?: number;
+    /**
+     * Why it is right that alerts have no destination the config names: neither `emails` nor
+     * `slackWebhookSecretName` (10+ characters). Without it, synth fails rather than deploy an alert
+     * topic nobody reads. The construct also accepts any subscription you add to `alertTopic` yourself.
+     * @default - none: synth fails when the alert topic has no subscriber
+     */
+    readonly acknowledgeNoDestination?: string;
   };
 
   /** The worker Lambda that decides and redrives. */

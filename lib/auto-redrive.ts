@@ -9,7 +9,7 @@
  * config schema (core/config.ts).
  */
 import * as path from 'node:path';
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -19,19 +19,21 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, RUNTIME_ENV, SERVICE_NAME } from '../adapters/runtime-env';
+import { notifierTimeoutSeconds, notifierVisibilityTimeoutSeconds, SLACK_NOTIFIER } from '../adapters/slack';
 import { CONFIG_ENV_VAR, ConfigError, parseConfig, type AutoRedriveConfig } from '../core/config';
 import { buildEventPattern, type PatternEnvironment } from '../core/event-pattern';
 import { LEDGER_TABLE } from '../core/ledger-table';
 import type { AutoRedriveProps } from './auto-redrive-props';
+import { handlerCode, projectRelativeSourcesCommand } from './lambda-code';
 import { acknowledgeNagFindings } from './nag';
-import { watchedResources } from './watched-resources';
+import { environmentOfArn, isInEnvironment, watchedResources, type DeployEnvironment } from './watched-resources';
 
 /**
  * Count metrics the worker emits (engine/redrive-engine.ts MetricName) besides `Skipped`, which
@@ -39,16 +41,32 @@ import { watchedResources } from './watched-resources';
  */
 export const DECISION_METRICS = ['Redriven', 'GaveUp', 'Waiting', 'DryRun', 'Parked', 'Errors', 'Throttled'] as const;
 
-/** How every Lambda is bundled: the local esbuild, no Docker. The cold-start bench builds the same way. */
+/**
+ * How every Lambda is bundled: the local esbuild, no Docker. The package's pre-built bundles and the
+ * cold-start bench build the same way (scripts/lambda-bundles.ts). A source map ships beside the
+ * minified bundle (index.js.map) so that, with LAMBDA_NODE_OPTIONS, a stack trace names lambda/…,
+ * engine/…, core/… files and lines instead of index.js:1:40213. It carries mappings and names only,
+ * not the sources (a quarter of the size); docs/BENCHMARKS.md has the cost.
+ */
 export const LAMBDA_BUNDLING = {
   forceDockerBundling: false,
   minify: true,
-  sourceMap: false,
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  sourcesContent: false,
   target: 'node24',
   format: OutputFormat.CJS,
   // The runtime provides AWS SDK v3; bundling it would add hundreds of KB per function.
   externalModules: ['@aws-sdk/*'],
+  commandHooks: {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) => [projectRelativeSourcesCommand(path.join(outputDir, 'index.js.map'))],
+  },
 } satisfies BundlingOptions;
+
+/** Node reads the bundles' source maps for stack traces. https://nodejs.org/api/cli.html#--enable-source-maps */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
 
 /**
  * EventBridge's own maximums (24 h, 185 retries), set explicitly: an event stays actionable for the
@@ -64,12 +82,10 @@ export const INTAKE_AGE_ALARM_SECONDS = 3600;
 /** Lambda's environment is 4 KB in total; the config gets most of it, the ARNs and URLs the rest. */
 const MAX_CONFIG_ENV_BYTES = 3000;
 
-const LAMBDA_DIR = path.join(__dirname, '..', 'lambda');
-
 /** Deploy-time-only options, left out of the Lambdas' AUTOREDRIVE_CONFIG to save environment space. */
 export function runtimeConfigJson(config: AutoRedriveConfig): string {
   const { stackName, targets, eventBusName, alerts, ...runtime } = config;
-  const { emails, ...runtimeAlerts } = alerts;
+  const { emails, acknowledgeNoDestination, ...runtimeAlerts } = alerts;
   const json = JSON.stringify({ ...runtime, alerts: runtimeAlerts });
   const bytes = Buffer.byteLength(json);
   if (bytes > MAX_CONFIG_ENV_BYTES) {
@@ -80,6 +96,18 @@ export function runtimeConfigJson(config: AutoRedriveConfig): string {
   return json;
 }
 
+/** What synth says when alerts would reach nobody (once per app, for the CDK app; see lib/app.ts). */
+export const NO_ALERT_DESTINATION =
+  'alerts: no alert destination: GAVE_UP, NOT_REDRIVABLE, WINDOW_CLOSING and alarm alerts would go to a topic nobody reads. ' +
+  'Set alerts.emails or alerts.slackWebhookSecretName, or, if alerts reach people another way (say PagerDuty subscribed to the alert topic), ' +
+  'say so in alerts.acknowledgeNoDestination';
+
+/** Whether the config names somewhere for alerts to go, or says why it need not. */
+export function hasAlertDestination(config: AutoRedriveConfig): boolean {
+  const { emails, slackWebhookSecretName, acknowledgeNoDestination } = config.alerts;
+  return emails.length > 0 || slackWebhookSecretName !== undefined || acknowledgeNoDestination !== undefined;
+}
+
 interface HandlerOptions {
   /** File under lambda/. */
   readonly entry: string;
@@ -87,7 +115,6 @@ interface HandlerOptions {
   readonly timeout: Duration;
   readonly memorySize: number;
   readonly environment: Record<string, string>;
-  readonly reservedConcurrentExecutions?: number;
 }
 
 export class AutoRedrive extends Construct {
@@ -124,6 +151,7 @@ export class AutoRedrive extends Construct {
     // Throws one ConfigError naming every bad field, so a bad prop fails synth with a readable message.
     this.config = parseConfig(options);
     const config = this.config;
+    rejectArnsOutside(config.watch.stateMachineArns, Stack.of(this));
     const stackEnv: PatternEnvironment = { partition: Aws.PARTITION, region: Aws.REGION, account: Aws.ACCOUNT_ID };
     const watched = watchedResources(config.watch, stackEnv);
     const configJson = runtimeConfigJson(config);
@@ -174,8 +202,10 @@ export class AutoRedrive extends Construct {
       }),
     );
 
-    this.intakeDeadLetterQueue = this.deadLetterQueue('IntakeDeadLetterQueue');
+    const intakeQueueName = this.sourceQueueName('IntakeQueue');
+    this.intakeDeadLetterQueue = this.deadLetterQueue('IntakeDeadLetterQueue', intakeQueueName);
     this.intakeQueue = this.queue('IntakeQueue', {
+      queueName: intakeQueueName,
       // AWS's rule for Lambda event sources: at least six times the function timeout, so a message is
       // not handed to a second worker while the first one still retries it.
       visibilityTimeout: Duration.seconds(6 * config.worker.timeoutSeconds),
@@ -183,6 +213,7 @@ export class AutoRedrive extends Construct {
       retentionPeriod: Duration.days(14),
       deadLetterQueue: { queue: this.intakeDeadLetterQueue, maxReceiveCount: config.worker.maxReceiveCount },
     });
+    // Written to by EventBridge (the rule's and the sweep schedule's targets), never by a queue's redrive.
     this.ruleDeadLetterQueue = this.deadLetterQueue('RuleDeadLetterQueue');
 
     this.rule = new events.Rule(this, 'StatusChangeRule', {
@@ -202,6 +233,7 @@ export class AutoRedrive extends Construct {
     );
 
     const commonEnvironment = {
+      NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       [CONFIG_ENV_VAR]: configJson,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -236,13 +268,15 @@ export class AutoRedrive extends Construct {
 
     const slackSecretName = config.alerts.slackWebhookSecretName;
     if (config.alerts.emails.length > 0 || slackSecretName !== undefined) {
-      const alertDeadLetterQueue = this.deadLetterQueue('AlertDeadLetterQueue');
+      // Written to by the SNS subscriptions' redrive policies, and by the Slack alerts queue's.
+      const slackQueueName = slackSecretName === undefined ? undefined : this.sourceQueueName('SlackAlertsQueue');
+      const alertDeadLetterQueue = this.deadLetterQueue('AlertDeadLetterQueue', slackQueueName);
       this.alertDeadLetterQueue = alertDeadLetterQueue;
       for (const email of config.alerts.emails) {
         this.alertTopic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue: alertDeadLetterQueue }));
       }
       if (slackSecretName !== undefined) {
-        const slack = this.slackNotifier(slackSecretName, alertDeadLetterQueue, commonEnvironment);
+        const slack = this.slackNotifier(slackSecretName, slackQueueName!, alertDeadLetterQueue, commonEnvironment);
         this.slackAlertsQueue = slack.queue;
         this.slackNotifierFunction = slack.notifier;
       }
@@ -254,8 +288,8 @@ export class AutoRedrive extends Construct {
         description: 'sfn-autoredrive sweep: finds failed executions whose events were lost',
         timeout: Duration.minutes(5),
         memorySize: 256,
-        // Overlapping sweeps would only spend the ListExecutions quota (5 per second) twice.
-        reservedConcurrentExecutions: 1,
+        // No reserved concurrency (a quota of 10 cannot spare it): a lease in the ledger table keeps
+        // sweeps from overlapping, which would only spend the ListExecutions quota twice (lambda/sweep.ts).
         environment: {
           ...commonEnvironment,
           [RUNTIME_ENV.ledgerTableName]: this.ledgerTable.tableName,
@@ -268,7 +302,6 @@ export class AutoRedrive extends Construct {
         // reveals state machine names only (no executions, no data) and is how name prefixes are resolved.
         this.allow(this.sweepFunction, ['states:ListStateMachines'], ['*']);
       }
-      this.allow(this.sweepFunction, ['states:DescribeExecution'], watched.executions);
       this.allowLedgerReadWrite(this.sweepFunction);
       // The sweep finds closing windows in the sparse index, one Query per watched state machine.
       this.allow(this.sweepFunction, ['dynamodb:Query'], [`${this.ledgerTable.tableArn}/index/${LEDGER_TABLE.byWindowCloseIndex.name}`]);
@@ -284,6 +317,15 @@ export class AutoRedrive extends Construct {
     this.createAlarms();
     this.dashboard = this.createDashboard();
     acknowledgeNagFindings(this);
+    // At synth, so that subscriptions added to alertTopic after construction count.
+    this.node.addValidation({ validate: () => (this.alertsReachSomeone() ? [] : [NO_ALERT_DESTINATION]) });
+  }
+
+  /** A subscription on the alert topic anywhere in the app (emails, Slack, or the user's own), or an acknowledgement. */
+  private alertsReachSomeone(): boolean {
+    if (this.config.alerts.acknowledgeNoDestination !== undefined) return true;
+    const topicArn = this.alertTopic.topicArn;
+    return this.node.root.node.findAll().some((c) => c instanceof sns.CfnSubscription && c.topicArn === topicArn);
   }
 
   /** Every queue: encrypted at rest (SSE-SQS, which EventBridge and SNS can write to) and TLS only. */
@@ -291,14 +333,36 @@ export class AutoRedrive extends Construct {
     return new sqs.Queue(this, id, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, ...props });
   }
 
-  /** Dead-letter queues keep messages for SQS's maximum of 14 days, time enough for a human to look. */
-  private deadLetterQueue(id: string): sqs.Queue {
-    return this.queue(id, { retentionPeriod: Duration.days(14) });
+  /**
+   * Dead-letter queues keep messages for SQS's maximum of 14 days, time enough for a human to look.
+   * Their RedriveAllowPolicy names the one queue whose redrive policy may use them (byQueue), or none
+   * (denyAll) for those that only EventBridge or SNS write to; that policy governs SQS source queues
+   * only. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sqs-queue.html
+   */
+  private deadLetterQueue(id: string, sourceQueueName?: string): sqs.Queue {
+    const redriveAllowPolicy: sqs.RedriveAllowPolicy = sourceQueueName
+      ? { redrivePermission: sqs.RedrivePermission.BY_QUEUE, sourceQueues: [sqs.Queue.fromQueueArn(this, `${id}Source`, this.queueArn(sourceQueueName))] }
+      : { redrivePermission: sqs.RedrivePermission.DENY_ALL };
+    return this.queue(id, { retentionPeriod: Duration.days(14), redriveAllowPolicy });
   }
 
   /**
-   * A Node.js Lambda bundled by the local esbuild (no Docker). The role is explicit so that it lacks
-   * AWSLambdaBasicExecutionRole: the function may write only to its own log group.
+   * A fixed name for a queue with a DLQ. The DLQ's RedriveAllowPolicy must name the queue, and the
+   * queue's RedrivePolicy the DLQ: with generated names that is a circular reference CloudFormation
+   * refuses, so the source queue's ARN is built from this name instead. Unique per stack and path.
+   */
+  private sourceQueueName(id: string): string {
+    return `${Names.uniqueResourceName(this, { maxLength: 80 - id.length - 1, separator: '-' })}-${id}`;
+  }
+
+  private queueArn(queueName: string): string {
+    return Stack.of(this).formatArn({ service: 'sqs', resource: queueName, arnFormat: ArnFormat.NO_RESOURCE_NAME });
+  }
+
+  /**
+   * A Node.js Lambda: pre-bundled in the package, else bundled by the local esbuild (no Docker; see
+   * lambda-code.ts). The role is explicit so that it lacks AWSLambdaBasicExecutionRole: the function
+   * may write only to its own log group.
    */
   private handler(id: string, options: HandlerOptions): NodejsFunction {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
@@ -308,19 +372,16 @@ export class AutoRedrive extends Construct {
     });
     logGroup.grantWrite(role);
     return new NodejsFunction(this, id, {
-      entry: path.join(LAMBDA_DIR, options.entry),
-      handler: 'handler',
+      ...handlerCode(options.entry, LAMBDA_BUNDLING),
       description: options.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: options.memorySize,
       timeout: options.timeout,
-      reservedConcurrentExecutions: options.reservedConcurrentExecutions,
       environment: options.environment,
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      bundling: LAMBDA_BUNDLING,
     });
   }
 
@@ -341,16 +402,17 @@ export class AutoRedrive extends Construct {
 
   private slackNotifier(
     secretName: string,
+    queueName: string,
     deadLetterQueue: sqs.Queue,
     commonEnvironment: Record<string, string>,
   ): { queue: sqs.Queue; notifier: NodejsFunction } {
-    const timeout = Duration.minutes(1);
-    const maxBatchingWindow = Duration.seconds(20);
+    const threshold = this.config.alerts.slackDigestThreshold;
     const queue = this.queue('SlackAlertsQueue', {
-      // Six times the timeout plus the batching window, as AWS advises for batching event sources.
-      visibilityTimeout: Duration.seconds(6 * timeout.toSeconds() + maxBatchingWindow.toSeconds()),
-      // Generous: with reserved concurrency 1, a throttled batch returns to the queue and counts a receive.
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 10 },
+      queueName,
+      // Six times the timeout plus the batching window, as AWS advises for SQS event sources:
+      // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+      visibilityTimeout: Duration.seconds(notifierVisibilityTimeoutSeconds(threshold)),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: SLACK_NOTIFIER.maxReceiveCount },
     });
     // Raw delivery off: the notifier reads the SNS envelope (subject, alarm or worker message).
     this.alertTopic.addSubscription(
@@ -359,16 +421,25 @@ export class AutoRedrive extends Construct {
     const notifier = this.handler('SlackNotifier', {
       entry: 'slack-notifier.ts',
       description: 'sfn-autoredrive Slack notifier: posts alerts to an incoming webhook',
-      timeout,
+      // Above the worst case of one batch (adapters/slack.ts), so no post is cut off by the timeout.
+      timeout: Duration.seconds(notifierTimeoutSeconds(threshold)),
       memorySize: 256,
-      // Slack allows about one message per second per webhook; one instance keeps every post in one queue.
-      reservedConcurrentExecutions: 1,
-      environment: { ...commonEnvironment, [RUNTIME_ENV.slackSecretId]: secretName },
+      // Claims, posted marks and the shared rate gate live in the ledger table.
+      environment: { ...commonEnvironment, [RUNTIME_ENV.slackSecretId]: secretName, [RUNTIME_ENV.ledgerTableName]: this.ledgerTable.tableName },
     });
-    // A storm of alerts arrives as one batch and is posted as a digest.
+    // No reserved concurrency: the event source's MaximumConcurrency (2, the least AWS allows) bounds the
+    // instances, and the rate gate they share keeps them to Slack's one post per second. A storm of
+    // alerts arrives as one batch and is posted as a digest.
     notifier.addEventSource(
-      new SqsEventSource(queue, { batchSize: 100, maxBatchingWindow, maxConcurrency: 2, reportBatchItemFailures: true }),
+      new SqsEventSource(queue, {
+        batchSize: SLACK_NOTIFIER.batchSize,
+        maxBatchingWindow: Duration.seconds(SLACK_NOTIFIER.maxBatchingWindowSeconds),
+        maxConcurrency: SLACK_NOTIFIER.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
     );
+    // Claims, posted marks and the rate gate are conditional UpdateItems only.
+    this.allow(notifier, ['dynamodb:UpdateItem'], [this.ledgerTable.tableArn]);
     // Secrets Manager appends six random characters to a secret's name in its ARN.
     this.allow(notifier, ['secretsmanager:GetSecretValue'], [
       `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretName}-??????`,
@@ -417,6 +488,17 @@ export class AutoRedrive extends Construct {
       add(`${name}Errors`, {
         alarmDescription: `sfn-autoredrive: the ${name} Lambda failed (an unhandled error, not a per-message failure)`,
         metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      });
+    }
+    if (this.slackNotifierFunction) {
+      // A throttled alert batch goes back to the queue and counts a receive: after maxReceiveCount it
+      // would be dead-lettered without reaching Slack. With no reserved concurrency this means the
+      // account's concurrency is exhausted.
+      add('SlackNotifierThrottles', {
+        alarmDescription: 'sfn-autoredrive: the SlackNotifier Lambda was throttled; alerts are delayed and may reach the alert DLQ',
+        metric: this.slackNotifierFunction.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       });
@@ -480,6 +562,24 @@ export class AutoRedrive extends Construct {
       ],
     });
   }
+}
+
+/**
+ * In a stack with a concrete account or region, an exact ARN elsewhere would get an IAM grant that can
+ * never be used and a rule entry that never matches: a mistake, so synth fails naming it. (The CDK app
+ * gives each target's stack only its own ARNs; see configForTarget in lib/app.ts.)
+ */
+function rejectArnsOutside(arns: string[], stack: Stack): void {
+  const env: DeployEnvironment = {
+    account: Token.isUnresolved(stack.account) ? undefined : stack.account,
+    region: Token.isUnresolved(stack.region) ? undefined : stack.region,
+  };
+  const problems = arns.flatMap((arn, i) =>
+    isInEnvironment(arn, env)
+      ? []
+      : [`watch.stateMachineArns.${i}: ${arn} is in ${environmentOfArn(arn)}, but this stack deploys to ${env.account ?? '(any account)'}/${env.region ?? '(any region)'}`],
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /** core/event-pattern.ts speaks EventBridge JSON; the L2 Rule wants camelCase keys and renders them back. */

@@ -5,6 +5,8 @@
  */
 import { Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { AutoRedrive } from './auto-redrive';
 import { NAG_PSEUDO_ENVIRONMENT, watchedResources } from './watched-resources';
 
@@ -22,9 +24,9 @@ function acknowledgeWildcardResources(scope: IConstruct, resources: string[], re
 export function acknowledgeNagFindings(autoRedrive: AutoRedrive): void {
   const { watch } = autoRedrive.config;
   const watched = watchedResources(watch, NAG_PSEUDO_ENVIRONMENT);
-  const scopeReason = watch.all
-    ? `watch.all is set: ${watch.allReason}`
-    : 'Execution names are not known in advance, so the policy names every execution (:*) of the watched state machines and nothing else; name prefixes are the operator\'s chosen scope.';
+  const chosenScope = watch.all ? `watch.all is set: ${watch.allReason}` : 'The name prefixes are the operator\'s chosen scope.';
+  const executionsReason = `The worker describes, reads the history of and redrives executions whose names are not known in advance, so the policy names every execution (:*) of the watched state machines and nothing else. ${chosenScope}`;
+  const stateMachinesReason = `The sweep lists the executions (states:ListExecutions) of the watched state machines, which it finds by name prefix, so the policy names the state machines by prefix (stateMachine:<prefix>*) and no others. ${chosenScope}`;
 
   const xrayReason = 'X-Ray tracing (Tracing.ACTIVE) adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.';
   const functions = [autoRedrive.workerFunction, autoRedrive.sweepFunction, autoRedrive.slackNotifierFunction];
@@ -37,48 +39,58 @@ export function acknowledgeNagFindings(autoRedrive: AutoRedrive): void {
     acknowledge(fn.role, 'AwsSolutions-IAM5[Resource::*]', reason);
   }
 
-  for (const fn of [autoRedrive.workerFunction, autoRedrive.slackNotifierFunction]) {
+  const sqsInvoked: Array<[NodejsFunction | undefined, string]> = [
+    [autoRedrive.workerFunction, 'the intake queue, whose redrive policy moves a failing message to the intake DLQ'],
+    [autoRedrive.slackNotifierFunction, 'the Slack alerts queue, whose redrive policy moves a failing alert to the alert DLQ'],
+  ];
+  for (const [fn, source] of sqsInvoked) {
     if (!fn) continue;
     acknowledge(
       fn,
       'Serverless-LambdaDLQ',
-      'Invoked only synchronously by an SQS event source mapping; a function DLQ applies to asynchronous invocations. Failed messages go to the source queue\'s redrive DLQ, which is alarmed.',
+      `Invoked only synchronously, by the SQS event source mapping of ${source} (alarmed); a function DLQ applies to asynchronous invocations only.`,
     );
     acknowledge(
       fn,
       'Serverless-LambdaEventSourceMappingDestination',
-      'SQS event source mappings support no on-failure destination; the source queue\'s redrive policy moves failed messages to an alarmed DLQ.',
+      `SQS event source mappings support no on-failure destination; failures stay on ${source} (alarmed).`,
     );
   }
 
-  acknowledgeWildcardResources(autoRedrive.workerFunction.role!, watched.executions, scopeReason);
+  acknowledgeWildcardResources(autoRedrive.workerFunction.role!, watched.executions, executionsReason);
 
   if (autoRedrive.sweepFunction) {
-    acknowledgeWildcardResources(autoRedrive.sweepFunction.role!, [...watched.stateMachines, ...watched.executions], scopeReason);
+    acknowledgeWildcardResources(autoRedrive.sweepFunction.role!, watched.stateMachines, stateMachinesReason);
     acknowledge(
       autoRedrive.sweepFunction,
       'Serverless-LambdaDLQ',
-      'A scheduled sweep event carries no data worth keeping: the next run repeats the work, the schedule target has a DLQ, and the sweep Errors alarm reports failures.',
+      'Invoked asynchronously by its schedule rule, whose target has the rule DLQ; a schedule event carries no data worth keeping (the next run repeats the work), and the sweep Errors alarm reports failures.',
     );
   }
 
-  const deadLetterQueues = [autoRedrive.intakeDeadLetterQueue, autoRedrive.ruleDeadLetterQueue, autoRedrive.alertDeadLetterQueue];
-  for (const queue of deadLetterQueues) {
-    if (!queue) continue;
-    acknowledge(queue, 'Serverless-SQSRedrivePolicy', 'This queue is a dead-letter queue; it is alarmed and messages are redriven by hand.');
+  const deadLetterQueues: Array<[sqs.Queue | undefined, string]> = [
+    [autoRedrive.intakeDeadLetterQueue, 'Dead-letter queue of the intake queue (its RedriveAllowPolicy names only that queue); alarmed, and its messages go back with SQS\'s DLQ redrive once the cause is fixed.'],
+    [autoRedrive.ruleDeadLetterQueue, 'Dead-letter queue of the EventBridge targets (the status-change rule and the sweep schedule), which need no DLQ of their own; alarmed. No queue redrives into it (RedriveAllowPolicy denyAll); the sweep also finds the failures whose events land here.'],
+    [
+      autoRedrive.alertDeadLetterQueue,
+      `Dead-letter queue of the alert topic's subscriptions${autoRedrive.slackAlertsQueue ? ' and of the Slack alerts queue' : ''}, which needs no DLQ of its own; alarmed, and its alerts are read or redriven by hand.`,
+    ],
+  ];
+  for (const [queue, reason] of deadLetterQueues) {
+    if (queue) acknowledge(queue, 'Serverless-SQSRedrivePolicy', reason);
   }
   // cdk-nag recognises a DLQ only by another queue's redrive policy, not by an EventBridge target's or
   // an SNS subscription's DeadLetterConfig.
   acknowledge(
     autoRedrive.ruleDeadLetterQueue,
     'AwsSolutions-SQS3',
-    'Dead-letter queue of the EventBridge rule targets (DeadLetterConfig), which cdk-nag does not detect.',
+    'Dead-letter queue of the status-change rule\'s and the sweep schedule\'s EventBridge targets (DeadLetterConfig), which cdk-nag does not recognise as a DLQ.',
   );
   if (autoRedrive.alertDeadLetterQueue) {
     acknowledge(
       autoRedrive.alertDeadLetterQueue,
       'AwsSolutions-SQS3',
-      'Dead-letter queue of the alert topic\'s SNS subscriptions (RedrivePolicy), which cdk-nag does not detect.',
+      'Dead-letter queue of the alert topic\'s SNS subscriptions (RedrivePolicy), which cdk-nag does not recognise as a DLQ when no queue redrives into it (email alerts only).',
     );
   }
 }

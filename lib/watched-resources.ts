@@ -45,3 +45,25 @@ export function watchedResources(watch: AutoRedriveConfig['watch'], env: Pattern
     ],
   };
 }
+
+/** An account and region to deploy to; `undefined` where the stack leaves it open (environment-agnostic). */
+export interface DeployEnvironment {
+  readonly account?: string;
+  readonly region?: string;
+}
+
+/** `account/region` of an exact state machine ARN. */
+export function environmentOfArn(arn: string): string {
+  const { account, region } = parseStateMachineArn(arn);
+  return `${account}/${region}`;
+}
+
+/**
+ * Whether a stack in `env` can act on the state machine: Step Functions sends its status changes to the
+ * default bus of the machine's own account and region, and the worker redrives with its own role in its
+ * own region. An open account or region matches any.
+ */
+export function isInEnvironment(arn: string, env: DeployEnvironment): boolean {
+  const { account, region } = parseStateMachineArn(arn);
+  return (env.account === undefined || env.account === account) && (env.region === undefined || env.region === region);
+}

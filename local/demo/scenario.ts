@@ -7,9 +7,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import * as z from 'zod';
 import { configSchema, type AutoRedriveConfig } from '../../core/config';
+import { isValidNamePrefix, isValidStepFunctionsName, NAME_RULE } from '../../core/names';
+import { issueLines, problemReport } from '../../core/schema-problems';
 import type { MockConfig } from '../sfn';
 
-const NAME = /^[A-Za-z0-9_-]{1,80}$/;
+/** A state machine name as AWS accepts it (core/names.ts). */
+const nameSchema = z.string().refine(isValidStepFunctionsName, `must be a Step Functions name: ${NAME_RULE}`);
 const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
 const mockedStepSchema = z.union([
@@ -20,7 +23,7 @@ const mockedStepSchema = z.union([
 /** The Step Functions Local MockConfigFile.json format. */
 const mockConfigObjectSchema = z
   .object({
-    StateMachines: z.record(z.string(), z.object({ TestCases: z.record(z.string(), z.record(z.string(), z.string())) })).optional(),
+    StateMachines: z.record(z.string(), z.strictObject({ TestCases: z.record(z.string(), z.record(z.string(), z.string())) })).optional(),
     MockedResponses: z.record(z.string(), z.record(z.string().regex(/^\d+(-\d+)?$/, 'must be an invocation number such as "0" or a range "1-2"'), mockedStepSchema)).optional(),
   })
   .strict();
@@ -29,7 +32,7 @@ const mockConfigSchema = z.union([z.string().min(1), mockConfigObjectSchema]);
 
 const stateMachineSchema = z
   .object({
-    name: z.string().regex(NAME, 'must be 1-80 characters of A-Z, a-z, 0-9, _ and -'),
+    name: nameSchema,
     type: z.enum(['STANDARD', 'EXPRESS']).default('STANDARD'),
     /** The ASL definition, as an object. */
     definition: z.object({ StartAt: z.string().min(1), States: z.record(z.string(), z.unknown()) }).passthrough(),
@@ -40,12 +43,12 @@ const executionGroupSchema = z
   .object({
     /** Shown in the per-group table, e.g. "card declined". */
     label: z.string().min(1),
-    stateMachine: z.string().regex(NAME),
+    stateMachine: nameSchema,
     /** Mock config test case (Step Functions Local's `stateMachineArn#TestCase`). */
     testCase: z.string().min(1).optional(),
     count: z.number().int().min(1).max(10_000).default(1),
     /** Execution names are `<namePrefix><number>`, numbered across the whole scenario. */
-    namePrefix: z.string().regex(/^[A-Za-z0-9_-]{1,70}$/).default('exec-'),
+    namePrefix: z.string().max(70).refine(isValidNamePrefix, `must be the start of a Step Functions name: ${NAME_RULE}`).default('exec-'),
     /** Execution input. In strings, `{{name}}` and `{{index}}` are replaced per execution. */
     input: z.unknown().default({}),
     /** Virtual seconds after the scenario start when the first one starts. */
@@ -119,10 +122,18 @@ export const scenarioSchema = z
   })
   .strict()
   .superRefine((scenario, ctx) => {
-    const names = new Set(scenario.stateMachines.map((sm) => sm.name));
+    const types = new Map(scenario.stateMachines.map((sm) => [sm.name, sm.type]));
     scenario.executions.forEach((group, i) => {
-      if (!names.has(group.stateMachine)) {
+      const type = types.get(group.stateMachine);
+      if (!type) {
         ctx.addIssue({ code: 'custom', path: ['executions', i, 'stateMachine'], message: `no state machine named "${group.stateMachine}" in stateMachines` });
+      }
+      // Step Functions refuses StopExecution for Express executions, and sends no status events for them.
+      if (type === 'EXPRESS' && group.stopAfterSeconds !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['executions', i, 'stopAfterSeconds'], message: `"${group.stateMachine}" is EXPRESS: StopExecution does not support Express executions` });
+      }
+      if (type === 'EXPRESS' && group.dropStatusEvents !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['executions', i, 'dropStatusEvents'], message: `"${group.stateMachine}" is EXPRESS: Express executions send no status events` });
       }
     });
   });
@@ -136,11 +147,12 @@ export type ExecutionGroup = Scenario['executions'][number];
 export type ScenarioFaults = Scenario['faults'];
 
 export class ScenarioError extends Error {
+  /** `problems` are `path: message` lines; the message prefixes each with `source`, the scenario file. */
   constructor(
     readonly source: string,
     readonly problems: string[],
   ) {
-    super(`Invalid scenario ${source} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+    super(problemReport('Invalid scenario', problems, source));
     this.name = 'ScenarioError';
   }
 }
@@ -148,7 +160,7 @@ export class ScenarioError extends Error {
 /** Validates a parsed scenario; `baseDir` resolves a mock config given as a path. */
 export function parseScenario(raw: unknown, source: string, baseDir = process.cwd()): Scenario {
   const result = scenarioSchema.safeParse(raw);
-  if (!result.success) throw new ScenarioError(source, problemsOf(result.error));
+  if (!result.success) throw new ScenarioError(source, issueLines(scenarioSchema, result.error));
   const mockConfig = typeof result.data.mockConfig === 'string' ? readMockConfig(resolve(baseDir, result.data.mockConfig), source) : result.data.mockConfig;
   const scenario: Scenario = { ...result.data, mockConfig: mockConfig as MockConfig | undefined };
   const problems = unknownTestCases(scenario);
@@ -162,7 +174,7 @@ export function loadScenarioFile(path: string): Scenario {
 
 function readMockConfig(path: string, source: string): z.output<typeof mockConfigObjectSchema> {
   const result = mockConfigObjectSchema.safeParse(readJson(path, source, 'mockConfig: '));
-  if (!result.success) throw new ScenarioError(source, problemsOf(result.error, `mockConfig (${path})`));
+  if (!result.success) throw new ScenarioError(source, issueLines(mockConfigObjectSchema, result.error, [`mockConfig (${path})`]));
   return result.data;
 }
 
@@ -178,14 +190,6 @@ function readJson(path: string, source: string, label: string): unknown {
   } catch (error) {
     throw new ScenarioError(source, [`${label}${path} is not valid JSON: ${(error as Error).message}`]);
   }
-}
-
-function problemsOf(error: z.ZodError, prefix?: string): string[] {
-  const fieldOf = (path: PropertyKey[]) => [...(prefix ? [prefix] : []), ...path.map(String)].join('.') || '(root)';
-  return error.issues.flatMap((issue) =>
-    // An unknown key is named itself, so a typo points at the line to fix.
-    issue.code === 'unrecognized_keys' ? issue.keys.map((key) => `${fieldOf([...issue.path, key])}: unknown field`) : [`${fieldOf(issue.path)}: ${issue.message}`],
-  );
 }
 
 /** A test case the mock config does not define would make every such execution fail at its first Task. */

@@ -23,6 +23,7 @@ export function renderSummary(report: DemoReport): string {
     [`Gave up (with ${totals.gaveUpAlerts} alert${totals.gaveUpAlerts === 1 ? '' : 's'})`, totals.gaveUp],
     ...Object.entries(skippedByReason).map(([reason, count]) => [`Skipped: ${reason}`, count]),
     ...Object.entries(notWatchedByReason).map(([reason, count]) => [`Not watched by the config: ${reason}`, count]),
+    ...(totals.expressNotWatched > 0 ? [['Express executions (not watched: no status events, no redrive)', totals.expressNotWatched]] : []),
     ...(totals.dryRun > 0 ? [['Dry run (would have redriven)', totals.dryRun]] : []),
     ['Parked in the intake DLQ', totals.parkedInDlq],
     ['Lost status events caught by the sweep', totals.caughtBySweep],
@@ -52,7 +53,8 @@ export function renderPipeline(report: DemoReport): string {
   const p = report.pipeline;
   return [
     `Pipeline: ${p.eventsDelivered} events delivered (${p.duplicateEventDeliveries} duplicates), ${p.statusEventsDropped} status events lost,`,
-    `${p.emulatorFaultsInjected} injected API faults, ${p.emulatorThrottled} throttled calls, ${p.workerInvocations} worker invocations, ${p.sweeps} sweeps, ${p.slackPosts} Slack posts.`,
+    `${p.emulatorFaultsInjected} injected API faults, ${p.emulatorThrottled} throttled calls, ${p.workerInvocations} worker invocations, ${p.sweeps} sweeps, ${p.slackPosts} Slack posts` +
+      (p.ledgerItemsExpired > 0 ? `, ${p.ledgerItemsExpired} ledger items expired (TTL on the virtual clock).` : '.'),
   ].join(' ');
 }
 

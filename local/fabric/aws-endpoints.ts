@@ -14,7 +14,7 @@ import { SecretsManagerError, SecretsService } from './secrets-service';
 import { SnsError, SnsService } from './sns-service';
 import { SqsError } from './sqs-errors';
 import { SqsService } from './sqs-service';
-import { readBody } from '../http-body';
+import { keepConnectionsAlive, readBody } from '../http-body';
 
 const SNS_XML_NAMESPACE = 'http://sns.amazonaws.com/doc/2010-03-31/';
 const SQS_TARGET_PREFIX = 'AmazonSQS.';
@@ -56,7 +56,7 @@ export class LocalAwsEndpoints {
     this.sqs = new SqsService(clock);
     this.sns = new SnsService(clock);
     this.secrets = new SecretsService(clock);
-    this.server = createServer((request, response) => void this.serve(request, response));
+    this.server = keepConnectionsAlive(createServer((request, response) => void this.serve(request, response)));
   }
 
   static async start(options: LocalAwsEndpointsOptions): Promise<LocalAwsEndpoints> {

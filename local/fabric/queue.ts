@@ -144,6 +144,7 @@ export class LocalQueue {
   private readonly messages = new Map<string, StoredMessage>();
   private readonly waiters = new Set<() => void>();
   private readonly changeListeners = new Set<() => void>();
+  private readonly expiryListeners = new Set<(body: string) => void>();
   private receiveSequence = 0;
   private lastPurgeMs?: number;
 
@@ -269,6 +270,17 @@ export class LocalQueue {
     return depth;
   }
 
+  /** Test hook: every message's body and state, without receiving (so no receive count or visibility changes). */
+  peek(): Array<{ body: string; state: keyof QueueDepth; receiveCount: number }> {
+    const nowMs = this.clock.nowMs();
+    this.dropExpired(nowMs);
+    return [...this.messages.values()].map((message) => ({
+      body: message.body,
+      state: message.visibleAtMs <= nowMs ? 'visible' : message.receiveCount > 0 ? 'inFlight' : 'delayed',
+      receiveCount: message.receiveCount,
+    }));
+  }
+
   /** Due time of the next invisible message to become visible, if any. */
   nextVisibleAtMs(): number | undefined {
     const nowMs = this.clock.nowMs();
@@ -283,6 +295,12 @@ export class LocalQueue {
   onChange(listener: () => void): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
+  }
+
+  /** Test hook: called with the body of each message dropped for outliving the retention period. */
+  onExpired(listener: (body: string) => void): () => void {
+    this.expiryListeners.add(listener);
+    return () => this.expiryListeners.delete(listener);
   }
 
   /** Moves a message received too often, keeping its id, body, attributes and sent time. */
@@ -307,6 +325,7 @@ export class LocalQueue {
       if (message.sentTimestampMs + retentionMs <= nowMs) {
         this.messages.delete(message.messageId);
         dropped++;
+        for (const listener of this.expiryListeners) listener(message.body);
       }
     }
     if (dropped === 0) return;

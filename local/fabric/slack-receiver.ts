@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StackClock } from '../clock';
-import { readBody } from '../http-body';
+import { keepConnectionsAlive, readBody } from '../http-body';
 
 export const SLACK_WEBHOOK_PATH = '/services/T000/B000/XXXX';
 
@@ -40,7 +40,7 @@ export class LocalSlackReceiver {
   private lastAcceptedAtMs?: number;
 
   private constructor(private readonly clock: StackClock) {
-    this.server = createServer((request, response) => void this.serve(request, response));
+    this.server = keepConnectionsAlive(createServer((request, response) => void this.serve(request, response)));
   }
 
   static async start(options: { clock: StackClock; port?: number }): Promise<LocalSlackReceiver> {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SfnApiError } from './errors';
-import { readBody } from '../http-body';
+import { keepConnectionsAlive, readBody } from '../http-body';
 
 export type OperationHandler = (operation: string, input: Record<string, unknown>) => Promise<unknown>;
 
@@ -19,9 +19,7 @@ export class ProtocolServer {
   constructor(private readonly handle: OperationHandler) {}
 
   async listen(port: number): Promise<string> {
-    const server = createServer((req, res) => void this.serve(req, res));
-    // Many SDK clients keep connections alive; do not let idle sockets hold stop() up.
-    server.keepAliveTimeout = 5000;
+    const server = keepConnectionsAlive(createServer((req, res) => void this.serve(req, res)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());

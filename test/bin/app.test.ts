@@ -1,15 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG_FILE, parseConfig } from '../../core/config';
+import { Template } from 'aws-cdk-lib/assertions';
 import {
   addAutoRedriveStacks,
   CONFIG_FILE_ENV_VAR,
   configFilePath,
+  deploymentProblems,
   readConfigFile,
 } from '../../lib/app';
-import { cleanUpApps, testApp } from '../lib/synth';
+import { NO_ALERT_DESTINATION } from '../../lib/auto-redrive';
+import { cleanUpApps, policyStatements, testApp } from '../lib/synth';
 
 const ROOT = join(__dirname, '..', '..');
 let workDir: string;
@@ -29,6 +32,7 @@ function writeConfig(name: string, config: unknown): string {
 }
 
 const WATCH = { stateMachineNamePrefixes: ['orders-'] };
+const ALERTS = { emails: ['oncall@example.com'] };
 const TWO_TARGETS = [
   { account: '111122223333', region: 'eu-west-1' },
   { account: '444455556666', region: 'us-east-1' },
@@ -54,7 +58,7 @@ function runApp(env: Record<string, string>, context: Record<string, unknown> = 
 describe('stacks per target', () => {
   it('adds one stack per target, named and placed by account and region', () => {
     const app = testApp();
-    const stacks = addAutoRedriveStacks(app, parseConfig({ stackName: 'Redrive', targets: TWO_TARGETS, watch: WATCH }));
+    const stacks = addAutoRedriveStacks(app, parseConfig({ stackName: 'Redrive', targets: TWO_TARGETS, watch: WATCH, alerts: ALERTS }));
     expect(stacks.map((s) => [s.stackName, s.account, s.region])).toEqual([
       ['Redrive-111122223333-eu-west-1', '111122223333', 'eu-west-1'],
       ['Redrive-444455556666-us-east-1', '444455556666', 'us-east-1'],
@@ -63,10 +67,56 @@ describe('stacks per target', () => {
 
   it('adds one environment-agnostic stack when there are no targets', () => {
     const app = testApp();
-    const stacks = addAutoRedriveStacks(app, parseConfig({ watch: WATCH }));
+    const stacks = addAutoRedriveStacks(app, parseConfig({ watch: WATCH, alerts: ALERTS }));
     expect(stacks).toHaveLength(1);
     expect(stacks[0].stackName).toBe('SfnAutoRedrive');
     expect(stacks[0].environment).toBe('aws://unknown-account/unknown-region');
+  });
+
+  it("keeps an exact ARN out of every target's stack but its own account and region's", () => {
+    const [eu, us] = ['arn:aws:states:eu-west-1:111122223333:stateMachine:billing', 'arn:aws:states:us-east-1:444455556666:stateMachine:etl'];
+    const app = testApp();
+    const stacks = addAutoRedriveStacks(app, parseConfig({ targets: TWO_TARGETS, watch: { stateMachineArns: [eu, us] }, alerts: ALERTS }));
+    const [euStack, usStack] = stacks.map((stack) => {
+      const template = Template.fromStack(stack);
+      const granted = JSON.stringify(policyStatements(template).filter((s) => s.Action.some((a) => a.startsWith('states:'))));
+      const rule = template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.states'] } } });
+      const [pattern] = Object.values(rule).map((r) => r.Properties.EventPattern);
+      return { granted, watched: pattern.detail.stateMachineArn, runtime: stack.autoRedrive.config.watch.stateMachineArns };
+    });
+    expect(euStack.watched).toEqual([eu]);
+    expect(euStack.runtime).toEqual([eu]);
+    expect(euStack.granted).toContain(':111122223333:execution:billing:*');
+    expect(euStack.granted).not.toContain('444455556666');
+    expect(usStack.watched).toEqual([us]);
+    expect(usStack.runtime).toEqual([us]);
+    expect(usStack.granted).not.toContain('111122223333');
+  });
+
+  it('refuses an exact ARN no target would watch, and a target that would watch nothing, in one error', () => {
+    const stray = 'arn:aws:states:ap-south-1:111122223333:stateMachine:billing';
+    const config = parseConfig({ targets: TWO_TARGETS, watch: { stateMachineArns: ['arn:aws:states:eu-west-1:111122223333:stateMachine:ok', stray] }, alerts: ALERTS });
+    let error: unknown;
+    try {
+      addAutoRedriveStacks(testApp(), config);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      `watch.stateMachineArns.1: ${stray} is in 111122223333/ap-south-1, which is not a target (111122223333/eu-west-1, 444455556666/us-east-1): no stack would watch it`,
+      'targets.1: no ARN in watch.stateMachineArns is in 444455556666/us-east-1 and there is no name prefix: its stack would watch nothing',
+    ]);
+    // A name prefix gives every target's stack something to watch.
+    expect(() => addAutoRedriveStacks(testApp(), { ...config, watch: { ...config.watch, stateMachineArns: [config.watch.stateMachineArns[0]], stateMachineNamePrefixes: ['orders-'] } })).not.toThrow();
+  });
+
+  it('refuses alerts with no destination unless acknowledged, once for all targets', () => {
+    const app = testApp();
+    expect(() => addAutoRedriveStacks(app, parseConfig({ targets: TWO_TARGETS, watch: WATCH }))).toThrow(new ConfigError([NO_ALERT_DESTINATION]));
+    expect(app.node.children).toHaveLength(0);
+    const acknowledged = parseConfig({ targets: TWO_TARGETS, watch: WATCH, alerts: { acknowledgeNoDestination: 'PagerDuty subscribes to the topic' } });
+    expect(addAutoRedriveStacks(testApp(), acknowledged)).toHaveLength(2);
   });
 });
 
@@ -88,6 +138,7 @@ describe('config file', () => {
   it('the committed example config is valid and watches something', () => {
     const config = readConfigFile(join(ROOT, DEFAULT_CONFIG_FILE));
     expect(config.watch.stateMachineNamePrefixes.length + config.watch.stateMachineArns.length).toBeGreaterThan(0);
+    expect(deploymentProblems(config)).toEqual([]);
   });
 });
 
@@ -102,14 +153,30 @@ describe('bin/app.ts', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('Invalid sfn-autoredrive config (3 problems)');
     for (const field of ['watch.stateMachineArns.0', 'worker.maxConcurrency', 'statuses.0']) {
-      expect(result.stderr).toContain(`- ${field}:`);
+      expect(result.stderr).toContain(`- ${bad}: ${field}:`);
     }
-    expect(result.stderr).toContain(`(config file: ${bad})`);
     expect(result.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('fails on unknown keys, naming each with its file, path and the key meant', () => {
+    const typo = writeConfig('typo.json', { watch: WATCH, dryrun: true, alerts: { email: ['oncall@example.com'] } });
+    const result = runApp({ [CONFIG_FILE_ENV_VAR]: typo });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`${typo}: dryrun: unknown key (did you mean dryRun?)`);
+    expect(result.stderr).toContain(`${typo}: alerts.email: unknown key (did you mean emails?)`);
+    expect(existsSync(join(result.outdir, 'manifest.json'))).toBe(false);
+  });
+
+  it('fails once, naming the file, when alerts have no destination', () => {
+    const silent = writeConfig('silent.json', { targets: TWO_TARGETS, watch: WATCH, alerts: { emails: [] } });
+    const result = runApp({ [CONFIG_FILE_ENV_VAR]: silent });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`${silent}: alerts: no alert destination`);
+    expect(result.stderr.match(/no alert destination/g)).toHaveLength(1);
+  });
+
   it('synthesizes one stack per target from the file named by -c configFile, over the environment', () => {
-    const good = writeConfig('good.json', { stackName: 'Multi', targets: TWO_TARGETS, watch: WATCH });
+    const good = writeConfig('good.json', { stackName: 'Multi', targets: TWO_TARGETS, watch: WATCH, alerts: ALERTS });
     const ignored = writeConfig('ignored.json', { watch: {} });
     const result = runApp({ [CONFIG_FILE_ENV_VAR]: ignored }, { configFile: good });
     expect(result.stderr).not.toContain('Invalid');

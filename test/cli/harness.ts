@@ -70,7 +70,7 @@ export function useLocalStack(options: Partial<LocalStackOptions>): () => LocalS
   let stack: LocalStack | undefined;
   beforeAll(async () => {
     stack = await LocalStack.start({ slack: false, ...options, config: { watch: { stateMachineNamePrefixes: ['orders-'] }, ...options.config } });
-  }, 60_000);
+  });
   afterAll(() => stack?.stop());
   return () => stack!;
 }

@@ -32,7 +32,7 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}): Child {
   return { process: child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
-async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 300_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
@@ -61,7 +61,7 @@ describe('sfn-autoredrive as processes', () => {
       for (let i = 0; i < 120; i++) arns.push((await sfn.send(new StartExecutionCommand({ stateMachineArn, name: `job-${i}` }))).executionArn!);
       const args = ['redrive', '--state-machine', stateMachineArn!, '--reason', 'INC-8 batch', '--yes', '--output', 'json'];
 
-      const first = start([...args, '--rate', '30'], env);
+      const first = start([...args, '--rate', '15'], env);
       await waitFor(() => (/redrive: [1-9]\d*\/120 processed/.test(first.stderr()) ? true : undefined), 'the first progress line');
       first.process.kill('SIGINT');
       expect(await first.exited).toBe(1);
@@ -89,9 +89,9 @@ describe('sfn-autoredrive as processes', () => {
       serve.process.kill('SIGTERM');
       expect(await serve.exited).toBe(0);
       expect(serve.stderr()).toContain('Stopped.');
-      await waitFor(() => (isAlive(dynamodbLocalPid) ? undefined : true), 'the DynamoDB Local JVM to exit', 10_000);
+      await waitFor(() => (isAlive(dynamodbLocalPid) ? undefined : true), 'the DynamoDB Local JVM to exit', 120_000);
     } finally {
       if (serve.process.exitCode === null) serve.process.kill('SIGKILL');
     }
-  }, 90_000);
+  });
 });

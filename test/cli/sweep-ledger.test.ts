@@ -15,7 +15,7 @@ describe('sweep and ledger', () => {
   const clock = new VirtualClock({ startMs: START_MS });
   const stack = useLocalStack({ clock });
 
-  it('hands over only the failures whose events were dropped, warns about closing windows, and the ledger report shows it', async () => {
+  it('hands over only the failures whose events were dropped, records older ones as before watching, warns about closing windows, and the ledger report shows it', async () => {
     const stateMachineArn = await createStateMachine(stack(), 'orders-sweep', FAILS);
     const start = async (name: string) => (await stack().clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name }))).executionArn!;
     stack().sfn.setFaults({ dropStatusEvents: 1 });
@@ -37,7 +37,10 @@ describe('sweep and ledger', () => {
     expect(out.code).toBe(0);
     const report = JSON.parse(out.stdout);
     expect(report.stateMachines).toEqual([stateMachineArn]);
-    expect(report.missed.sort()).toEqual([...lost, closing].sort());
+    expect(report.missed.sort()).toEqual([...lost].sort());
+    // The first sweep began watching now: a failure from 13 days ago is not redriven (back-fill is off), it
+    // is recorded, alerted with the command that redrives it, and its closing window is still alerted.
+    expect(report.beforeWatching).toEqual([closing]);
     expect(report.windowClosing).toEqual([{ executionArn: closing, windowLeftMs: 10 * HOUR_MS, alerted: true }]);
     await stack().settle();
 
@@ -45,10 +48,13 @@ describe('sweep and ledger', () => {
     for (const arn of lost) expect(await stack().ledger.get(arn)).toMatchObject({ generation: 0, phase: 'WAITING', reason: 'BACKOFF' });
     expect(await Promise.all(handled.map((arn) => stack().ledger.get(arn)))).toEqual(handledBefore);
     expect(stack().alerts.filter((a) => a.kind === 'WINDOW_CLOSING').map((a) => a.executionArn)).toEqual([closing]);
+    expect(stack().alerts.filter((a) => a.kind === 'NOT_BACKFILLED').map((a) => a.stateMachineArn)).toEqual([stateMachineArn]);
+    expect(await stack().ledger.get(closing)).toMatchObject({ phase: 'SKIPPED', reason: 'BEFORE_WATCHING' });
 
     // A second sweep finds nothing missed and does not alert again.
     const again = JSON.parse((await cli(['sweep', ...localFlags(stack()), '--config', 'sweep.config.json', '--window-hours', '12', '--output', 'json'], { clock, env })).stdout);
     expect(again.missed).toEqual([]);
+    expect(again.beforeWatching).toEqual([]);
     expect(again.windowClosing).toEqual([expect.objectContaining({ executionArn: closing, alerted: false })]);
 
     // The ledger report, from the byStateMachine index.
@@ -60,8 +66,8 @@ describe('sweep and ledger', () => {
     expect(machine).toMatchObject({
       stateMachineArn,
       executions: 6,
-      byPhase: { WAITING: 5, GAVE_UP: 1 },
-      byReason: { BACKOFF: 5, MAX_ATTEMPTS_REACHED: 1 },
+      byPhase: { WAITING: 4, GAVE_UP: 1, SKIPPED: 1 },
+      byReason: { BACKOFF: 4, MAX_ATTEMPTS_REACHED: 1, BEFORE_WATCHING: 1 },
       outcomes: { GAVE_UP: 1 },
       gaveUp: [expect.objectContaining({ executionArn: handled[0], reason: 'MAX_ATTEMPTS_REACHED' })],
     });

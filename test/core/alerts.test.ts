@@ -1,7 +1,8 @@
-import { alertFromNotification, alertKindFor, alertSubject, buildExecutionAlert, buildPipelineErrorAlert, slackMessageForAlert } from '../../core/alerts';
+import { alertFromNotification, alertKindFor, alertSubject, buildExecutionAlert, buildPipelineErrorAlert } from '../../core/alerts';
 import { consoleUrlForExecution } from '../../core/arn';
 import type { Decision } from '../../core/decide';
 import { truncate } from '../../core/ledger-record';
+import { slackMessageForAlert } from '../../core/slack-message';
 import { config, evidence, NOW_MS } from '../support/fixtures';
 
 const decision = (action: Decision['action'], reason: Decision['reason']): Decision => ({ action, reason, detail: 'd', generation: 0, attemptNumber: 1 });

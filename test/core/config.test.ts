@@ -1,4 +1,15 @@
-import { ConfigError, configFromEnv, parseConfig, CONFIG_ENV_VAR } from '../../core/config';
+import { ConfigError, configFromEnv, parseConfig, parseConfigJson, CONFIG_ENV_VAR } from '../../core/config';
+import { suggestKey } from '../../core/schema-problems';
+
+function problemsOf(attempt: () => unknown): string[] {
+  try {
+    attempt();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
 
 describe('config schema', () => {
   it('fills every default from a minimal config', () => {
@@ -51,10 +62,96 @@ describe('config schema', () => {
     );
   });
 
+  it('watches state machines by any legal name: dotted, non-ASCII, up to 80 characters', () => {
+    const arn = 'arn:aws:states:us-east-1:123456789012:stateMachine:orders.v2';
+    const cfg = parseConfig({ watch: { stateMachineArns: [arn, 'arn:aws:states:eu-west-3:123456789012:stateMachine:commandes-été'], stateMachineNamePrefixes: ['orders.', '注文', 'p'.repeat(80)] } });
+    expect(cfg.watch.stateMachineArns[0]).toBe(arn);
+    expect(cfg.watch.stateMachineNamePrefixes).toEqual(['orders.', '注文', 'p'.repeat(80)]);
+  });
+
+  it.each([
+    ['a prefix with a space', { stateMachineNamePrefixes: ['orders '] }, 'watch.stateMachineNamePrefixes.0'],
+    ['a prefix with a slash', { stateMachineNamePrefixes: ['orders/'] }, 'watch.stateMachineNamePrefixes.0'],
+    ['a prefix with a wildcard', { stateMachineNamePrefixes: ['orders*'] }, 'watch.stateMachineNamePrefixes.0'],
+    ['an empty prefix', { stateMachineNamePrefixes: [''] }, 'watch.stateMachineNamePrefixes.0'],
+    ['a prefix of 81 characters', { stateMachineNamePrefixes: ['p'.repeat(81)] }, 'watch.stateMachineNamePrefixes.0'],
+    ['an ARN whose name has a colon', { stateMachineArns: ['arn:aws:states:us-east-1:123456789012:stateMachine:orders:v2'] }, 'watch.stateMachineArns.0'],
+    ['an ARN whose name has a space', { stateMachineArns: ['arn:aws:states:us-east-1:123456789012:stateMachine:orders v2'] }, 'watch.stateMachineArns.0'],
+  ])('rejects %s', (_label, watch, field) => {
+    expect(() => parseConfig({ watch })).toThrow(field);
+  });
+
   it('round-trips through the Lambda environment', () => {
     const cfg = parseConfig({ watch: { stateMachineNamePrefixes: ['A'] }, maxAttempts: 7 });
     expect(configFromEnv({ [CONFIG_ENV_VAR]: JSON.stringify(cfg) })).toEqual(cfg);
     expect(() => configFromEnv({})).toThrow(/AUTOREDRIVE_CONFIG: environment variable is not set/);
     expect(() => configFromEnv({ [CONFIG_ENV_VAR]: '{oops' })).toThrow(/not valid JSON/);
+  });
+
+  it('rejects unknown keys at every level, each named by its path', () => {
+    const problems = problemsOf(() =>
+      parseConfig({
+        watch: { stateMachineNamePrefixes: ['orders-'], prefixes: ['x-'] },
+        targets: [{ account: '111122223333', region: 'eu-west-1', acount: '111122223333' }],
+        backoff: { jitter: 'none', maxDelay: 5 },
+        alerts: { email: ['ops@example.com'] },
+        worker: { concurrency: 3 },
+        dryrun: true,
+      }),
+    );
+    expect(problems.sort()).toEqual([
+      'alerts.email: unknown key (did you mean emails?)',
+      'backoff.maxDelay: unknown key',
+      'dryrun: unknown key (did you mean dryRun?)',
+      'targets.0.acount: unknown key (did you mean account?)',
+      'watch.prefixes: unknown key',
+      'worker.concurrency: unknown key',
+    ]);
+  });
+
+  it('accepts the acknowledgement of alerts without a destination, with a reason', () => {
+    const watch = { stateMachineNamePrefixes: ['orders-'] };
+    expect(parseConfig({ watch, alerts: { acknowledgeNoDestination: 'PagerDuty subscribes to the topic' } }).alerts.acknowledgeNoDestination).toBe('PagerDuty subscribes to the topic');
+    expect(problemsOf(() => parseConfig({ watch, alerts: { acknowledgeNoDestination: 'ok' } }))).toEqual([
+      'alerts.acknowledgeNoDestination: state why alerts may go nowhere (10+ characters)',
+    ]);
+  });
+
+  it('names the file (or the environment variable) on every line of the message', () => {
+    const text = JSON.stringify({ watch: { stateMachineNamePrefixes: ['orders-'] }, dryrun: true, maxAttempts: 0 });
+    let message = '';
+    try {
+      parseConfigJson(text, 'autoredrive.config.json');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const [header, ...lines] = message.split('\n');
+    expect(header).toBe('Invalid sfn-autoredrive config (2 problems):');
+    expect(lines).toEqual([expect.stringMatching(/^ {2}- autoredrive\.config\.json: maxAttempts: /), '  - autoredrive.config.json: dryrun: unknown key (did you mean dryRun?)']);
+    expect(() => configFromEnv({ [CONFIG_ENV_VAR]: text })).toThrow(`${CONFIG_ENV_VAR}: dryrun: unknown key (did you mean dryRun?)`);
+    expect(() => parseConfigJson('{oops', 'team.json')).toThrow(/team\.json: not valid JSON/);
+  });
+});
+
+describe('suggestKey', () => {
+  const known = ['dryRun', 'emails', 'maxAttempts', 'stateMachineArns', 'stateMachineNamePrefixes', 'logLevel'];
+
+  it.each([
+    ['dryrun', 'dryRun'],
+    ['DRYRUN', 'dryRun'],
+    ['email', 'emails'],
+    ['maxAttempt', 'maxAttempts'],
+    ['maxAtempts', 'maxAttempts'],
+    ['stateMachineArn', 'stateMachineArns'],
+    ['statemachinenameprefix', 'stateMachineNamePrefixes'],
+    ['logLevle', 'logLevel'],
+  ])('suggests %s → %s', (typo, expected) => {
+    expect(suggestKey(typo, known)).toBe(expected);
+  });
+
+  it('suggests nothing for a key far from every known one', () => {
+    expect(suggestKey('colour', known)).toBeUndefined();
+    expect(suggestKey('prefixes', known)).toBeUndefined();
+    expect(suggestKey('x', [])).toBeUndefined();
   });
 });

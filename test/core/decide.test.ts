@@ -2,15 +2,17 @@ import { clientTokenFor } from '../../core/client-token';
 import {
   decide,
   explainRules,
-  HISTORY_EVENT_LIMIT,
-  MAX_OPEN_TIME_MS,
-  REDRIVE_LAUNCH_MS,
-  REDRIVE_WINDOW_MS,
   tokenMayHaveExpired,
   type DecisionContext,
 } from '../../core/decide';
 import { REASONS } from '../../core/reasons';
 import { ACCOUNT, config, evidence, executionArn, ledgerRecord, NOW_MS, REGION } from '../support/fixtures';
+
+// AWS's values, written out (redrive-executions.html, API_RedriveExecution.html): never the code's constants.
+const REDRIVE_LAUNCH_MS = Date.parse('2023-11-15T00:00:00Z');
+const REDRIVE_WINDOW_MS = 14 * 24 * 3600 * 1000;
+const MAX_OPEN_TIME_MS = 365 * 24 * 3600 * 1000;
+const HISTORY_EVENT_LIMIT = 24_999;
 
 const noBackoff = { initialDelaySeconds: 0, multiplier: 1, maxDelaySeconds: 1, jitter: 'none' as const };
 

@@ -14,6 +14,22 @@ describe('intake message parsing', () => {
     expect(evidence.error).toBeUndefined();
   });
 
+  it.each([
+    ['a dotted state machine', 'orders.v2', 'run-1'],
+    ['non-ASCII names', 'commandes-été', '注文-été-1'],
+  ])('reads an event of %s', (_label, stateMachine, name) => {
+    const arn = executionArn(name, stateMachine);
+    const stateMachineArn = `arn:aws:states:us-east-1:123456789012:stateMachine:${stateMachine}`;
+    const message = parseIntakeMessage(JSON.stringify({ ...statusChangeEvent({ executionArn: arn, stateMachineArn, name }), resources: [arn] }));
+    expect(message.type === 'event' && evidenceFromEvent(message.event)).toMatchObject({ executionArn: arn, stateMachineArn, executionName: name });
+  });
+
+  it('reads an event of a Map Run child, whose stateMachineArn carries the label', () => {
+    const arn = 'arn:aws:states:us-east-1:123456789012:execution:orders.v2/Traiter.lots:enfant-1';
+    const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:orders.v2/Traiter.lots';
+    expect(parseIntakeMessage(JSON.stringify(statusChangeEvent({ executionArn: arn, stateMachineArn, name: 'enfant-1' }))).type).toBe('event');
+  });
+
   it('reads a recheck', () => {
     const body = JSON.stringify({ kind: RECHECK_KIND, executionArn: executionArn(), generation: 2, dueAtMs: 5 });
     expect(parseIntakeMessage(body)).toEqual({ type: 'recheck', recheck: { kind: RECHECK_KIND, executionArn: executionArn(), generation: 2, dueAtMs: 5 } });
@@ -24,6 +40,9 @@ describe('intake message parsing', () => {
     ['wrong source', JSON.stringify({ ...statusChangeEvent(), source: 'aws.ec2' }), /source/],
     ['wrong detail-type', JSON.stringify({ ...statusChangeEvent(), 'detail-type': 'Other' }), /detail-type/],
     ['a bad ARN', JSON.stringify(statusChangeEvent({ executionArn: 'arn:aws:s3:::bucket' })), /detail.executionArn: not a Step Functions execution ARN/],
+    ['a state machine ARN with a space in the name', JSON.stringify(statusChangeEvent({ stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Orders Process' })), /detail.stateMachineArn/],
+    ['a state machine ARN with extra parts', JSON.stringify(statusChangeEvent({ stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:a:b:c' })), /detail.stateMachineArn/],
+    ['an execution name with a forbidden character', JSON.stringify(statusChangeEvent({ name: 'exec#1' })), /detail.name/],
     ['a mistyped start date', JSON.stringify(statusChangeEvent({ startDate: '2024-01-01' })), /detail.startDate/],
     ['an unknown status', JSON.stringify(statusChangeEvent({ status: 'EXPLODED' })), /detail.status/],
     ['a bad recheck', JSON.stringify({ kind: RECHECK_KIND, executionArn: executionArn(), generation: -1 }), /generation/],

@@ -26,9 +26,11 @@ const HOME = { partition: 'aws', region: REGION, account: ACCOUNT };
 
 async function setup(overrides: AutoRedriveConfigInput = {}) {
   const { ledger, doc, tableName } = await harness.newLedger();
+  let nowMs = NOW_MS;
+  const clock = { nowMs: () => nowMs, advance: (ms: number) => (nowMs += ms) };
   const engine = new RedriveEngine({
     config: config({ backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1, jitter: 'none' }, ...overrides }),
-    clock: { nowMs: () => NOW_MS },
+    clock,
     sfn: new SFNClient({ region: REGION }),
     ledger,
     queue: new IntakeQueue(new SQSClient({ region: REGION }), 'http://q/intake', 'http://q/dlq'),
@@ -38,7 +40,7 @@ async function setup(overrides: AutoRedriveConfigInput = {}) {
     home: HOME,
     actor: 'worker',
   });
-  return { engine, ledger, doc, tableName };
+  return { engine, ledger, doc, tableName, clock };
 }
 
 /** What the sweep hands over for a listed failure: a rebuilt event with no error, cause or redrive status. */
@@ -172,5 +174,68 @@ describe('7. a claim or recheck holds only for its own generation', () => {
     expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 0);
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 0);
     expect(await ledger.get(executionArn())).toEqual(before);
+  });
+});
+
+describe('found by the model-based test', () => {
+  it('stale-ledger-evidence: a new generation does not inherit the previous one\'s error and cause', async () => {
+    const { ledger } = await setup();
+    await ledger.transition({ evidence: evidence({ error: 'States.Permissions', cause: 'denied' }), generation: 0, expect: { newGeneration: true }, phase: 'SKIPPED', reason: 'NON_RETRYABLE_ERROR', nowMs: NOW_MS });
+    await ledger.transition({ evidence: evidence({ redriveCount: 1, status: 'ABORTED', error: undefined, cause: undefined }), generation: 1, expect: { newGeneration: true }, phase: 'WAITING', reason: 'BACKOFF', nowMs: NOW_MS, dueAtMs: NOW_MS + 1000, recheckEnqueued: false });
+    const record = await ledger.get(executionArn());
+    expect(record).toMatchObject({ generation: 1, status: 'ABORTED' });
+    expect(record!.error).toBeUndefined();
+    expect(record!.cause).toBeUndefined();
+  });
+
+  it('unrecorded-redrive: a later generation replacing a claim left in REDRIVING logs that redrive', async () => {
+    const { ledger } = await setup();
+    await ledger.transition({ evidence: evidence(), generation: 0, expect: { newGeneration: true }, phase: 'REDRIVING', reason: 'ELIGIBLE', nowMs: NOW_MS, clientToken: 'token-0', attemptsIncrement: 1 });
+    // The worker died after RedriveExecution; the rerun failed and generation 1 is claimed.
+    await ledger.transition({ evidence: evidence({ redriveCount: 1 }), generation: 1, expect: { newGeneration: true }, phase: 'GAVE_UP', reason: 'MAX_ATTEMPTS_REACHED', nowMs: NOW_MS + 1000 });
+    const record = await ledger.get(executionArn());
+    expect(record).toMatchObject({ generation: 1, phase: 'GAVE_UP', attemptsUsed: 1 });
+    expect(record!.attempts).toEqual([expect.objectContaining({ generation: 0, outcome: 'ALREADY_REDRIVEN', clientToken: 'token-0' })]);
+  });
+
+  it('decision-on-redriven: a late event that would give up is confirmed first; the execution moved on, so no alert', async () => {
+    const { engine, ledger } = await setup({ maxAttempts: 1 });
+    await ledger.transition({ evidence: evidence(), generation: 0, expect: { newGeneration: true }, phase: 'REDRIVEN', reason: 'ELIGIBLE', nowMs: NOW_MS - 13 * 86_400_000, attemptsIncrement: 1 });
+    // Generation 1's event arrives 13 days late; the execution has been redriven since and succeeded.
+    const lateStopMs = NOW_MS - 13 * 86_400_000;
+    sfnMock.on(DescribeExecutionCommand).resolves({ ...described('exec-1', 'X'), status: 'SUCCEEDED', redriveCount: 2, stopDate: new Date(lateStopMs + 60_000), error: undefined, cause: undefined });
+    const outcome = await engine.handleEvidence(evidence({ redriveCount: 1, stopDateMs: lateStopMs, startDateMs: lateStopMs - 60_000 }), 'event');
+    expect(outcome).toMatchObject({ place: 'SKIPPED', reason: 'NOT_FAILED' });
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 0);
+  });
+
+  it('a prompt event that gives up alerts without a DescribeExecution', async () => {
+    const { engine, ledger } = await setup({ maxAttempts: 1 });
+    await ledger.transition({ evidence: evidence(), generation: 0, expect: { newGeneration: true }, phase: 'REDRIVEN', reason: 'ELIGIBLE', nowMs: NOW_MS - 120_000, attemptsIncrement: 1 });
+    expect(await engine.handleEvidence(evidence({ redriveCount: 1 }), 'event')).toMatchObject({ place: 'GAVE_UP' });
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 0);
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+  });
+});
+
+describe('alert-lost-on-crash (found by the model-based test)', () => {
+  it('a delivery that died between the final ledger write and the alert publishes it on the next delivery, once', async () => {
+    const { engine, ledger, clock } = await setup({ maxAttempts: 1 });
+    await ledger.transition({ evidence: evidence(), generation: 0, expect: { newGeneration: true }, phase: 'REDRIVEN', reason: 'ELIGIBLE', nowMs: NOW_MS - 120_000, attemptsIncrement: 1 });
+    snsMock.on(PublishCommand).rejectsOnce(new Error('the worker died here')).resolves({ MessageId: 'p' });
+    await expect(engine.handleEvidence(evidence({ redriveCount: 1 }), 'event')).rejects.toThrow('the worker died here');
+    expect(await ledger.get(executionArn())).toMatchObject({ phase: 'GAVE_UP', pendingAlert: expect.objectContaining({ kind: 'GAVE_UP' }) });
+    // A concurrent duplicate within the worker timeout leaves the alert to its (maybe live) writer.
+    expect(await engine.handleEvidence(evidence({ redriveCount: 1 }), 'event')).toMatchObject({ reason: 'ALREADY_HANDLED' });
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    // SQS delivers the message again after the visibility timeout (6 × the 60 s worker timeout): the owed alert goes out.
+    clock.advance(6 * 60_000);
+    expect(await engine.handleEvidence(evidence({ redriveCount: 1 }), 'event')).toMatchObject({ reason: 'ALREADY_HANDLED' });
+    expect(await engine.handleEvidence(evidence({ redriveCount: 1 }), 'event')).toMatchObject({ reason: 'ALREADY_HANDLED' });
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 2);
+    const sent = JSON.parse(JSON.parse(snsMock.commandCalls(PublishCommand)[1].args[0].input.Message!).default);
+    expect(sent).toMatchObject({ kind: 'GAVE_UP', executionArn: executionArn() });
+    expect((await ledger.get(executionArn()))!.pendingAlert).toBeUndefined();
   });
 });

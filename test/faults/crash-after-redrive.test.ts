@@ -19,7 +19,7 @@ describe.each([
 
   beforeAll(async () => {
     fault = await startFaultStack({ config: { worker: { timeoutSeconds: workerTimeoutSeconds } } });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await fault?.stack.stop();

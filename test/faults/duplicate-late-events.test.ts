@@ -19,7 +19,7 @@ beforeAll(async () => {
     target: (event) => void failureEvents.set(event.id, JSON.stringify(event)),
   });
   fault.stack.bus.setFaults({ deliveriesPerEvent: 3, maxDeliveryDelayMs: 10 * 60_000, random: seededRandom(7) });
-}, 60_000);
+});
 
 afterAll(async () => {
   await fault?.stack.stop();

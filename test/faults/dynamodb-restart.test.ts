@@ -18,7 +18,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'sfn-autoredrive-faults-'));
   // No backoff: events redrive at once, so the kill lands between redrives and their ledger writes.
   fault = await startFaultStack({ dynamoPersistDir: dataDir, config: { backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1 } } });
-}, 60_000);
+});
 
 afterAll(async () => {
   await fault?.stack.stop();

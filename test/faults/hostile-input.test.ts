@@ -31,7 +31,7 @@ beforeAll(async () => {
     stopDateMs: FAULT_START_MS - 60_000,
     error: 'PaymentGatewayTimeout',
   });
-}, 60_000);
+});
 
 beforeEach(() => {
   logs = captureLogs();
@@ -117,7 +117,7 @@ it('the worker handler parks or skips every hostile message, never fails a batch
   const errors = logs.records().filter((record) => record.level === 'ERROR');
   expect(errors.length).toBeGreaterThan(0);
   for (const error of errors) expect(error).toMatchObject({ problems: expect.arrayContaining([expect.any(String)]) });
-}, 120_000);
+});
 
 describe('found by the fuzzer', () => {
   const handler = () => createWorkerHandler({ clock: fault.clock, clients: fault.stack.clients, env: fault.stack.env, logger: new Logger({ serviceName: SERVICE_NAME, logLevel: 'INFO' }) });
@@ -159,4 +159,4 @@ it('end to end through the intake queue: parked or skipped, no failed delivery, 
   const parked = messages.filter((message) => EXPECTED_END[message.poison] === 'PARKED').length;
   expect(stack.intakeDlq.depth().visible - parkedBefore).toBe(parked);
   expect(stack.sfn.execution(victimArn)?.redriveCount).toBe(0);
-}, 60_000);
+});

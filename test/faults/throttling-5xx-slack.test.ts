@@ -11,7 +11,7 @@ let fault: FaultStack;
 
 beforeAll(async () => {
   fault = await startFaultStack({ throttling: true });
-}, 60_000);
+});
 
 afterAll(async () => {
   await fault?.stack.stop();
@@ -37,4 +37,4 @@ it('redrives through throttling and 5xx, and posts every alert despite 429s', as
   expect(stack.slack!.counters.rateLimited).toBe(2);
   const posted = stack.slack!.posts.map((post) => JSON.stringify(post.payload)).join('\n');
   for (const arn of permanent) expect(posted).toContain(arn.split(':').pop());
-}, 120_000);
+});

@@ -12,7 +12,7 @@ let fault: FaultStack;
 
 beforeAll(async () => {
   fault = await startFaultStack({ config: { backoff: { initialDelaySeconds: 43_200, multiplier: 1, maxDelaySeconds: 43_200, jitter: 'none' } } });
-}, 60_000);
+});
 
 afterAll(async () => {
   await fault?.stack.stop();

@@ -11,12 +11,17 @@ import { promisify } from 'node:util';
 import { CreateStateMachineCommand, DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { App } from 'aws-cdk-lib';
 import type { SQSEvent } from 'aws-lambda';
+import { LAMBDA_NODE_OPTIONS } from '../../lib/auto-redrive';
 import { AutoRedriveStack } from '../../lib/auto-redrive-stack';
 import { VirtualClock } from '../../local/clock';
 import { LocalStack } from '../../local/stack';
 
 const run = promisify(execFile);
-const CONFIG = { watch: { stateMachineNamePrefixes: ['orders-'] }, backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1 } };
+const CONFIG = {
+  watch: { stateMachineNamePrefixes: ['orders-'] },
+  backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1 },
+  alerts: { acknowledgeNoDestination: 'bundle test: nobody reads its alerts' },
+};
 
 type TemplateResource = { Type: string; Properties: { Description?: string }; Metadata?: Record<string, string> };
 
@@ -42,7 +47,7 @@ describe('bundled worker', () => {
     } });
     // The in-process worker stays off: the bundle is the only consumer in this test.
     await stack.worker.stop();
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await stack?.stop();
@@ -80,6 +85,7 @@ describe('bundled worker', () => {
         // The Lambda runtime provides the AWS SDK; here the project's node_modules stands in for it.
         NODE_PATH: path.join(__dirname, '..', '..', 'node_modules'),
         POWERTOOLS_LOG_LEVEL: 'WARN',
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         ...stack.sdkEnvironment(),
         TEST_EVENT: JSON.stringify(event),
       },
@@ -88,5 +94,18 @@ describe('bundled worker', () => {
     expect(result).toEqual({ batchItemFailures: [] });
     expect(await sfn.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({ redriveCount: 1 });
     expect(await stack.ledger.get(executionArn!)).toMatchObject({ phase: 'REDRIVEN', attemptsUsed: 1 });
-  }, 60_000);
+  });
+
+  it('names source files and lines in a stack trace, through the source map shipped beside it', async () => {
+    const bundle = synthWorkerAsset(outdir);
+    // Without its environment the worker throws a ConfigError from core/config.ts on the first invocation.
+    const invoke = `
+      const { handler } = require(${JSON.stringify(bundle)});
+      Promise.resolve().then(() => handler({ Records: [] }, {})).catch((e) => process.stdout.write('STACK ' + e.stack));`;
+    const env = { PATH: process.env.PATH, NODE_PATH: path.join(__dirname, '..', '..', 'node_modules') };
+    const mapped = await run(process.execPath, ['-e', invoke], { env: { ...env, NODE_OPTIONS: LAMBDA_NODE_OPTIONS } });
+    expect(mapped.stdout).toMatch(/at configFromEnv \(.*core[\\/]config\.ts:\d+:\d+\)/);
+    const unmapped = await run(process.execPath, ['-e', invoke], { env });
+    expect(unmapped.stdout).not.toContain('config.ts');
+  });
 });

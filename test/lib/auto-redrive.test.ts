@@ -6,8 +6,10 @@ import { ConfigError, configFromEnv, CONFIG_ENV_VAR, parseConfig } from '../../c
 import { buildEventPattern } from '../../core/event-pattern';
 import type { AutoRedriveProps } from '../../lib/auto-redrive-props';
 import { AutoRedrive, RULE_TARGET_MAX_EVENT_AGE, RULE_TARGET_RETRY_ATTEMPTS } from '../../lib/auto-redrive';
+import { notifierWorstCaseSeconds } from '../../adapters/slack';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IConstruct } from 'constructs';
-import { arnOf, cleanUpApps, policyStatements, synth, testApp, type Synthesized } from './synth';
+import { ACCOUNT, arnOf, cleanUpApps, policyStatements, REGION, synth, testApp, withAlertsAcknowledged, type Synthesized } from './synth';
 
 afterAll(cleanUpApps);
 
@@ -101,6 +103,42 @@ describe('queues', () => {
   });
 });
 
+describe('dead-letter queues', () => {
+  const queueArn = (stack: Stack, name: string) => resolve(stack, `arn:${Aws.PARTITION}:sqs:${Aws.REGION}:${Aws.ACCOUNT_ID}:${name}`);
+
+  it('allow redrive only from their own source queue, or from none', () => {
+    const synthesized = synth({ ...PREFIX_ONLY, alerts: { emails: ['ops@example.com'], slackWebhookSecretName: 'slack/webhook' } });
+    const { stack, construct } = synthesized;
+    const props = (queue: IConstruct) => propertiesOf(synthesized, queue);
+    for (const [dlq, source] of [
+      [construct.intakeDeadLetterQueue, construct.intakeQueue],
+      [construct.alertDeadLetterQueue!, construct.slackAlertsQueue!],
+    ] as const) {
+      // The source queue's redrive policy names this DLQ, and this DLQ's allow policy names the source queue.
+      expect(props(source).RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [logicalId(stack, dlq), 'Arn'] });
+      expect(props(dlq).RedriveAllowPolicy).toEqual({ redrivePermission: 'byQueue', sourceQueueArns: [queueArn(stack, props(source).QueueName)] });
+    }
+    // EventBridge targets write to the rule DLQ; no queue redrives into it.
+    expect(props(construct.ruleDeadLetterQueue).RedriveAllowPolicy).toEqual({ redrivePermission: 'denyAll' });
+    expect(new Set([props(construct.intakeQueue).QueueName, props(construct.slackAlertsQueue!).QueueName]).size).toBe(2);
+  });
+
+  it('the alert DLQ allows none when only email subscriptions use it', () => {
+    const synthesized = synth({ ...PREFIX_ONLY, alerts: { emails: ['ops@example.com'] } });
+    expect(propertiesOf(synthesized, synthesized.construct.alertDeadLetterQueue!).RedriveAllowPolicy).toEqual({ redrivePermission: 'denyAll' });
+  });
+
+  it('source queue names fit SQS (80 characters) and differ between two constructs in one stack', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'A'.repeat(120));
+    const one = new AutoRedrive(stack, 'One', PREFIX_ONLY);
+    const two = new AutoRedrive(stack, 'Two', PREFIX_ONLY);
+    const names = [one, two].map((c) => stack.resolve((c.intakeQueue.node.defaultChild as CfnElement & { queueName: string }).queueName) as string);
+    for (const name of names) expect(name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+    expect(names[0]).not.toBe(names[1]);
+  });
+});
+
 describe('worker Lambda', () => {
   const props = { ...PREFIX_ONLY, worker: { maxConcurrency: 7, batchSize: 4, timeoutSeconds: 90, memoryMb: 512 } };
 
@@ -140,6 +178,7 @@ describe('worker Lambda', () => {
     expect(Object.keys(env).sort()).toEqual(
       [
         CONFIG_ENV_VAR,
+        'NODE_OPTIONS',
         'ALERT_TOPIC_ARN',
         'INTAKE_DLQ_URL',
         'INTAKE_QUEUE_URL',
@@ -150,6 +189,7 @@ describe('worker Lambda', () => {
       ].sort(),
     );
     expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('SfnAutoRedrive');
+    expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
     expect(env.LEDGER_TABLE_NAME).toEqual({ Ref: logicalId(stack, construct.ledgerTable) });
     const runtimeConfig = configFromEnv({ [CONFIG_ENV_VAR]: env[CONFIG_ENV_VAR] });
     expect(runtimeConfig.watch).toEqual(construct.config.watch);
@@ -174,7 +214,10 @@ describe('IAM', () => {
     expect(statements.length).toBeGreaterThan(0);
     // Only the sweep's ListStateMachines (which cannot be scoped) may name "*"; nothing touching executions does.
     for (const s of statements.filter((st) => !st.Action.includes('states:ListStateMachines'))) expect(s.Resource).not.toContain('*');
-    for (const s of statements.filter((st) => st.Action.includes('states:ListStateMachines'))) expect(s.Action).toEqual(['states:ListStateMachines']);
+    // (@aws-cdk/aws-iam:minimizePolicies merges statements on one resource: X-Ray's `*` joins it.)
+    for (const s of statements.filter((st) => st.Action.includes('states:ListStateMachines'))) {
+      expect(s.Action.filter((a) => a.startsWith('states:'))).toEqual(['states:ListStateMachines']);
+    }
 
     const redrive = statements.find((s) => s.Action.includes('states:RedriveExecution'))!;
     expect(redrive.Action.sort()).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory', 'states:RedriveExecution']);
@@ -207,10 +250,13 @@ describe('IAM', () => {
     );
     expect(actions.filter((a) => a.includes('*'))).toEqual([]);
     const send = policyStatements(template).find((s) => s.policy === workerPolicy && s.Action.includes('sqs:SendMessage'))!;
-    expect(send.Resource).toEqual([
-      { 'Fn::GetAtt': [logicalId(stack, construct.intakeQueue), 'Arn'] },
-      { 'Fn::GetAtt': [logicalId(stack, construct.intakeDeadLetterQueue), 'Arn'] },
-    ]);
+    expect(send.Resource).toHaveLength(2);
+    expect(send.Resource).toEqual(
+      expect.arrayContaining([
+        { 'Fn::GetAtt': [logicalId(stack, construct.intakeQueue), 'Arn'] },
+        { 'Fn::GetAtt': [logicalId(stack, construct.intakeDeadLetterQueue), 'Arn'] },
+      ]),
+    );
     const kms = policyStatements(template).find((s) => s.policy === workerPolicy && s.Action.includes('kms:Decrypt'))!;
     expect(kms.Resource).toEqual([{ 'Fn::GetAtt': [logicalId(stack, construct.alertKey), 'Arn'] }]);
   });
@@ -236,9 +282,26 @@ describe('ledger table', () => {
             ],
             Projection: { ProjectionType: 'ALL' },
           },
+          {
+            IndexName: 'byWindowClose',
+            KeySchema: [
+              { AttributeName: 'stateMachineArn', KeyType: 'HASH' },
+              { AttributeName: 'unredrivenWindowClosesAtMs', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
         ],
       },
     });
+  });
+
+  it('lets the sweep query only the window-close index, and no Lambda scan or query the table itself', () => {
+    const { template } = synth(PREFIX_ONLY);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+    const queries = statements.filter((s) => [s.Action].flat().some((a) => a === 'dynamodb:Query' || a === 'dynamodb:Scan'));
+    expect(queries).toHaveLength(1);
+    expect(queries[0].Action).toBe('dynamodb:Query');
+    expect(JSON.stringify(queries[0].Resource)).toContain('/index/byWindowClose');
   });
 
   it('honours ledgerRemovalPolicy', () => {
@@ -291,19 +354,39 @@ describe('alerts', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain('secretsmanager');
   });
 
+  it('fails synth when the alert topic has no subscriber and no acknowledgement', () => {
+    expect(() => synth({ ...PREFIX_ONLY, alerts: {} })).toThrow(/alerts: no alert destination: .* say so in alerts\.acknowledgeNoDestination/);
+    // Emails, Slack or the user's own subscription each count as a destination.
+    for (const alerts of [{ emails: ['ops@example.com'] }, { slackWebhookSecretName: 'team/slack' }, { acknowledgeNoDestination: 'PagerDuty subscribes in the platform stack' }]) {
+      expect(() => synth({ ...PREFIX_ONLY, alerts })).not.toThrow();
+    }
+    const app = testApp();
+    const construct = new AutoRedrive(new Stack(app, 'Own'), 'AutoRedrive', PREFIX_ONLY);
+    construct.alertTopic.addSubscription(new subscriptions.UrlSubscription('https://events.pagerduty.com/integration/x/enqueue'));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('keeps the acknowledgement out of the Lambdas\' environment', () => {
+    const synthesized = synth({ ...PREFIX_ONLY, alerts: { acknowledgeNoDestination: 'PagerDuty subscribes in the platform stack' } });
+    const env = propertiesOf(synthesized, synthesized.construct.workerFunction).Environment.Variables;
+    expect(env[CONFIG_ENV_VAR]).not.toContain('acknowledgeNoDestination');
+  });
+
   it('deploys a Slack notifier scoped to the named secret when configured', () => {
     const synthesized = synth({ ...PREFIX_ONLY, alerts: { slackWebhookSecretName: 'team/slack-webhook' } });
     const { stack, construct, template } = synthesized;
     const notifierId = logicalId(stack, construct.slackNotifierFunction!);
     const fn = propertiesOf(synthesized, construct.slackNotifierFunction!);
-    expect(fn).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], ReservedConcurrentExecutions: 1 });
+    expect(fn).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
     expect(fn.Environment.Variables.SLACK_WEBHOOK_SECRET_ID).toBe('team/slack-webhook');
+    expect(fn.Environment.Variables.LEDGER_TABLE_NAME).toEqual({ Ref: logicalId(stack, construct.ledgerTable) });
 
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: notifierId },
       EventSourceArn: { 'Fn::GetAtt': [logicalId(stack, construct.slackAlertsQueue!), 'Arn'] },
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 20,
+      ScalingConfig: { MaximumConcurrency: 2 },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     template.hasResourceProperties('AWS::SNS::Subscription', {
@@ -311,6 +394,9 @@ describe('alerts', () => {
       RawMessageDelivery: false,
       Endpoint: { 'Fn::GetAtt': [logicalId(stack, construct.slackAlertsQueue!), 'Arn'] },
     });
+    const notifierPolicy = logicalId(stack, construct.slackNotifierFunction!.role!.node.findChild('DefaultPolicy'));
+    const notifierDynamo = policyStatements(template).filter((s) => s.policy === notifierPolicy && s.Action.some((a) => a.startsWith('dynamodb:')));
+    expect(notifierDynamo.map((s) => [s.Action, s.Resource])).toEqual([[['dynamodb:UpdateItem'], [{ 'Fn::GetAtt': [logicalId(stack, construct.ledgerTable), 'Arn'] }]]]);
     const secretStatements = policyStatements(template).filter((s) => s.Action.some((a) => a.startsWith('secretsmanager:')));
     expect(secretStatements).toHaveLength(1);
     expect(secretStatements[0].Action).toEqual(['secretsmanager:GetSecretValue']);
@@ -320,8 +406,32 @@ describe('alerts', () => {
   });
 });
 
+describe('Slack notifier timing', () => {
+  it('has a timeout above the worst case of one batch, and a visibility six times that plus the batching window', () => {
+    // Default threshold 5: five posts, each up to 3 tries of (Retry-After 20 s + two instances' 5 s request, 0.2 s poll, 1 s interval).
+    expect(notifierWorstCaseSeconds(5, 2, 15)).toBe(501);
+    const synthesized = synth({ ...PREFIX_ONLY, alerts: { slackWebhookSecretName: 'slack' } });
+    const { construct } = synthesized;
+    expect(propertiesOf(synthesized, construct.slackNotifierFunction!).Timeout).toBe(501);
+    expect(propertiesOf(synthesized, construct.slackAlertsQueue!).VisibilityTimeout).toBe(6 * 501 + 20);
+    // A large threshold is capped at Lambda's 900 s; the handler hands back what it cannot post in time.
+    const large = synth({ ...PREFIX_ONLY, alerts: { slackWebhookSecretName: 'slack', slackDigestThreshold: 100 } });
+    expect(propertiesOf(large, large.construct.slackNotifierFunction!).Timeout).toBe(900);
+  });
+});
+
+describe('no reserved concurrency', () => {
+  it.each<[string, AutoRedriveProps]>([
+    ['defaults', PREFIX_ONLY],
+    ['email and Slack alerts', { ...PREFIX_ONLY, alerts: { emails: ['ops@example.com'], slackWebhookSecretName: 'slack' } }],
+    ['watch.all, no sweep', { watch: { all: true, allReason: 'platform account' }, sweep: { enabled: false } }],
+  ])('no function reserves concurrency (%s): a quota of 10 has none to spare', (_name, props) => {
+    expect(JSON.stringify(synth(props).template.toJSON())).not.toContain('ReservedConcurrentExecutions');
+  });
+});
+
 describe('sweep', () => {
-  it('runs on the configured rate with list/describe rights on the watched machines only', () => {
+  it('runs on the configured rate with list rights on the watched machines only', () => {
     const { stack, construct, template } = synth({ ...PREFIX_ONLY, sweep: { rateMinutes: 30 } });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(30 minutes)',
@@ -329,10 +439,12 @@ describe('sweep', () => {
     });
     const sweepPolicy = logicalId(stack, construct.sweepFunction!.role!.node.findChild('DefaultPolicy'));
     const states = policyStatements(template).filter((s) => s.policy === sweepPolicy && s.Action.some((a) => a.startsWith('states:')));
-    expect(states.flatMap((s) => s.Action).sort()).toEqual(['states:DescribeExecution', 'states:ListExecutions', 'states:ListStateMachines']);
+    // The sweep hands what it finds to the intake queue; it never describes an execution itself.
+    const statesActions = (list: typeof states) => list.flatMap((s) => s.Action).filter((a) => a.startsWith('states:'));
+    expect(statesActions(states).sort()).toEqual(['states:ListExecutions', 'states:ListStateMachines']);
     // ListStateMachines cannot be scoped; it is the only states: action with a `*` resource.
     const wildcard = states.filter((s) => ([] as unknown[]).concat(s.Resource).includes('*'));
-    expect(wildcard.flatMap((s) => s.Action)).toEqual(['states:ListStateMachines']);
+    expect(statesActions(wildcard)).toEqual(['states:ListStateMachines']);
   });
 
   it('does not list state machines when watching exact ARNs only', () => {
@@ -351,12 +463,12 @@ describe('sweep', () => {
 });
 
 describe('observability', () => {
-  it('alarms on every DLQ, the intake backlog and every function error, all notifying the topic', () => {
+  it('alarms on every DLQ, the intake backlog, every function error and notifier throttles, all notifying the topic', () => {
     const { stack, construct, template } = synth({ ...PREFIX_ONLY, alerts: { slackWebhookSecretName: 'slack' } });
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-    // 3 DLQs + intake age + worker, sweep and notifier errors.
-    expect(alarms).toHaveLength(7);
-    expect(construct.alarms).toHaveLength(7);
+    // 3 DLQs + intake age + worker, sweep and notifier errors + notifier throttles.
+    expect(alarms).toHaveLength(8);
+    expect(construct.alarms).toHaveLength(8);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: logicalId(stack, construct.alertTopic) }]);
     const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
     expect(byMetric('ApproximateNumberOfMessagesVisible').map((a) => [a.Threshold, a.ComparisonOperator])).toEqual(
@@ -364,6 +476,10 @@ describe('observability', () => {
     );
     expect(byMetric('ApproximateAgeOfOldestMessage')).toHaveLength(1);
     expect(byMetric('Errors')).toHaveLength(3);
+    const throttles = byMetric('Throttles');
+    expect(throttles).toHaveLength(1);
+    expect(throttles[0]).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Sum' });
+    expect(throttles[0].Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: logicalId(stack, construct.slackNotifierFunction!) } }]);
   });
 
   it('builds a dashboard from the SfnAutoRedrive EMF metrics', () => {
@@ -399,21 +515,50 @@ describe('config validation', () => {
   it('requires a reason to watch everything', () => {
     expect(() => synth({ watch: { all: true } })).toThrow(/watch\.allReason/);
   });
+
+  it('throws on an unknown prop, at any depth, suggesting the known one', () => {
+    const props = { ...PREFIX_ONLY, dryrun: true, alerts: { email: ['ops@example.com'] } } as AutoRedriveProps;
+    let error: unknown;
+    try {
+      new AutoRedrive(new Stack(testApp(), 'Typo'), 'AutoRedrive', props);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.sort()).toEqual([
+      'alerts.email: unknown key (did you mean emails?)',
+      'dryrun: unknown key (did you mean dryRun?)',
+    ]);
+  });
+
+  it('rejects an exact ARN outside the account or region of a stack with a concrete environment', () => {
+    const inStack = (account: string, region: string) => new Stack(testApp(), 'Placed', { env: { account, region } });
+    const elsewhere = [arnOf('billing'), 'arn:aws:states:eu-west-1:444455556666:stateMachine:billing', 'arn:aws:states:us-east-1:111122223333:stateMachine:etl'];
+    const attempt = () => new AutoRedrive(inStack(ACCOUNT, REGION), 'AutoRedrive', { watch: { stateMachineArns: elsewhere } });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(`watch.stateMachineArns.1: ${elsewhere[1]} is in 444455556666/eu-west-1, but this stack deploys to ${ACCOUNT}/${REGION}`);
+    expect(attempt).toThrow(`watch.stateMachineArns.2: ${elsewhere[2]} is in 111122223333/us-east-1`);
+    expect(attempt).not.toThrow(/stateMachineArns\.0/);
+    expect(() => new AutoRedrive(inStack(ACCOUNT, REGION), 'AutoRedrive', { watch: { stateMachineArns: [arnOf('billing')] } })).not.toThrow();
+  });
 });
 
 describe('bundling', () => {
-  it('bundles the worker with the local esbuild, minified, without source maps, leaving the AWS SDK to the runtime', () => {
+  it('bundles the worker with the local esbuild, minified, with a source map beside it (no sources), leaving the AWS SDK to the runtime', () => {
     const app = testApp({ context: { 'aws:cdk:bundling-stacks': ['**'] } });
     const stack = new Stack(app, 'Bundled');
-    const construct = new AutoRedrive(stack, 'AutoRedrive', { ...PREFIX_ONLY, sweep: { enabled: false } });
+    const construct = new AutoRedrive(stack, 'AutoRedrive', withAlertsAcknowledged({ ...PREFIX_ONLY, sweep: { enabled: false } }));
     const assembly = app.synth();
     const code = Template.fromStack(stack).toJSON().Resources[logicalId(stack, construct.workerFunction)].Properties.Code;
     const assets = JSON.parse(readFileSync(join(assembly.directory, 'Bundled.assets.json'), 'utf8')).files;
     const assetDir = join(assembly.directory, assets[code.S3Key.replace(/\.zip$/, '')].source.path);
-    expect(readdirSync(assetDir)).toEqual(['index.js']);
+    expect(readdirSync(assetDir).sort()).toEqual(['index.js', 'index.js.map']);
     const bundle = readFileSync(join(assetDir, 'index.js'), 'utf8');
     expect(bundle).toMatch(/require\("@aws-sdk\/client-[a-z]+"\)/);
-    expect(bundle).not.toContain('sourceMappingURL');
+    expect(bundle.trimEnd().endsWith('//# sourceMappingURL=index.js.map')).toBe(true);
+    const map = JSON.parse(readFileSync(join(assetDir, 'index.js.map'), 'utf8'));
+    expect(map.sources).toEqual(expect.arrayContaining([expect.stringMatching(/lambda\/worker\.ts$/), expect.stringMatching(/engine\/redrive-engine\.ts$/)]));
+    expect(map.sourcesContent).toBeUndefined();
     // Minified: a few very long lines (only template literals keep their newlines).
     expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(2000);
   });

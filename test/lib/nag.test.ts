@@ -7,7 +7,8 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { AutoRedrive } from '../../lib/auto-redrive';
 import type { AutoRedriveProps } from '../../lib/auto-redrive-props';
 import { addNagChecks } from '../../lib/app';
-import { arnOf, cleanUpApps, testApp } from './synth';
+import type { IConstruct } from 'constructs';
+import { arnOf, cleanUpApps, testApp, withAlertsAcknowledged } from './synth';
 
 afterAll(cleanUpApps);
 
@@ -23,7 +24,7 @@ function findings(app: App): string[] {
 function appWith(props: AutoRedriveProps): { app: App; stack: Stack; construct: AutoRedrive } {
   const app = testApp();
   const stack = new Stack(app, 'Nag');
-  return { app, stack, construct: new AutoRedrive(stack, 'AutoRedrive', props) };
+  return { app, stack, construct: new AutoRedrive(stack, 'AutoRedrive', withAlertsAcknowledged(props)) };
 }
 
 describe('cdk-nag AwsSolutions and Serverless packs', () => {
@@ -37,6 +38,7 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
       },
     ],
     ['watch.all with a reason, no sweep', { watch: { all: true, allReason: 'platform account, every machine is ours' }, sweep: { enabled: false } }],
+    ['watch.all with a reason and the sweep', { watch: { all: true, allReason: 'platform account, every machine is ours' } }],
   ])('report zero unacknowledged findings for %s', (_name, props) => {
     expect(findings(appWith(props).app)).toEqual([]);
   });
@@ -87,4 +89,32 @@ describe('acknowledgements', () => {
     );
     expect(wildcard?.[1]).toContain(allReason);
   });
+
+  it('each describe the resource they are on', () => {
+    const { construct } = appWith({
+      watch: { stateMachineNamePrefixes: ['orders-'] },
+      alerts: { emails: ['ops@example.com'], slackWebhookSecretName: 'team/slack' },
+    });
+    const reasonsOn = (scope: IConstruct) =>
+      Object.entries(
+        Object.assign(
+          {},
+          ...scope.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data as Record<string, string>),
+        ) as Record<string, string>,
+      );
+    const wildcard = (scope: IConstruct) => reasonsOn(scope).filter(([id]) => id.includes('IAM5[Resource::arn'));
+    // The worker's wildcard is on executions; the sweep's on state machines, which it lists.
+    expect(wildcard(construct.workerFunction.role!).map(([id, reason]) => [id.includes(':execution:'), reason.includes('every execution')])).toEqual([[true, true]]);
+    expect(wildcard(construct.sweepFunction!.role!).map(([id, reason]) => [id.includes(':stateMachine:'), reason.includes('ListExecutions'), reason.includes('every execution')])).toEqual([[true, true, false]]);
+    // Each Lambda's DLQ acknowledgement names the way it is invoked; each DLQ's names what feeds it.
+    const dlqReason = (scope: IConstruct) => reasonsOn(scope).find(([id]) => id.endsWith('Serverless-LambdaDLQ'))![1];
+    expect(dlqReason(construct.workerFunction)).toContain('intake queue');
+    expect(dlqReason(construct.slackNotifierFunction!)).toContain('Slack alerts queue');
+    expect(dlqReason(construct.sweepFunction!)).toContain('schedule');
+    const redriveReason = (scope: IConstruct) => reasonsOn(scope).find(([id]) => id.endsWith('Serverless-SQSRedrivePolicy'))![1];
+    expect(redriveReason(construct.intakeDeadLetterQueue)).toContain('of the intake queue');
+    expect(redriveReason(construct.ruleDeadLetterQueue)).toContain('EventBridge targets');
+    expect(redriveReason(construct.alertDeadLetterQueue!)).toContain('alert topic');
+  });
 });
+

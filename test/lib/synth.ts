@@ -1,5 +1,5 @@
 /** Test helpers: synthesize AutoRedrive stacks into temporary folders (bundling skipped) and clean up. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, type AppProps } from 'aws-cdk-lib';
@@ -13,11 +13,14 @@ export const arnOf = (name: string) => `arn:aws:states:${REGION}:${ACCOUNT}:stat
 
 const outdirs: string[] = [];
 
+/** The context `cdk synth` gives the app: cdk.json's, feature flags included, so tests see what deploys. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
+
 /** An App that writes into os.tmpdir() and does not run esbuild; call `cleanUpApps` in afterAll. */
 export function testApp(props: AppProps = {}): App {
   const outdir = mkdtempSync(join(tmpdir(), 'autoredrive-test-'));
   outdirs.push(outdir);
-  return new App({ outdir, ...props, context: { 'aws:cdk:bundling-stacks': [], ...props.context } });
+  return new App({ outdir, ...props, context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...props.context } });
 }
 
 export function cleanUpApps(): void {
@@ -31,10 +34,16 @@ export interface Synthesized {
   template: Template;
 }
 
+/** Most tests are not about alerts: without `alerts`, the props say why nobody reads them (synth fails otherwise). */
+export function withAlertsAcknowledged(props: AutoRedriveProps): AutoRedriveProps {
+  return props.alerts === undefined ? { ...props, alerts: { acknowledgeNoDestination: 'test stack: nobody reads its alerts' } } : props;
+}
+
+/** Synthesizes one AutoRedrive in an environment-agnostic stack; props as in withAlertsAcknowledged. */
 export function synth(props: AutoRedriveProps): Synthesized {
   const app = testApp();
   const stack = new Stack(app, 'Test');
-  const construct = new AutoRedrive(stack, 'AutoRedrive', props);
+  const construct = new AutoRedrive(stack, 'AutoRedrive', withAlertsAcknowledged(props));
   return { app, stack, construct, template: Template.fromStack(stack) };
 }
 

@@ -52,7 +52,7 @@ describe('local stack end to end', () => {
         alerts: { slackWebhookSecretName: 'sfn-autoredrive/slack-webhook', notifyOnNonRetryableSkip: true },
       },
     });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await stack?.stop();

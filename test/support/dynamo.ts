@@ -13,7 +13,7 @@ export function useDynamoDbLocal(): LedgerHarness {
   let ddb: DynamoDbLocal | undefined;
   beforeAll(async () => {
     ddb = await startDynamoDbLocal();
-  }, 60_000);
+  });
   afterAll(async () => {
     await ddb?.stop();
   });

@@ -5,7 +5,7 @@ import { apiErrors, SfnApiError } from '../errors';
 import { History, NOT_TRUNCATED } from '../history';
 import { CLOSED_STATUSES, type ExecutionRecord, type ExecutionStatus } from '../store';
 import { checkOpenExecutionQuota, findExecution, resolveStateMachine, statesArnPrefix } from './lookup';
-import { isValidName, optionalEnum, optionalString, pageSize, requiredString, type ApiRequest } from './request';
+import { checkName, optionalEnum, optionalString, pageSize, requiredString, type ApiRequest } from './request';
 import { describeExecutionView, epochSeconds, executionListItemView } from './views';
 
 const MAX_PAYLOAD_BYTES = 262_144;
@@ -16,7 +16,7 @@ export function startExecution(ctx: EmulatorContext, request: ApiRequest): unkno
   const { stateMachine, testCase } = target;
   const name = optionalString(request, 'name', 80) ?? randomUUID();
   const input = optionalString(request, 'input', Number.MAX_SAFE_INTEGER) ?? '{}';
-  if (!isValidName(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
+  checkName(name);
   checkInput(input);
   if (stateMachine.status === 'DELETING') {
     throw new SfnApiError('StateMachineDeleting', `State machine is being deleted: '${stateMachine.arn}'`);

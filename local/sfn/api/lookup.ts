@@ -1,12 +1,14 @@
 /** ARN checks and record lookups shared by the operations (InvalidArn / ...DoesNotExist errors). */
-import { parseExecutionArn } from '../../../core/arn';
+import { parseExecutionArn, STATE_MACHINE_ARN_SOURCE } from '../../../core/arn';
 import type { EmulatorContext } from '../context';
 import { apiErrors, SfnApiError } from '../errors';
 import type { ExecutionRecord, StateMachineRecord } from '../store';
 
 /** A state machine ARN as StartExecution accepts it: optionally `:<version>` and Step Functions Local's `#<TestCase>`. */
-const STATE_MACHINE_TARGET =
-  /^(arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80})(?::([A-Za-z0-9_-]{1,80}))?(?:#(.+))?$/;
+const STATE_MACHINE_TARGET = new RegExp(
+  `^(?<baseArn>${STATE_MACHINE_ARN_SOURCE})(?::(?<qualifier>[A-Za-z0-9_-]{1,80}))?(?:#(?<testCase>.+))?$`,
+  'u',
+);
 
 export interface StateMachineTarget {
   stateMachine: StateMachineRecord;
@@ -16,8 +18,8 @@ export interface StateMachineTarget {
 
 export function resolveStateMachine(ctx: EmulatorContext, arn: string, { allowTestCase = false } = {}): StateMachineTarget {
   const match = STATE_MACHINE_TARGET.exec(arn);
-  if (!match || (!allowTestCase && match[3] !== undefined)) throw apiErrors.invalidArn(arn);
-  const [, baseArn, qualifier, testCase] = match;
+  if (!match || (!allowTestCase && match.groups!.testCase !== undefined)) throw apiErrors.invalidArn(arn);
+  const { baseArn, qualifier, testCase } = match.groups!;
   const stateMachine = ctx.store.stateMachines.get(baseArn);
   if (!stateMachine) throw apiErrors.stateMachineDoesNotExist(arn);
   if (qualifier === undefined) return { stateMachine, testCase };

@@ -1,5 +1,6 @@
 /** Reading and checking request members the way the service does (ValidationException on bad shapes). */
-import { apiErrors } from '../errors';
+import { isValidStepFunctionsName } from '../../../core/names';
+import { apiErrors, SfnApiError } from '../errors';
 
 export type ApiRequest = Record<string, unknown>;
 
@@ -54,7 +55,7 @@ export function pageSize(request: ApiRequest): number {
   return value === 0 ? 100 : value;
 }
 
-/** Execution and state machine names: 1-80 characters, none of the characters AWS forbids. */
-export function isValidName(name: string): boolean {
-  return name.length >= 1 && name.length <= 80 && !/[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/.test(name);
+/** A state machine or execution name AWS accepts (core/names.ts), or InvalidName. */
+export function checkName(name: string): void {
+  if (!isValidStepFunctionsName(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
 }

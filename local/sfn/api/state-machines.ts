@@ -3,7 +3,7 @@ import { validateDefinition } from '../asl/validate';
 import type { EmulatorContext } from '../context';
 import { apiErrors, SfnApiError } from '../errors';
 import type { StateMachineRecord, StateMachineType } from '../store';
-import { isValidName, optionalBoolean, optionalEnum, pageSize, requiredString, type ApiRequest } from './request';
+import { checkName, optionalBoolean, optionalEnum, pageSize, requiredString, type ApiRequest } from './request';
 import { lookupTaggable, resolveStateMachine, stateMachineArnFor } from './lookup';
 import { epochSeconds, stateMachineListItemView } from './views';
 
@@ -16,7 +16,7 @@ export function createStateMachine(ctx: EmulatorContext, request: ApiRequest): u
   const roleArn = requiredString(request, 'roleArn');
   const type: StateMachineType = optionalEnum(request, 'type', ['STANDARD', 'EXPRESS'] as const) ?? 'STANDARD';
   const publish = optionalBoolean(request, 'publish') ?? false;
-  if (!/^[A-Za-z0-9_-]{1,80}$/.test(name) || !isValidName(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
+  checkName(name);
   if (!ROLE_ARN.test(roleArn)) throw apiErrors.invalidArn(roleArn, 'Invalid role ARN');
   const definition = validateDefinition(definitionJson);
   const arn = stateMachineArnFor(ctx, name);

@@ -99,9 +99,15 @@ const decorations = fc.record(
   { requiredKeys: [] },
 );
 
-const executionName = fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/);
-/** Fits the 80-character name limit once prefixed with `ghost-`. */
-const unicodeExecutionName = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).filter((s) => !/[:\s]/u.test(s) && s.length <= 74);
+/**
+ * Characters AWS allows in names besides A-Z, a-z, 0-9, _ and - (StartExecution API reference: anything
+ * but white space, brackets, wildcards, " # % \ ^ | ~ ` $ & , ; : /, control characters and surrogates):
+ * dots and other punctuation, non-ASCII letters, and characters beyond U+FFFF (two UTF-16 units each).
+ */
+const OTHER_LEGAL_NAME_CHARS = ['.', '!', "'", '(', ')', '+', '=', '@', 'é', 'ü', 'ß', 'ø', 'д', 'ع', '注', '文', '😀', '𝒜'];
+const legalNameChar = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]$/), fc.constantFrom(...OTHER_LEGAL_NAME_CHARS));
+/** A legal name of 1-40 characters, so it fits the 80-character limit even when prefixed. */
+const executionName = fc.array(legalNameChar, { minLength: 1, maxLength: 40 }).map((chars) => chars.join(''));
 
 export function hostileMessage(victimArn: string, nowMs: number): fc.Arbitrary<HostileMessage> {
   const victim = failureEvent(victimArn, nowMs);
@@ -152,7 +158,7 @@ export function hostileMessage(victimArn: string, nowMs: number): fc.Arbitrary<H
       ),
       fc.boolean(),
     ).map(([e, arn, dropRedriveCount]) => withArn(arn, dropRedriveCount)(e))),
-    event('unknownExecution', fc.tuple(decorated, unicodeExecutionName, fc.boolean()).map(([e, name, dropRedriveCount]) =>
+    event('unknownExecution', fc.tuple(decorated, executionName, fc.boolean()).map(([e, name, dropRedriveCount]) =>
       withArn(homeArn('execution', `ghost-${name}`), dropRedriveCount)(e),
     )),
   );

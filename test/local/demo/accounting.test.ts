@@ -22,7 +22,7 @@ function facts(name: string, overrides: Partial<ExecutionFacts> & { attempts?: L
   const { attempts, ...rest } = overrides;
   const executionArn = `arn:aws:states:us-east-1:123456789012:execution:orders-flow:${name}`;
   const ledger = attempts && ({ executionArn, phase: 'REDRIVEN', attempts } as unknown as LedgerRecord);
-  return { name, executionArn, stateMachineArn: SM, group: 'g', startDateMs: NOW_MS - 7_200_000, status: 'SUCCEEDED', redriveCount: 0, failures: [], ledger, alerts: [], parkedMessages: 0, caughtBySweep: false, ...rest };
+  return { name, executionArn, stateMachineArn: SM, group: 'g', express: false, startDateMs: NOW_MS - 7_200_000, status: 'SUCCEEDED', redriveCount: 0, failures: [], ledger, alerts: [], parkedMessages: 0, caughtBySweep: false, ...rest };
 }
 
 const gaveUpAlert = (name: string): Alert => ({ kind: 'GAVE_UP', executionName: name, executionArn: `arn:aws:states:us-east-1:123456789012:execution:orders-flow:${name}`, reason: 'MAX_ATTEMPTS_REACHED', detail: '', atMs: NOW_MS });
@@ -85,6 +85,14 @@ describe('demo accounting', () => {
       'claimed generation 0 (FAILED Payment.GatewayTimeout): the ledger says redriven, but Step Functions shows redriveCount 0',
     ]);
     expect(exitCodeFor({ accounting })).toBe(1);
+  });
+
+  it('counts an Express execution as "express: not watched": never unaccounted, whatever the config watches', () => {
+    const express = facts('quick', { express: true, status: 'UNKNOWN', executionArn: 'arn:aws:states:us-east-1:123456789012:express:orders-flow:quick:5f1e0a2c-1111-4222-8333-944445555666' });
+    const accounting = accountFor([express, facts('standard', {})], config, NOW_MS);
+    expect(accounting.totals).toMatchObject({ executions: 2, succeeded: 1, expressNotWatched: 1, failuresSeen: 0, notWatched: 0, unaccountedFailures: 0, duplicateRedrives: 0 });
+    expect(accounting.executions.map((e) => e.outcome)).toEqual(['express: not watched', 'SUCCEEDED']);
+    expect(accounting.ok).toBe(true);
   });
 
   it('treats a failure of an unwatched state machine as not watched, not as lost', () => {

@@ -39,7 +39,7 @@ describe('npm run demo: built-in order-processing scenario', () => {
       },
     });
     view.stop();
-  }, 60_000);
+  });
 
   const inGroup = (label: string) => [...observed.values()].filter((e) => groupOf.get(e.name) === label);
 

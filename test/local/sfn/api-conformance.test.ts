@@ -62,6 +62,25 @@ describe('SFN emulator API conformance', () => {
       expect((await errorOf(h.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: 'arn:bad' })))).name).toBe('InvalidArn');
     });
 
+    it('accepts every name AWS accepts (dots, non-ASCII letters) and still rejects forbidden characters', async () => {
+      const arn = await h.createMachine('orders.v2', waitForever);
+      expect(arn).toBe('arn:aws:states:us-east-1:123456789012:stateMachine:orders.v2');
+      expect(await h.createMachine('注文', passOnly)).toBe('arn:aws:states:us-east-1:123456789012:stateMachine:注文');
+      expect((await h.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn }))).name).toBe('orders.v2');
+      const { executionArn } = await h.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'été-1' }));
+      expect(executionArn).toBe('arn:aws:states:us-east-1:123456789012:execution:orders.v2:été-1');
+      expect(await h.sfn.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({ name: 'été-1', stateMachineArn: arn, status: 'RUNNING' });
+      expect((await h.sfn.send(new ListExecutionsCommand({ stateMachineArn: arn }))).executions?.map((e) => e.name)).toEqual(['été-1']);
+      for (const name of ['has space', 'a/b']) {
+        expect((await errorOf(h.createMachine(name, passOnly))).name).toBe('InvalidName');
+        expect((await errorOf(h.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name })))).name).toBe('InvalidName');
+      }
+      // An unpaired surrogate and U+FFFF survive JSON (as \ud800, \uffff) and are refused.
+      for (const name of ['a\ud800', 'a\uffff']) {
+        expect(await rawCall('StartExecution', { stateMachineArn: arn, name })).toEqual({ status: 400, json: expect.objectContaining({ __type: 'InvalidName' }) });
+      }
+    });
+
     it('tags, untags and lists tags; an unknown resource is ResourceNotFound', async () => {
       const arn = await h.createMachine('tagged', passOnly);
       await h.sfn.send(new TagResourceCommand({ resourceArn: arn, tags: [{ key: 'team', value: 'a' }, { key: 'env', value: 'dev' }] }));

@@ -1,0 +1,115 @@
+/**
+ * Slack rendering of hostile alert values: whatever a workflow puts in its error, cause or name, and
+ * whatever AWS or an alarm quotes in a detail, reaches Slack as text. No mention, no link, no forged
+ * field, no broken entity.
+ */
+import { buildExecutionAlert, buildPipelineErrorAlert, type Alert } from '../../core/alerts';
+import { escapeMrkdwn, slackDigest, slackMessageForAlert, truncateMrkdwn, type SlackMessage } from '../../core/slack-message';
+import { config, evidence, executionArn, NOW_MS } from '../support/fixtures';
+import { HOSTILE_CAUSES, markupProblems, mrkdwnTexts } from '../support/slack-markup';
+
+// AWS's name rule already forbids < > & in execution names (core/names.ts); the name is escaped anyway,
+// so the hostile name is put in the evidence's name field, beside a legal ARN.
+const alertWith = (overrides: { error?: string; cause?: string; executionName?: string }): Alert =>
+  buildExecutionAlert(
+    'GAVE_UP',
+    evidence({ error: overrides.error ?? 'PaymentGatewayTimeout', cause: overrides.cause, executionName: overrides.executionName ?? 'order-1', executionArn: executionArn('order-1') }),
+    'MAX_ATTEMPTS_REACHED',
+    '3 of 3 attempts used',
+    3,
+    config(),
+    NOW_MS,
+  );
+
+const unescape = (text: string) => text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+const sectionTexts = (message: SlackMessage) => mrkdwnTexts({ blocks: message.blocks });
+
+describe('escapeMrkdwn and truncateMrkdwn', () => {
+  it('escape exactly &, < and >, so escaped text is shown as typed', () => {
+    expect(escapeMrkdwn('<!channel> & <@U1> &lt;')).toBe('&lt;!channel&gt; &amp; &lt;@U1&gt; &amp;lt;');
+    expect(escapeMrkdwn('*bold* _it_ ~s~ "q" \'a\'')).toBe('*bold* _it_ ~s~ "q" \'a\'');
+  });
+
+  it('never cut an entity or a surrogate pair in half', () => {
+    const escaped = escapeMrkdwn('abcd&efgh');
+    // a b c d & a m p ; e f g h: every cut inside "&amp;" falls back to before the "&".
+    for (let max = 5; max <= 9; max++) expect(truncateMrkdwn(escaped, max)).toBe('abcd…');
+    expect(truncateMrkdwn(escaped, 10)).toBe('abcd&amp;…');
+    expect(truncateMrkdwn(escapeMrkdwn('ab😀cd'), 4)).toBe('ab…');
+    expect(truncateMrkdwn('short', 10)).toBe('short');
+  });
+});
+
+describe('a single alert', () => {
+  it.each(HOSTILE_CAUSES)('keeps the cause %j as text in its own code block', (cause) => {
+    const message = slackMessageForAlert(alertWith({ cause }));
+    expect(markupProblems(message)).toEqual([]);
+    const causeSection = sectionTexts(message).find((t) => t.startsWith('*Cause:*'))!;
+    expect(causeSection).toMatch(/^\*Cause:\*\n```[^`]*```$/);
+    expect(unescape(causeSection.slice('*Cause:*\n```'.length, -3))).toBe(cause.replaceAll('`', 'ˋ'));
+  });
+
+  it.each(HOSTILE_CAUSES)('keeps the error %j on its one line as inline code', (error) => {
+    const message = slackMessageForAlert(alertWith({ error }));
+    expect(markupProblems(message)).toEqual([]);
+    const lines = sectionTexts(message)[0].split('\n');
+    // Every line of the fields section is one of ours: a forged "*Execution:*" line cannot appear.
+    expect(lines.map((line) => /^\*([A-Za-z ]+):\*/.exec(line)?.[1])).toEqual(['Reason', 'Execution', 'State machine', 'Error', 'Attempts', 'Redrive window', 'Console']);
+    const errorLine = lines.find((line) => line.startsWith('*Error:*'))!;
+    expect(errorLine).toMatch(/^\*Error:\* `[^`]+`$/);
+  });
+
+  it('escapes the execution name and a pipeline detail, in the fallback text too', () => {
+    const named = slackMessageForAlert(alertWith({ executionName: 'order_<!channel>_1' }));
+    expect(markupProblems(named)).toEqual([]);
+    expect(named.text).toContain('&lt;!channel&gt;');
+    const pipeline = slackMessageForAlert(buildPipelineErrorAlert('CloudWatch alarm <!here> is ALARM: <http://x|y>\n*Console:* forged', NOW_MS));
+    expect(markupProblems(pipeline)).toEqual([]);
+    expect(sectionTexts(pipeline)[0].split('\n')).toHaveLength(1);
+  });
+
+  it('cuts a long cause after escaping, inside the section limit, never through an entity', () => {
+    // Put a "&" exactly where the cut falls, for every offset an entity could be split at.
+    for (let shift = 0; shift < 6; shift++) {
+      const cause = `${'x'.repeat(2980 - shift)}&${'&'.repeat(3000)}`;
+      const message = slackMessageForAlert({ ...alertWith({}), cause });
+      expect(markupProblems(message)).toEqual([]);
+      for (const text of sectionTexts(message)) expect(text.length).toBeLessThanOrEqual(3000);
+      const causeSection = sectionTexts(message).find((t) => t.startsWith('*Cause:*'))!;
+      expect(causeSection.endsWith('…```')).toBe(true);
+    }
+  });
+
+  it('links only an https console URL, with | and control characters encoded', () => {
+    const alert = alertWith({});
+    expect(sectionTexts(slackMessageForAlert({ ...alert, consoleUrl: 'javascript:alert(1)' }))[0]).not.toContain('Console');
+    const odd = sectionTexts(slackMessageForAlert({ ...alert, consoleUrl: 'https://x.example/a|b>c' }))[0];
+    expect(odd).toContain('<https://x.example/a%7Cb&gt;c|Open in the Step Functions console>');
+  });
+});
+
+describe('a digest', () => {
+  it('names every alert in order, escaped, within Slack limits', () => {
+    const alerts = Array.from({ length: 100 }, (_, i) => alertWith({ executionName: `order-${i}`, error: HOSTILE_CAUSES[i % HOSTILE_CAUSES.length] }));
+    alerts.push(buildPipelineErrorAlert('alarm <!channel> & <http://x|y>', NOW_MS));
+    const digest = slackDigest(alerts);
+    expect(markupProblems(digest)).toEqual([]);
+    expect(digest.blocks.length).toBeLessThanOrEqual(50);
+    const text = sectionTexts(digest).join('\n');
+    for (const text of sectionTexts(digest)) expect(text.length).toBeLessThanOrEqual(3000);
+    const named = [...text.matchAll(/• `(order-\d+)`/g)].map((m) => m[1]);
+    expect(named).toEqual(alerts.slice(0, 100).map((a) => a.executionName));
+    expect(text).toContain('*100× GAVE_UP*');
+    expect(text).toContain('*1× PIPELINE_ERROR* · pipeline');
+  });
+
+  it('counts what does not fit in 50 blocks', () => {
+    const alerts = Array.from({ length: 2000 }, (_, i) => alertWith({ executionName: `order-${i}-${'n'.repeat(60)}`, error: 'E'.repeat(80) }));
+    const digest = slackDigest(alerts);
+    expect(digest.blocks).toHaveLength(50);
+    const text = sectionTexts(digest).join('\n');
+    const named = [...text.matchAll(/• `order-(\d+)-/g)].length;
+    expect(text).toContain(`…and ${2000 - named} more`);
+  });
+});
