@@ -290,13 +290,16 @@ export class Ledger {
     yield* this.queryIndex(LEDGER_TABLE.byWindowCloseIndex, stateMachineArn, fromMs, toMs, { ascending: true, pageSize: 100 });
   }
 
-  /** Adds an attempt to the log of an item that has moved on to a later generation. */
+  /**
+   * Logs the redrive of a generation that the item has moved past, once: the claim that overtook it and
+   * the late worker that made the call may both try, and a set of logged generations lets one win.
+   */
   appendAttempt(executionArn: string, attempt: LedgerAttempt): Promise<boolean> {
     return this.conditionalUpdate(executionArn, {
-      UpdateExpression: 'SET #attempts = list_append(#attempts, :attempt)',
-      ConditionExpression: 'attribute_exists(#attempts)',
-      ExpressionAttributeNames: { '#attempts': 'attempts' },
-      ExpressionAttributeValues: { ':attempt': [attempt] },
+      UpdateExpression: 'SET #attempts = list_append(#attempts, :attempt) ADD #logged :generationSet',
+      ConditionExpression: 'attribute_exists(#attempts) AND NOT contains(#logged, :generation)',
+      ExpressionAttributeNames: { '#attempts': 'attempts', '#logged': 'overtakenRedrivesLogged' },
+      ExpressionAttributeValues: { ':attempt': [attempt], ':generation': attempt.generation, ':generationSet': new Set([attempt.generation]) },
     });
   }
 

@@ -285,9 +285,8 @@ export class RedriveEngine {
     // The redriven execution can fail again, and its next generation be claimed, before we get here:
     // the item has moved on, but this attempt still happened and belongs in its log.
     const overtaken = !recorded.won && (recorded.current?.generation ?? -1) > decision.generation;
-    // The claim of the next generation may already have logged this redrive (Ledger.recordOvertakenClaim).
-    const logged = recorded.current?.attempts.some((a) => a.generation === decision.generation && (a.outcome === 'REDRIVEN' || a.outcome === 'ALREADY_REDRIVEN'));
-    if (overtaken && !logged) await ledger.appendAttempt(evidence.executionArn, attempt);
+    // The claim of the next generation may log this redrive too (Ledger.recordOvertakenClaim): one wins.
+    if (overtaken) await ledger.appendAttempt(evidence.executionArn, attempt);
     // Otherwise a lost write means a resumed delivery recorded this very redrive first: count it once.
     const confirmedOnly = !recorded.won && !overtaken;
     return this.report({ place: 'REDRIVEN', reason: decision.reason, detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: true, ...(confirmedOnly && { confirmedOnly }) }, 'Redriven');

@@ -196,6 +196,9 @@ describe('found by the model-based test', () => {
     const record = await ledger.get(executionArn());
     expect(record).toMatchObject({ generation: 1, phase: 'GAVE_UP', attemptsUsed: 1 });
     expect(record!.attempts).toEqual([expect.objectContaining({ generation: 0, outcome: 'ALREADY_REDRIVEN', clientToken: 'token-0' })]);
+    // The slow worker that made the call then logs it too, whatever it read before: the log keeps one entry.
+    expect(await ledger.appendAttempt(executionArn(), { generation: 0, decision: 'REDRIVE', reason: 'ELIGIBLE', decidedAtMs: NOW_MS, outcome: 'REDRIVEN', actor: 'worker' })).toBe(false);
+    expect((await ledger.get(executionArn()))!.attempts).toHaveLength(1);
   });
 
   it('decision-on-redriven: a late event that would give up is confirmed first; the execution moved on, so no alert', async () => {
