@@ -9,7 +9,6 @@ import {
 } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { SnsAlertPublisher } from '../../adapters/alert-publisher';
 import { IntakeQueue } from '../../adapters/intake-queue';
@@ -20,11 +19,10 @@ import { RECHECK_KIND } from '../../core/messages';
 import { RedriveEngine, type EngineLogger, type MetricName } from '../../engine/redrive-engine';
 import { ACCOUNT, config, evidence, executionArn, NOW_MS, REGION, statusChangeEvent } from '../support/fixtures';
 import { useDynamoDbLocal } from '../support/dynamo';
+import { useEngineMocks } from '../support/engine-mocks';
 
 const harness = useDynamoDbLocal();
-const sfnMock = mockClient(SFNClient);
-const sqsMock = mockClient(SQSClient);
-const snsMock = mockClient(SNSClient);
+const { sfnMock, sqsMock, snsMock } = useEngineMocks();
 const QUEUE_URL = 'http://queue.local/123456789012/intake';
 const DLQ_URL = 'http://queue.local/123456789012/intake-dlq';
 const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:alerts`;
@@ -62,15 +60,6 @@ async function setup(overrides: AutoRedriveConfigInput = {}): Promise<Setup> {
 }
 
 const body = (detail: Record<string, unknown> = {}) => JSON.stringify(statusChangeEvent(detail));
-
-beforeEach(() => {
-  sfnMock.reset();
-  sqsMock.reset();
-  snsMock.reset();
-  sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date(NOW_MS) });
-  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm' });
-  snsMock.on(PublishCommand).resolves({ MessageId: 'p' });
-});
 
 describe('evidence at minimum API cost', () => {
   it('an event with every field costs one RedriveExecution and nothing else', async () => {

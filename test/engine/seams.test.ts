@@ -6,7 +6,6 @@ import { DescribeExecutionCommand, ExecutionNotRedrivable, RedriveExecutionComma
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { SnsAlertPublisher } from '../../adapters/alert-publisher';
 import { IntakeQueue } from '../../adapters/intake-queue';
@@ -16,11 +15,10 @@ import { RedriveEngine } from '../../engine/redrive-engine';
 import { evidenceFromListItem } from '../../engine/sweep';
 import { ACCOUNT, config, evidence, executionArn, NOW_MS, REGION, STATE_MACHINE_ARN } from '../support/fixtures';
 import { useDynamoDbLocal } from '../support/dynamo';
+import { useEngineMocks } from '../support/engine-mocks';
 
 const harness = useDynamoDbLocal();
-const sfnMock = mockClient(SFNClient);
-const sqsMock = mockClient(SQSClient);
-const snsMock = mockClient(SNSClient);
+const { sfnMock, sqsMock, snsMock } = useEngineMocks();
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const HOME = { partition: 'aws', region: REGION, account: ACCOUNT };
 
@@ -56,15 +54,6 @@ function handOverBody(name: string): string {
   });
   return JSON.stringify(syntheticStatusEvent(listed, HOME, NOW_MS));
 }
-
-beforeEach(() => {
-  sfnMock.reset();
-  sqsMock.reset();
-  snsMock.reset();
-  sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date(NOW_MS) });
-  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm' });
-  snsMock.on(PublishCommand).resolves({ MessageId: 'p' });
-});
 
 const described = (name: string, error: string) => ({
   executionArn: executionArn(name),
