@@ -1,7 +1,7 @@
 /** CDK app entry (cdk.json runs it with tsx). The config file is autoredrive.config.json unless `-c configFile=FILE` or AUTOREDRIVE_CONFIG_FILE names another. */
 import { App } from 'aws-cdk-lib';
 import { ConfigError } from '../core/config';
-import { addAutoRedriveStacks, addNagChecks, configFilePath, readConfigFile } from '../lib/app';
+import { addAutoRedriveStacks, addPolicyChecks, configFilePath, readConfigFile } from '../lib/app';
 
 const app = new App();
 const file = configFilePath(app);
@@ -15,5 +15,5 @@ try {
   }
   throw error;
 }
-addNagChecks(app);
+addPolicyChecks(app);
 app.synth();

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Validations, type App } from 'aws-cdk-lib';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { ConfigError, DEFAULT_CONFIG_FILE, parseConfigJson, type AutoRedriveConfig } from '../core/config';
 import { hasAlertDestination, NO_ALERT_DESTINATION } from './auto-redrive';
@@ -87,7 +88,10 @@ export function deploymentProblems(config: AutoRedriveConfig): string[] {
   return problems;
 }
 
-/** cdk-nag runs as a CDK validation plugin: `cdk synth` prints its findings and fails on errors. */
-export function addNagChecks(app: App): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+/**
+ * cdk-nag's packs and AWS Control Tower's proactive controls (cfn-guard) run as CDK validation
+ * plugins: `cdk synth` prints their findings and fails on errors.
+ */
+export function addPolicyChecks(app: App): void {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app), new CfnGuardValidator());
 }

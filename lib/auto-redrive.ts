@@ -32,6 +32,7 @@ import { buildEventPattern, type PatternEnvironment } from '../core/event-patter
 import { LEDGER_TABLE } from '../core/ledger-table';
 import type { AutoRedriveProps } from './auto-redrive-props';
 import { handlerCode, projectRelativeSourcesCommand } from './lambda-code';
+import { acknowledgeControlTowerFindings } from './control-tower';
 import { acknowledgeNagFindings } from './nag';
 import { environmentOfArn, isInEnvironment, watchedResources, type DeployEnvironment } from './watched-resources';
 
@@ -144,6 +145,8 @@ export class AutoRedrive extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   /** Every alarm; each notifies the alert topic. */
   public readonly alarms: cloudwatch.Alarm[] = [];
+  /** One log group per function, kept a year. */
+  public readonly logGroups: logs.LogGroup[] = [];
 
   constructor(scope: Construct, id: string, props: AutoRedriveProps = {}) {
     super(scope, id);
@@ -179,6 +182,17 @@ export class AutoRedrive extends Construct {
       description: 'Encrypts the sfn-autoredrive alert topic',
       enableKeyRotation: true,
     });
+    // No principal may create a grant on the key unless it is for an AWS resource or made by an AWS
+    // service (Control Tower CT.KMS.PR.3): nothing here needs grants, and a grant would outlive a policy review.
+    this.alertKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+      }),
+    );
     // CloudWatch alarms publish to the encrypted topic as the CloudWatch service, not as a role.
     this.alertKey.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -317,6 +331,7 @@ export class AutoRedrive extends Construct {
     this.createAlarms();
     this.dashboard = this.createDashboard();
     acknowledgeNagFindings(this);
+    acknowledgeControlTowerFindings(this);
     // At synth, so that subscriptions added to alertTopic after construction count.
     this.node.addValidation({ validate: () => (this.alertsReachSomeone() ? [] : [NO_ALERT_DESTINATION]) });
   }
@@ -365,7 +380,10 @@ export class AutoRedrive extends Construct {
    * may write only to its own log group.
    */
   private handler(id: string, options: HandlerOptions): NodejsFunction {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
+    // A year, as Control Tower requires (CT.CLOUDWATCH.PR.2): the logs answer "why was this redriven?"
+    // after the ledger item has expired, and a redrive tool writes little.
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_YEAR });
+    this.logGroups.push(logGroup);
     const role = new iam.Role(this, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: options.description,

@@ -1,0 +1,57 @@
+/**
+ * Acknowledgements for the AWS Control Tower proactive controls (the cfn-guard rules that
+ * `@cdklabs/cdk-validator-cfnguard` runs on synth) that AutoRedrive does not meet by design, each on
+ * its own resource with its reason. What was worth fixing is fixed in the construct instead: log
+ * groups keep a year (CT.CLOUDWATCH.PR.2) and the alert key refuses grants to anything but AWS
+ * services (CT.KMS.PR.3). https://docs.aws.amazon.com/controltower/latest/userguide/proactive-controls.html
+ */
+import { Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import type { AutoRedrive } from './auto-redrive';
+
+/** The plugin's name prefixes each rule name in an acknowledgement id. */
+const GUARD_PLUGIN = 'cdk-validator-cfnguard';
+
+function acknowledge(scope: IConstruct, rule: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id: `${GUARD_PLUGIN}::${rule}`, reason });
+}
+
+const AWS_APIS_ONLY =
+  'calls only AWS APIs (Step Functions, DynamoDB, SQS, SNS), over TLS and authorized by its role; a VPC would add a NAT gateway or four interface endpoints per account and change nothing it can reach.';
+
+export function acknowledgeControlTowerFindings(autoRedrive: AutoRedrive): void {
+  // CT.LAMBDA.PR.3: Lambda functions in a customer-managed VPC.
+  acknowledge(autoRedrive.workerFunction, 'lambda_inside_vpc_check', `Outside a VPC: the worker ${AWS_APIS_ONLY}`);
+  if (autoRedrive.sweepFunction) {
+    acknowledge(autoRedrive.sweepFunction, 'lambda_inside_vpc_check', `Outside a VPC: the sweep ${AWS_APIS_ONLY}`);
+  }
+  if (autoRedrive.slackNotifierFunction) {
+    acknowledge(
+      autoRedrive.slackNotifierFunction,
+      'lambda_inside_vpc_check',
+      'Outside a VPC: the Slack notifier posts to hooks.slack.com on the internet; in a VPC it would need a NAT gateway, which is cost and one more failure point between an alert and on-call.',
+    );
+  }
+  // CT.CLOUDWATCH.PR.3: log groups encrypted with a customer managed KMS key.
+  for (const logGroup of autoRedrive.logGroups) {
+    acknowledge(
+      logGroup,
+      'cloudwatch_log_group_encrypted_check',
+      'CloudWatch Logs encrypts this log group at rest with its own keys. It holds decision logs (execution ARNs, error names and causes) and never the Slack webhook or other secrets, so a customer managed key would add a key policy for the logs service and a monthly key charge, not protection.',
+    );
+  }
+  // CT.SQS.PR.1: every queue has a DLQ, or a RedriveAllowPolicy that makes it one.
+  acknowledge(
+    autoRedrive.ruleDeadLetterQueue,
+    'sqs_dlq_check',
+    'This queue is itself the dead-letter queue of the EventBridge targets (DeadLetterConfig), which the rule does not recognise; its RedriveAllowPolicy is denyAll so that no SQS queue redrives into it, and a DLQ of a DLQ would only move the same messages again. Alarmed.',
+  );
+  // With Slack, the Slack alerts queue redrives into the alert DLQ (byQueue), which the rule accepts.
+  if (autoRedrive.alertDeadLetterQueue && !autoRedrive.slackAlertsQueue) {
+    acknowledge(
+      autoRedrive.alertDeadLetterQueue,
+      'sqs_dlq_check',
+      'This queue is itself the dead-letter queue of the alert topic\'s SNS subscriptions (their RedrivePolicy), which the rule does not recognise; with email alerts only, no SQS queue redrives into it (RedriveAllowPolicy denyAll). Alarmed.',
+    );
+  }
+}
