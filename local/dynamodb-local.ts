@@ -81,6 +81,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     if (current) await current.terminate();
   };
 
+  // A JVM that cannot bind exits, but a server already on the port would answer the readiness probe:
+  // the stack would then run on someone else's DynamoDB (or none). Refuse a taken port up front.
+  if (options.port !== undefined) await assertPortFree(options.port);
   await start();
   return {
     endpoint,
@@ -205,6 +208,18 @@ async function waitUntilReady(endpoint: string, running: RunningJvm, timeoutMs: 
   } finally {
     client.destroy();
   }
+}
+
+/** Rejects with an EADDRINUSE error naming DynamoDB Local's port when something listens on it, on any address. */
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(Object.assign(new Error(`DynamoDB Local's port ${port} is taken by another process (${error.code})`), { code: error.code })),
+    );
+    // No host: the unspecified address, which clashes with a listener on any interface, as the JVM's does.
+    server.listen(port, () => server.close(() => resolve()));
+  });
 }
 
 export function findFreePort(): Promise<number> {

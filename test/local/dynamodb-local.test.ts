@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createLedgerTable, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local';
+import { toCliError } from '../../cli/errors';
 import { isAlive } from '../support/processes';
 
 
@@ -56,6 +57,14 @@ describe('DynamoDB Local', () => {
     const { Item } = await client.send(new GetItemCommand({ TableName: 'ledger', Key: { executionArn: { S: 'arn:x' } } }));
     expect(Item?.executionArn?.S).toBe('arn:x');
     client.destroy();
+  });
+
+  it('refuses a port something already listens on, instead of taking that server for its own', async () => {
+    // The running DynamoDB Local answers the readiness probe, which is what hid the clash before.
+    await expect(startDynamoDbLocal({ port: ddb.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect(toCliError(await startDynamoDbLocal({ port: ddb.port }).catch((error: unknown) => error))).toMatchObject({
+      message: `Port in use: DynamoDB Local's port ${ddb.port} is taken by another process (EADDRINUSE)`,
+    });
   });
 
   it('stop() leaves no JVM behind and is idempotent', async () => {
