@@ -44,7 +44,7 @@ export class ExecutionRunner {
     this.generations.set(execution, generation);
     const isCurrent = () => this.generations.get(execution) === generation && execution.status === 'RUNNING';
     const cancellation = new Cancellation();
-    const definition = execution.stateMachine.definition;
+    const definition = execution.revision.definition;
     const stopTimeout = definition.TimeoutSeconds
       ? this.clock.setTimer(this.clock.nowMs() + definition.TimeoutSeconds * 1000, () =>
           execution.abortRun?.('TIMED_OUT', 'States.Timeout', `Execution timed out after ${definition.TimeoutSeconds} seconds`),
@@ -129,7 +129,7 @@ export class ExecutionRunner {
         Name: execution.name,
         StartTime: new Date(execution.startDateMs).toISOString(),
         Input: JSON.parse(execution.input),
-        RoleArn: execution.stateMachine.roleArn,
+        RoleArn: execution.revision.roleArn,
         RedriveCount: execution.redriveCount,
         ...(execution.redriveDateMs !== undefined && { RedriveTime: new Date(execution.redriveDateMs).toISOString() }),
       },

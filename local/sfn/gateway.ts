@@ -5,6 +5,17 @@ import { createStateMachine, deleteStateMachine, describeStateMachine, listState
 import { describeExecution, listExecutions, startExecution, stopExecution } from './api/executions';
 import { getExecutionHistory } from './api/history';
 import { redriveExecution } from './api/redrive';
+import {
+  createStateMachineAlias,
+  deleteStateMachineAlias,
+  deleteStateMachineVersion,
+  describeStateMachineAlias,
+  listStateMachineAliases,
+  listStateMachineVersions,
+  publishStateMachineVersion,
+  updateStateMachine,
+  updateStateMachineAlias,
+} from './api/versions';
 import type { ApiRequest } from './api/request';
 import type { EmulatorContext } from './context';
 import { SfnApiError } from './errors';
@@ -27,6 +38,15 @@ const OPERATIONS: Record<string, Operation> = {
   ListExecutions: listExecutions,
   GetExecutionHistory: getExecutionHistory,
   RedriveExecution: redriveExecution,
+  UpdateStateMachine: updateStateMachine,
+  PublishStateMachineVersion: publishStateMachineVersion,
+  ListStateMachineVersions: listStateMachineVersions,
+  DeleteStateMachineVersion: deleteStateMachineVersion,
+  CreateStateMachineAlias: createStateMachineAlias,
+  DescribeStateMachineAlias: describeStateMachineAlias,
+  UpdateStateMachineAlias: updateStateMachineAlias,
+  DeleteStateMachineAlias: deleteStateMachineAlias,
+  ListStateMachineAliases: listStateMachineAliases,
 };
 
 export interface ApiStats {

@@ -7,7 +7,7 @@ import type { EmulatorContext } from './context';
 import { statesArnPrefix } from './api/lookup';
 import { CLOSE_EVENT } from './execution-runner';
 import { History, NOT_TRUNCATED } from './history';
-import type { ExecutionRecord, ExecutionStatus, StateMachineType } from './store';
+import { currentRevision, type ExecutionRecord, type ExecutionStatus, type StateMachineType } from './store';
 
 export interface SeedExecutionOptions {
   stateMachineArn: string;
@@ -54,6 +54,7 @@ export function seedExecution(ctx: EmulatorContext, options: SeedExecutionOption
     arn,
     name,
     stateMachine,
+    revision: currentRevision(stateMachine),
     stateMachineArn: label ? `${stateMachine.arn}/${label}` : stateMachine.arn,
     type,
     status: options.status,

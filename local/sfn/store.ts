@@ -10,19 +10,57 @@ export type StateMachineType = 'STANDARD' | 'EXPRESS';
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
 export const CLOSED_STATUSES: readonly ExecutionStatus[] = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 
-export interface StateMachineRecord {
-  arn: string;
-  name: string;
-  type: StateMachineType;
+/** What an execution runs: one revision of a state machine's definition and role. */
+export interface Revision {
+  /** Absent until the first UpdateStateMachine that changes something (AWS's "INITIAL" revision). */
+  revisionId?: string;
   definitionJson: string;
   definition: ParsedDefinition;
   roleArn: string;
+}
+
+/** A published version: an immutable copy of the revision that was current when it was published. */
+export interface VersionRecord extends Revision {
+  arn: string;
+  number: number;
+  description?: string;
+  creationDateMs: number;
+}
+
+export interface RoutingEntry {
+  stateMachineVersionArn: string;
+  weight: number;
+}
+
+export interface AliasRecord {
+  arn: string;
+  name: string;
+  description?: string;
+  routing: RoutingEntry[];
+  creationDateMs: number;
+  updateDateMs: number;
+  /** Smooth weighted round-robin credits, one per routing entry (see api/versions.ts). */
+  credits: number[];
+}
+
+export interface StateMachineRecord extends Revision {
+  arn: string;
+  name: string;
+  type: StateMachineType;
   creationDateMs: number;
   status: 'ACTIVE' | 'DELETING';
   tags: Map<string, string>;
-  /** Published version numbers (CreateStateMachine publish=true publishes version 1). */
-  versions: number[];
+  /** Published versions by number. Numbers are never reused, even after a version is deleted. */
+  versions: Map<number, VersionRecord>;
+  lastVersionNumber: number;
+  aliases: Map<string, AliasRecord>;
   openExecutions: number;
+}
+
+/** A copy of the state machine's current revision, which later updates do not change. */
+export function currentRevision(stateMachine: StateMachineRecord): Revision {
+  const { revisionId, definitionJson, definition, roleArn } = stateMachine;
+  return { revisionId, definitionJson, definition, roleArn };
 }
 
 export interface RedriveTokenUse {
@@ -35,6 +73,8 @@ export interface ExecutionRecord {
   arn: string;
   name: string;
   stateMachine: StateMachineRecord;
+  /** The definition and role it started with; its redrives run the same (UpdateStateMachine does not change them). */
+  revision: Revision;
   /** For Map Run children the parent's ARN with `/label`; otherwise the state machine's ARN. */
   stateMachineArn: string;
   type: StateMachineType;

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { EmulatorContext } from '../context';
 import { apiErrors, SfnApiError } from '../errors';
 import { History, NOT_TRUNCATED } from '../history';
-import { CLOSED_STATUSES, type ExecutionRecord, type ExecutionStatus } from '../store';
+import { CLOSED_STATUSES, currentRevision, type ExecutionRecord, type ExecutionStatus } from '../store';
+import { routeThroughAlias } from './versions';
 import { checkOpenExecutionQuota, findExecution, resolveStateMachine, statesArnPrefix } from './lookup';
 import { checkName, optionalEnum, optionalString, pageSize, requiredString, type ApiRequest } from './request';
 import { describeExecutionView, epochSeconds, executionListItemView } from './views';
@@ -14,6 +15,8 @@ const STATUSES: readonly ExecutionStatus[] = ['RUNNING', ...CLOSED_STATUSES, 'PE
 export function startExecution(ctx: EmulatorContext, request: ApiRequest): unknown {
   const target = resolveStateMachine(ctx, requiredString(request, 'stateMachineArn', 2048), { allowTestCase: true });
   const { stateMachine, testCase } = target;
+  // An alias picks one of its versions per execution; a version runs its own revision, a plain ARN the current one.
+  const version = target.alias ? routeThroughAlias(stateMachine, target.alias) : target.version;
   const name = optionalString(request, 'name', 80) ?? randomUUID();
   const input = optionalString(request, 'input', Number.MAX_SAFE_INTEGER) ?? '{}';
   checkName(name);
@@ -43,13 +46,15 @@ export function startExecution(ctx: EmulatorContext, request: ApiRequest): unkno
     arn,
     name,
     stateMachine,
+    revision: version ?? currentRevision(stateMachine),
     stateMachineArn: stateMachine.arn,
     type: stateMachine.type,
     status: 'RUNNING',
     startDateMs: nowMs,
     input,
     redriveCount: 0,
-    stateMachineVersionArn: target.versionArn,
+    stateMachineVersionArn: version?.arn,
+    stateMachineAliasArn: target.alias?.arn,
     testCase,
     history: new History(),
     seq: ctx.store.takeSeq(),
@@ -59,8 +64,9 @@ export function startExecution(ctx: EmulatorContext, request: ApiRequest): unkno
   execution.history.append('ExecutionStarted', nowMs, {
     input,
     inputDetails: NOT_TRUNCATED,
-    roleArn: stateMachine.roleArn,
-    ...(target.versionArn && { stateMachineVersionArn: target.versionArn }),
+    roleArn: (version ?? stateMachine).roleArn,
+    ...(target.alias && { stateMachineAliasArn: target.alias.arn }),
+    ...(version && { stateMachineVersionArn: version.arn }),
   });
   ctx.store.addExecution(execution);
   ctx.notifier.emit(execution);
@@ -112,12 +118,14 @@ export function listExecutions(ctx: EmulatorContext, request: ApiRequest): unkno
   }
   let index;
   let versionArn: string | undefined;
+  let aliasArn: string | undefined;
   if (stateMachineArn !== undefined) {
     const target = resolveStateMachine(ctx, stateMachineArn);
     if (target.stateMachine.type === 'EXPRESS') {
       throw new SfnApiError('StateMachineTypeNotSupported', 'This operation is not supported by EXPRESS state machines');
     }
     versionArn = target.versionArn;
+    aliasArn = target.alias?.arn;
     index = ctx.store.byStateMachine.get(target.stateMachine.arn);
   } else {
     if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:mapRun:[^:]+:[^:]+$/.test(mapRunArn!)) throw apiErrors.invalidArn(mapRunArn!);
@@ -130,7 +138,8 @@ export function listExecutions(ctx: EmulatorContext, request: ApiRequest): unkno
     ? index.pageNewestFirst(after, limit, (execution) =>
         (statusFilter === undefined || execution.status === statusFilter) &&
         (redriveFilter === undefined || (execution.redriveCount > 0) === (redriveFilter === 'REDRIVEN')) &&
-        (versionArn === undefined || execution.stateMachineVersionArn === versionArn),
+        (versionArn === undefined || execution.stateMachineVersionArn === versionArn) &&
+        (aliasArn === undefined || execution.stateMachineAliasArn === aliasArn),
       )
     : { page: [], more: false };
   const last = page[page.length - 1];

@@ -2,17 +2,21 @@
 import { parseExecutionArn, STATE_MACHINE_ARN_SOURCE } from '../../../core/arn';
 import type { EmulatorContext } from '../context';
 import { apiErrors, SfnApiError } from '../errors';
-import type { ExecutionRecord, StateMachineRecord } from '../store';
+import type { AliasRecord, ExecutionRecord, StateMachineRecord, VersionRecord } from '../store';
 
-/** A state machine ARN as StartExecution accepts it: optionally `:<version>` and Step Functions Local's `#<TestCase>`. */
+/** A state machine ARN as StartExecution accepts it: optionally `:<version>` or `:<alias>`, and Step Functions Local's `#<TestCase>`. */
 const STATE_MACHINE_TARGET = new RegExp(
-  `^(?<baseArn>${STATE_MACHINE_ARN_SOURCE})(?::(?<qualifier>[A-Za-z0-9_-]{1,80}))?(?:#(?<testCase>.+))?$`,
+  `^(?<baseArn>${STATE_MACHINE_ARN_SOURCE})(?::(?<qualifier>[A-Za-z0-9_.-]{1,80}))?(?:#(?<testCase>.+))?$`,
   'u',
 );
 
 export interface StateMachineTarget {
   stateMachine: StateMachineRecord;
+  /** Set for a version ARN (`:<number>`). */
+  version?: VersionRecord;
   versionArn?: string;
+  /** Set for an alias ARN (`:<name>`, with at least one non-digit). */
+  alias?: AliasRecord;
   testCase?: string;
 }
 
@@ -23,11 +27,14 @@ export function resolveStateMachine(ctx: EmulatorContext, arn: string, { allowTe
   const stateMachine = ctx.store.stateMachines.get(baseArn);
   if (!stateMachine) throw apiErrors.stateMachineDoesNotExist(arn);
   if (qualifier === undefined) return { stateMachine, testCase };
-  // Only published versions are emulated; aliases are not.
-  if (!/^\d+$/.test(qualifier) || !stateMachine.versions.includes(Number(qualifier))) {
-    throw apiErrors.stateMachineDoesNotExist(arn);
+  if (/^\d+$/.test(qualifier)) {
+    const version = stateMachine.versions.get(Number(qualifier));
+    if (!version) throw apiErrors.stateMachineDoesNotExist(arn);
+    return { stateMachine, version, versionArn: version.arn, testCase };
   }
-  return { stateMachine, versionArn: `${baseArn}:${qualifier}`, testCase };
+  const alias = stateMachine.aliases.get(qualifier);
+  if (!alias) throw apiErrors.stateMachineDoesNotExist(arn);
+  return { stateMachine, alias, testCase };
 }
 
 /** An execution by ARN. Plain Express executions are not visible to the history-based APIs. */

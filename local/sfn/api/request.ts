@@ -4,6 +4,10 @@ import { apiErrors, SfnApiError } from '../errors';
 
 export type ApiRequest = Record<string, unknown>;
 
+export const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
+/** A definition's largest size (1 MB), for CreateStateMachine and UpdateStateMachine. */
+export const MAX_DEFINITION_BYTES = 1024 * 1024;
+
 export function requiredString(request: ApiRequest, member: string, maxLength = 256): string {
   const value = request[member];
   if (value === undefined || value === null) throw apiErrors.missingMember(member);

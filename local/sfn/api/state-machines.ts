@@ -3,12 +3,11 @@ import { validateDefinition } from '../asl/validate';
 import type { EmulatorContext } from '../context';
 import { apiErrors, SfnApiError } from '../errors';
 import type { StateMachineRecord, StateMachineType } from '../store';
-import { checkName, optionalBoolean, optionalEnum, pageSize, requiredString, type ApiRequest } from './request';
+import { checkName, MAX_DEFINITION_BYTES, optionalBoolean, optionalEnum, optionalString, pageSize, requiredString, ROLE_ARN, type ApiRequest } from './request';
+import { publishCurrentRevision } from './versions';
 import { lookupTaggable, resolveStateMachine, stateMachineArnFor } from './lookup';
 import { epochSeconds, stateMachineListItemView } from './views';
 
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
-const MAX_DEFINITION_BYTES = 1024 * 1024;
 
 export function createStateMachine(ctx: EmulatorContext, request: ApiRequest): unknown {
   const name = requiredString(request, 'name', 80);
@@ -39,27 +38,36 @@ export function createStateMachine(ctx: EmulatorContext, request: ApiRequest): u
     creationDateMs: ctx.clock.nowMs(),
     status: 'ACTIVE',
     tags: new Map(readTags(request.tags).map(({ key, value }) => [key, value])),
-    versions: publish ? [1] : [],
+    versions: new Map(),
+    lastVersionNumber: 0,
+    aliases: new Map(),
     openExecutions: 0,
   };
   ctx.store.stateMachines.set(arn, record);
+  const version = publish ? publishCurrentRevision(ctx, record, optionalString(request, 'versionDescription', 256)) : undefined;
   return {
     stateMachineArn: arn,
     creationDate: epochSeconds(record.creationDateMs),
-    ...(publish && { stateMachineVersionArn: `${arn}:1` }),
+    ...(version && { stateMachineVersionArn: version.arn }),
   };
 }
 
+/** A version ARN describes that version (its definition, role, revision and description); an alias ARN is refused. */
 export function describeStateMachine(ctx: EmulatorContext, request: ApiRequest): unknown {
-  const { stateMachine, versionArn } = resolveStateMachine(ctx, requiredString(request, 'stateMachineArn'));
+  const arn = requiredString(request, 'stateMachineArn');
+  const { stateMachine, version, alias } = resolveStateMachine(ctx, arn);
+  if (alias) throw apiErrors.invalidArn(arn);
+  const revision = version ?? stateMachine;
   return {
-    stateMachineArn: versionArn ?? stateMachine.arn,
+    stateMachineArn: version?.arn ?? stateMachine.arn,
     name: stateMachine.name,
     status: stateMachine.status,
-    definition: stateMachine.definitionJson,
-    roleArn: stateMachine.roleArn,
+    definition: revision.definitionJson,
+    roleArn: revision.roleArn,
     type: stateMachine.type,
-    creationDate: epochSeconds(stateMachine.creationDateMs),
+    creationDate: epochSeconds(version?.creationDateMs ?? stateMachine.creationDateMs),
+    ...(revision.revisionId !== undefined && { revisionId: revision.revisionId }),
+    ...(version?.description !== undefined && { description: version.description }),
     loggingConfiguration: { level: 'OFF', includeExecutionData: false },
     tracingConfiguration: { enabled: false },
   };
