@@ -42,7 +42,7 @@ async function run(stateMachineArn: string, name?: string): Promise<{ executionA
   const { executionArn } = await h.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: '{}' }));
   await h.emulator.waitForIdle();
   const described = await h.sfn.send(new DescribeExecutionCommand({ executionArn }));
-  return { executionArn: executionArn!, ...described };
+  return { ...described, executionArn: executionArn! };
 }
 
 describe('versions', () => {
