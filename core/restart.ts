@@ -1,0 +1,83 @@
+/**
+ * Fix-forward restarts, the pure part: where a restart runs (the state machine's latest revision, a
+ * version or an alias), and the deterministic name of the new execution. The name is what makes a
+ * retried restart idempotent: StartExecution with the same name and input returns the running execution,
+ * and on a closed one answers ExecutionAlreadyExists, which DescribeExecution then confirms.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+ */
+import { createHash } from 'node:crypto';
+import { parseExecutionArn } from './arn';
+import { isValidStepFunctionsName } from './names';
+
+export type RestartTarget = { kind: 'latest' } | { kind: 'version'; version: number } | { kind: 'alias'; alias: string };
+
+/** AWS's limit on an execution name. */
+export const EXECUTION_NAME_MAX_LENGTH = 80;
+/** Alias names as CreateStateMachineAlias accepts them: at least one character that is not a digit. */
+const ALIAS_NAME = /^(?=.*[a-zA-Z_.-])[a-zA-Z0-9_.-]{1,80}$/;
+const RESTART_SUFFIX = /^(?<root>.+)-restart-(?<number>[1-9]\d{0,5})$/;
+
+/** `latest`, `version:3` or `alias:prod`, as the CLI's `--target` and the config write it. */
+export function parseRestartTarget(text: string): RestartTarget {
+  if (text === 'latest') return { kind: 'latest' };
+  const version = /^version:([1-9]\d{0,8})$/.exec(text);
+  if (version) return { kind: 'version', version: Number(version[1]) };
+  const alias = /^alias:(.+)$/.exec(text);
+  if (alias && ALIAS_NAME.test(alias[1])) return { kind: 'alias', alias: alias[1] };
+  throw new Error(`restart target ${JSON.stringify(text)} is not "latest", "version:<number>" or "alias:<name>"`);
+}
+
+export function describeRestartTarget(target: RestartTarget): string {
+  switch (target.kind) {
+    case 'latest':
+      return 'latest';
+    case 'version':
+      return `version:${target.version}`;
+    case 'alias':
+      return `alias:${target.alias}`;
+  }
+}
+
+/** The ARN StartExecution is called with: the state machine's, or its version's or alias's. */
+export function restartTargetArn(stateMachineArn: string, target: RestartTarget): string {
+  switch (target.kind) {
+    case 'latest':
+      return stateMachineArn;
+    case 'version':
+      return `${stateMachineArn}:${target.version}`;
+    case 'alias':
+      return `${stateMachineArn}:${target.alias}`;
+  }
+}
+
+/**
+ * The restart's name: `<root>-restart-<n>`, where a restart of a restart counts on (`order-42` →
+ * `order-42-restart-1` → `order-42-restart-2`). A name that would pass 80 characters keeps the start of
+ * the root and a hash of the whole original name, so two long names never share a restart name.
+ */
+export function restartExecutionName(originalName: string): string {
+  const previous = RESTART_SUFFIX.exec(originalName)?.groups;
+  const root = previous ? previous.root : originalName;
+  const suffix = `-restart-${previous ? Number(previous.number) + 1 : 1}`;
+  let name = `${root}${suffix}`;
+  if (name.length > EXECUTION_NAME_MAX_LENGTH) {
+    const hash = createHash('sha256').update(originalName).digest('hex').slice(0, 8);
+    const room = EXECUTION_NAME_MAX_LENGTH - suffix.length - hash.length - 1;
+    // Whole code points only, so a surrogate pair is never split.
+    let kept = '';
+    for (const character of root) {
+      if (kept.length + character.length > room) break;
+      kept += character;
+    }
+    name = `${kept}-${hash}${suffix}`;
+  }
+  if (!isValidStepFunctionsName(name)) throw new Error(`cannot derive a legal restart name from ${JSON.stringify(originalName)}`);
+  return name;
+}
+
+/** The ARN the restart gets: executions of a version or alias are named under the state machine itself. */
+export function restartExecutionArn(originalExecutionArn: string): string {
+  const { partition, region, account, stateMachineName, executionName, resourceType, mapRunLabel } = parseExecutionArn(originalExecutionArn);
+  if (resourceType !== 'execution' || mapRunLabel !== undefined) throw new Error(`${originalExecutionArn} is not a Standard execution of a state machine: it cannot be restarted`);
+  return `arn:${partition}:states:${region}:${account}:execution:${stateMachineName}:${restartExecutionName(executionName)}`;
+}
