@@ -38,6 +38,9 @@ export interface TransitionInput {
   tokenFirstUsedAtMs?: number;
   /** The alert this final decision owes (see LedgerRecord.pendingAlert); any earlier one is dropped. */
   pendingAlert?: Alert;
+  /** RESTARTING/RESTARTED: the restart's execution ARN and target. */
+  restartedAs?: string;
+  restartTarget?: string;
 }
 
 export interface TransitionResult {
@@ -115,6 +118,8 @@ export class Ledger {
     set('dueAtMs', input.dueAtMs);
     set('recheckEnqueued', input.recheckEnqueued);
     set('clientToken', input.clientToken);
+    set('restartedAs', input.restartedAs);
+    set('restartTarget', input.restartTarget);
     names['#attemptsUsed'] = 'attemptsUsed';
     values[':increment'] = input.attemptsIncrement ?? 0;
     values[':zero'] = 0;
@@ -135,7 +140,7 @@ export class Ledger {
       removes.push('#tokenFirstUsedAtMs');
     }
     // Only a generation still to be redriven (or given up on) can need a WINDOW_CLOSING alert.
-    const unredriven = input.phase !== 'REDRIVING' && input.phase !== 'REDRIVEN' && evidence.stopDateMs !== undefined;
+    const unredriven = !(['REDRIVING', 'REDRIVEN', 'RESTARTING', 'RESTARTED'] as LedgerPhase[]).includes(input.phase) && evidence.stopDateMs !== undefined;
     if (unredriven) set(UNREDRIVEN_WINDOW_CLOSES, evidence.stopDateMs! + REDRIVE_WINDOW_MS);
     else {
       names[`#${UNREDRIVEN_WINDOW_CLOSES}`] = UNREDRIVEN_WINDOW_CLOSES;
@@ -217,6 +222,29 @@ export class Ledger {
       actor: 'ledger',
       note: `a later generation failed before this claim was recorded: the execution was redriven (by the claimed call, or by someone else)`,
     });
+  }
+
+  /**
+   * Marks a restart's own item with the execution it restarted, before the restart starts, so the link
+   * exists whenever the restart does. The mark carries no generation: it records no failure handling
+   * (ledgerRecordFromItem reads it as absent), and the restart's first failure keeps it.
+   */
+  async linkRestart(restartArn: string, originalArn: string, nowMs: number): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [LEDGER_TABLE.partitionKey]: restartArn },
+        UpdateExpression: 'SET #restartOf = :original, #expires = if_not_exists(#expires, :expires)',
+        ExpressionAttributeNames: { '#restartOf': 'restartOf', '#expires': 'expiresAtEpochSeconds' },
+        ExpressionAttributeValues: { ':original': originalArn, ':expires': Math.floor((nowMs + Math.max(this.retentionDays * DAY_MS, REDRIVE_WINDOW_MS + DAY_MS)) / 1000) },
+      }),
+    );
+  }
+
+  /** The execution a restart restarted, from its mark or item (undefined for anything else). */
+  async restartOf(executionArn: string): Promise<string | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [LEDGER_TABLE.partitionKey]: executionArn }, ConsistentRead: true, ProjectionExpression: 'restartOf' }));
+    return typeof out.Item?.restartOf === 'string' ? out.Item.restartOf : undefined;
   }
 
   /** The owed alert of this generation went out. Losing means the item moved on: fine. */

@@ -5,10 +5,14 @@
  */
 import {
   DescribeExecutionCommand,
+  ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   ExecutionNotRedrivable,
   GetExecutionHistoryCommand,
   RedriveExecutionCommand,
+  StartExecutionCommand,
+  StateMachineDeleting,
+  StateMachineDoesNotExist,
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
@@ -25,9 +29,17 @@ const ms = (date: Date | undefined) => (date ? date.getTime() : undefined);
 
 /** DescribeExecution's answer, merged over what the event said (the API is authoritative). */
 export async function describeInto(sfn: SFNClient, evidence: ExecutionEvidence): Promise<ExecutionEvidence> {
+  return (await describeWithInput(sfn, evidence, 'METADATA_ONLY')).evidence;
+}
+
+/**
+ * One DescribeExecution: the evidence and, with ALL_DATA, the execution's input (a restart needs it).
+ * A state machine encrypted with a customer managed key also needs kms:Decrypt for the input.
+ */
+export async function describeWithInput(sfn: SFNClient, evidence: ExecutionEvidence, includedData: 'ALL_DATA' | 'METADATA_ONLY' = 'ALL_DATA'): Promise<{ evidence: ExecutionEvidence; input?: string }> {
   try {
-    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: evidence.executionArn, includedData: 'METADATA_ONLY' }));
-    return {
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: evidence.executionArn, includedData }));
+    return { input: out.input, evidence: {
       ...evidence,
       stateMachineArn: out.stateMachineArn ?? evidence.stateMachineArn,
       executionName: out.name ?? evidence.executionName,
@@ -41,7 +53,7 @@ export async function describeInto(sfn: SFNClient, evidence: ExecutionEvidence):
       cause: out.cause,
       mapRunArn: out.mapRunArn,
       sources: [...evidence.sources, 'describe'],
-    };
+    } };
   } catch (error) {
     if (error instanceof ExecutionDoesNotExist) throw new ExecutionNotFoundError(evidence.executionArn);
     throw error;
@@ -118,6 +130,32 @@ export async function redriveExecution(sfn: SFNClient, executionArn: string, cli
     if (error instanceof ExecutionDoesNotExist) return { kind: 'notFound' };
     throw error;
   }
+}
+
+export type RestartStart =
+  | { kind: 'started'; startDateMs: number }
+  /** ExecutionAlreadyExists, and DescribeExecution shows the same input: an earlier try started it. */
+  | { kind: 'alreadyStarted'; startDateMs: number }
+  /** The name belongs to an execution with another input. */
+  | { kind: 'nameTaken'; detail: string }
+  | { kind: 'targetMissing'; detail: string };
+
+/**
+ * Starts the restart under its deterministic name. AWS makes a retry idempotent: the same name and input
+ * on a running execution returns it; on a closed one ExecutionAlreadyExists, confirmed by DescribeExecution.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+ */
+export async function startRestart(sfn: SFNClient, request: { targetArn: string; name: string; input: string; restartArn: string }): Promise<RestartStart> {
+  try {
+    const out = await sfn.send(new StartExecutionCommand({ stateMachineArn: request.targetArn, name: request.name, input: request.input }));
+    return { kind: 'started', startDateMs: ms(out.startDate) ?? 0 };
+  } catch (error) {
+    if (error instanceof StateMachineDoesNotExist || error instanceof StateMachineDeleting) return { kind: 'targetMissing', detail: `${request.targetArn}: ${error.message}` };
+    if (!(error instanceof ExecutionAlreadyExists)) throw error;
+  }
+  const existing = await sfn.send(new DescribeExecutionCommand({ executionArn: request.restartArn }));
+  if (existing.input !== request.input) return { kind: 'nameTaken', detail: `${request.restartArn} exists with another input` };
+  return { kind: 'alreadyStarted', startDateMs: ms(existing.startDate) ?? 0 };
 }
 
 /** True for throttling, as the SDK classifies it (SFN does not model ThrottlingException). */

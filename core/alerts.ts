@@ -9,7 +9,7 @@ import type { ExecutionEvidence } from './evidence';
 import { truncate } from './ledger-record';
 import { NOT_REDRIVABLE_REASONS, REASONS, type ReasonCode } from './reasons';
 
-export const ALERT_KINDS = ['GAVE_UP', 'NOT_REDRIVABLE', 'SKIPPED_NON_RETRYABLE', 'PIPELINE_ERROR', 'WINDOW_CLOSING', 'NOT_BACKFILLED'] as const;
+export const ALERT_KINDS = ['GAVE_UP', 'NOT_REDRIVABLE', 'SKIPPED_NON_RETRYABLE', 'PIPELINE_ERROR', 'WINDOW_CLOSING', 'NOT_BACKFILLED', 'RESTARTED', 'RESTART_FAILED'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export interface Alert {
@@ -27,6 +27,9 @@ export interface Alert {
   /** Time left in the 14-day redrive window; negative once closed. */
   windowLeftMs?: number;
   consoleUrl?: string;
+  /** Fix-forward links: the restart that carries this execution on, or the execution this one restarted. */
+  restartedAs?: string;
+  restartOf?: string;
   atMs: number;
 }
 
@@ -91,6 +94,8 @@ const KIND_TITLES: Record<AlertKind, string> = {
   PIPELINE_ERROR: 'sfn-autoredrive pipeline error',
   WINDOW_CLOSING: 'Redrive window closing',
   NOT_BACKFILLED: 'Failures from before watching began, not redriven',
+  RESTARTED: 'Restarted on a new revision',
+  RESTART_FAILED: 'Restart could not start',
 };
 
 /** What happened, and to which execution. */
@@ -122,6 +127,8 @@ export function alertFields(alert: Alert): Array<[string, string]> {
     ['Cause', alert.cause],
     ['Attempts', alert.attemptsUsed === undefined ? undefined : `${alert.attemptsUsed} used, ${alert.attemptsLeft ?? 0} left`],
     ['Redrive window', windowText(alert.windowLeftMs)],
+    ['Restarted as', alert.restartedAs],
+    ['Restart of', alert.restartOf],
     ['Console', alert.consoleUrl],
   ];
   return fields.filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '');

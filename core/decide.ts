@@ -199,6 +199,10 @@ function mapRunChildRule(d: Derived): RuleResult {
 
 function alreadyHandledRule(d: Derived): RuleResult {
   const { ledger, trigger } = d.ctx;
+  // A restart (or its claim) replaces any redrive, whatever generation fails later.
+  if (ledger?.restartedAs) {
+    return skip(d, 'notAlreadyHandled', 'RESTARTED', `${ledger.phase === 'RESTARTED' ? 'restarted' : 'being restarted'} as ${ledger.restartedAs} (${ledger.restartTarget}); it carries the work on`);
+  }
   if (!ledger || ledger.generation < d.generation) return pass('notAlreadyHandled', `failure generation ${d.generation} not handled yet`);
   if (ledger.generation > d.generation) {
     return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `stale: ledger is at generation ${ledger.generation}, event is generation ${d.generation}`);
@@ -229,7 +233,8 @@ function alreadyHandledRule(d: Derived): RuleResult {
       if (trigger === 'event') return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `generation ${d.generation} is already waiting for its backoff`);
       return pass('notAlreadyHandled', `generation ${d.generation} is waiting for this recheck`);
     default:
-      if (trigger === 'operator' && ledger.phase !== 'REDRIVEN') {
+      // A claimed restart is finished by its restarter, never taken over by a redrive.
+      if (trigger === 'operator' && ledger.phase !== 'REDRIVEN' && ledger.phase !== 'RESTARTING') {
         return pass('notAlreadyHandled', `generation ${d.generation} was ${ledger.phase} (${ledger.reason}); the operator overrides`);
       }
       return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `generation ${d.generation} is already ${ledger.phase} (${ledger.reason})`);

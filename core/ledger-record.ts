@@ -8,8 +8,10 @@ import type { ReasonCode } from './reasons';
  * REDRIVING: RedriveExecution is being (or was, if we crashed) called with `clientToken`.
  * REDRIVEN: AWS accepted the redrive. SKIPPED / GAVE_UP: final for this generation.
  * DRY_RUN: would have redriven; no call was made.
+ * RESTARTING: a fix-forward restart (a new execution, `restartedAs`) is being started. RESTARTED: it
+ * was; this execution is never redriven again, and the restart is watched like any execution.
  */
-export const LEDGER_PHASES = ['WAITING', 'REDRIVING', 'REDRIVEN', 'SKIPPED', 'GAVE_UP', 'DRY_RUN'] as const;
+export const LEDGER_PHASES = ['WAITING', 'REDRIVING', 'REDRIVEN', 'SKIPPED', 'GAVE_UP', 'DRY_RUN', 'RESTARTING', 'RESTARTED'] as const;
 export type LedgerPhase = (typeof LEDGER_PHASES)[number];
 
 export type AttemptOutcome =
@@ -20,12 +22,14 @@ export type AttemptOutcome =
   | 'SKIPPED'
   | 'GAVE_UP'
   | 'DRY_RUN'
+  | 'RESTARTED'
+  | 'ALREADY_RESTARTED'
   | 'ERROR';
 
 /** One decision taken on one failure generation. */
 export interface LedgerAttempt {
   generation: number;
-  decision: 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP';
+  decision: 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP' | 'RESTART';
   reason: ReasonCode;
   decidedAtMs: number;
   clientToken?: string;
@@ -75,6 +79,11 @@ export interface LedgerRecord {
   pendingAlert?: Alert;
   /** The generation whose WINDOW_CLOSING alert went out: alert bookkeeping, never read by decisions. */
   windowClosingAlertedGeneration?: number;
+  /** RESTARTING/RESTARTED: the execution that carries this one's work forward, and where it runs (`latest`, `version:3`, `alias:prod`). */
+  restartedAs?: string;
+  restartTarget?: string;
+  /** On a restart's own item: the execution it restarted. */
+  restartOf?: string;
 }
 
 /**

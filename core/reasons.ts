@@ -18,6 +18,10 @@ export const REASONS = {
   EXECUTION_NOT_FOUND: 'Step Functions has no such execution',
   WINDOW_CLOSING: 'Still failed and not redriven, and its 14-day redrive window closes soon',
   BEFORE_WATCHING: 'Stopped before sfn-autoredrive began watching its state machine; back-fill is off (sweep.backfill)',
+  RESTART: 'Restarted as a new execution on a chosen revision (fix-forward)',
+  RESTARTED: 'Restarted as a new execution: the restart carries the work on, so this one is never redriven again',
+  RESTART_NAME_TAKEN: 'The restart\'s deterministic name belongs to another execution with a different input',
+  RESTART_TARGET_MISSING: 'The restart target (state machine, version or alias) does not exist',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

@@ -7,7 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import { parseExecutionArn } from './arn';
+import type { ExecutionEvidence } from './evidence';
+import type { LedgerRecord } from './ledger-record';
 import { isValidStepFunctionsName } from './names';
+import type { ReasonCode } from './reasons';
 
 export type RestartTarget = { kind: 'latest' } | { kind: 'version'; version: number } | { kind: 'alias'; alias: string };
 
@@ -80,4 +83,23 @@ export function restartExecutionArn(originalExecutionArn: string): string {
   const { partition, region, account, stateMachineName, executionName, resourceType, mapRunLabel } = parseExecutionArn(originalExecutionArn);
   if (resourceType !== 'execution' || mapRunLabel !== undefined) throw new Error(`${originalExecutionArn} is not a Standard execution of a state machine: it cannot be restarted`);
   return `arn:${partition}:states:${region}:${account}:execution:${stateMachineName}:${restartExecutionName(executionName)}`;
+}
+
+/**
+ * Why an execution cannot be restarted now, or undefined. A claimed restart (RESTARTING) may be resumed;
+ * an execution restarted before, or whose redrive is in flight or done, is left alone.
+ */
+export function restartRefusal(evidence: ExecutionEvidence, record: LedgerRecord | undefined): { reason: ReasonCode; detail: string } | undefined {
+  const { status } = evidence;
+  if (status === 'RUNNING' || status === 'SUCCEEDED' || status === 'PENDING_REDRIVE') return { reason: 'NOT_FAILED', detail: `status is ${status}` };
+  const arn = parseExecutionArn(evidence.executionArn);
+  if (arn.resourceType === 'express') return { reason: 'EXPRESS_STATE_MACHINE', detail: 'an Express execution has no input to read back (DescribeExecution does not serve it)' };
+  if (arn.mapRunLabel || evidence.mapRunArn) return { reason: 'MAP_RUN_CHILD', detail: 'a Map Run child: restart the parent execution instead' };
+  if (record?.restartedAs) return { reason: 'RESTARTED', detail: `already restarted as ${record.restartedAs} (${record.restartTarget})` };
+  const generation = evidence.redriveCount ?? 0;
+  if (record && record.generation > generation) return { reason: 'ALREADY_HANDLED', detail: `stale: the ledger is at generation ${record.generation}, the execution at ${generation}` };
+  if (record && record.generation === generation && (record.phase === 'REDRIVING' || record.phase === 'REDRIVEN')) {
+    return { reason: 'ALREADY_HANDLED', detail: `generation ${generation} is ${record.phase}: its redrive comes first` };
+  }
+  return undefined;
 }

@@ -18,9 +18,10 @@ import type { ReasonCode } from '../core/reasons';
 import type { AlertSink } from '../adapters/alert-publisher';
 import type { IntakeQueue } from '../adapters/intake-queue';
 import { attemptEntry, type ClaimExpectation, type Ledger } from '../adapters/ledger';
-import { describeInto, ExecutionNotFoundError, gatherEvidence, redriveExecution } from '../adapters/sfn';
+import { describeInto, describeWithInput, ExecutionNotFoundError, gatherEvidence, redriveExecution, startRestart } from '../adapters/sfn';
+import { describeRestartTarget, restartExecutionArn, restartRefusal, restartTargetArn, type RestartTarget } from '../core/restart';
 
-export type MetricName = 'Redriven' | 'Skipped' | 'GaveUp' | 'Waiting' | 'DryRun' | 'Parked' | 'Errors' | 'Throttled';
+export type MetricName = 'Redriven' | 'Restarted' | 'Skipped' | 'GaveUp' | 'Waiting' | 'DryRun' | 'Parked' | 'Errors' | 'Throttled';
 
 export interface EngineMetrics {
   count(metric: MetricName, reason?: string): void;
@@ -52,7 +53,7 @@ export interface EngineDeps {
 }
 
 /** Where one message or execution ended. */
-export type FinalPlace = 'REDRIVEN' | 'WAITING' | 'SKIPPED' | 'GAVE_UP' | 'DRY_RUN' | 'PARKED';
+export type FinalPlace = 'REDRIVEN' | 'RESTARTED' | 'WAITING' | 'SKIPPED' | 'GAVE_UP' | 'DRY_RUN' | 'PARKED';
 
 export interface Outcome {
   place: FinalPlace;
@@ -62,6 +63,8 @@ export interface Outcome {
   generation?: number;
   /** True if this call made (or confirmed) a RedriveExecution that AWS accepted. */
   redriven: boolean;
+  /** RESTARTED: the new execution. */
+  restartedAs?: string;
   /**
    * Set when a concurrent caller resumed the same claim and recorded the redrive first: this call only
    * confirmed it (same client token, so AWS redrove once). Lets the CLI count each redrive once.
@@ -83,8 +86,8 @@ export interface KnownState {
   evidenceComplete?: boolean;
 }
 
-/** Reasons decided by the event alone: logged and counted, but not worth a ledger item. */
-const UNLEDGERED: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['OUT_OF_SCOPE', 'NOT_FAILED', 'STATUS_NOT_WATCHED', 'ALREADY_HANDLED']);
+/** Reasons decided by the event (or the ledger) alone: logged and counted, but not worth a ledger write. */
+const UNLEDGERED: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['OUT_OF_SCOPE', 'NOT_FAILED', 'STATUS_NOT_WATCHED', 'ALREADY_HANDLED', 'RESTARTED']);
 
 export class RedriveEngine {
   constructor(private readonly deps: EngineDeps) {}
@@ -141,6 +144,84 @@ export class RedriveEngine {
       }
       throw error;
     }
+  }
+
+  /**
+   * Fix-forward: a new execution of `target` (latest revision, version or alias) with this execution's
+   * input (one DescribeExecution) under a deterministic name, after the same conditional ledger claim as
+   * a redrive. The original ends RESTARTED and is never redriven again. Concurrent or repeated restarts
+   * start one execution: StartExecution with the same name and input is idempotent, and a closed one's
+   * ExecutionAlreadyExists is confirmed by its input.
+   */
+  async restart(initial: ExecutionEvidence, target: RestartTarget, known?: KnownState): Promise<Outcome> {
+    const { ledger, clock, sfn, actor, config } = this.deps;
+    let evidence = initial;
+    let input: string | undefined;
+    try {
+      ({ evidence, input } = await describeWithInput(sfn, initial));
+    } catch (error) {
+      if (!(error instanceof ExecutionNotFoundError)) throw error;
+      return this.finish(this.skipDecision(evidence, 'EXECUTION_NOT_FOUND', error.message), evidence, 0, this.expectationFor('operator'));
+    }
+    const record = known ? known.record : await ledger.get(evidence.executionArn);
+    const generation = evidence.redriveCount ?? 0;
+    const refusal = restartRefusal(evidence, record);
+    if (refusal) {
+      const outcome = { place: 'SKIPPED' as const, reason: refusal.reason, detail: refusal.detail, executionArn: evidence.executionArn, generation, redriven: false, ...(record?.restartedAs && { restartedAs: record.restartedAs }) };
+      return this.report(outcome, 'Skipped');
+    }
+    const targetText = describeRestartTarget(target);
+    const restartArn = restartExecutionArn(evidence.executionArn);
+    const decision: Decision = { action: 'SKIP', reason: 'RESTART', detail: `restart on ${targetText} as ${restartArn}`, generation, attemptNumber: record?.attemptsUsed ?? 0 };
+    const resuming = record?.phase === 'RESTARTING' && record.generation === generation;
+    if (!resuming) {
+      const claim = await ledger.transition({
+        evidence,
+        generation,
+        expect: { newGeneration: true, phases: ['WAITING', 'SKIPPED', 'GAVE_UP', 'DRY_RUN'] },
+        phase: 'RESTARTING',
+        reason: 'RESTART',
+        nowMs: clock.nowMs(),
+        restartTarget: targetText,
+      });
+      if (!claim.won) return this.lostClaim(decision, evidence, claim.current);
+    }
+    // The link first: a restart that exists always names its original.
+    await ledger.linkRestart(restartArn, evidence.executionArn, clock.nowMs());
+    const started = await startRestart(sfn, { targetArn: restartTargetArn(evidence.stateMachineArn, target), name: restartArn.split(':').pop()!, input: input ?? '{}', restartArn });
+    if (started.kind === 'nameTaken' || started.kind === 'targetMissing') {
+      const reason = started.kind === 'nameTaken' ? 'RESTART_NAME_TAKEN' : 'RESTART_TARGET_MISSING';
+      const alert = buildExecutionAlert('RESTART_FAILED', evidence, reason, started.detail, record?.attemptsUsed ?? 0, config, clock.nowMs());
+      const failed = await ledger.transition({
+        evidence,
+        generation,
+        expect: { phases: ['RESTARTING'] },
+        phase: 'SKIPPED',
+        reason,
+        nowMs: clock.nowMs(),
+        attempt: { generation, decision: 'RESTART', reason, decidedAtMs: clock.nowMs(), outcome: 'SKIPPED', actor, note: started.detail },
+        pendingAlert: alert,
+      });
+      if (failed.won) await this.publishOwedAlert(evidence.executionArn, generation, alert);
+      return this.report({ place: 'SKIPPED', reason, detail: started.detail, executionArn: evidence.executionArn, generation, redriven: false }, 'Skipped');
+    }
+    const detail = `${started.kind === 'started' ? 'restarted' : 'already restarted'} on ${targetText} as ${restartArn}`;
+    const alert = { ...buildExecutionAlert('RESTARTED', evidence, 'RESTART', detail, record?.attemptsUsed ?? 0, config, clock.nowMs()), restartedAs: restartArn };
+    const recorded = await ledger.transition({
+      evidence,
+      generation,
+      expect: { phases: ['RESTARTING'] },
+      phase: 'RESTARTED',
+      reason: 'RESTART',
+      nowMs: clock.nowMs(),
+      restartedAs: restartArn,
+      restartTarget: targetText,
+      attempt: { generation, decision: 'RESTART', reason: 'RESTART', decidedAtMs: clock.nowMs(), outcome: started.kind === 'started' ? 'RESTARTED' : 'ALREADY_RESTARTED', outcomeAtMs: clock.nowMs(), actor, note: detail },
+      pendingAlert: alert,
+    });
+    // A lost write: a concurrent restarter recorded this very restart (one execution, same name) and alerts.
+    if (recorded.won) await this.publishOwedAlert(evidence.executionArn, generation, alert);
+    return this.report({ place: 'RESTARTED', reason: 'RESTART', detail, executionArn: evidence.executionArn, generation, redriven: false, restartedAs: restartArn, ...(!recorded.won && { confirmedOnly: true }) }, 'Restarted');
   }
 
   private async handleRecheck(recheck: RecheckMessage): Promise<Outcome> {
@@ -303,7 +384,7 @@ export class RedriveEngine {
     const outcome = { place, reason: decision.reason, detail: decision.detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: false };
     if (UNLEDGERED.has(decision.reason) && !options.refundClaimedAttempt) return this.report(outcome, metric);
     const kind = alertKindFor(decision, config);
-    const alert = kind && buildExecutionAlert(kind, evidence, decision.reason, decision.detail, attemptsUsed, config, clock.nowMs());
+    const alert = kind && (await this.withRestartLink(buildExecutionAlert(kind, evidence, decision.reason, decision.detail, attemptsUsed, config, clock.nowMs())));
     const written = await ledger.transition({
       evidence,
       generation: decision.generation,
@@ -318,6 +399,12 @@ export class RedriveEngine {
     if (!written.won) return this.lostClaim(decision, evidence, written.current);
     if (alert) await this.publishOwedAlert(evidence.executionArn, decision.generation, alert);
     return this.report(outcome, metric);
+  }
+
+  /** An alert about a restart names the execution it restarted (one read, on alerting paths only). */
+  private async withRestartLink(alert: Alert): Promise<Alert> {
+    const restartOf = await this.deps.ledger.restartOf(alert.executionArn!);
+    return restartOf ? { ...alert, restartOf } : alert;
   }
 
   /** Publishes an alert recorded with its decision, then marks it sent. */

@@ -1,0 +1,129 @@
+/**
+ * Fix-forward restarts through the engine, against the emulator (versions, aliases, StartExecution's
+ * idempotency) and DynamoDB Local (the ledger claim): one new execution per original however often or
+ * concurrently it is asked for, the link recorded both ways, and the original never redriven after.
+ */
+import { CreateStateMachineAliasCommand, DescribeExecutionCommand, ListExecutionsCommand, StartExecutionCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
+import type { Alert } from '../../core/alerts';
+import { parseConfig } from '../../core/config';
+import type { ExecutionEvidence } from '../../core/evidence';
+import { parseRestartTarget } from '../../core/restart';
+import { RedriveEngine } from '../../engine/redrive-engine';
+import { useDynamoDbLocal } from '../support/dynamo';
+import { startHarness, type Harness } from '../local/sfn/harness';
+
+const harness = useDynamoDbLocal();
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const SM = 'arn:aws:states:us-east-1:123456789012:stateMachine:orders.v2';
+const ORIGINAL = 'arn:aws:states:us-east-1:123456789012:execution:orders.v2:order-42';
+const RESTART = 'arn:aws:states:us-east-1:123456789012:execution:orders.v2:order-42-restart-1';
+const buggy = { StartAt: 'Charge', States: { Charge: { Type: 'Fail', Error: 'Bug', Cause: 'v1 divides by zero' } } };
+const fixed = { StartAt: 'Charge', States: { Charge: { Type: 'Pass', Result: 'charged', ResultPath: '$.charge', End: true } } };
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(() => h.close());
+
+async function setup() {
+  const { ledger } = await harness.newLedger();
+  const alerts: Alert[] = [];
+  const engine = () =>
+    new RedriveEngine({
+      config: parseConfig({ watch: { stateMachineNamePrefixes: ['orders'] }, errorPolicy: { neverRetry: ['Bug'] }, alerts: { notifyOnNonRetryableSkip: true } }),
+      clock: h.clock,
+      sfn: h.sfn,
+      ledger,
+      alerts: { publish: async (alert) => void alerts.push(alert) },
+      logger: silent,
+      metrics: { count() {} },
+      actor: 'operator arn:aws:iam::123456789012:user/alice: INC-7 fix deployed',
+    });
+  await h.createMachine('orders.v2', buggy);
+  await h.sfn.send(new StartExecutionCommand({ stateMachineArn: SM, name: 'order-42', input: '{"order":42}' }));
+  await h.emulator.waitForIdle();
+  await h.sfn.send(new UpdateStateMachineCommand({ stateMachineArn: SM, definition: JSON.stringify(fixed), publish: true }));
+  await h.sfn.send(new CreateStateMachineAliasCommand({ name: 'prod', routingConfiguration: [{ stateMachineVersionArn: `${SM}:1`, weight: 100 }] }));
+  return { ledger, alerts, engine };
+}
+
+const original: ExecutionEvidence = { executionArn: ORIGINAL, stateMachineArn: SM, executionName: 'order-42', status: 'FAILED', startDateMs: 0, sources: ['list'] };
+const startCalls = () => h.emulator.stats().apis.StartExecution?.calls ?? 0;
+
+it('starts one execution on the alias with the same input, links both ways and alerts once', async () => {
+  const { ledger, alerts, engine } = await setup();
+  const callsBefore = startCalls();
+  const outcome = await engine().restart(original, parseRestartTarget('alias:prod'));
+  expect(outcome).toMatchObject({ place: 'RESTARTED', reason: 'RESTART', restartedAs: RESTART, redriven: false });
+  await h.emulator.waitForIdle();
+  expect(startCalls() - callsBefore).toBe(1);
+  expect(await h.sfn.send(new DescribeExecutionCommand({ executionArn: RESTART }))).toMatchObject({
+    status: 'SUCCEEDED',
+    input: '{"order":42}',
+    output: '{"order":42,"charge":"charged"}',
+    stateMachineAliasArn: `${SM}:prod`,
+    stateMachineVersionArn: `${SM}:1`,
+  });
+  expect(await ledger.get(ORIGINAL)).toMatchObject({ phase: 'RESTARTED', restartedAs: RESTART, restartTarget: 'alias:prod', attempts: [expect.objectContaining({ decision: 'RESTART', outcome: 'RESTARTED', actor: 'operator arn:aws:iam::123456789012:user/alice: INC-7 fix deployed' })] });
+  expect(await ledger.restartOf(RESTART)).toBe(ORIGINAL);
+  expect(alerts).toEqual([expect.objectContaining({ kind: 'RESTARTED', executionArn: ORIGINAL, restartedAs: RESTART })]);
+});
+
+it('is idempotent: asked again, or by two operators at once, it still makes exactly one execution', async () => {
+  const { alerts, engine } = await setup();
+  const [a, b] = await Promise.all([engine().restart(original, parseRestartTarget('latest')), engine().restart(original, parseRestartTarget('latest'))]);
+  const again = await engine().restart(original, parseRestartTarget('latest'));
+  await h.emulator.waitForIdle();
+  const restarts = (await h.sfn.send(new ListExecutionsCommand({ stateMachineArn: SM }))).executions!.filter((e) => e.name !== 'order-42');
+  expect(restarts.map((e) => e.name)).toEqual(['order-42-restart-1']);
+  // Exactly one concurrent call recorded the restart; the other lost the claim or only confirmed it.
+  expect([a, b].filter((o) => o.place === 'RESTARTED' && !o.confirmedOnly)).toHaveLength(1);
+  expect(again).toMatchObject({ place: 'SKIPPED', reason: 'RESTARTED', restartedAs: RESTART });
+  expect(alerts.filter((alert) => alert.kind === 'RESTARTED')).toHaveLength(1);
+});
+
+it('resumes a claim a crashed restarter left after StartExecution: the closed restart is confirmed by its input, not started again', async () => {
+  const { ledger, engine } = await setup();
+  // The crashed run: claimed, linked and started, but never recorded.
+  await ledger.transition({ evidence: { ...original, redriveCount: 0, status: 'FAILED' }, generation: 0, expect: { newGeneration: true }, phase: 'RESTARTING', reason: 'RESTART', nowMs: h.clock.nowMs(), restartTarget: 'latest' });
+  await h.sfn.send(new StartExecutionCommand({ stateMachineArn: SM, name: 'order-42-restart-1', input: '{"order":42}' }));
+  await h.emulator.waitForIdle();
+  const callsBefore = startCalls();
+  const outcome = await engine().restart(original, parseRestartTarget('latest'));
+  expect(outcome).toMatchObject({ place: 'RESTARTED', detail: `already restarted on latest as ${RESTART}` });
+  expect(startCalls() - callsBefore).toBe(1);
+  expect((await ledger.get(ORIGINAL))?.attempts.at(-1)).toMatchObject({ outcome: 'ALREADY_RESTARTED' });
+});
+
+it('a name taken by another input, or a missing alias, ends SKIPPED with a RESTART_FAILED alert and no link to a restart', async () => {
+  const { ledger, alerts, engine } = await setup();
+  const missing = await engine().restart(original, parseRestartTarget('alias:green'));
+  expect(missing).toMatchObject({ place: 'SKIPPED', reason: 'RESTART_TARGET_MISSING' });
+  expect(await ledger.get(ORIGINAL)).toMatchObject({ phase: 'SKIPPED', reason: 'RESTART_TARGET_MISSING' });
+  expect((await ledger.get(ORIGINAL))?.restartedAs).toBeUndefined();
+
+  await h.sfn.send(new StartExecutionCommand({ stateMachineArn: SM, name: 'order-42-restart-1', input: '{"order":"someone else"}' }));
+  await h.emulator.waitForIdle();
+  const taken = await engine().restart(original, parseRestartTarget('latest'));
+  expect(taken).toMatchObject({ place: 'SKIPPED', reason: 'RESTART_NAME_TAKEN', detail: `${RESTART} exists with another input` });
+  expect(alerts.map((a) => [a.kind, a.reason])).toEqual([
+    ['RESTART_FAILED', 'RESTART_TARGET_MISSING'],
+    ['RESTART_FAILED', 'RESTART_NAME_TAKEN'],
+  ]);
+});
+
+it('the original is never redriven after, and a failing restart\'s alert names the execution it restarted', async () => {
+  const { alerts, engine } = await setup();
+  // Version 1 is the fixed one; restarting on the buggy latest revision makes the restart fail too.
+  await h.sfn.send(new UpdateStateMachineCommand({ stateMachineArn: SM, definition: JSON.stringify(buggy) }));
+  await engine().restart(original, parseRestartTarget('latest'));
+  await h.emulator.waitForIdle();
+  const redrivesBefore = h.emulator.stats().apis.RedriveExecution?.calls ?? 0;
+  const onOriginal = await engine().handleEvidence({ ...original, redriveCount: 0, error: 'Bug', cause: 'v1 divides by zero', stopDateMs: h.clock.nowMs() }, 'operator');
+  expect(onOriginal).toMatchObject({ place: 'SKIPPED', reason: 'RESTARTED' });
+  const onRestart = await engine().handleEvidence({ executionArn: RESTART, stateMachineArn: SM, executionName: 'order-42-restart-1', status: 'FAILED', startDateMs: h.clock.nowMs(), stopDateMs: h.clock.nowMs(), redriveCount: 0, error: 'Bug', cause: 'v1 divides by zero', sources: ['event'] }, 'event');
+  expect(onRestart).toMatchObject({ place: 'SKIPPED', reason: 'NON_RETRYABLE_ERROR' });
+  expect(h.emulator.stats().apis.RedriveExecution?.calls ?? 0).toBe(redrivesBefore);
+  expect(alerts.at(-1)).toMatchObject({ kind: 'SKIPPED_NON_RETRYABLE', executionArn: RESTART, restartOf: ORIGINAL });
+});
