@@ -38,9 +38,12 @@ export interface PlanHeader {
   config: AutoRedriveConfig;
   /** Where that config came from. */
   configSource: string;
+  /** Set for a fix-forward restart plan (`restart`): where the restarts run (`latest`, `version:3`, `alias:prod`). */
+  restartTarget?: string;
 }
 
-export type Verdict = 'REDRIVE' | ReasonCode;
+/** REDRIVE or RESTART for an execution the run acts on; otherwise why it does not. */
+export type Verdict = 'REDRIVE' | 'RESTART' | ReasonCode;
 
 export interface PlanEntry {
   executionArn: string;

@@ -41,6 +41,8 @@ export interface Plan {
   /** The plan file the run applies (`--plan-out`, `--plan`, or a temporary one). */
   planFile?: string;
   interrupted: boolean;
+  /** A restart plan's target (`latest`, `version:3`, `alias:prod`); absent for a redrive plan. */
+  restartTarget?: string;
 }
 
 const PREVIEW_CAUSE_CHARS = 60;
@@ -68,13 +70,14 @@ export class PlanTally {
       evidenceCalls: {},
       preview: [],
       interrupted: false,
+      ...(header.restartTarget !== undefined && { restartTarget: header.restartTarget }),
     };
   }
 
   add(entry: PlanEntry): void {
     const plan = this.plan;
     plan.matched++;
-    if (entry.verdict === 'REDRIVE') plan.eligible++;
+    if (entry.verdict === 'REDRIVE' || entry.verdict === 'RESTART') plan.eligible++;
     else increment(plan.ineligible, entry.verdict);
     if (entry.generation > 0) plan.redrivenBefore++;
     if (entry.gaveUp) plan.gaveUp++;
@@ -126,7 +129,7 @@ export function renderPlan(plan: Plan): string {
         ['matched', plan.matched],
         ['  redriven before', plan.redrivenBefore],
         ['  the pipeline gave up on', plan.gaveUp],
-        ['eligible (will be redriven)', plan.eligible],
+        [plan.restartTarget === undefined ? 'eligible (will be redriven)' : `eligible (will be restarted on ${plan.restartTarget})`, plan.eligible],
         ...sortedCounts(plan.ineligible).map(([reason, n]): [string, string] => [`ineligible ${reasonText(reason)}`, `${n} (${liftability(reason)})`]),
         ['evidence calls made', calls],
       ],
@@ -145,7 +148,7 @@ export function renderPlan(plan: Plan): string {
           row.error,
           row.cause,
           ...(withState ? [row.failedState] : []),
-          row.verdict === 'REDRIVE' ? 'redrive' : `${row.verdict}: ${row.detail} (${row.lift})`,
+          row.verdict === 'REDRIVE' || row.verdict === 'RESTART' ? row.verdict.toLowerCase() : `${row.verdict}: ${row.detail} (${row.lift})`,
         ]),
       ),
     );

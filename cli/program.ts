@@ -9,7 +9,7 @@ import { addCommonOptions, type CliIo, type CommandEnv, type CommonOptions } fro
 import { EXIT, toCliError, type ExitCode } from './errors';
 import { explainCommand } from './explain';
 import { ledgerCommand } from './ledger-report';
-import { redriveCommand } from './redrive';
+import { redriveCommand, restartCommand } from './redrive';
 import { serveCommand } from './serve';
 import { sweepCommand } from './sweep';
 
@@ -33,7 +33,7 @@ Exit codes: 0 ok, 1 partial failure, 2 usage error, 3 a service could not be rea
 unreachable endpoint; nothing more was done). See docs/operating.md.`,
     );
   const env: CommandEnv = { io, common: () => program.opts<CommonOptions>(), exit };
-  for (const command of [explainCommand(env), redriveCommand(env), sweepCommand(env), ledgerCommand(env), serveCommand(env)]) {
+  for (const command of [explainCommand(env), redriveCommand(env), restartCommand(env), sweepCommand(env), ledgerCommand(env), serveCommand(env)]) {
     program.addCommand(command);
   }
   program.exitOverride();

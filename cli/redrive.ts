@@ -28,6 +28,7 @@ import { entryEvidence, openPlan, PLAN_KIND, PLAN_VERSION, PlanWriter, type Plan
 import { forEachBounded, withLookups } from './pool';
 import { rate, startCounter, startProgress, type Progress } from './progress';
 import { AdaptiveTokenBucket, type ApiRateLimiter, type RateSpec } from './rate-limit';
+import { describeRestartTarget, parseRestartTarget, type RestartTarget } from '../core/restart';
 import { compileErrorPattern, EVIDENCE_APIS, judge, listSelected, resolveStateMachines, validateStateMachineArns, type Judge } from './selection';
 import { parseTimeRange, type TimeRange } from './time-range';
 
@@ -51,11 +52,17 @@ export interface RedriveOptions extends CommonOptions, OverrideOptions {
   preview: number;
   alertTopicArn?: string;
   verbose?: boolean;
+  /** `restart`: fix-forward instead of redriving. */
+  action?: 'redrive' | 'restart';
+  /** `restart --target`: latest, version:<n> or alias:<name>. With `--plan`, the plan's own target applies. */
+  target?: string;
 }
 
 export interface RunSummary {
   processed: number;
   redriven: number;
+  /** New executions started by a restart plan. */
+  restarted: number;
   skipped: Record<string, number>;
   /** RedriveExecution refusals (ExecutionNotRedrivable, ExecutionDoesNotExist), by AWS's reason. */
   refusedByAws: Record<string, number>;
@@ -90,9 +97,9 @@ const SELECTION_OPTIONS: Array<[keyof RedriveOptions, string]> = [
   ['planOut', '--plan-out'],
 ];
 
-export function redriveCommand(env: CommandEnv): Command {
-  return new Command('redrive')
-    .description('Redrive failed executions in bulk: plan (to a file if you like), confirm, then apply the plan at a safe rate (resumable, idempotent)')
+/** The selection, plan and run options `redrive` and `restart` share. */
+function withPlanOptions(command: Command, verb: string): Command {
+  return command
     .option('--state-machine <arn...>', 'state machine ARN(s) to select from')
     .option('--name-prefix <prefix...>', 'select state machines whose name starts with this')
     .option('--since <time>', 'stopped at or after (ISO 8601 or 2h, 3d ago) (default: 14d, the redrive window)')
@@ -101,21 +108,28 @@ export function redriveCommand(env: CommandEnv): Command {
     .option('--error <pattern>', 'only executions whose error or cause matches: exact name, glob (States.*), or /regex/ (one evidence call per execution whose error the ledger lacks)')
     .option('--failed-state <name>', 'only executions that failed in this state (one GetExecutionHistory page per execution)')
     .option('--not-redriven-only', 'select only executions never redriven (ListExecutions redriveFilter NOT_REDRIVEN); by default executions redriven before, such as those the pipeline gave up on, are selected too')
-    // Accepted for scripts written before executions redriven before were selected by default: it changes nothing.
-    .addOption(new Option('--include-redriven', 'no effect: executions redriven before are selected by default').hideHelp())
     .option('--limit <n>', 'select at most n executions', positiveInt('--limit'))
-    .option('--override-error-policy', 'lift the config\'s errorPolicy (neverRetry, onlyRetry) for this run; needs --reason, recorded per execution in the ledger')
-    .option('--override-max-attempts', 'lift the config\'s maxAttempts cap for this run (e.g. failures the pipeline gave up on); needs --reason, recorded per execution in the ledger')
     .option('--plan-out <file>', 'write the reviewed plan (one JSON line per execution: ARN, generation, verdict) to this file; with --dry-run, stop there')
     .option('--plan <file>', 'apply a plan written by --plan-out: exactly those executions and verdicts, no listing and no evidence call; rerun to resume')
-    .option('--reason <text>', 'why you redrive; stored in the ledger with your identity (required, except with --dry-run)')
+    .option('--reason <text>', `why you ${verb}; stored in the ledger with your identity (required, except with --dry-run)`)
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
     .option('--dry-run', 'print the plan (and write --plan-out) and stop')
-    .option('--rate <n>', 'at most n executions per second: evidence calls while planning, redrives while applying (default: the API ceilings for the region, which leave room for the worker)', positiveNumber('--rate'))
+    .option('--rate <n>', `at most n executions per second: evidence calls while planning, ${verb}s while applying (default: the API ceilings for the region, which leave room for the worker)`, positiveNumber('--rate'))
     .option('--concurrency <n>', 'calls in flight at most', positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
     .option('--preview <n>', 'executions shown in the plan preview', nonNegativeInt('--preview'), 10)
     .option('--alert-topic-arn <arn>', 'publish alerts (e.g. NOT_REDRIVABLE) to this SNS topic (default: $ALERT_TOPIC_ARN; otherwise counted only)')
-    .option('--verbose', 'log every decision as a JSON line on stderr')
+    .option('--verbose', 'log every decision as a JSON line on stderr');
+}
+
+export function redriveCommand(env: CommandEnv): Command {
+  return withPlanOptions(
+    new Command('redrive').description('Redrive failed executions in bulk: plan (to a file if you like), confirm, then apply the plan at a safe rate (resumable, idempotent)'),
+    'redrive',
+  )
+    // Accepted for scripts written before executions redriven before were selected by default: it changes nothing.
+    .addOption(new Option('--include-redriven', 'no effect: executions redriven before are selected by default').hideHelp())
+    .option('--override-error-policy', 'lift the config\'s errorPolicy (neverRetry, onlyRetry) for this run; needs --reason, recorded per execution in the ledger')
+    .option('--override-max-attempts', 'lift the config\'s maxAttempts cap for this run (e.g. failures the pipeline gave up on); needs --reason, recorded per execution in the ledger')
     .addHelpText(
       'after',
       `
@@ -142,6 +156,32 @@ client token, so executions already redriven (by you, a concurrent run or the wo
     });
 }
 
+export function restartCommand(env: CommandEnv): Command {
+  return withPlanOptions(
+    new Command('restart').description(
+      'Fix-forward: start failed executions again, with the same input, on the latest revision, a version or an alias (after a bug fix a redrive cannot pick up); same plan, confirmation and ledger as redrive',
+    ),
+    'restart',
+  )
+    .option('--target <target>', 'where the restarts run: latest, version:<n> or alias:<name> (required unless --plan, whose own target applies)')
+    .addHelpText(
+      'after',
+      `
+Each restart is a new execution named <name>-restart-<n> (at most 80 characters) with the original's input,
+read with DescribeExecution. The original ends RESTARTED in the ledger, linked to its restart both ways, and
+is never redriven again. Rerunning is safe: the deterministic name makes StartExecution idempotent.
+
+Examples:
+  $ sfn-autoredrive restart --name-prefix orders- --error 'Bug*' --target alias:prod --dry-run --plan-out restart.jsonl
+  $ sfn-autoredrive restart --plan restart.jsonl --reason "INC-1240 fix deployed as version 7" --yes
+
+Exit codes: as for redrive.`,
+    )
+    .action(async (options: Omit<RedriveOptions, keyof CommonOptions> & { target?: string }) => {
+      env.exit(await runRedrive({ ...env.common(), ...options, action: 'restart' }, env.io));
+    });
+}
+
 /** `--status FAILED TIMED_OUT` or `--status FAILED,TIMED_OUT`. */
 function parseStatuses(values: string[] | undefined): WatchableStatus[] | undefined {
   if (!values) return undefined;
@@ -157,7 +197,7 @@ function parseStatuses(values: string[] | undefined): WatchableStatus[] | undefi
 /** `--rate` caps executions per second; the per-API ceilings are lifted so that it is the cap that binds. */
 function liftApiRates(rates: Record<string, RateSpec>, ratePerSecond: number | undefined): void {
   if (ratePerSecond === undefined) return;
-  for (const api of ['DescribeExecution', 'GetExecutionHistory', 'RedriveExecution']) {
+  for (const api of ['DescribeExecution', 'GetExecutionHistory', 'RedriveExecution', 'StartExecution']) {
     rates[api].perSecond = Math.max(rates[api].perSecond, ratePerSecond);
     rates[api].burst = Math.max(rates[api].burst, Math.ceil(ratePerSecond));
   }
@@ -183,6 +223,8 @@ function paceText(limiter: ApiRateLimiter, region: string, ratePerSecond: number
 
 export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<ExitCode> {
   const reason = options.reason?.trim();
+  const verb = options.action ?? 'redrive';
+  const restartTarget = restartTargetOf(options);
   if (options.plan !== undefined) {
     const given = SELECTION_OPTIONS.filter(([key]) => options[key] !== undefined).map(([, flag]) => flag);
     if (given.length > 0) throw new CliError(`--plan applies a plan as it was made: ${given.join(', ')} cannot be given with it (make a new plan instead)`);
@@ -192,7 +234,7 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
   const requestedOverrides = options.plan === undefined ? policyOverrides(options, reason) : undefined;
   // Before any call: a script without a terminal cannot answer the prompt, so it would list everything in vain.
   if (!options.dryRun && !options.yes && !io.isTTY) {
-    throw new CliError('Refusing to redrive without confirmation: stdin is not a terminal. Pass --yes, or --dry-run to see the plan first');
+    throw new CliError(`Refusing to ${verb} without confirmation: stdin is not a terminal. Pass --yes, or --dry-run to see the plan first`);
   }
 
   let interrupted = false;
@@ -214,16 +256,18 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
       overrides = planFile.header.overrides;
       ctx = await AwsContext.create(options, io, (rates) => liftApiRates(rates, options.rate));
       if (planFile.header.region !== ctx.region) throw new CliError(`${planFile.path} was made in ${planFile.header.region}; this command runs in ${ctx.region} (--region)`);
+      const planVerb = planFile.header.restartTarget === undefined ? 'redrive' : 'restart';
+      if (planVerb !== verb) throw new CliError(`${planFile.path} is a ${planVerb} plan: apply it with \`sfn-autoredrive ${planVerb} --plan ${options.plan}\``);
       plan = await tallyPlanFile(planFile, options.preview);
       io.stderr(`${paceText(ctx.limiter, ctx.region, options.rate, true)}\n`);
     } else {
       overrides = requestedOverrides;
-      const made = await makePlan(options, selection!, io, overrides, () => interrupted, (path) => (temporaryPlan = path));
+      const made = await makePlan(options, selection!, io, overrides, restartTarget, () => interrupted, (path) => (temporaryPlan = path));
       if (!made.planFile) {
         if (options.output === 'json') io.stdout(`${json({ plan: made.plan })}\n`);
         else io.stdout(renderPlan(made.plan));
         if (made.plan.interrupted) {
-          io.stderr('Interrupted while planning: nothing was redriven.\n');
+          io.stderr(`Interrupted while planning: nothing was ${verb === 'redrive' ? 'redriven' : 'restarted'}.\n`);
           return EXIT.partial;
         }
         return EXIT.ok;
@@ -234,13 +278,14 @@ export async function runRedrive(options: RedriveOptions, io: CliIo): Promise<Ex
     if (options.output === 'table') io.stdout(renderPlan(plan));
     if (options.dryRun || plan.eligible === 0) {
       if (options.output === 'json') io.stdout(`${json({ plan })}\n`);
-      if (!options.dryRun) io.stderr('Nothing to redrive.\n');
+      if (!options.dryRun) io.stderr(`Nothing to ${verb}.\n`);
       return EXIT.ok;
     }
     if (!options.yes) {
       const lifted = plan.overrides.length > 0 ? `, with ${plan.overrides.join(' and ')}` : '';
-      if (!(await io.confirm(`Redrive ${plan.eligible} executions${lifted}? [y/N] `))) {
-        io.stderr('Cancelled: nothing was redriven.\n');
+      const question = plan.restartTarget === undefined ? `Redrive ${plan.eligible} executions${lifted}?` : `Restart ${plan.eligible} executions on ${plan.restartTarget}?`;
+      if (!(await io.confirm(`${question} [y/N] `))) {
+        io.stderr(`Cancelled: nothing was ${verb === 'redrive' ? 'redriven' : 'restarted'}.\n`);
         return EXIT.ok;
       }
     }
@@ -270,6 +315,21 @@ interface ParsedSelection {
   nowMs: number;
 }
 
+/** `restart`'s target for a new plan, checked before any call; undefined for `redrive` and for `--plan`. */
+function restartTargetOf(options: RedriveOptions): RestartTarget | undefined {
+  if (options.action !== 'restart') return undefined;
+  if (options.plan !== undefined) {
+    if (options.target !== undefined) throw new CliError(`--plan applies the plan's own restart target: --target cannot be given with it`);
+    return undefined;
+  }
+  if (options.target === undefined) throw new CliError('--target is required: latest, version:<n> or alias:<name>');
+  try {
+    return parseRestartTarget(options.target);
+  } catch (error) {
+    throw new CliError(`--target: ${(error as Error).message}`);
+  }
+}
+
 /** The selection options, checked before any call. */
 function parseSelection(options: RedriveOptions, io: CliIo): ParsedSelection {
   if (!options.stateMachine?.length && !options.namePrefix?.length) throw new CliError('Select state machines with --state-machine ARN or --name-prefix PREFIX, or apply a plan with --plan FILE');
@@ -289,6 +349,7 @@ async function makePlan(
   { requestedStatuses, errorRegex, range, nowMs }: ParsedSelection,
   io: CliIo,
   overrides: PolicyOverrides | undefined,
+  restartTarget: RestartTarget | undefined,
   interrupted: () => boolean,
   onTemporary: (path: string) => void,
 ): Promise<MadePlan> {
@@ -315,6 +376,7 @@ async function makePlan(
     ...(overrides && { overrides }),
     config,
     configSource,
+    ...(restartTarget && { restartTarget: describeRestartTarget(restartTarget) }),
   };
   let path: string | undefined;
   if (options.planOut !== undefined) path = resolve(io.cwd, options.planOut);
@@ -337,6 +399,7 @@ async function makePlan(
     failedState: options.failedState,
     evidenceCalls: { DescribeExecution: 0, GetExecutionHistory: 0 },
     pace,
+    restart: restartTarget !== undefined,
   };
   const limitReached = () => options.limit !== undefined && tally.plan.matched >= options.limit;
   const stopped = () => interrupted() || limitReached();
@@ -406,14 +469,15 @@ async function applyPlan(
   const alerts = new OperatorAlerts(ctx, options.alertTopicArn);
   const engine = operatorEngine(ctx, { config, ledger, actor, alerts, verbose: options.verbose === true, overrides });
   const pace = executionPacer(options.rate);
-  const summary: RunSummary = { processed: 0, redriven: 0, skipped: {}, refusedByAws: {}, errors: 0, errorSamples: [], throttled: {}, alertsNotPublished: 0, interrupted: false, durationMs: 0, redrivesPerSecond: 0 };
+  const restartTarget = planFile.header.restartTarget === undefined ? undefined : parseRestartTarget(planFile.header.restartTarget);
+  const summary: RunSummary = { processed: 0, redriven: 0, restarted: 0, skipped: {}, refusedByAws: {}, errors: 0, errorSamples: [], throttled: {}, alertsNotPublished: 0, interrupted: false, durationMs: 0, redrivesPerSecond: 0 };
   let fatal: CliError | undefined;
   const progress = startProgress(ctx.io, plan.matched, 'redrive');
   onProgress(progress);
   const stopped = () => interrupted() || fatal !== undefined;
   const report = () => progress.update({ done: summary.processed, redriven: summary.redriven, errors: summary.errors });
   try {
-    const eligible = (entry: PlanEntry) => entry.verdict === 'REDRIVE';
+    const eligible = (entry: PlanEntry) => entry.verdict === (restartTarget ? 'RESTART' : 'REDRIVE');
     await forEachBounded(
       withLookups(planFile.entries(), BATCH_GET_LIMIT, (entry) => (eligible(entry) ? entry.executionArn : undefined), (arns) => ledger.getMany(arns)),
       options.concurrency,
@@ -425,9 +489,11 @@ async function applyPlan(
         }
         try {
           await pace();
-          const outcome = await engine.handleEvidence(entryEvidence(entry), 'operator', { record, evidenceComplete: true });
-          if (outcome.redriven && !outcome.confirmedOnly) summary.redriven++;
-          else increment(summary.skipped, outcome.redriven ? 'ALREADY_HANDLED' : outcome.reason);
+          const known = { record, evidenceComplete: true };
+          const outcome = restartTarget ? await engine.restart(entryEvidence(entry), restartTarget, known) : await engine.handleEvidence(entryEvidence(entry), 'operator', known);
+          const done = outcome.redriven || outcome.place === 'RESTARTED';
+          if (done && !outcome.confirmedOnly) summary[restartTarget ? 'restarted' : 'redriven']++;
+          else increment(summary.skipped, done ? 'ALREADY_HANDLED' : outcome.reason);
           if (!outcome.redriven && AWS_REFUSALS.has(outcome.reason)) countRefusal(summary.refusedByAws, `${outcome.reason}: ${outcome.detail}`);
         } catch (error) {
           const problem = toCliError(error);
@@ -454,7 +520,7 @@ async function applyPlan(
   summary.alertsNotPublished = alerts.unsent.length;
   summary.interrupted = interrupted();
   summary.durationMs = Date.now() - startedMs;
-  summary.redrivesPerSecond = Number(rate(summary.redriven, startedMs).toFixed(1));
+  summary.redrivesPerSecond = Number(rate(summary.redriven + summary.restarted, startedMs).toFixed(1));
   return summary;
 }
 
@@ -468,6 +534,7 @@ function countRefusal(counts: Record<string, number>, key: string): void {
 function renderSummary(summary: RunSummary, planPath: string, keptPlan: boolean): string {
   const rows: Array<[string, string | number]> = [
     ['processed', summary.processed],
+    ...(summary.restarted > 0 ? [['restarted', summary.restarted] as [string, number]] : []),
     ['redriven', summary.redriven],
     ...sortedCounts(summary.skipped).map(([reason, n]): [string, number] => [`skipped ${reasonText(reason)}`, n]),
     ...sortedCounts(summary.refusedByAws).map(([why, n]): [string, number] => [`  refused by Step Functions: ${why}`, n]),

@@ -16,6 +16,7 @@ import { decide, EvidenceMissingError, type Decision, type PolicyOverrides } fro
 import { errorEvidenceRead, type ExecutionEvidence } from '../core/evidence';
 import { MAX_STORED_CAUSE_CHARS, type LedgerRecord } from '../core/ledger-record';
 import { compilePattern } from '../core/policy';
+import { restartRefusal } from '../core/restart';
 import { evidenceFromListItem } from '../engine/sweep';
 import { CliError } from './errors';
 import { liftability } from './overrides';
@@ -117,6 +118,8 @@ export interface Judge {
   evidenceCalls: Record<EvidenceApi, number>;
   /** Waits for the turn of one more execution's evidence call (`--rate`). */
   pace: () => Promise<void>;
+  /** A restart plan (`restart`): the redrive policy does not apply, only what a restart needs. */
+  restart?: boolean;
 }
 
 export type EvidenceApi = 'DescribeExecution' | 'GetExecutionHistory';
@@ -189,7 +192,7 @@ export async function judge(deps: Judge, item: ExecutionListItem, record: Ledger
   let needsCall = !plainExpress && (deps.failedState !== undefined || (deps.errorRegex !== undefined && !textRead));
   // With the policy lifted, would the rules redrive it? Only then does the error text (or a history count) matter.
   const withoutPolicy = decideNow(deps, evidence, record, { ...deps.overrides, errorPolicy: true });
-  if (!needsCall && !plainExpress && withoutPolicy.action === 'REDRIVE') {
+  if (!needsCall && !plainExpress && !deps.restart && withoutPolicy.action === 'REDRIVE') {
     needsCall = (!textRead && policyReadsError(deps)) || (deps.config.historyHeadroomEvents > 0 && evidence.historyEventCount === undefined);
   }
   let failedState: string | undefined;
@@ -203,6 +206,11 @@ export async function judge(deps: Judge, item: ExecutionListItem, record: Ledger
   }
   if (deps.errorRegex && ![evidence.error, evidence.cause].some((text) => text !== undefined && deps.errorRegex!.test(text))) return undefined;
   if (deps.failedState !== undefined && failedState !== deps.failedState) return undefined;
+  if (deps.restart) {
+    const refusal = restartRefusal(evidence, record);
+    const generation = evidence.redriveCount ?? 0;
+    return planEntry(evidence, refusal ? { action: 'SKIP', ...refusal, generation, attemptNumber: 0 } : { action: 'RESTART', reason: 'RESTART', detail: 'restart', generation, attemptNumber: 0 }, record, failedState);
+  }
   let decision: Decision;
   try {
     decision = decideNow(deps, evidence, record);
@@ -230,9 +238,9 @@ function planEntry(evidence: ExecutionEvidence, decision: Decision, record: Ledg
     redriveStatus: evidence.redriveStatus,
     redriveStatusReason: evidence.redriveStatusReason,
     sources: evidence.sources,
-    verdict: decision.action === 'REDRIVE' ? 'REDRIVE' : decision.reason,
+    verdict: decision.action === 'REDRIVE' || decision.action === 'RESTART' ? decision.action : decision.reason,
     detail: decision.detail,
-    ...(decision.action !== 'REDRIVE' && { lift: liftability(decision.reason) }),
+    ...(decision.action !== 'REDRIVE' && decision.action !== 'RESTART' && { lift: liftability(decision.reason) }),
     ...(decision.overrides && { overrides: decision.overrides }),
     ...(record?.phase === 'GAVE_UP' && record.generation === (evidence.redriveCount ?? 0) && { gaveUp: true }),
   };

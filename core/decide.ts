@@ -55,7 +55,8 @@ export interface AppliedOverride {
   detail: string;
 }
 
-export type DecisionAction = 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP';
+/** RESTART is the operator's fix-forward (core/restart.ts), never chosen by `decide`. */
+export type DecisionAction = 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP' | 'RESTART';
 
 export interface Decision {
   action: DecisionAction;
