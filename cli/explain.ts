@@ -66,6 +66,8 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
   // The last state entered is where a closed, unsuccessful execution failed; of a running or succeeded one it says nothing.
   const failedState = ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(evidence.status) ? lastEnteredState : undefined;
   const record = await ledger.get(executionArn);
+  // A restart's item may be no more than its link (no failure handled yet), which `get` reads as absent.
+  const restartOf = record?.restartOf ?? (await ledger.restartOf(executionArn));
   const nowMs = io.clock.nowMs();
   const context = { evidence, ledger: record, config, nowMs };
   const rules = explainRules({ ...context, trigger: 'event' });
@@ -95,6 +97,7 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
     history: { eventsUsed: evidence.historyEventCount ?? 0, limit: HISTORY_EVENT_LIMIT, headroomEvents: config.historyHeadroomEvents },
     attempts: { used: attemptsUsed, max: config.maxAttempts, left: Math.max(0, config.maxAttempts - attemptsUsed) },
     ledger: record ? { generation: record.generation, phase: record.phase, reason: record.reason, updatedAt: isoOrDash(record.updatedAtMs), dueAt: record.dueAtMs === undefined ? undefined : isoOrDash(record.dueAtMs) } : null,
+    restart: { restartedAs: record?.restartedAs, target: record?.restartTarget, restartOf },
     currentClientToken: clientTokenFor(executionArn, generation),
     clientTokensUsed: tokens,
     rules: rules.map((rule) => ({ rule: rule.rule, passed: rule.passed, detail: rule.detail })),
@@ -120,6 +123,8 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
         ['history events used', `${report.history.eventsUsed} of ${HISTORY_EVENT_LIMIT.toLocaleString('en-US')}`],
         ['attempts used / left', `${attemptsUsed} of ${config.maxAttempts} / ${report.attempts.left}`],
         ['ledger', record ? `generation ${record.generation} ${record.phase} (${record.reason})${record.dueAtMs === undefined ? '' : `, recheck due ${isoOrDash(record.dueAtMs)}`}` : 'no entry'],
+        ...(record?.restartedAs ? [['restarted as', `${record.restartedAs} (on ${record.restartTarget})`] as [string, string]] : []),
+        ...(restartOf ? [['restart of', restartOf] as [string, string]] : []),
         ['client token for this generation', report.currentClientToken],
         ['judged by config', configSource],
       ]),

@@ -61,6 +61,15 @@ describe('restart', () => {
       expect(await stack().ledger.restartOf(restart.executionArn!)).toBe(originals[n - 1]);
     }
 
+    const restartOfFirst = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:invoice-1-restart-1`;
+    const explainOriginal = JSON.parse((await cli(['explain', ...localFlags(stack()), originals[0], '--output', 'json'], { clock })).stdout);
+    expect(explainOriginal.restart).toEqual({ restartedAs: restartOfFirst, target: 'alias:prod' });
+    expect(explainOriginal.workerDecision).toMatchObject({ action: 'SKIP', reason: 'RESTARTED' });
+    const explainRestart = JSON.parse((await cli(['explain', ...localFlags(stack()), restartOfFirst, '--output', 'json'], { clock })).stdout);
+    expect(explainRestart.restart).toEqual({ restartOf: originals[0] });
+    const table = (await cli(['explain', ...localFlags(stack()), originals[0]], { clock })).stdout;
+    expect(table).toMatch(new RegExp(`│ restarted as +│ ${restartOfFirst} \\(on alias:prod\\) +│`));
+
     const again = await cli(['restart', ...localFlags(stack()), '--plan', planFile, '--reason', 'INC-9 again', '--yes', '--output', 'json'], { clock });
     expect(JSON.parse(again.stdout).run).toMatchObject({ processed: 2, restarted: 0, skipped: { RESTARTED: 2 } });
     const fresh = await cli([...select, '--target', 'latest', '--dry-run'], { clock });
