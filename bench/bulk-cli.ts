@@ -10,7 +10,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DUMMY_CREDENTIALS } from '../local/dynamodb-local';
 import { LOCAL_REGION } from '../local/fabric/aws-names';
 import { RealClock } from '../local/clock';
@@ -38,6 +38,21 @@ export interface BulkCliOptions {
   viaPlanFile?: boolean;
   /** Config file fields (with a watch section added); default: no config file. */
   config?: Record<string, unknown>;
+  /**
+   * Failures the worker handles while the CLI runs (one every LIVE_SPACING_MS, on a watched state machine
+   * whose first run fails and whose redrive succeeds), and the same number before it, alone: how much the
+   * bulk run delays the automatic pipeline's redrives. Default 0.
+   */
+  liveFailures?: number;
+}
+
+/** How long the worker took from a failure to its redrive (ExecutionFailed → ExecutionRedriven), in seconds. */
+export interface LiveDelays {
+  count: number;
+  medianSeconds: number;
+  maxSeconds: number;
+  /** Live failures not redriven within LIVE_DEADLINE_MS of the last start. */
+  notRedriven: number;
 }
 
 export interface BulkCliFigures {
@@ -61,6 +76,42 @@ export interface BulkCliFigures {
   /** Seeded executions whose redriveCount did not go up by exactly 1. */
   notRedrivenOnce: number;
   exitCode: number | null;
+  /** With liveFailures: the worker's redrive delays with no bulk run, then during it. */
+  live?: { alone: LiveDelays; duringBulk: LiveDelays };
+}
+
+const LIVE_SPACING_MS = 200;
+const LIVE_DEADLINE_MS = 120_000;
+/** Fails on its first run and succeeds when redriven: the worker's redrive is the only thing that ends it. */
+const FAILS_UNTIL_REDRIVEN = {
+  StartAt: 'ReadRedriveCount',
+  States: {
+    ReadRedriveCount: { Type: 'Pass', Parameters: { 'redriveCount.$': '$$.Execution.RedriveCount' }, Next: 'FirstRun' },
+    FirstRun: { Type: 'Choice', Choices: [{ Variable: '$.redriveCount', NumericEquals: 0, Next: 'Outage' }], Default: 'Done' },
+    Outage: { Type: 'Fail', Error: 'DependencyDown', Cause: 'live failure during the bulk run' },
+    Done: { Type: 'Succeed' },
+  },
+};
+
+/** Starts `count` live failures, one every LIVE_SPACING_MS, and waits for the worker to redrive each (or the deadline). */
+async function liveFailureDelays(stack: LocalStack, stateMachineArn: string, count: number, namePrefix: string): Promise<LiveDelays> {
+  const arns: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const { executionArn } = await stack.clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name: `${namePrefix}-${i}` }));
+    arns.push(executionArn!);
+    await new Promise((resolve) => setTimeout(resolve, LIVE_SPACING_MS));
+  }
+  const deadlineMs = Date.now() + LIVE_DEADLINE_MS;
+  const redrivenAt = (arn: string) => {
+    const history = stack.sfn.execution(arn)!.history;
+    const events = Array.from({ length: history.length }, (_, i) => history.get(i + 1));
+    const failed = events.find((e) => e.type === 'ExecutionFailed');
+    const redriven = events.find((e) => e.type === 'ExecutionRedriven');
+    return failed && redriven ? (redriven.timestampMs - failed.timestampMs) / 1000 : undefined;
+  };
+  while (Date.now() < deadlineMs && arns.some((arn) => redrivenAt(arn) === undefined)) await new Promise((resolve) => setTimeout(resolve, 250));
+  const delays = arns.map(redrivenAt).filter((d): d is number => d !== undefined).sort((a, b) => a - b);
+  return { count, medianSeconds: delays[Math.floor(delays.length / 2)] ?? NaN, maxSeconds: delays[delays.length - 1] ?? NaN, notRedriven: count - delays.length };
 }
 
 /** The baseline's bin, extracted once per bench run into a temporary checkout that shares node_modules. */
@@ -82,8 +133,13 @@ export function scenarioText(options: BulkCliOptions): string {
 }
 
 export async function runBulkCli(options: BulkCliOptions): Promise<BulkCliFigures> {
-  // The worker watches nothing the CLI touches; only the operator acts on these executions.
-  const stack = await LocalStack.start({ config: { watch: { stateMachineNamePrefixes: ['unwatched-'] } }, clock: new RealClock(), throttling: options.throttling, slack: false });
+  // The worker watches only the live failures (`live-`), nothing the CLI touches: only the operator acts on those.
+  const stack = await LocalStack.start({
+    config: { watch: { stateMachineNamePrefixes: ['live-'] }, backoff: { initialDelaySeconds: 0, jitter: 'none' } },
+    clock: new RealClock(),
+    throttling: options.throttling,
+    slack: false,
+  });
   const work = mkdtempSync(path.join(tmpdir(), 'sfn-autoredrive-bulk-'));
   try {
     const { stateMachineArn } = await stack.clients.sfn.send(
@@ -125,12 +181,20 @@ export async function runBulkCli(options: BulkCliOptions): Promise<BulkCliFigure
     ];
     const env = { AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey };
     const selection = ['--state-machine', stateMachineArn!, ...options.flags];
+    const live = options.liveFailures ?? 0;
+    let liveArn: string | undefined;
+    let liveAlone: LiveDelays | undefined;
+    if (live > 0) {
+      ({ stateMachineArn: liveArn } = await stack.clients.sfn.send(new CreateStateMachineCommand({ name: 'live-orders', roleArn: 'arn:aws:iam::123456789012:role/sfn', definition: JSON.stringify(FAILS_UNTIL_REDRIVEN) })));
+      liveAlone = await liveFailureDelays(stack, liveArn!, live, 'alone');
+    }
     const before = stack.sfn.stats().apis;
     const startedMs = Date.now();
     let run: ChildRun;
     let planSeconds: number | undefined;
     let applySeconds: number | undefined;
     let readCallsWhileApplying: number | undefined;
+    let liveDuring: LiveDelays | undefined;
     if (options.viaPlanFile) {
       const planFile = path.join(work, 'plan.jsonl');
       const plan = await runChild([bin, 'redrive', ...common, ...selection, '--dry-run', '--plan-out', planFile, '--reason', 'bench: bulk redrive', '--output', 'json'], env);
@@ -145,7 +209,11 @@ export async function runBulkCli(options: BulkCliOptions): Promise<BulkCliFigure
       readCallsWhileApplying = ['ListExecutions', 'DescribeExecution', 'GetExecutionHistory'].reduce((sum, api) => sum + (applied[api]?.calls ?? 0), 0);
       run.peakRssKb = Math.max(run.peakRssKb, plan.peakRssKb);
     } else {
-      run = await runChild([bin, 'redrive', ...common, ...selection, '--reason', 'bench: bulk redrive', '--yes', '--output', 'json'], env);
+      const child = runChild([bin, 'redrive', ...common, ...selection, '--reason', 'bench: bulk redrive', '--yes', '--output', 'json'], env);
+      // Once the CLI is past its start-up and listing, the live failures arrive while it redrives.
+      const duringBulk = live > 0 ? new Promise((resolve) => setTimeout(resolve, 3000)).then(() => liveFailureDelays(stack, liveArn!, live, 'during')) : undefined;
+      run = await child;
+      if (duringBulk) liveDuring = await duringBulk;
     }
     const wallSeconds = (Date.now() - startedMs) / 1000;
     const calls = callsBetween(before, stack.sfn.stats().apis);
@@ -171,6 +239,7 @@ export async function runBulkCli(options: BulkCliOptions): Promise<BulkCliFigure
       redriven: summary.run?.redriven ?? 0,
       notRedrivenOnce: seeds.filter((seed) => stack.sfn.execution(seed.arn)!.redriveCount !== seed.redriveCount + 1).length,
       exitCode: run.exitCode,
+      ...(liveAlone && liveDuring && { live: { alone: liveAlone, duringBulk: liveDuring } }),
     };
   } finally {
     rmSync(work, { recursive: true, force: true });

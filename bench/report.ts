@@ -84,6 +84,11 @@ export function printBulkReport(bulkCli: BulkCliFigures[]): void {
     const evidence = (run.callsPerExecution.DescribeExecution ?? 0) + (run.callsPerExecution.GetExecutionHistory ?? 0);
     out(goal(evidence <= 1, `with --error, at most one evidence call per execution in total (${evidence.toFixed(2)})`));
   }
+  for (const run of bulkCli.filter((r) => r.live)) {
+    const { alone, duringBulk } = run.live!;
+    const text = (d: typeof alone) => `median ${d.medianSeconds.toFixed(1)} s, max ${d.maxSeconds.toFixed(1)} s${d.notRedriven > 0 ? `, ${d.notRedriven} not redriven` : ''}`;
+    out(`Worker redrives of ${alone.count} live failures (failure → ExecutionRedriven): alone ${text(alone)}; during the bulk run of ${run.executions} ${text(duringBulk)}`);
+  }
   const largest = bulkCli.reduce((a, b) => (b.executions > a.executions ? b : a));
   out(goal(largest.peakRssMb < 150, `peak RSS under 150 MB at ${largest.executions} (${largest.peakRssMb.toFixed(0)} MB)`));
   if (largest.readCallsWhileApplying !== undefined) out(goal(largest.readCallsWhileApplying === 0, `plan file applied without listing or reading again (${largest.readCallsWhileApplying} calls)`));

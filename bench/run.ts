@@ -42,7 +42,10 @@ function bulkRuns(sizes: Sizes): Array<{ what: string; options: BulkCliOptions }
   return [
     ...both(sizes.cliSideBySide, AFTER_OUTAGE, ['--include-redriven'], ['--override-max-attempts'], 'after an outage, no filter'),
     ...both(sizes.cliSideBySide, EVENTS_MISSED, ['--error', 'Payment*'], ['--error', 'Payment*'], '--error, no ledger items'),
-    { what: 'after an outage, no filter: the new design', options: { design: 'new', executions: sizes.cliNewThrottled, throttling: true, ...AFTER_OUTAGE, flags: ['--override-max-attempts'] } },
+    {
+      what: 'after an outage, no filter, with live failures for the worker: the new design',
+      options: { design: 'new', executions: sizes.cliNewThrottled, throttling: true, ...AFTER_OUTAGE, flags: ['--override-max-attempts'], liveFailures: 50 },
+    },
     {
       what: 'memory, plan file applied without listing: the new design',
       options: { design: 'new', executions: sizes.cliMemory, throttling: false, ...EVENTS_MISSED, config: { errorPolicy: { neverRetry: [] } }, flags: ['--rate', '100000', '--concurrency', '16'], viaPlanFile: true },
