@@ -1,0 +1,94 @@
+/**
+ * Behaviour the emulator once got wrong when compared with AWS-recorded executions (issue #11). Every
+ * expected value is AWS's, written out as AWS returns it.
+ */
+import { START_MS, startHarness, type Harness } from './harness';
+
+const DAY_MS = 86_400_000;
+
+describe('emulator parity with AWS', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ taskHandlers: { 'Check Name': async () => ({ flagged: false }) } });
+  });
+  afterEach(() => h.close());
+
+  const waitOn = (wait: object) => ({ StartAt: 'Pause', States: { Pause: { Type: 'Wait', ...wait, End: true } } });
+  const statusAfter = async (run: { describe: () => Promise<{ status?: string }> }, ms: number) => {
+    await h.clock.advance(ms);
+    await h.emulator.waitForIdle();
+    return (await run.describe()).status;
+  };
+
+  describe('Wait', () => {
+    it.each([
+      [{ SecondsPath: '$.pause' }, { pause: 1.5 }, 'The SecondsPath parameter cannot be parsed as a long value: $.pause == 1.5'],
+      [{ SecondsPath: '$.pause' }, { pause: -1 }, 'The SecondsPath parameter references a negative value: $.pause == -1'],
+      [{ SecondsPath: '$.pause' }, {}, 'The SecondsPath parameter does not reference an input value: $.pause'],
+      [{ TimestampPath: '$.until' }, { until: '2025-01-15T12:00:10' }, 'The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.until == 2025-01-15T12:00:10'],
+      [{ TimestampPath: '$.until' }, { until: '2025-01-15T12:00:10.000' }, 'The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.until == 2025-01-15T12:00:10.000'],
+      [{ Timestamp: '2025-01-15 12:00:10Z' }, {}, 'The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: 2025-01-15 12:00:10Z'],
+    ])('fails %j with input %j as States.Runtime', async (wait, input, cause) => {
+      const run = await h.run(waitOn(wait), input);
+      expect(await run.describe()).toMatchObject({
+        status: 'FAILED',
+        error: 'States.Runtime',
+        cause: `An error occurred while executing the state 'Pause' (entered at the event id #2). ${cause}`,
+      });
+    });
+
+    it('takes timestamps with a Z or an offset and any fraction, counting whole seconds only', async () => {
+      const zulu = await h.run(waitOn({ TimestampPath: '$.until' }), { until: '2025-01-15T12:00:10.999999Z' }, 'zulu');
+      const offset = await h.run(waitOn({ Timestamp: '2025-01-15T14:00:20+02:00' }), {}, 'offset');
+      expect(await statusAfter(zulu, 9_999)).toBe('RUNNING');
+      expect(await statusAfter(zulu, 1)).toBe('SUCCEEDED');
+      expect(await statusAfter(offset, 9_999)).toBe('RUNNING');
+      expect(await statusAfter(offset, 1)).toBe('SUCCEEDED');
+    });
+
+    it('keeps waiting through a 30-day Wait (longer than one Node timer; test/local/clock.test.ts covers the real clock)', async () => {
+      const run = await h.run(waitOn({ Seconds: 30 * 86_400 }), {});
+      expect(await statusAfter(run, 30 * DAY_MS - 1)).toBe('RUNNING');
+      expect(await statusAfter(run, 1)).toBe('SUCCEEDED');
+    });
+
+    it('waits until 24,855 days ahead but fails a Wait 24,856 days ahead (AWS keeps wait times in 32-bit seconds)', async () => {
+      const ahead = (days: number) => new Date(START_MS + days * DAY_MS).toISOString();
+      const farthest = await h.run(waitOn({ Timestamp: ahead(24_855) }), {}, 'farthest');
+      const beyond = await h.run(waitOn({ Timestamp: ahead(24_856) }), {}, 'beyond');
+      expect((await farthest.describe()).status).toBe('RUNNING');
+      expect(await beyond.describe()).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+    });
+  });
+
+  describe('runtime error causes', () => {
+    it('names the state, the event that entered it, the path, the field and the input', async () => {
+      const run = await h.run(
+        {
+          StartAt: 'Check Name',
+          States: {
+            'Check Name': { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'check-name' }, OutputPath: '$.Payload', Next: 'Check Address' },
+            'Check Address': { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'check-address', 'address.$': '$.application.address' }, End: true },
+          },
+        },
+        { application: { name: 'Spock', address: '123 Enterprise Street' } },
+      );
+      expect(await run.describe()).toMatchObject({
+        status: 'FAILED',
+        error: 'States.Runtime',
+        cause:
+          "An error occurred while executing the state 'Check Address' (entered at the event id #7). The JSONPath '$.application.address' specified for the field 'address.$' could not be found in the input '{\"flagged\":false}'",
+      });
+    });
+
+    it.each([
+      [{ Type: 'Pass', InputPath: '$.x', End: true }, "The JSONPath '$.x' specified for the field 'InputPath' could not be found in the input '{\"y\":1}'"],
+      [{ Type: 'Pass', OutputPath: '$.x', End: true }, "The JSONPath '$.x' specified for the field 'OutputPath' could not be found in the input '{\"y\":1}'"],
+      [{ Type: 'Map', ItemsPath: '$.x', ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true }, "The JSONPath '$.x' specified for the field 'ItemsPath' could not be found in the input '{\"y\":1}'"],
+      [{ Type: 'Choice', Choices: [{ Variable: '$.x', BooleanEquals: true, Next: 'Done' }], Default: 'Done' }, "Invalid path '$.x': The choice state's condition path references an invalid value."],
+    ])('%j fails with AWS cause', async (state, cause) => {
+      const run = await h.run({ StartAt: 'S', States: { S: state, Done: { Type: 'Succeed' } } }, { y: 1 });
+      expect(await run.describe()).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: `An error occurred while executing the state 'S' (entered at the event id #2). ${cause}` });
+    });
+  });
+});
