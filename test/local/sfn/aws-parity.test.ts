@@ -61,6 +61,29 @@ describe('emulator parity with AWS', () => {
     });
   });
 
+  it('evaluates intrinsics as AWS does: MathAdd rounds each argument, Format prints objects Java-style, StringToJson of a blank is null', async () => {
+    const run = await h.run(
+      {
+        StartAt: 'Eval',
+        States: {
+          Eval: {
+            Type: 'Pass',
+            Parameters: {
+              'sum.$': 'States.MathAdd($.a, $.b)',
+              'negative.$': 'States.MathAdd($.c, 0)',
+              'text.$': "States.Format('got {}', $.args)",
+              'empty.$': "States.StringToJson('')",
+              'blank.$': "States.StringToJson(' ')",
+            },
+            End: true,
+          },
+        },
+      },
+      { a: 1.49, b: 1.5, c: -1.5, args: { Arg1: 1, Arg2: [] } },
+    );
+    expect(JSON.parse((await run.describe()).output!)).toEqual({ sum: 3, negative: -1, text: 'got {Arg1=1, Arg2=[]}', empty: null, blank: null });
+  });
+
   describe('runtime error causes', () => {
     it('names the state, the event that entered it, the path, the field and the input', async () => {
       const run = await h.run(
