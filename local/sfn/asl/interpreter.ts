@@ -85,6 +85,9 @@ export function retryDelayMs(retrier: RetrierDef, retriesSoFar: number, random: 
   return Math.round(seconds * 1000);
 }
 
+/** The state types that take a Retry field. */
+const RETRYING_TYPES = new Set<StateDef['Type']>(['Task', 'Parallel', 'Map']);
+
 const json = (value: unknown) => JSON.stringify(value) ?? 'null';
 
 export class Interpreter {
@@ -126,7 +129,7 @@ export class Interpreter {
     trail: Trail,
     resumeChildren: ScopeRun[] | undefined,
   ): Promise<Step> {
-    const context = this.contextFor(name);
+    const context = this.contextFor(name, state);
     trail.last = this.host.record(`${state.Type}StateEntered`, { name, input: json(rawInput), inputDetails: NOT_TRUNCATED }, trail.last);
     const enteredEventId = trail.last;
     let step: Step;
@@ -141,11 +144,10 @@ export class Interpreter {
     return step;
   }
 
-  private contextFor(stateName: string): Record<string, unknown> {
-    return {
-      ...this.execution,
-      State: { Name: stateName, EnteredTime: new Date(this.host.clock.nowMs()).toISOString(), RetryCount: 0 },
-    };
+  /** `$$`: AWS gives `State.RetryCount` only to the states that can retry, not to a Pass state (AWS-recorded). */
+  private contextFor(stateName: string, state: StateDef): Record<string, unknown> {
+    const entered = { Name: stateName, EnteredTime: new Date(this.host.clock.nowMs()).toISOString() };
+    return { ...this.execution, State: RETRYING_TYPES.has(state.Type) ? { ...entered, RetryCount: 0 } : entered };
   }
 
   private env(data: unknown, context: unknown) {

@@ -84,6 +84,26 @@ describe('emulator parity with AWS', () => {
     expect(JSON.parse((await run.describe()).output!)).toEqual({ sum: 3, negative: -1, text: 'got {Arg1=1, Arg2=[]}', empty: null, blank: null });
   });
 
+  it('gives $$.State.RetryCount to a Task state but not to a Pass state', async () => {
+    const run = await h.run(
+      {
+        StartAt: 'Look',
+        States: {
+          Look: { Type: 'Pass', Parameters: { 'state.$': '$$.State' }, ResultPath: '$.pass', Next: 'Check Name' },
+          'Check Name': { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'check-name', 'retries.$': '$$.State.RetryCount' }, ResultPath: '$.task', End: true },
+        },
+      },
+      {},
+    );
+    const started = new Date(START_MS).toISOString();
+    expect((await run.describe()).status).toBe('SUCCEEDED');
+    const history = await run.history();
+    const scheduled = history.find((event) => event.type === 'TaskScheduled')!;
+    expect(JSON.parse(scheduled.taskScheduledEventDetails!.parameters!)).toEqual({ FunctionName: 'check-name', retries: 0 });
+    const passExited = history.find((event) => event.type === 'PassStateExited')!;
+    expect(JSON.parse(passExited.stateExitedEventDetails!.output!)).toEqual({ pass: { state: { Name: 'Look', EnteredTime: started } } });
+  });
+
   describe('runtime error causes', () => {
     it('names the state, the event that entered it, the path, the field and the input', async () => {
       const run = await h.run(
