@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import type { EmulatorContext } from '../context';
 import { apiErrors, SfnApiError } from '../errors';
 import { History, NOT_TRUNCATED } from '../history';
+import { exceedsPayloadQuota, MAX_PAYLOAD_BYTES } from '../payload-quota';
 import { CLOSED_STATUSES, type ExecutionRecord, type ExecutionStatus } from '../store';
 import { checkOpenExecutionQuota, findExecution, resolveStateMachine, statesArnPrefix } from './lookup';
 import { checkName, optionalEnum, optionalString, pageSize, requiredString, type ApiRequest } from './request';
 import { describeExecutionView, epochSeconds, executionListItemView } from './views';
 
-const MAX_PAYLOAD_BYTES = 262_144;
 const STATUSES: readonly ExecutionStatus[] = ['RUNNING', ...CLOSED_STATUSES, 'PENDING_REDRIVE'];
 
 export function startExecution(ctx: EmulatorContext, request: ApiRequest): unknown {
@@ -69,7 +69,7 @@ export function startExecution(ctx: EmulatorContext, request: ApiRequest): unkno
 }
 
 function checkInput(input: string): void {
-  if (Buffer.byteLength(input, 'utf8') > MAX_PAYLOAD_BYTES) {
+  if (exceedsPayloadQuota(input)) {
     throw new SfnApiError('InvalidExecutionInput', `Execution input is larger than ${MAX_PAYLOAD_BYTES} bytes`);
   }
   try {

@@ -14,6 +14,7 @@ import type { ScopeRun } from './scope-run';
 import { runtimeError, RuntimeFault, StatesError } from './states-error';
 import { waitDueMs } from './wait-time';
 import { NOT_TRUNCATED } from '../history';
+import { exceedsPayloadQuota } from '../payload-quota';
 
 /** The `$$.Execution` / `$$.StateMachine` part of the context object. */
 export interface ExecutionContext {
@@ -140,7 +141,9 @@ export class Interpreter {
       if (error instanceof StatesError || error instanceof RunCancelled) throw error;
       throw new RuntimeFault((error as Error).message).attributedTo(name, enteredEventId);
     }
-    trail.last = this.host.record(`${state.Type}StateExited`, { name, output: json(step.output), outputDetails: NOT_TRUNCATED }, trail.last);
+    const output = json(step.output);
+    if (exceedsPayloadQuota(output)) throw dataLimitExceeded(name);
+    trail.last = this.host.record(`${state.Type}StateExited`, { name, output, outputDetails: NOT_TRUNCATED }, trail.last);
     return step;
   }
 
@@ -260,7 +263,9 @@ export class Interpreter {
       : undefined;
     try {
       const output = await taskCancellation.race(this.host.invokeTask({ stateName: name, resource, parameters, context }, taskCancellation));
-      trail.last = this.host.record('TaskSucceeded', { resourceType, resource: resourceName, output: json(output), outputDetails: NOT_TRUNCATED }, trail.last);
+      const outputText = json(output);
+      if (exceedsPayloadQuota(outputText)) throw dataLimitExceeded(resource);
+      trail.last = this.host.record('TaskSucceeded', { resourceType, resource: resourceName, output: outputText, outputDetails: NOT_TRUNCATED }, trail.last);
       return output;
     } catch (error) {
       if (error instanceof RunCancelled && timedOut) {
@@ -345,6 +350,11 @@ export class Interpreter {
     trail.last = this.host.record(`${kind}StateSucceeded`, undefined, trail.last);
     return runs.map((run) => run.output);
   }
+}
+
+/** AWS's cause names the state, or for a task result the resource. */
+function dataLimitExceeded(stateOrResource: string): StatesError {
+  return new StatesError('States.DataLimitExceeded', `The state/task '${stateOrResource}' returned a result with a size exceeding the maximum number of bytes service limit.`);
 }
 
 /** History `resourceType` / `resource`: `arn:aws:states:::lambda:invoke` -> ['lambda', 'invoke']. */

@@ -5,11 +5,15 @@
 import { START_MS, startHarness, type Harness } from './harness';
 
 const DAY_MS = 86_400_000;
+/** The payload quota: 256 KiB (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). */
+const QUOTA_BYTES = 262_144;
 
 describe('emulator parity with AWS', () => {
   let h: Harness;
   beforeEach(async () => {
-    h = await startHarness({ taskHandlers: { 'Check Name': async () => ({ flagged: false }) } });
+    h = await startHarness({
+      taskHandlers: { 'Check Name': async () => ({ flagged: false }), 'Fetch Report': async () => 'x'.repeat(QUOTA_BYTES) },
+    });
   });
   afterEach(() => h.close());
 
@@ -102,6 +106,26 @@ describe('emulator parity with AWS', () => {
     expect(JSON.parse(scheduled.taskScheduledEventDetails!.parameters!)).toEqual({ FunctionName: 'check-name', retries: 0 });
     const passExited = history.find((event) => event.type === 'PassStateExited')!;
     expect(JSON.parse(passExited.stateExitedEventDetails!.output!)).toEqual({ pass: { state: { Name: 'Look', EnteredTime: started } } });
+  });
+
+  it('fails a state output or task result over 256 KiB with States.DataLimitExceeded, which States.ALL does not catch', async () => {
+    // As JSON, a string of QUOTA_BYTES - 2 characters is exactly the quota, with its two quotes.
+    const atQuota = await h.run({ StartAt: 'Fits', States: { Fits: { Type: 'Pass', Result: 'x'.repeat(QUOTA_BYTES - 2), End: true } } }, {}, 'fits');
+    const overQuota = await h.run({ StartAt: 'Big', States: { Big: { Type: 'Pass', Result: 'x'.repeat(QUOTA_BYTES - 1), End: true } } }, {}, 'big');
+    const task = await h.run(
+      {
+        StartAt: 'Fetch Report',
+        States: {
+          'Fetch Report': { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'report' }, Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }], End: true },
+          Caught: { Type: 'Succeed' },
+        },
+      },
+      {},
+      'task',
+    );
+    expect((await atQuota.describe()).status).toBe('SUCCEEDED');
+    expect(await overQuota.describe()).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
+    expect(await task.describe()).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
   });
 
   describe('runtime error causes', () => {
