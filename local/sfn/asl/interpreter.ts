@@ -200,7 +200,7 @@ export class Interpreter {
   }
 
   private async withRetryAndCatch(
-    { state, context, cancellation }: StateVisit,
+    { state, context, cancellation, trail }: StateVisit,
     rawInput: unknown,
     attempt: (resumeChildren: ScopeRun[] | undefined) => Promise<unknown>,
     resumeChildren: ScopeRun[] | undefined,
@@ -227,6 +227,8 @@ export class Interpreter {
           await this.host.sleepUntil(this.host.clock.nowMs() + delayMs, cancellation);
           continue;
         }
+        // AWS records a Parallel or Map state's failure once, after its last attempt.
+        if (childRuns.has(error)) trail.last = this.host.record(`${state.Type}StateFailed`, undefined, trail.last);
         const catcher = (state.Catch ?? []).find((c: CatcherDef) => errorMatches(c.ErrorEquals, error.error));
         if (!catcher) throw error;
         const errorOutput = { Error: error.error, Cause: error.causeText };
@@ -339,10 +341,8 @@ export class Interpreter {
 
   private settleChildren(kind: 'Parallel' | 'Map', runs: ScopeRun[], trail: Trail): unknown[] {
     const failed = runs.find((run) => run.status === 'FAILED');
-    if (failed) {
-      trail.last = this.host.record(`${kind}StateFailed`, undefined, trail.last);
-      throw withChildren(new StatesError(failed.error ?? '', failed.cause ?? ''), runs);
-    }
+    // `<kind>StateFailed` is recorded once the state gives up (withRetryAndCatch), not after each attempt.
+    if (failed) throw withChildren(new StatesError(failed.error ?? '', failed.cause ?? ''), runs);
     if (runs.some((run) => run.status === 'ABORTED')) {
       trail.last = this.host.record(`${kind}StateAborted`, undefined, trail.last);
       throw withChildren(new RunCancelled(), runs);

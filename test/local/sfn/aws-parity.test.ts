@@ -128,6 +128,33 @@ describe('emulator parity with AWS', () => {
     expect(await task.describe()).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
   });
 
+  describe('history', () => {
+    it('starts the first state with previousEventId 0, as ExecutionStarted', async () => {
+      const run = await h.run(waitOn({ Seconds: 0 }), {});
+      expect((await run.history()).map((event) => [event.id, event.previousEventId, event.type])).toEqual([
+        [1, 0, 'ExecutionStarted'],
+        [2, 0, 'WaitStateEntered'],
+        [3, 2, 'WaitStateExited'],
+        [4, 3, 'ExecutionSucceeded'],
+      ]);
+    });
+
+    const failing = { StartAt: 'Boom', States: { Boom: { Type: 'Fail', Error: 'Item.Bad' } } };
+    it.each([
+      ['Map', { Type: 'Map', ItemsPath: '$.items', ItemProcessor: failing }],
+      ['Parallel', { Type: 'Parallel', Branches: [failing] }],
+    ])('records %sStateFailed once, after the last attempt', async (kind, state) => {
+      const retry = [{ ErrorEquals: ['Item.Bad'], IntervalSeconds: 1, MaxAttempts: 2 }];
+      const run = await h.run({ StartAt: 'Work', States: { Work: { ...state, Retry: retry, End: true } } }, { items: [1] });
+      await h.clock.advance(1_000 + 2_000);
+      await h.emulator.waitForIdle();
+      const types = (await run.history()).map((event) => event.type);
+      expect(types.filter((type) => type === `${kind}StateStarted`)).toHaveLength(3);
+      expect(types.filter((type) => type === `${kind}StateFailed`)).toHaveLength(1);
+      expect(types.slice(-2)).toEqual([`${kind}StateFailed`, 'ExecutionFailed']);
+    });
+  });
+
   describe('runtime error causes', () => {
     it('names the state, the event that entered it, the path, the field and the input', async () => {
       const run = await h.run(
