@@ -18,11 +18,14 @@ export function issueLines(schema: z.ZodType, error: z.ZodError, prefix: readonl
   return error.issues.flatMap((issue) => {
     if (issue.code !== 'unrecognized_keys') return [`${fieldOf(issue.path)}: ${issue.message}`];
     const known = knownKeysAt(schema, issue.path);
-    return issue.keys.map((key) => {
-      const suggestion = suggestKey(key, known);
-      return `${fieldOf([...issue.path, key])}: unknown key${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}`;
-    });
+    return issue.keys.map((key) => `${fieldOf([...issue.path, key])}: unknown key${didYouMean(key, known)}`);
   });
+}
+
+/** ` (did you mean <known key>?)` when `key` is a near miss of one of `known`, else nothing. */
+export function didYouMean(key: string, known: readonly string[]): string {
+  const suggestion = suggestKey(key, known);
+  return suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`;
 }
 
 /**

@@ -17,14 +17,25 @@ export interface StackClock extends Clock {
   readonly virtual: boolean;
 }
 
+/**
+ * Node runs a setTimeout delay above 2^31 - 1 ms (about 24.8 days) after 1 ms instead
+ * (https://nodejs.org/api/timers.html#settimeoutcallback-delay-args), so longer timers wait in steps.
+ */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export class RealClock implements StackClock {
   readonly virtual = false;
   nowMs(): number {
     return Date.now();
   }
   setTimer(dueMs: number, callback: () => void): () => void {
-    const handle = setTimeout(callback, Math.max(0, dueMs - Date.now()));
-    handle.unref?.();
+    let handle: NodeJS.Timeout;
+    const arm = () => {
+      const delayMs = Math.max(0, dueMs - Date.now());
+      handle = setTimeout(delayMs > MAX_TIMEOUT_MS ? arm : callback, Math.min(delayMs, MAX_TIMEOUT_MS));
+      handle.unref?.();
+    };
+    arm();
     return () => clearTimeout(handle);
   }
   sleepUntil(dueMs: number): Promise<void> {
@@ -121,7 +132,8 @@ export class VirtualClock implements StackClock {
     this.realTimer = undefined;
     const next = this.timers[0];
     if (!next || this.speed <= 0) return;
-    const realDelay = Math.max(0, (next.dueMs - this.nowMs()) / this.speed);
+    // A longer delay would fire at once; fireDue then finds nothing due and arms again.
+    const realDelay = Math.min(Math.max(0, (next.dueMs - this.nowMs()) / this.speed), MAX_TIMEOUT_MS);
     this.realTimer = setTimeout(() => this.fireDue(), realDelay);
     this.realTimer.unref?.();
   }

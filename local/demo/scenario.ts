@@ -8,8 +8,10 @@ import { dirname, resolve } from 'node:path';
 import * as z from 'zod';
 import { configSchema, type AutoRedriveConfig } from '../../core/config';
 import { isValidNamePrefix, isValidStepFunctionsName, NAME_RULE } from '../../core/names';
-import { issueLines, problemReport } from '../../core/schema-problems';
+import { didYouMean, issueLines, problemReport } from '../../core/schema-problems';
 import type { MockConfig } from '../sfn';
+import { allStateNames, type StatesScope } from '../sfn/asl/definition';
+import { definitionProblems } from '../sfn/asl/validate';
 
 /** A state machine name as AWS accepts it (core/names.ts). */
 const nameSchema = z.string().refine(isValidStepFunctionsName, `must be a Step Functions name: ${NAME_RULE}`);
@@ -163,7 +165,7 @@ export function parseScenario(raw: unknown, source: string, baseDir = process.cw
   if (!result.success) throw new ScenarioError(source, issueLines(scenarioSchema, result.error));
   const mockConfig = typeof result.data.mockConfig === 'string' ? readMockConfig(resolve(baseDir, result.data.mockConfig), source) : result.data.mockConfig;
   const scenario: Scenario = { ...result.data, mockConfig: mockConfig as MockConfig | undefined };
-  const problems = unknownTestCases(scenario);
+  const problems = [...definitionLines(scenario), ...unknownTestCases(scenario), ...unknownMockedStates(scenario)];
   if (problems.length > 0) throw new ScenarioError(source, problems);
   return scenario;
 }
@@ -198,6 +200,33 @@ function unknownTestCases(scenario: Scenario): string[] {
     if (group.testCase === undefined) return [];
     const known = scenario.mockConfig?.StateMachines?.[group.stateMachine]?.TestCases?.[group.testCase] !== undefined;
     return known ? [] : [`executions.${i}.testCase: the mock config has no test case "${group.testCase}" for state machine "${group.stateMachine}"`];
+  });
+}
+
+/** CreateStateMachine's own checks, so a bad definition stops the demo before the stack starts. */
+function definitionLines(scenario: Scenario): string[] {
+  return scenario.stateMachines.flatMap(({ name, definition }, i) =>
+    definitionProblems(definition).map((problem) => `stateMachines.${i}.definition ("${name}"): ${problem}`),
+  );
+}
+
+/**
+ * A mocked state the definition does not have is never played, so the real state would fail with
+ * States.Runtime at run time. Checked only for definitions that are valid, whose states can be listed.
+ */
+function unknownMockedStates(scenario: Scenario): string[] {
+  return Object.entries(scenario.mockConfig?.StateMachines ?? {}).flatMap(([machine, { TestCases }]) => {
+    const definition = scenario.stateMachines.find((sm) => sm.name === machine)?.definition;
+    if (definition === undefined || definitionProblems(definition).length > 0) return [];
+    const states = allStateNames(definition as unknown as StatesScope);
+    return Object.entries(TestCases).flatMap(([testCase, mocked]) =>
+      Object.keys(mocked)
+        .filter((state) => !states.includes(state))
+        .map(
+          (state) =>
+            `mockConfig.StateMachines.${machine}.TestCases.${testCase}.${state}: state machine "${machine}" has no state named "${state}"${didYouMean(state, states)}`,
+        ),
+    );
   });
 }
 

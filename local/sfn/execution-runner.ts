@@ -58,7 +58,9 @@ export class ExecutionRunner {
     this.busy++;
     setImmediate(async () => {
       try {
-        const run = await interpreter.runScope(definition, JSON.parse(execution.input), cancellation, execution.history.length, resume);
+        // On AWS the first state's entered event names no previous event (0), like ExecutionStarted.
+        const lastEventId = resume ? execution.history.length : 0;
+        const run = await interpreter.runScope(definition, JSON.parse(execution.input), cancellation, lastEventId, resume);
         if (this.generations.get(execution) !== generation) return;
         execution.lastRun = run;
         if (!isCurrent()) return;

@@ -3,13 +3,13 @@ import { randomUUID } from 'node:crypto';
 import type { EmulatorContext } from '../context';
 import { apiErrors, SfnApiError } from '../errors';
 import { History, NOT_TRUNCATED } from '../history';
+import { exceedsPayloadQuota, MAX_PAYLOAD_BYTES } from '../payload-quota';
 import { CLOSED_STATUSES, currentRevision, type ExecutionRecord, type ExecutionStatus } from '../store';
 import { routeThroughAlias } from './versions';
 import { checkOpenExecutionQuota, findExecution, resolveStateMachine, statesArnPrefix } from './lookup';
 import { checkName, optionalEnum, optionalString, pageSize, requiredString, type ApiRequest } from './request';
 import { describeExecutionView, epochSeconds, executionListItemView } from './views';
 
-const MAX_PAYLOAD_BYTES = 262_144;
 const STATUSES: readonly ExecutionStatus[] = ['RUNNING', ...CLOSED_STATUSES, 'PENDING_REDRIVE'];
 
 export function startExecution(ctx: EmulatorContext, request: ApiRequest): unknown {
@@ -75,7 +75,7 @@ export function startExecution(ctx: EmulatorContext, request: ApiRequest): unkno
 }
 
 function checkInput(input: string): void {
-  if (Buffer.byteLength(input, 'utf8') > MAX_PAYLOAD_BYTES) {
+  if (exceedsPayloadQuota(input)) {
     throw new SfnApiError('InvalidExecutionInput', `Execution input is larger than ${MAX_PAYLOAD_BYTES} bytes`);
   }
   try {

@@ -1,12 +1,12 @@
 /** Choice state rules: every comparison operator (and its `...Path` variant), And / Or / Not. */
-import { pathExists, readPath } from './json-path';
+import { pathExists, readPath, readPathOr } from './json-path';
+import { runtimeError } from './states-error';
+import { isTimestamp } from './timestamp';
 
 export type ChoiceRule = Record<string, unknown>;
 
 type Compare = (actual: unknown, expected: unknown) => boolean;
 
-const isTimestamp = (v: unknown): v is string =>
-  typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v));
 
 const typed =
   <T>(guard: (v: unknown) => v is T, test: (a: T, b: T) => boolean): Compare =>
@@ -77,7 +77,10 @@ export function evaluateRule(rule: ChoiceRule, data: unknown, context: unknown):
   const variable = rule.Variable as string;
   if ('IsPresent' in rule) return pathExists(variable, data, context) === rule.IsPresent;
   const operator = Object.keys(rule).find((key) => key !== 'Variable' && key !== 'Next' && key !== 'Comment')!;
-  const actual = readPath(variable, data, context);
+  // AWS's cause when the Variable selects nothing, as its execution histories show it.
+  const actual = readPathOr(variable, data, context, () =>
+    runtimeError(`Invalid path '${variable}': The choice state's condition path references an invalid value.`),
+  );
   if (operator in TYPE_TESTS) return TYPE_TESTS[operator](actual) === rule[operator];
   const isPathVariant = operator.endsWith('Path');
   const compare = COMPARISONS[isPathVariant ? operator.slice(0, -4) : operator];

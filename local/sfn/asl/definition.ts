@@ -56,3 +56,11 @@ export interface StatesScope {
 export interface ParsedDefinition extends StatesScope {
   TimeoutSeconds?: number;
 }
+
+/** Names of the states of `scope` and of every Parallel branch and Map processor inside it. */
+export function allStateNames(scope: StatesScope): string[] {
+  return Object.entries(scope.States).flatMap(([name, state]) => {
+    const inner = [...(state.Branches ?? []), ...[state.ItemProcessor ?? state.Iterator].filter((s) => s !== undefined)];
+    return [name, ...inner.flatMap(allStateNames)];
+  });
+}

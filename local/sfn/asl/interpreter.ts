@@ -8,11 +8,13 @@ import type { Random } from '../rng';
 import { Cancellation, RunCancelled } from './cancellation';
 import { evaluateRule } from './choice-rules';
 import type { CatcherDef, RetrierDef, StateDef, StatesScope } from './definition';
-import { applyResultPath, readPath, selectPath } from './json-path';
+import { applyResultPath, readField, selectPath } from './json-path';
 import { applyPayloadTemplate, resolveExpression } from './payload-template';
 import type { ScopeRun } from './scope-run';
-import { runtimeError, StatesError } from './states-error';
+import { runtimeError, RuntimeFault, StatesError } from './states-error';
+import { waitDueMs } from './wait-time';
 import { NOT_TRUNCATED } from '../history';
+import { exceedsPayloadQuota } from '../payload-quota';
 
 /** The `$$.Execution` / `$$.StateMachine` part of the context object. */
 export interface ExecutionContext {
@@ -84,6 +86,9 @@ export function retryDelayMs(retrier: RetrierDef, retriesSoFar: number, random: 
   return Math.round(seconds * 1000);
 }
 
+/** The state types that take a Retry field. */
+const RETRYING_TYPES = new Set<StateDef['Type']>(['Task', 'Parallel', 'Map']);
+
 const json = (value: unknown) => JSON.stringify(value) ?? 'null';
 
 export class Interpreter {
@@ -125,24 +130,27 @@ export class Interpreter {
     trail: Trail,
     resumeChildren: ScopeRun[] | undefined,
   ): Promise<Step> {
-    const context = this.contextFor(name);
+    const context = this.contextFor(name, state);
     trail.last = this.host.record(`${state.Type}StateEntered`, { name, input: json(rawInput), inputDetails: NOT_TRUNCATED }, trail.last);
+    const enteredEventId = trail.last;
     let step: Step;
     try {
       step = await this.execute({ name, state, context, cancellation, trail }, rawInput, resumeChildren);
     } catch (error) {
+      if (error instanceof RuntimeFault) throw error.attributedTo(name, enteredEventId);
       if (error instanceof StatesError || error instanceof RunCancelled) throw error;
-      throw runtimeError(`An error occurred while executing the state '${name}': ${(error as Error).message}`);
+      throw new RuntimeFault((error as Error).message).attributedTo(name, enteredEventId);
     }
-    trail.last = this.host.record(`${state.Type}StateExited`, { name, output: json(step.output), outputDetails: NOT_TRUNCATED }, trail.last);
+    const output = json(step.output);
+    if (exceedsPayloadQuota(output)) throw dataLimitExceeded(name);
+    trail.last = this.host.record(`${state.Type}StateExited`, { name, output, outputDetails: NOT_TRUNCATED }, trail.last);
     return step;
   }
 
-  private contextFor(stateName: string): Record<string, unknown> {
-    return {
-      ...this.execution,
-      State: { Name: stateName, EnteredTime: new Date(this.host.clock.nowMs()).toISOString(), RetryCount: 0 },
-    };
+  /** `$$`: AWS gives `State.RetryCount` only to the states that can retry, not to a Pass state (AWS-recorded). */
+  private contextFor(stateName: string, state: StateDef): Record<string, unknown> {
+    const entered = { Name: stateName, EnteredTime: new Date(this.host.clock.nowMs()).toISOString() };
+    return { ...this.execution, State: RETRYING_TYPES.has(state.Type) ? { ...entered, RetryCount: 0 } : entered };
   }
 
   private env(data: unknown, context: unknown) {
@@ -151,26 +159,26 @@ export class Interpreter {
 
   private execute(visit: StateVisit, rawInput: unknown, resumeChildren: ScopeRun[] | undefined): Promise<Step> | Step {
     const { name, state, context, cancellation } = visit;
-    const input = selectPath(state.InputPath, rawInput, context);
+    const input = selectPath('InputPath', state.InputPath, rawInput, context);
     const next = state.End ? undefined : state.Next;
     switch (state.Type) {
       case 'Pass': {
         const result =
           state.Result !== undefined ? state.Result : state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters, this.env(input, context)) : input;
-        return { output: selectPath(state.OutputPath, applyResultPath(state.ResultPath, rawInput, result), context), next };
+        return { output: selectPath('OutputPath', state.OutputPath, applyResultPath(state.ResultPath, rawInput, result), context), next };
       }
       case 'Succeed':
-        return { output: selectPath(state.OutputPath, input, context) };
+        return { output: selectPath('OutputPath', state.OutputPath, input, context) };
       case 'Fail':
         throw this.failError(state, input, context);
       case 'Choice': {
         const rule = state.Choices!.find((choice) => evaluateRule(choice, input, context));
         const target = (rule?.Next as string | undefined) ?? state.Default;
         if (!target) throw new StatesError('States.NoChoiceMatched', `No Choice Rules matched and no Default was specified in state '${name}'`);
-        return { output: selectPath(state.OutputPath, input, context), next: target };
+        return { output: selectPath('OutputPath', state.OutputPath, input, context), next: target };
       }
       case 'Wait':
-        return this.wait(state, input, context, cancellation).then(() => ({ output: selectPath(state.OutputPath, input, context), next }));
+        return this.wait(state, input, context, cancellation).then(() => ({ output: selectPath('OutputPath', state.OutputPath, input, context), next }));
       case 'Task':
       case 'Parallel':
       case 'Map':
@@ -180,29 +188,19 @@ export class Interpreter {
 
   private failError(state: StateDef, input: unknown, context: unknown): StatesError {
     const env = this.env(input, context);
-    const error = state.ErrorPath !== undefined ? resolveExpression(state.ErrorPath, env) : state.Error;
-    const cause = state.CausePath !== undefined ? resolveExpression(state.CausePath, env) : state.Cause;
+    const error = state.ErrorPath !== undefined ? resolveExpression('ErrorPath', state.ErrorPath, env) : state.Error;
+    const cause = state.CausePath !== undefined ? resolveExpression('CausePath', state.CausePath, env) : state.Cause;
     return new StatesError(String(error ?? ''), String(cause ?? ''));
   }
 
   private async wait(state: StateDef, input: unknown, context: unknown, cancellation: Cancellation): Promise<void> {
     const nowMs = this.host.clock.nowMs();
-    let dueMs: number;
-    if (state.Seconds !== undefined) dueMs = nowMs + state.Seconds * 1000;
-    else if (state.SecondsPath !== undefined) {
-      const seconds = readPath(state.SecondsPath, input, context);
-      if (typeof seconds !== 'number' || seconds < 0) throw runtimeError(`SecondsPath '${state.SecondsPath}' did not give a non-negative number`);
-      dueMs = nowMs + seconds * 1000;
-    } else {
-      const timestamp = state.Timestamp ?? readPath(state.TimestampPath!, input, context);
-      dueMs = typeof timestamp === 'string' ? Date.parse(timestamp) : NaN;
-      if (Number.isNaN(dueMs)) throw runtimeError(`Wait timestamp ${JSON.stringify(timestamp)} is not an ISO-8601 timestamp`);
-    }
+    const dueMs = waitDueMs(state, input, context, nowMs);
     if (dueMs > nowMs) await this.host.sleepUntil(dueMs, cancellation);
   }
 
   private async withRetryAndCatch(
-    { state, context, cancellation }: StateVisit,
+    { state, context, cancellation, trail }: StateVisit,
     rawInput: unknown,
     attempt: (resumeChildren: ScopeRun[] | undefined) => Promise<unknown>,
     resumeChildren: ScopeRun[] | undefined,
@@ -216,7 +214,7 @@ export class Interpreter {
         const result = await attempt(children);
         const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector, this.env(result, context)) : result;
         return {
-          output: selectPath(state.OutputPath, applyResultPath(state.ResultPath, rawInput, selected), context),
+          output: selectPath('OutputPath', state.OutputPath, applyResultPath(state.ResultPath, rawInput, selected), context),
           next: state.End ? undefined : state.Next,
         };
       } catch (error) {
@@ -229,6 +227,8 @@ export class Interpreter {
           await this.host.sleepUntil(this.host.clock.nowMs() + delayMs, cancellation);
           continue;
         }
+        // AWS records a Parallel or Map state's failure once, after its last attempt.
+        if (childRuns.has(error)) trail.last = this.host.record(`${state.Type}StateFailed`, undefined, trail.last);
         const catcher = (state.Catch ?? []).find((c: CatcherDef) => errorMatches(c.ErrorEquals, error.error));
         if (!catcher) throw error;
         const errorOutput = { Error: error.error, Cause: error.causeText };
@@ -248,7 +248,7 @@ export class Interpreter {
   private async task({ name, state, context, cancellation, trail }: StateVisit, parameters: unknown, input: unknown): Promise<unknown> {
     const resource = state.Resource!;
     const [resourceType, resourceName] = describeResource(resource);
-    const timeoutSeconds = state.TimeoutSeconds ?? (state.TimeoutSecondsPath ? Number(readPath(state.TimeoutSecondsPath, input, context)) : undefined);
+    const timeoutSeconds = state.TimeoutSeconds ?? (state.TimeoutSecondsPath ? Number(readField('TimeoutSecondsPath', state.TimeoutSecondsPath, input, context)) : undefined);
     trail.last = this.host.record(
       'TaskScheduled',
       { resourceType, resource: resourceName, region: regionOf(this.execution.StateMachine.Id), parameters: json(parameters), ...(timeoutSeconds ? { timeoutInSeconds: timeoutSeconds } : {}) },
@@ -265,7 +265,9 @@ export class Interpreter {
       : undefined;
     try {
       const output = await taskCancellation.race(this.host.invokeTask({ stateName: name, resource, parameters, context }, taskCancellation));
-      trail.last = this.host.record('TaskSucceeded', { resourceType, resource: resourceName, output: json(output), outputDetails: NOT_TRUNCATED }, trail.last);
+      const outputText = json(output);
+      if (exceedsPayloadQuota(outputText)) throw dataLimitExceeded(resource);
+      trail.last = this.host.record('TaskSucceeded', { resourceType, resource: resourceName, output: outputText, outputDetails: NOT_TRUNCATED }, trail.last);
       return output;
     } catch (error) {
       if (error instanceof RunCancelled && timedOut) {
@@ -302,7 +304,7 @@ export class Interpreter {
 
   private async map(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]> {
     const { name, state, context, cancellation, trail } = visit;
-    const items = readPath(state.ItemsPath ?? '$', input, context);
+    const items = readField('ItemsPath', state.ItemsPath ?? '$', input, context);
     if (!Array.isArray(items)) throw runtimeError(`Map state '${name}': ItemsPath ${state.ItemsPath ?? '$'} did not select an array`);
     const processor = (state.ItemProcessor ?? state.Iterator)!;
     const selector = state.ItemSelector ?? state.Parameters;
@@ -339,10 +341,8 @@ export class Interpreter {
 
   private settleChildren(kind: 'Parallel' | 'Map', runs: ScopeRun[], trail: Trail): unknown[] {
     const failed = runs.find((run) => run.status === 'FAILED');
-    if (failed) {
-      trail.last = this.host.record(`${kind}StateFailed`, undefined, trail.last);
-      throw withChildren(new StatesError(failed.error ?? '', failed.cause ?? ''), runs);
-    }
+    // `<kind>StateFailed` is recorded once the state gives up (withRetryAndCatch), not after each attempt.
+    if (failed) throw withChildren(new StatesError(failed.error ?? '', failed.cause ?? ''), runs);
     if (runs.some((run) => run.status === 'ABORTED')) {
       trail.last = this.host.record(`${kind}StateAborted`, undefined, trail.last);
       throw withChildren(new RunCancelled(), runs);
@@ -350,6 +350,11 @@ export class Interpreter {
     trail.last = this.host.record(`${kind}StateSucceeded`, undefined, trail.last);
     return runs.map((run) => run.output);
   }
+}
+
+/** AWS's cause names the state, or for a task result the resource. */
+function dataLimitExceeded(stateOrResource: string): StatesError {
+  return new StatesError('States.DataLimitExceeded', `The state/task '${stateOrResource}' returned a result with a size exceeding the maximum number of bytes service limit.`);
 }
 
 /** History `resourceType` / `resource`: `arn:aws:states:::lambda:invoke` -> ['lambda', 'invoke']. */

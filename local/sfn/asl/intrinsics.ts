@@ -32,7 +32,11 @@ const HASH_ALGORITHMS: Record<string, string> = {
 
 const IMPLEMENTATIONS: Record<string, Impl> = {
   'States.Format': ([template, ...values]) => formatTemplate(asString(template, 'States.Format'), values),
-  'States.StringToJson': ([text]) => JSON.parse(asString(text, 'States.StringToJson')),
+  // AWS gives null for an empty or blank string rather than failing (as its recorded executions show).
+  'States.StringToJson': ([text]) => {
+    const source = asString(text, 'States.StringToJson');
+    return source.trim() === '' ? null : JSON.parse(source);
+  },
   'States.JsonToString': ([value]) => JSON.stringify(value),
   'States.Array': (args) => args,
   'States.ArrayLength': ([array]) => asArray(array, 'States.ArrayLength').length,
@@ -60,7 +64,7 @@ const IMPLEMENTATIONS: Record<string, Impl> = {
     for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
     return chunks;
   },
-  'States.MathAdd': ([a, b]) => asNumber(a, 'States.MathAdd') + asNumber(b, 'States.MathAdd'),
+  'States.MathAdd': ([a, b]) => javaRound(asNumber(a, 'States.MathAdd')) + javaRound(asNumber(b, 'States.MathAdd')),
   'States.MathRandom': ([start, end], env) => {
     const low = asNumber(start, 'States.MathRandom');
     const high = asNumber(end, 'States.MathRandom');
@@ -217,9 +221,28 @@ function formatTemplate(template: string, values: unknown[]): string {
   let next = 0;
   return template.replace(/\{\}/g, () => {
     if (next >= values.length) throw intrinsicError('States.Format', 'more {} placeholders than arguments');
-    const value = values[next++];
-    return typeof value === 'string' ? value : JSON.stringify(value);
+    return javaText(values[next++]);
   });
+}
+
+/**
+ * A value as AWS's States.Format prints it: Java's toString of the parsed JSON, so objects are
+ * `{Arg1=1, Arg2=[]}` and arrays `[a, 1]`, strings inside them unquoted (AWS-recorded output).
+ */
+function javaText(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(javaText).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.entries(value).map(([key, item]) => `${key}=${javaText(item)}`).join(', ')}}`;
+  }
+  return typeof value === 'string' ? value : String(value);
+}
+
+/**
+ * AWS rounds each States.MathAdd argument to an integer first, half up as Java's Math.round does
+ * (1.49 + 1.5 = 3, -1.5 + 0 = -1, as AWS-recorded executions show).
+ */
+function javaRound(value: number): number {
+  return Math.floor(value + 0.5);
 }
 
 function arrayRange(start: number, end: number, step: number): number[] {

@@ -35,7 +35,15 @@ export function isValidPathSyntax(path: string): boolean {
   }
 }
 
-/** Evaluates `path` against `data` (or `context` for `$$` paths). A missing reference path is States.Runtime. */
+/** A reference path that selects nothing; the caller words the States.Runtime cause for its field. */
+export class PathNotFound extends Error {
+  constructor(readonly path: string) {
+    super(`No results for path: ${path}`);
+    this.name = 'PathNotFound';
+  }
+}
+
+/** Evaluates `path` against `data` (or `context` for `$$` paths). A missing reference path throws PathNotFound. */
 export function readPath(path: string, data: unknown, context: unknown): unknown {
   const [root, effectivePath] = path.startsWith('$$') ? [context, path.slice(1)] : [data, path];
   const segments = referenceSegments(effectivePath);
@@ -43,7 +51,7 @@ export function readPath(path: string, data: unknown, context: unknown): unknown
     let value: unknown = root;
     for (const segment of segments) {
       if (value === null || typeof value !== 'object' || !(segment in (value as object))) {
-        throw runtimeError(`Invalid path '${path}' : No results for path: ${path}`);
+        throw new PathNotFound(path);
       }
       value = (value as Record<string, unknown>)[segment as string];
     }
@@ -85,9 +93,32 @@ export function applyResultPath(resultPath: string | null | undefined, input: un
   return output;
 }
 
+/**
+ * Reads the path of a state's `field` (InputPath, ItemsPath, a Parameters key `x.$`...). A missing path
+ * is States.Runtime with AWS's cause: "The JSONPath '$.x' specified for the field 'InputPath' could not
+ * be found in the input '{"y":1}'" (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+ * names the error; the wording is AWS's, as execution histories show it).
+ */
+export function readField(field: string, path: string, data: unknown, context: unknown): unknown {
+  return readPathOr(path, data, context, (missing) => fieldNotFound(field, missing, data));
+}
+
+export function fieldNotFound(field: string, missing: PathNotFound, data: unknown): Error {
+  return runtimeError(`The JSONPath '${missing.path}' specified for the field '${field}' could not be found in the input '${JSON.stringify(data) ?? 'null'}'`);
+}
+
+/** readPath, throwing `whenMissing(...)` instead of PathNotFound. */
+export function readPathOr(path: string, data: unknown, context: unknown, whenMissing: (missing: PathNotFound) => Error): unknown {
+  try {
+    return readPath(path, data, context);
+  } catch (error) {
+    throw error instanceof PathNotFound ? whenMissing(error) : error;
+  }
+}
+
 /** InputPath / OutputPath: `null` gives `{}`, absent gives the value itself. */
-export function selectPath(path: string | null | undefined, data: unknown, context: unknown): unknown {
+export function selectPath(field: 'InputPath' | 'OutputPath', path: string | null | undefined, data: unknown, context: unknown): unknown {
   if (path === null) return {};
   if (path === undefined || path === '$') return data;
-  return readPath(path, data, context);
+  return readField(field, path, data, context);
 }

@@ -9,4 +9,19 @@ export class StatesError extends Error {
   }
 }
 
-export const runtimeError = (cause: string) => new StatesError('States.Runtime', cause);
+/**
+ * A States.Runtime error not yet attributed to its state: the interpreter prefixes its cause with the
+ * state and the id of the event that entered it, as AWS does ("An error occurred while executing the
+ * state 'Check Address' (entered at the event id #7). The JSONPath ...").
+ */
+export class RuntimeFault extends StatesError {
+  constructor(cause: string) {
+    super('States.Runtime', cause);
+  }
+
+  attributedTo(stateName: string, enteredEventId: number): StatesError {
+    return new StatesError(this.error, `An error occurred while executing the state '${stateName}' (entered at the event id #${enteredEventId}). ${this.causeText}`);
+  }
+}
+
+export const runtimeError = (cause: string): StatesError => new RuntimeFault(cause);

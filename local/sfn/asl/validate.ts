@@ -3,6 +3,7 @@
  * not run (JSONata, variables, distributed Map, callbacks, heartbeats...) naming the state and field,
  * so nothing is silently mis-executed.
  */
+import { didYouMean } from '../../../core/schema-problems';
 import { SfnApiError } from '../errors';
 import { CHOICE_OPERATORS } from './choice-rules';
 import type { ParsedDefinition } from './definition';
@@ -54,10 +55,20 @@ export function validateDefinition(definitionJson: string): ParsedDefinition {
   } catch (error) {
     throw invalid([`INVALID_JSON_DESCRIPTION: ${(error as Error).message}`]);
   }
-  const problems: string[] = [];
+  const problems = definitionProblems(parsed);
+  if (problems.length > 0) throw invalid(problems);
+  return parsed as ParsedDefinition;
+}
+
+/**
+ * Every problem CreateStateMachine would report for a parsed definition, one line each, naming the
+ * state, the field and its JSON pointer. The demo checks scenario definitions with it before starting.
+ */
+export function definitionProblems(parsed: unknown): string[] {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw invalid(['SCHEMA_VALIDATION_FAILED: the definition must be a JSON object']);
+    return ['SCHEMA_VALIDATION_FAILED: the definition must be a JSON object'];
   }
+  const problems: string[] = [];
   const top = parsed as Record<string, unknown>;
   for (const key of Object.keys(top)) {
     if (UNSUPPORTED_FIELDS[key]) problems.push(`UNSUPPORTED_FEATURE: ${UNSUPPORTED_FIELDS[key]} at /${key}`);
@@ -70,8 +81,7 @@ export function validateDefinition(definitionJson: string): ParsedDefinition {
     problems.push('SCHEMA_VALIDATION_FAILED: TimeoutSeconds must be a positive integer at /TimeoutSeconds');
   }
   validateScope(top, '', problems);
-  if (problems.length > 0) throw invalid(problems);
-  return top as unknown as ParsedDefinition;
+  return problems;
 }
 
 function invalid(problems: string[]): SfnApiError {
@@ -120,7 +130,7 @@ function validateState(
   }
   for (const key of Object.keys(state)) {
     if (UNSUPPORTED_FIELDS[key]) problems.push(`UNSUPPORTED_FEATURE: State "${name}" (${type}): ${UNSUPPORTED_FIELDS[key]} at ${where}/${key}`);
-    else if (!allowed.includes(key)) problems.push(`SCHEMA_VALIDATION_FAILED: Field "${key}" is not supported for ${type} state "${name}" at ${where}/${key}`);
+    else if (!allowed.includes(key)) problems.push(`SCHEMA_VALIDATION_FAILED: Field "${key}" is not supported for ${type} state "${name}"${didYouMean(key, allowed)} at ${where}/${key}`);
   }
   if (state.QueryLanguage !== undefined && state.QueryLanguage !== 'JSONPath') {
     problems.push(`UNSUPPORTED_FEATURE: State "${name}": QueryLanguage ${JSON.stringify(state.QueryLanguage)} is not supported (JSONPath only) at ${where}/QueryLanguage`);

@@ -84,6 +84,42 @@ describe('demo CLI', () => {
     expect(stderr).toContain('executions.0.testCase: the mock config has no test case "Typo" for state machine "settlement-nightly"');
   });
 
+  it('exits 2 before starting anything when a definition has a field the emulator would reject, naming each with its state and JSON pointer', async () => {
+    const example = loadScenarioFile('examples/scenario.json');
+    const [machine] = example.stateMachines;
+    const states = machine.definition.States as Record<string, Record<string, unknown>>;
+    const { Retry, ...postToBank } = states.PostToBank;
+    const definition = {
+      ...machine.definition,
+      States: { ...states, PostToBank: { ...postToBank, Retyr: Retry }, MarkSettled: { ...states.MarkSettled, HeartbeatSeconds: 60 } },
+    };
+    const path = scenarioFile({ ...example, stateMachines: [{ ...machine, definition }] });
+    const { code, stdout, stderr } = await runCli(['--scenario', path]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(
+      `${path}: stateMachines.0.definition ("settlement-nightly"): SCHEMA_VALIDATION_FAILED: Field "Retyr" is not supported for Task state "PostToBank" (did you mean Retry?) at /States/PostToBank/Retyr`,
+    );
+    expect(stderr).toContain(
+      `${path}: stateMachines.0.definition ("settlement-nightly"): UNSUPPORTED_FEATURE: State "MarkSettled" (Task): HeartbeatSeconds is not supported (no real activity/callback workers) at /States/MarkSettled/HeartbeatSeconds`,
+    );
+    expect(stderr).toContain('Invalid scenario (2 problems)');
+  });
+
+  it('exits 2 when the mock config mocks a state the state machine does not have, suggesting the one meant', async () => {
+    const example = loadScenarioFile('examples/scenario.json');
+    const { Settles, ...testCases } = example.mockConfig!.StateMachines!['settlement-nightly'].TestCases;
+    const { PostToBank, ...settles } = Settles;
+    const mockConfig = { ...example.mockConfig, StateMachines: { 'settlement-nightly': { TestCases: { ...testCases, Settles: { ...settles, PostToBnak: PostToBank } } } } };
+    const path = scenarioFile({ ...example, mockConfig });
+    const { code, stdout, stderr } = await runCli(['--scenario', path]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(
+      `${path}: mockConfig.StateMachines.settlement-nightly.TestCases.Settles.PostToBnak: state machine "settlement-nightly" has no state named "PostToBnak" (did you mean PostToBank?)`,
+    );
+  });
+
   it('exits 2 on an unknown option or a missing file', async () => {
     expect((await runCli(['--bogus'])).code).toBe(2);
     const missing = await runCli(['--scenario', '/nonexistent/scenario.json']);

@@ -241,7 +241,7 @@ describe('SFN emulator API conformance', () => {
         'ExecutionStarted', 'PassStateEntered', 'PassStateExited', 'TaskStateEntered', 'TaskScheduled',
         'TaskStarted', 'TaskSucceeded', 'TaskStateExited', 'ExecutionSucceeded',
       ]);
-      expect(all.events?.map((e) => [e.id, e.previousEventId])).toEqual([[1, 0], [2, 1], [3, 2], [4, 3], [5, 4], [6, 5], [7, 6], [8, 7], [9, 8]]);
+      expect(all.events?.map((e) => [e.id, e.previousEventId])).toEqual([[1, 0], [2, 0], [3, 2], [4, 3], [5, 4], [6, 5], [7, 6], [8, 7], [9, 8]]);
       const forward: number[] = [];
       let nextToken: string | undefined;
       do {

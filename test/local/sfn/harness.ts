@@ -1,5 +1,14 @@
 /** Starts an emulator on a free port with a VirtualClock and gives an SDK client pointed at it. */
-import { CreateStateMachineCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  SFNServiceException,
+  StartExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../../../local/clock';
 import { SfnEmulator, type SfnEmulatorOptions, type StatusChangeEvent } from '../../../local/sfn';
 
@@ -13,7 +22,15 @@ export interface Harness {
   sfn: SFNClient;
   events: StatusChangeEvent[];
   createMachine(name: string, definition: object, type?: 'STANDARD' | 'EXPRESS'): Promise<string>;
+  /** Creates a machine, starts execution `run` with `input` and, unless told not to, waits until nothing is runnable. */
+  run(definition: object, input: unknown, name?: string, options?: { settle?: boolean }): Promise<RunHandle>;
   close(): Promise<void>;
+}
+
+export interface RunHandle {
+  executionArn: string;
+  describe(): Promise<DescribeExecutionCommandOutput>;
+  history(): Promise<HistoryEvent[]>;
 }
 
 export async function startHarness(options: Partial<SfnEmulatorOptions> = {}): Promise<Harness> {
@@ -27,16 +44,25 @@ export async function startHarness(options: Partial<SfnEmulatorOptions> = {}): P
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
   });
+  const createMachine: Harness['createMachine'] = async (name, definition, type = 'STANDARD') => {
+    const created = await sfn.send(new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn: ROLE_ARN, type }));
+    return created.stateMachineArn!;
+  };
   return {
     emulator,
     clock,
     sfn,
     events,
-    async createMachine(name, definition, type = 'STANDARD') {
-      const created = await sfn.send(
-        new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn: ROLE_ARN, type }),
-      );
-      return created.stateMachineArn!;
+    createMachine,
+    async run(definition, input, name = 'machine', { settle = true } = {}) {
+      const arn = await createMachine(name, definition);
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'run', input: JSON.stringify(input) }));
+      if (settle) await emulator.waitForIdle();
+      return {
+        executionArn: executionArn!,
+        describe: () => sfn.send(new DescribeExecutionCommand({ executionArn })),
+        history: async () => (await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events ?? [],
+      };
     },
     async close() {
       sfn.destroy();

@@ -18,13 +18,7 @@ describe('ASL interpreter', () => {
   });
   afterEach(() => h.close());
 
-  /** Starts an execution and, unless a task is meant to hang, waits until nothing is runnable. */
-  async function run(definition: object, input: unknown, name = 'machine', { settle = true } = {}) {
-    const arn = await h.createMachine(name, definition);
-    const { executionArn } = await h.sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'run', input: JSON.stringify(input) }));
-    if (settle) await h.emulator.waitForIdle();
-    return { executionArn: executionArn!, describe: () => h.sfn.send(new DescribeExecutionCommand({ executionArn })) };
-  }
+  const run = (definition: object, input: unknown, name?: string, options?: { settle?: boolean }) => h.run(definition, input, name, options);
   const outputOf = async (definition: object, input: unknown) => JSON.parse((await (await run(definition, input)).describe()).output!);
 
   it('routes Choice rules with every operator family, And/Or/Not and Path variants', async () => {
