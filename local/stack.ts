@@ -71,6 +71,8 @@ export interface LocalStackOptions {
    * policies first (a test removing a grant). @default { enforce: true }
    */
   iam?: { enforce?: boolean; adjustPolicies?: (policies: RolePolicies) => RolePolicies };
+  /** Called with each error a Lambda's handler throws, as its log would show it (the batch fails either way). */
+  onLambdaError?: (functionName: string, error: unknown) => void;
 }
 
 export const LOCAL_NAMES = {
@@ -170,6 +172,7 @@ export class LocalStack {
       batchSize: workerConfig.batchSize,
       maxConcurrency: workerConfig.maxConcurrency,
       timeoutSeconds: workerConfig.timeoutSeconds,
+      onHandlerError: (error) => options.onLambdaError?.(LAMBDA_FUNCTION_NAMES.worker, error),
     });
     if (slack) {
       aws.secrets.put(LOCAL_NAMES.slackSecret, slack.url);
@@ -199,6 +202,7 @@ export class LocalStack {
         maximumBatchingWindowSeconds: options.slackBatchingWindowSeconds ?? 5,
         maxConcurrency: SLACK_NOTIFIER.maxConcurrency,
         timeoutSeconds: notifierTimeoutSeconds(threshold),
+        onHandlerError: (error) => options.onLambdaError?.(LAMBDA_FUNCTION_NAMES.notifier, error),
       });
     }
   }
