@@ -243,6 +243,10 @@ export class LocalStack {
       await sfn.start(options.ports?.stepFunctions ?? 0);
       started.push(sfn);
       const stack = new LocalStack(config, clock, sfn, aws, dynamo, bus, slack, options, dynamoProxy);
+      if (authorizer) {
+        await requireEventSourcePermissions(authorizer, LAMBDA_CREDENTIALS.worker, stack.intakeQueue.arn);
+        if (stack.notifier) await requireEventSourcePermissions(authorizer, LAMBDA_CREDENTIALS.notifier, sqsQueueArn(LOCAL_NAMES.alertsQueue));
+      }
       stack.worker.start();
       stack.notifier?.start();
       return stack;
@@ -399,6 +403,20 @@ export class LocalStack {
     await this.worker.stop();
     await this.notifier?.stop();
     await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.dynamoProxy?.stop(), this.ownsDynamo ? this.dynamo.stop() : undefined]);
+  }
+}
+
+/** What Lambda requires of a function's role to create its SQS event source mapping. */
+const EVENT_SOURCE_ACTIONS = ['ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'];
+
+/**
+ * The local runners read their queues in process, as the Lambda service does, so no call is evaluated
+ * there; but on AWS the deploy fails when the role may not read the queue, and so does the start here.
+ */
+async function requireEventSourcePermissions(authorizer: IamAuthorizer, credentials: LocalCredentials, queueArn: string): Promise<void> {
+  for (const action of EVENT_SOURCE_ACTIONS) {
+    const result = await authorizer.authorizeKey(credentials.accessKeyId, [{ action: `sqs:${action}`, resource: queueArn }]);
+    if (!result.allowed) throw new Error(`Invalid request provided: The provided execution role does not have permissions to call ${action} on SQS`);
   }
 }
 

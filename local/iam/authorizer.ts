@@ -28,6 +28,9 @@ export type Authorization =
 
 type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
 
+/** Decisions kept at most; a bulk run touches each execution ARN once or twice, so older ones are rarely asked again. */
+const MAX_CACHED_DECISIONS = 10_000;
+
 /** What AWS says for an access key it does not know, in every protocol. */
 export const INVALID_TOKEN_MESSAGE = 'The security token included in the request is invalid.';
 
@@ -62,8 +65,12 @@ export class IamAuthorizer {
     return new IamAuthorizer(principals, simulator);
   }
 
-  async authorize(authorizationHeader: string | string[] | undefined, checks: IamCheck[]): Promise<Authorization> {
-    const accessKeyId = accessKeyIdOf(authorizationHeader);
+  /** A call, by its SigV4 Authorization header. */
+  authorize(authorizationHeader: string | string[] | undefined, checks: IamCheck[]): Promise<Authorization> {
+    return this.authorizeKey(accessKeyIdOf(authorizationHeader), checks);
+  }
+
+  async authorizeKey(accessKeyId: string | undefined, checks: IamCheck[]): Promise<Authorization> {
     const principal = accessKeyId === undefined ? undefined : this.principals.get(accessKeyId);
     if (!principal) return { allowed: false, unknownKey: true };
     if (!principal.policy) return { allowed: true };
@@ -78,6 +85,7 @@ export class IamAuthorizer {
     const key = `${accessKeyId}\n${action}\n${resource}`;
     let decision = this.decisions.get(key);
     if (!decision) {
+      if (this.decisions.size >= MAX_CACHED_DECISIONS) this.decisions.clear();
       decision = simulate(this.simulator, principal, action, resource);
       this.decisions.set(key, decision);
     }

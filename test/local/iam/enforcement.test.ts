@@ -11,6 +11,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LEDGER_TABLE } from '../../../core/ledger-table';
 import { VirtualClock } from '../../../local/clock';
 import { ADMIN_CREDENTIALS, LAMBDA_CREDENTIALS, OPERATOR_CREDENTIALS, type LocalCredentials } from '../../../local/iam/principals';
+import type { RolePolicies } from '../../../local/iam/synthesized-policies';
 import { LOCAL_NAMES, LocalStack } from '../../../local/stack';
 
 const ACCOUNT = '123456789012';
@@ -135,5 +136,21 @@ describe('IAM enforcement on the local endpoints', () => {
     expect(await refusal(nobody.secrets.send(new GetSecretValueCommand({ SecretId: LOCAL_NAMES.slackSecret })))).toEqual({ name: 'UnrecognizedClientException', status: 400, message: invalid });
     expect(await refusal(nobody.sqs.send(new SendMessageCommand({ QueueUrl: intakeUrl(), MessageBody: '{}' })))).toEqual({ name: 'InvalidClientTokenId', status: 403, message: invalid });
     expect(await refusal(nobody.sns.send(new PublishCommand({ TopicArn: stack.alertTopicArn, Message: 'hi' })))).toEqual({ name: 'InvalidClientTokenId', status: 403, message: invalid });
+  });
+});
+
+describe('the SQS event source mappings', () => {
+  it('do not come up when a role may not read its queue, as the deploy would fail', async () => {
+    const withoutDelete = (policies: RolePolicies): RolePolicies => {
+      for (const statement of policies.notifier!.Statement) statement.Action = ([] as string[]).concat(statement.Action).filter((action) => action !== 'sqs:DeleteMessage');
+      return policies;
+    };
+    await expect(
+      LocalStack.start({
+        clock: new VirtualClock({ startMs: Date.UTC(2026, 10, 24) }),
+        config: { watch: { stateMachineNamePrefixes: ['orders-'] } },
+        iam: { adjustPolicies: withoutDelete },
+      }),
+    ).rejects.toThrow('Invalid request provided: The provided execution role does not have permissions to call DeleteMessage on SQS');
   });
 });
