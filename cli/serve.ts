@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import { CONFIG_ENV_VAR } from '../core/config';
 import { RealClock, VirtualClock } from '../local/clock';
+import { ADMIN_CREDENTIALS } from '../local/iam/principals';
 import { LocalStack, type LocalStackOptions } from '../local/stack';
 import { loadConfig, type CliIo, type CommandEnv, type CommonOptions } from './context';
 import { EXIT, type ExitCode } from './errors';
@@ -22,6 +23,8 @@ export interface ServeOptions extends CommonOptions {
   /** Virtual clock speed (virtual ms per real ms); `true` when given without a value. */
   virtualClock?: number | true;
   throttling?: boolean;
+  /** false with --no-iam: the endpoints evaluate no policy. */
+  iam: boolean;
   logLevel: NonNullable<LocalStackOptions['logLevel']>;
 }
 
@@ -38,6 +41,7 @@ export function serveCommand(env: CommandEnv): Command {
     .option('--slack-port <n>', 'local Slack webhook receiver port', positiveInt('--slack-port'))
     .option('--virtual-clock [speed]', `run on a virtual clock at speed x real time (default speed ${DEFAULT_VIRTUAL_SPEED}: backoffs and Wait states pass 60x faster)`, positiveNumber('--virtual-clock'))
     .option('--throttling', 'turn on the emulator\'s AWS-default throttling buckets')
+    .option('--no-iam', 'do not evaluate calls against IAM policies (by default each Lambda is held to its synthesized role policy, the CLI to docs/operator-policy.json)')
     .addOption(new Option('--log-level <level>', 'worker and notifier log level').choices(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('SILENT'))
     .addHelpText(
       'after',
@@ -66,6 +70,7 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<ExitCo
     clock: speed === undefined ? new RealClock() : new VirtualClock({ speed }),
     mockConfig: options.mockConfig,
     throttling: options.throttling === true,
+    iam: { enforce: options.iam !== false },
     logLevel: options.logLevel,
     ports: { stepFunctions: port(options.sfnPort, 0), aws: port(options.awsPort, 1), dynamodb: port(options.dynamodbPort, 2), slack: port(options.slackPort, 3) },
     onAlert: (alert) => io.stderr(`alert ${alert.kind} ${alert.executionName ?? ''} ${alert.reason}: ${alert.detail}\n`),
@@ -79,9 +84,10 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<ExitCo
   // The construct's variables except the config itself, which is long and only the Lambdas need.
   const { [CONFIG_ENV_VAR]: _config, ...exports } = stack.sdkEnvironment();
   const endpoints = { stepFunctions: stack.sfn.endpoint, dynamodb: stack.dynamo.endpoint, sqsSnsSecretsManager: stack.aws.url, slackWebhook: stack.slack?.url };
+  const iam = options.iam === false ? 'off' : 'enforced';
   if (options.output === 'json') {
     // One line, so a supervising process can read it as soon as the stack is up.
-    io.stdout(`${JSON.stringify({ endpoints, env: exports, dynamodbLocalPid: stack.dynamo.pid, clock: speed === undefined ? 'real' : `virtual x${speed}` })}\n`);
+    io.stdout(`${JSON.stringify({ endpoints, env: exports, adminCredentials: ADMIN_CREDENTIALS, iam, dynamodbLocalPid: stack.dynamo.pid, clock: speed === undefined ? 'real' : `virtual x${speed}` })}\n`);
   } else {
     io.stdout(
       [
@@ -93,9 +99,12 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<ExitCo
           ['Slack webhook receiver', endpoints.slackWebhook ?? '-'],
           ['clock', speed === undefined ? 'real' : `virtual, ${speed}x real time`],
           ['watching', JSON.stringify(config.watch)],
+          ['IAM', iam === 'off' ? 'off (--no-iam)' : 'enforced: the exported credentials are the operator of docs/operator-policy.json'],
         ]),
         'Point the AWS SDK, the AWS CLI and sfn-autoredrive at it:',
         ...Object.entries(exports).map(([name, value]) => `export ${name}=${value}`),
+        '',
+        `To create state machines and start executions (the operator may not), use the local account's administrator: AWS_ACCESS_KEY_ID=${ADMIN_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${ADMIN_CREDENTIALS.secretAccessKey}`,
         '',
       ].join('\n'),
     );

@@ -24,10 +24,15 @@ import type { SweepReport } from '../engine/sweep';
 import { createSweepHandler } from '../lambda/sweep';
 import { createWorkerHandler } from '../lambda/worker';
 import { RealClock, VirtualClock, type StackClock } from './clock';
-import { createLedgerTable, DUMMY_CREDENTIALS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { createLedgerTable, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { IamAuthorizer } from './iam/authorizer';
+import { AuthorizingDynamoDbProxy, behindProxy } from './iam/dynamodb-proxy';
+import { ADMIN_CREDENTIALS, LAMBDA_CREDENTIALS, LAMBDA_FUNCTION_NAMES, localPrincipals, OPERATOR_CREDENTIALS, operatorPolicy, type LocalCredentials } from './iam/principals';
+import { rolePoliciesFor } from './iam/role-policies';
+import type { RolePolicies } from './iam/synthesized-policies';
 import { deleteExpiredLedgerItems, LEDGER_EXPIRY_CHECK_EVERY_MS } from './ledger-expiry';
 import { LocalAwsEndpoints } from './fabric/aws-endpoints';
-import { lambdaFunctionArn, LOCAL_ACCOUNT, LOCAL_REGION } from './fabric/aws-names';
+import { lambdaFunctionArn, LOCAL_ACCOUNT, LOCAL_REGION, snsTopicArn, sqsQueueArn } from './fabric/aws-names';
 import { LocalEventBus } from './fabric/event-bus';
 import { LambdaRunner, type SqsBatchHandler } from './fabric/lambda-runner';
 import type { LocalQueue } from './fabric/queue';
@@ -60,6 +65,14 @@ export interface LocalStackOptions {
   sharedDynamo?: { dynamo: DynamoDbLocal; ledgerTableName: string };
   /** Seconds the Slack notifier gathers alerts into one batch. @default 5 */
   slackBatchingWindowSeconds?: number;
+  /**
+   * Every endpoint evaluates each call against its caller's IAM policy: each Lambda's synthesized role
+   * policy, the operator policy of docs/operator-policy.json. `adjustPolicies` edits the synthesized
+   * policies first (a test removing a grant). @default { enforce: true }
+   */
+  iam?: { enforce?: boolean; adjustPolicies?: (policies: RolePolicies) => RolePolicies };
+  /** Called with each error a Lambda's handler throws, as its log would show it (the batch fails either way). */
+  onLambdaError?: (functionName: string, error: unknown) => void;
 }
 
 export const LOCAL_NAMES = {
@@ -71,7 +84,11 @@ export const LOCAL_NAMES = {
   alertsDlq: 'sfn-autoredrive-alerts-dlq',
   slackSecret: 'sfn-autoredrive/slack-webhook',
   rule: 'sfn-autoredrive-intake-rule',
+  ruleDlq: 'sfn-autoredrive-rule-dlq',
 } as const;
+
+/** The alert topic's KMS key: the local topic is not encrypted, but the operator policy names a key. */
+const LOCAL_ALERT_KEY_ARN = `arn:aws:kms:${LOCAL_REGION}:${LOCAL_ACCOUNT}:key/sfn-autoredrive-alert-key`;
 
 export class LocalStack {
   readonly alerts: Alert[] = [];
@@ -89,6 +106,7 @@ export class LocalStack {
   ledgerItemsExpired = 0;
   private readonly sweep: ReturnType<typeof createSweepHandler>;
   private readonly ownsDynamo: boolean;
+  private readonly dynamoProxy?: AuthorizingDynamoDbProxy;
   /** Notifier invocations running, and how many of them wait on the clock (between posts). */
   private notifierRunning = 0;
   private notifierSleeping = 0;
@@ -105,7 +123,9 @@ export class LocalStack {
     readonly bus: LocalEventBus,
     readonly slack: LocalSlackReceiver | undefined,
     options: LocalStackOptions,
+    dynamoProxy: AuthorizingDynamoDbProxy | undefined,
   ) {
+    this.dynamoProxy = dynamoProxy;
     const { worker: workerConfig } = config;
     this.ledgerTableName = options.sharedDynamo?.ledgerTableName ?? LOCAL_NAMES.ledgerTable;
     this.ownsDynamo = options.sharedDynamo === undefined;
@@ -124,11 +144,10 @@ export class LocalStack {
     });
     bus.addRule({ name: LOCAL_NAMES.rule, pattern: buildEventPattern(config, { partition: 'aws', region: LOCAL_REGION, account: LOCAL_ACCOUNT }), target: this.intakeQueue });
 
-    this.clients = createClients({
-      region: LOCAL_REGION,
-      credentials: DUMMY_CREDENTIALS,
-      endpoints: { sfn: sfn.endpoint, dynamodb: dynamo.endpoint, sqs: aws.url, sns: aws.url },
-    });
+    // Each caller its own credentials, so the endpoints hold each to its own policy.
+    const clientsAs = (credentials: LocalCredentials) =>
+      createClients({ region: LOCAL_REGION, credentials, endpoints: { sfn: sfn.endpoint, dynamodb: dynamo.endpoint, sqs: aws.url, sns: aws.url } });
+    this.clients = clientsAs(ADMIN_CREDENTIALS);
     this.env = {
       [CONFIG_ENV_VAR]: JSON.stringify(config),
       [RUNTIME_ENV.ledgerTableName]: this.ledgerTableName,
@@ -145,14 +164,15 @@ export class LocalStack {
       this.expiryTimer.unref();
     }
     const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: options.logLevel ?? 'SILENT' });
-    this.sweep = createSweepHandler({ clock, clients: this.clients, env: this.env, logger });
+    this.sweep = createSweepHandler({ clock, clients: clientsAs(LAMBDA_CREDENTIALS.sweep), env: this.env, logger });
     this.worker = new LambdaRunner({
       queue: this.intakeQueue,
-      functionName: 'sfn-autoredrive-worker',
-      handler: createWorkerHandler({ clock, clients: this.clients, env: this.env, logger }),
+      functionName: LAMBDA_FUNCTION_NAMES.worker,
+      handler: createWorkerHandler({ clock, clients: clientsAs(LAMBDA_CREDENTIALS.worker), env: this.env, logger }),
       batchSize: workerConfig.batchSize,
       maxConcurrency: workerConfig.maxConcurrency,
       timeoutSeconds: workerConfig.timeoutSeconds,
+      onHandlerError: (error) => options.onLambdaError?.(LAMBDA_FUNCTION_NAMES.worker, error),
     });
     if (slack) {
       aws.secrets.put(LOCAL_NAMES.slackSecret, slack.url);
@@ -163,17 +183,18 @@ export class LocalStack {
         deadLetter: { queue: alertsDlq, maxReceiveCount: SLACK_NOTIFIER.maxReceiveCount },
       });
       aws.sns.subscribeQueue(this.alertTopicArn, alertsQueue);
-      const secretsClient = new SecretsManagerClient(aws.clientConfig());
+      const notifierCredentials = LAMBDA_CREDENTIALS.notifier;
+      const secretsClient = new SecretsManagerClient({ ...aws.clientConfig(), credentials: notifierCredentials });
       this.notifier = new LambdaRunner({
         queue: alertsQueue,
-        functionName: 'sfn-autoredrive-slack-notifier',
+        functionName: LAMBDA_FUNCTION_NAMES.notifier,
         handler: this.countNotifierInvocations(
           createNotifierHandler({
             clock,
             sleep: (ms) => this.notifierSleep(ms),
             env: this.env,
             secrets: new SecretsProvider({ awsSdkV3Client: secretsClient }),
-            dynamo: this.clients.dynamo,
+            dynamo: clientsAs(notifierCredentials).dynamo,
             logger,
           }),
         ),
@@ -181,6 +202,7 @@ export class LocalStack {
         maximumBatchingWindowSeconds: options.slackBatchingWindowSeconds ?? 5,
         maxConcurrency: SLACK_NOTIFIER.maxConcurrency,
         timeoutSeconds: notifierTimeoutSeconds(threshold),
+        onHandlerError: (error) => options.onLambdaError?.(LAMBDA_FUNCTION_NAMES.notifier, error),
       });
     }
   }
@@ -188,15 +210,22 @@ export class LocalStack {
   static async start(options: LocalStackOptions): Promise<LocalStack> {
     const config = parseConfig(options.config);
     const clock = options.clock ?? new RealClock();
-    const dynamo = options.sharedDynamo?.dynamo ?? (await startDynamoDbLocal({ port: options.ports?.dynamodb, persistDir: options.dynamoPersistDir }));
-    const started: Array<{ stop(): Promise<void> }> = options.sharedDynamo ? [] : [dynamo];
+    const ledgerTableName = options.sharedDynamo?.ledgerTableName ?? LOCAL_NAMES.ledgerTable;
+    const authorizer = options.iam?.enforce === false ? undefined : createAuthorizer(config, ledgerTableName, options);
+    // With the proxy in front, a fixed DynamoDB port is the proxy's: it is what callers connect to.
+    const dynamoPort = authorizer ? undefined : options.ports?.dynamodb;
+    const jvm = options.sharedDynamo?.dynamo ?? (await startDynamoDbLocal({ port: dynamoPort, persistDir: options.dynamoPersistDir }));
+    const started: Array<{ stop(): Promise<void> }> = options.sharedDynamo ? [] : [jvm];
     try {
-      const tableClient = dynamo.createClient();
-      await createLedgerTable(tableClient, options.sharedDynamo?.ledgerTableName ?? LOCAL_NAMES.ledgerTable).catch((error: Error) => {
+      const tableClient = jvm.createClient();
+      await createLedgerTable(tableClient, ledgerTableName).catch((error: Error) => {
         // A persistent DynamoDB directory keeps the table from an earlier run.
         if (error.name !== 'ResourceInUseException') throw error;
       }).finally(() => tableClient.destroy());
-      const aws = await LocalAwsEndpoints.start({ clock, port: options.ports?.aws });
+      const dynamoProxy = authorizer && (await AuthorizingDynamoDbProxy.start(jvm.endpoint, authorizer, options.ports?.dynamodb));
+      if (dynamoProxy) started.push(dynamoProxy);
+      const dynamo = dynamoProxy ? behindProxy(jvm, dynamoProxy) : jvm;
+      const aws = await LocalAwsEndpoints.start({ clock, port: options.ports?.aws, authorizer });
       started.push(aws);
       const slack = options.slack === false ? undefined : await LocalSlackReceiver.start({ clock, port: options.ports?.slack });
       if (slack) started.push(slack);
@@ -208,11 +237,16 @@ export class LocalStack {
         throttling: { enabled: options.throttling ?? false },
         mockConfig: options.mockConfig,
         taskHandlers: options.taskHandlers,
+        authorizer,
         onStatusChange: (event) => void bus.putEvent({ ...event, detail: { ...event.detail } }),
       });
       await sfn.start(options.ports?.stepFunctions ?? 0);
       started.push(sfn);
-      const stack = new LocalStack(config, clock, sfn, aws, dynamo, bus, slack, options);
+      const stack = new LocalStack(config, clock, sfn, aws, dynamo, bus, slack, options, dynamoProxy);
+      if (authorizer) {
+        await requireEventSourcePermissions(authorizer, LAMBDA_CREDENTIALS.worker, stack.intakeQueue.arn);
+        if (stack.notifier) await requireEventSourcePermissions(authorizer, LAMBDA_CREDENTIALS.notifier, sqsQueueArn(LOCAL_NAMES.alertsQueue));
+      }
       stack.worker.start();
       stack.notifier?.start();
       return stack;
@@ -231,8 +265,9 @@ export class LocalStack {
       AWS_REGION: LOCAL_REGION,
       // The AWS CLI v1 reads only this one.
       AWS_DEFAULT_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey,
+      // The operator: what the CLI needs, as docs/operator-policy.json grants it.
+      AWS_ACCESS_KEY_ID: OPERATOR_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: OPERATOR_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_SFN: this.sfn.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: this.dynamo.endpoint,
       AWS_ENDPOINT_URL_SQS: this.aws.url,
@@ -249,7 +284,7 @@ export class LocalStack {
 
   /** Runs the sweep Lambda's code once, as its schedule would. */
   async runSweep(): Promise<SweepReport> {
-    const context = { invokedFunctionArn: lambdaFunctionArn('sfn-autoredrive-sweep'), awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 300_000 };
+    const context = { invokedFunctionArn: lambdaFunctionArn(LAMBDA_FUNCTION_NAMES.sweep), awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 300_000 };
     const outcome = await this.sweep({}, context as never);
     // Local sweeps run one after another, so the lease is always free.
     if ('skipped' in outcome) throw new Error(`the local sweep found the sweep lease held by ${outcome.heldBy}`);
@@ -367,7 +402,47 @@ export class LocalStack {
     clearInterval(this.expiryTimer);
     await this.worker.stop();
     await this.notifier?.stop();
-    await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.ownsDynamo ? this.dynamo.stop() : undefined]);
+    await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.dynamoProxy?.stop(), this.ownsDynamo ? this.dynamo.stop() : undefined]);
   }
+}
+
+/** What Lambda requires of a function's role to create its SQS event source mapping. */
+const EVENT_SOURCE_ACTIONS = ['ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'];
+
+/**
+ * The local runners read their queues in process, as the Lambda service does, so no call is evaluated
+ * there; but on AWS the deploy fails when the role may not read the queue, and so does the start here.
+ */
+async function requireEventSourcePermissions(authorizer: IamAuthorizer, credentials: LocalCredentials, queueArn: string): Promise<void> {
+  for (const action of EVENT_SOURCE_ACTIONS) {
+    const result = await authorizer.authorizeKey(credentials.accessKeyId, [{ action: `sqs:${action}`, resource: queueArn }]);
+    if (!result.allowed) throw new Error(`Invalid request provided: The provided execution role does not have permissions to call ${action} on SQS`);
+  }
+}
+
+/**
+ * The policies as `cdk synth` renders them for this stack's config, with the Slack secret the local
+ * stack deploys (and an acknowledgement when alerts go nowhere, which synth would refuse otherwise).
+ */
+function createAuthorizer(config: AutoRedriveConfig, ledgerTableName: string, options: LocalStackOptions): IamAuthorizer {
+  const slack = options.slack !== false;
+  const synthConfig: AutoRedriveConfig = {
+    ...config,
+    alerts: {
+      ...config.alerts,
+      slackWebhookSecretName: slack ? LOCAL_NAMES.slackSecret : undefined,
+      acknowledgeNoDestination: config.alerts.acknowledgeNoDestination ?? (slack ? undefined : 'the local stack runs without Slack'),
+    },
+  };
+  const names = { ...LOCAL_NAMES, ledgerTable: ledgerTableName };
+  const synthesized = rolePoliciesFor(synthConfig, names);
+  const policies = options.iam?.adjustPolicies?.(structuredClone(synthesized)) ?? synthesized;
+  const operator = operatorPolicy({
+    LedgerTableArn: `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${ledgerTableName}`,
+    IntakeQueueArn: sqsQueueArn(LOCAL_NAMES.intakeQueue),
+    AlertTopicArn: snsTopicArn(LOCAL_NAMES.alertTopic),
+    AlertKeyArn: LOCAL_ALERT_KEY_ARN,
+  });
+  return IamAuthorizer.load(localPrincipals(policies, operator));
 }
 

@@ -7,7 +7,7 @@ import { CreateStateMachineCommand, StartExecutionCommand, StopExecutionCommand 
 import type { Alert } from '../../core/alerts';
 import { RUNTIME_ENV } from '../../adapters/runtime-env';
 import { VirtualClock } from '../clock';
-import { LocalStack } from '../stack';
+import { LocalStack, type LocalStackOptions } from '../stack';
 import { seededRandom } from '../sfn/rng';
 import type { StatusChangeEvent } from '../sfn';
 import { accountFor, type DemoAccounting } from './accounting';
@@ -60,7 +60,8 @@ export interface DemoReport {
 /** The emulator's seed for faults; runs are reproducible. */
 const FAULT_SEED = 7;
 
-export async function runScenario(scenario: Scenario, observer: RunObserver = {}): Promise<DemoReport> {
+/** `stackOptions`: how the stack differs from a deployment, for tests (IAM policies edited, Lambda errors seen). */
+export async function runScenario(scenario: Scenario, observer: RunObserver = {}, stackOptions: Pick<LocalStackOptions, 'iam' | 'onLambdaError'> = {}): Promise<DemoReport> {
   const wallStartMs = performance.now();
   const clock = new VirtualClock({ startMs: scenario.startTime ? Date.parse(scenario.startTime) : Date.now() });
   const originMs = clock.nowMs();
@@ -72,6 +73,7 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
     throttling: scenario.faults.throttling ?? false,
     slackBatchingWindowSeconds: scenario.slackBatchingWindowSeconds,
     onAlert: (alert) => observer.onAlert?.(alert, elapsed()),
+    ...stackOptions,
   });
   const stackStartMs = performance.now() - wallStartMs;
   try {

@@ -66,10 +66,18 @@ export class SecretsService {
     }
   }
 
+  /** The full ARN (with its random suffix) of the secret a SecretId names, if it exists. */
+  arnOf(secretId: string): string | undefined {
+    return this.lookup(secretId)?.arn;
+  }
+
   /** SecretId is a name or a full ARN. */
+  private lookup(secretId: string): StoredSecret | undefined {
+    return this.secrets.get(secretId) ?? [...this.secrets.values()].find((s) => s.arn === secretId);
+  }
+
   private find(secretId: unknown): StoredSecret {
-    const id = String(secretId);
-    const secret = this.secrets.get(id) ?? [...this.secrets.values()].find((s) => s.arn === id);
+    const secret = this.lookup(String(secretId));
     if (!secret) throw new SecretsManagerError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     return secret;
   }

@@ -12,7 +12,10 @@ import { MockResponses, type MockConfig } from './mock-config';
 import { PageTokens } from './page-tokens';
 import { seededRandom } from './rng';
 import { seedExecution, type SeedExecutionOptions } from './seeding';
+import { SfnApiError } from './errors';
 import { ProtocolServer } from './server';
+import { deniedMessage, INVALID_TOKEN_MESSAGE, type IamAuthorizer } from '../iam/authorizer';
+import { stepFunctionsChecks } from '../iam/request-checks';
 import { StatusNotifier, type StatusChangeEvent } from './status-events';
 import { EmulatorStore, type ExecutionRecord } from './store';
 import { TaskInvoker, type TaskHandler } from './task-invoker';
@@ -43,6 +46,8 @@ export interface SfnEmulatorOptions {
   seed?: number;
   /** Open-execution quota behind ExecutionLimitExceeded. @default 1_000_000 */
   maxOpenExecutions?: number;
+  /** Evaluates every call against the caller's IAM policy. @default every call is allowed */
+  authorizer?: IamAuthorizer;
 }
 
 export interface EmulatorStats {
@@ -83,7 +88,8 @@ export class SfnEmulator {
     };
     const throttler = options.throttling?.enabled ? new Throttler(clock, options.throttling.region ?? region) : undefined;
     this.gateway = new Gateway(this.ctx, this.faults, throttler);
-    this.server = new ProtocolServer(this.gateway.handle);
+    const authorizer = options.authorizer;
+    this.server = new ProtocolServer(this.gateway.handle, authorizer && ((header, operation, input) => authorizeCall(authorizer, header, operation, input)));
   }
 
   /** Listens on 127.0.0.1; port 0 picks a free port. Returns the endpoint URL. */
@@ -146,4 +152,11 @@ export class SfnEmulator {
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }
+}
+
+/** Step Functions answers both with HTTP 400, like any client error of its JSON protocol. */
+async function authorizeCall(authorizer: IamAuthorizer, header: string | undefined, operation: string, input: Record<string, unknown>): Promise<void> {
+  const result = await authorizer.authorize(header, stepFunctionsChecks(operation, input));
+  if (result.allowed) return;
+  throw result.unknownKey ? new SfnApiError('UnrecognizedClientException', INVALID_TOKEN_MESSAGE) : new SfnApiError('AccessDeniedException', deniedMessage(result));
 }

@@ -9,6 +9,8 @@ import { SfnApiError } from './errors';
 import { keepConnectionsAlive, readBody } from '../http-body';
 
 export type OperationHandler = (operation: string, input: Record<string, unknown>) => Promise<unknown>;
+/** Throws the error to answer with when the caller (by its Authorization header) may not make the call. */
+export type CallAuthorizer = (authorization: string | undefined, operation: string, input: Record<string, unknown>) => Promise<void>;
 
 const TARGET_PREFIX = 'AWSStepFunctions.';
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
@@ -16,7 +18,10 @@ const CONTENT_TYPE = 'application/x-amz-json-1.0';
 export class ProtocolServer {
   private server?: Server;
 
-  constructor(private readonly handle: OperationHandler) {}
+  constructor(
+    private readonly handle: OperationHandler,
+    private readonly authorize?: CallAuthorizer,
+  ) {}
 
   async listen(port: number): Promise<string> {
     const server = keepConnectionsAlive(createServer((req, res) => void this.serve(req, res)));
@@ -53,7 +58,9 @@ export class ProtocolServer {
       if (input === null || typeof input !== 'object' || Array.isArray(input)) {
         throw new SfnApiError('SerializationException', 'The request body must be a JSON object');
       }
-      const output = await this.handle(target.slice(TARGET_PREFIX.length), input as Record<string, unknown>);
+      const operation = target.slice(TARGET_PREFIX.length);
+      await this.authorize?.(req.headers.authorization, operation, input as Record<string, unknown>);
+      const output = await this.handle(operation, input as Record<string, unknown>);
       send(res, 200, requestId, output ?? {});
     } catch (error) {
       const apiError =

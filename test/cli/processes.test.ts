@@ -48,11 +48,14 @@ describe('sfn-autoredrive as processes', () => {
     const serve = start(['serve', '--output', 'json', '--config', 'test/cli/sweep.config.json']);
     try {
       const line = await waitFor(() => serve.stdout().split('\n').find((l) => l.startsWith('{')), 'serve to print its endpoints');
-      const { endpoints, env, dynamodbLocalPid } = JSON.parse(line);
+      const { endpoints, env, adminCredentials, iam, dynamodbLocalPid } = JSON.parse(line);
       expect(isAlive(dynamodbLocalPid)).toBe(true);
+      expect(iam).toBe('enforced');
+      // The exported credentials are the operator's: they may list, not create.
       const credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY };
-      const sfn = new SFNClient({ region: env.AWS_REGION, endpoint: endpoints.stepFunctions, credentials });
-      expect((await sfn.send(new ListStateMachinesCommand({}))).stateMachines).toEqual([]);
+      const operatorSfn = new SFNClient({ region: env.AWS_REGION, endpoint: endpoints.stepFunctions, credentials });
+      expect((await operatorSfn.send(new ListStateMachinesCommand({}))).stateMachines).toEqual([]);
+      const sfn = new SFNClient({ region: env.AWS_REGION, endpoint: endpoints.stepFunctions, credentials: adminCredentials });
 
       // Not watched by the served config, so only the operator acts on these.
       const definition = JSON.stringify({ StartAt: 'Charge', States: { Charge: { Type: 'Fail', Error: 'PaymentGatewayTimeout' } } });
@@ -78,7 +81,7 @@ describe('sfn-autoredrive as processes', () => {
       for await (const record of ledger.byStateMachine(stateMachineArn!, 0, Date.now() + 60_000)) records.push(record);
       expect(records.map((r) => r.phase).filter((phase) => phase !== 'REDRIVEN')).toEqual([]);
       expect(records).toHaveLength(interrupted.redriven);
-      const redriveCounts = async () => Promise.all(arns.map(async (executionArn) => (await sfn.send(new DescribeExecutionCommand({ executionArn }))).redriveCount));
+      const redriveCounts = async () => Promise.all(arns.map(async (executionArn) => (await operatorSfn.send(new DescribeExecutionCommand({ executionArn }))).redriveCount));
       expect((await redriveCounts()).filter((n) => n === 1)).toHaveLength(interrupted.redriven);
 
       // This machine always fails, so the executions redriven above have failed again (generation 1), and a

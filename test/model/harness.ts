@@ -17,7 +17,8 @@ import { runCli } from '../../cli/program';
 import { parseConfig, type AutoRedriveConfig } from '../../core/config';
 import { buildEventPattern } from '../../core/event-pattern';
 import { VirtualClock } from '../../local/clock';
-import { DUMMY_CREDENTIALS, type DynamoDbLocal } from '../../local/dynamodb-local';
+import type { DynamoDbLocal } from '../../local/dynamodb-local';
+import { ADMIN_CREDENTIALS } from '../../local/iam/principals';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../local/fabric/aws-names';
 import type { BusEvent } from '../../local/fabric/event-bus';
 import { StatesError } from '../../local/sfn/asl/states-error';
@@ -152,7 +153,8 @@ export class PipelineHarness {
       expiredMessages: [],
     };
     for (const queue of [stack.intakeQueue, stack.intakeDlq]) queue.onExpired((body) => this.facts.expiredMessages.push(body));
-    this.consoleSfn = new SFNClient({ endpoint: stack.sfn.endpoint, region: LOCAL_REGION, credentials: DUMMY_CREDENTIALS, maxAttempts: 1 });
+    // A person in the console, with the account's full rights (stopping executions is not an operator's grant).
+    this.consoleSfn = new SFNClient({ endpoint: stack.sfn.endpoint, region: LOCAL_REGION, credentials: ADMIN_CREDENTIALS, maxAttempts: 1 });
     this.configDir = mkdtempSync(join(tmpdir(), 'model-config-'));
     this.configFile = join(this.configDir, 'autoredrive.config.json');
     writeFileSync(this.configFile, JSON.stringify(configInput(model)));
