@@ -23,6 +23,27 @@ export function stepFunctionsChecks(operation: string, input: Input): IamCheck[]
     case 'DeleteStateMachine':
       // `arn#TestCase` picks a mocked test case; IAM sees the state machine.
       return [{ action, resource: text(input.stateMachineArn).split('#')[0] }];
+    case 'UpdateStateMachine':
+    case 'PublishStateMachineVersion':
+    case 'ListStateMachineVersions':
+    case 'ListStateMachineAliases':
+      return [{ action, resource: text(input.stateMachineArn) }];
+    case 'DeleteStateMachineVersion':
+      return [{ action, resource: text(input.stateMachineVersionArn) }];
+    case 'DescribeStateMachineAlias':
+    case 'UpdateStateMachineAlias':
+    case 'DeleteStateMachineAlias':
+      return [{ action, resource: text(input.stateMachineAliasArn) }];
+    case 'CreateStateMachineAlias': {
+      // The alias's own ARN: its state machine (from the first routed version) and its name.
+      const versionArn = text((input.routingConfiguration as Input[] | undefined)?.[0]?.stateMachineVersionArn);
+      return [{ action, resource: versionArn === '*' ? '*' : `${versionArn.slice(0, versionArn.lastIndexOf(':'))}:${text(input.name)}` }];
+    }
+    // A task token names no resource; AWS authorizes these callbacks on "*" (or an activity, not emulated).
+    case 'SendTaskSuccess':
+    case 'SendTaskFailure':
+    case 'SendTaskHeartbeat':
+      return [{ action, resource: '*' }];
     case 'TagResource':
     case 'UntagResource':
     case 'ListTagsForResource':
