@@ -17,7 +17,7 @@ describe('Step Functions calls as IAM sees them', () => {
     ['DeleteStateMachineAlias', { stateMachineAliasArn: `${SM}:prod` }, `${SM}:prod`],
     ['SendTaskSuccess', { taskToken: 'token' }, '*'],
     ['RedriveExecution', { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:orders.v2:o-1' }, 'arn:aws:states:us-east-1:123456789012:execution:orders.v2:o-1'],
-  ])('%s on %j is states:%s on %s', (operation, input, resource) => {
+  ])('%s %j is checked on %s', (operation, input, resource) => {
     expect(stepFunctionsChecks(operation, input)).toEqual([{ action: `states:${operation}`, resource }]);
   });
 });
