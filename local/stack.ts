@@ -439,8 +439,9 @@ function createAuthorizer(config: AutoRedriveConfig, ledgerTableName: string, op
     },
   };
   const names = { ...LOCAL_NAMES, ledgerTable: ledgerTableName };
+  // A copy of its own for each stack, so adjustPolicies may edit it in place.
   const synthesized = rolePoliciesFor(synthConfig, names);
-  const policies = options.iam?.adjustPolicies?.(structuredClone(synthesized)) ?? synthesized;
+  const policies = options.iam?.adjustPolicies?.(synthesized) ?? synthesized;
   const operator = operatorPolicy({
     LedgerTableArn: `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${ledgerTableName}`,
     IntakeQueueArn: sqsQueueArn(LOCAL_NAMES.intakeQueue),
