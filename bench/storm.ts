@@ -96,7 +96,7 @@ export async function runStorm(options: StormOptions): Promise<StormFigures> {
 /** Time of the last RedriveExecution the emulator accepted, read from the SDK's middleware stack. */
 function trackLastAcceptedRedrive(stack: LocalStack): () => number {
   let lastMs = 0;
-  stack.clients.sfn.middlewareStack.add(
+  stack.lambdaClients.worker.sfn.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
       if (context.commandName === 'RedriveExecutionCommand') lastMs = Date.now();

@@ -96,7 +96,10 @@ export class LocalStack {
   readonly intakeDlq: LocalQueue;
   readonly alertTopicArn: string;
   readonly ledger: Ledger;
+  /** The local account's administrator: what tests and the demo create state machines and start executions with. */
   readonly clients: AwsClients;
+  /** What the worker and the sweep call AWS with, each as its own role (tests wrap them to inject faults). */
+  readonly lambdaClients: Record<'worker' | 'sweep', AwsClients>;
   /** The Lambda environment the construct would set, pointing at this stack. */
   readonly env: Record<string, string>;
   readonly worker: LambdaRunner;
@@ -148,6 +151,7 @@ export class LocalStack {
     const clientsAs = (credentials: LocalCredentials) =>
       createClients({ region: LOCAL_REGION, credentials, endpoints: { sfn: sfn.endpoint, dynamodb: dynamo.endpoint, sqs: aws.url, sns: aws.url } });
     this.clients = clientsAs(ADMIN_CREDENTIALS);
+    this.lambdaClients = { worker: clientsAs(LAMBDA_CREDENTIALS.worker), sweep: clientsAs(LAMBDA_CREDENTIALS.sweep) };
     this.env = {
       [CONFIG_ENV_VAR]: JSON.stringify(config),
       [RUNTIME_ENV.ledgerTableName]: this.ledgerTableName,
@@ -164,11 +168,11 @@ export class LocalStack {
       this.expiryTimer.unref();
     }
     const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: options.logLevel ?? 'SILENT' });
-    this.sweep = createSweepHandler({ clock, clients: clientsAs(LAMBDA_CREDENTIALS.sweep), env: this.env, logger });
+    this.sweep = createSweepHandler({ clock, clients: this.lambdaClients.sweep, env: this.env, logger });
     this.worker = new LambdaRunner({
       queue: this.intakeQueue,
       functionName: LAMBDA_FUNCTION_NAMES.worker,
-      handler: createWorkerHandler({ clock, clients: clientsAs(LAMBDA_CREDENTIALS.worker), env: this.env, logger }),
+      handler: createWorkerHandler({ clock, clients: this.lambdaClients.worker, env: this.env, logger }),
       batchSize: workerConfig.batchSize,
       maxConcurrency: workerConfig.maxConcurrency,
       timeoutSeconds: workerConfig.timeoutSeconds,
@@ -435,8 +439,9 @@ function createAuthorizer(config: AutoRedriveConfig, ledgerTableName: string, op
     },
   };
   const names = { ...LOCAL_NAMES, ledgerTable: ledgerTableName };
+  // A copy of its own for each stack, so adjustPolicies may edit it in place.
   const synthesized = rolePoliciesFor(synthConfig, names);
-  const policies = options.iam?.adjustPolicies?.(structuredClone(synthesized)) ?? synthesized;
+  const policies = options.iam?.adjustPolicies?.(synthesized) ?? synthesized;
   const operator = operatorPolicy({
     LedgerTableArn: `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${ledgerTableName}`,
     IntakeQueueArn: sqsQueueArn(LOCAL_NAMES.intakeQueue),

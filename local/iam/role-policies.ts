@@ -1,14 +1,16 @@
 /**
  * The synthesized role policies, cached: a synth takes seconds (aws-cdk-lib alone loads for one or
- * two), a cache hit milliseconds. The key covers everything a policy comes from: the config, the local
- * names, the construct's and config's sources and the aws-cdk-lib version. Cached in memory for the
- * process and on disk (os.tmpdir()) across runs.
+ * two), a cache hit milliseconds. The construct is synthesized with the config fields its grants depend
+ * on (the rest left at their defaults) and with placeholder resource names, filled in afterwards; the key
+ * covers those fields, the construct's and config's sources, cdk.json and the aws-cdk-lib version. So the
+ * many configs of the model-based test, differing in backoff or attempts, and its fresh ledger tables all
+ * share one synth. Cached in memory for the process and on disk (os.tmpdir()) across runs.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AutoRedriveConfig } from '../../core/config';
+import { parseConfig, type AutoRedriveConfig } from '../../core/config';
 import type { LocalResourceNames, RolePolicies } from './synthesized-policies';
 
 const ROOT = join(__dirname, '..', '..');
@@ -17,23 +19,49 @@ const CACHE_DIR = join(tmpdir(), 'sfn-autoredrive-iam-cache');
 const SOURCE_DIRS = ['lib', 'core'];
 const inProcess = new Map<string, RolePolicies>();
 
+/** Stand-ins for the local names in the synthesized policies; no ARN contains them otherwise. */
+const NAME_PLACEHOLDERS: LocalResourceNames = {
+  ledgerTable: '@ledgerTable@',
+  intakeQueue: '@intakeQueue@',
+  intakeDlq: '@intakeDlq@',
+  alertTopic: '@alertTopic@',
+  alertsQueue: '@alertsQueue@',
+  alertsDlq: '@alertsDlq@',
+  ruleDlq: '@ruleDlq@',
+};
+
 export function rolePoliciesFor(config: AutoRedriveConfig, names: LocalResourceNames): RolePolicies {
-  const key = cacheKey(config, names);
-  const cached = inProcess.get(key) ?? readCached(key);
-  if (cached) {
-    inProcess.set(key, cached);
-    return cached;
+  const grantInputs = iamRelevantConfig(config);
+  const key = cacheKey(grantInputs);
+  let policies = inProcess.get(key) ?? readCached(key);
+  if (!policies) {
+    // Loaded only on a miss: it pulls in aws-cdk-lib.
+    const { synthesizeRolePolicies } = require('./synthesized-policies') as typeof import('./synthesized-policies');
+    policies = synthesizeRolePolicies(grantInputs, NAME_PLACEHOLDERS);
+    writeCached(key, policies);
   }
-  // Loaded only on a miss: it pulls in aws-cdk-lib.
-  const { synthesizeRolePolicies } = require('./synthesized-policies') as typeof import('./synthesized-policies');
-  const policies = synthesizeRolePolicies(config, names);
   inProcess.set(key, policies);
-  writeCached(key, policies);
-  return policies;
+  return withNames(policies, names);
 }
 
-function cacheKey(config: AutoRedriveConfig, names: LocalResourceNames): string {
-  const hash = createHash('sha256').update(JSON.stringify({ config, names, cdk: (require('aws-cdk-lib/package.json') as { version: string }).version }));
+/**
+ * The config fields lib/auto-redrive.ts derives IAM grants from: what is watched, whether the sweep and
+ * the Slack notifier exist, the secret's name. A test changes every other field and checks the
+ * synthesized policies stay the same, so a construct change that makes another field matter fails it.
+ */
+export function iamRelevantConfig(config: AutoRedriveConfig): AutoRedriveConfig {
+  const { emails, slackWebhookSecretName, acknowledgeNoDestination } = config.alerts;
+  return parseConfig({ watch: config.watch, eventBusName: config.eventBusName, sweep: { enabled: config.sweep.enabled }, alerts: { emails, slackWebhookSecretName, acknowledgeNoDestination } });
+}
+
+function withNames(policies: RolePolicies, names: LocalResourceNames): RolePolicies {
+  let json = JSON.stringify(policies);
+  for (const [name, placeholder] of Object.entries(NAME_PLACEHOLDERS) as [keyof LocalResourceNames, string][]) json = json.split(placeholder).join(names[name]);
+  return JSON.parse(json) as RolePolicies;
+}
+
+function cacheKey(config: AutoRedriveConfig): string {
+  const hash = createHash('sha256').update(JSON.stringify({ config, cdk: (require('aws-cdk-lib/package.json') as { version: string }).version }));
   for (const dir of SOURCE_DIRS) {
     for (const file of readdirSync(join(ROOT, dir)).sort()) {
       if (/\.(ts|js)$/.test(file)) hash.update(file).update(readFileSync(join(ROOT, dir, file)));

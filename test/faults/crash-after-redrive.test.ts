@@ -27,7 +27,7 @@ describe.each([
 
   it('redrives each execution exactly once, and the ledger ends REDRIVEN', async () => {
     const { stack, startExecutions } = fault;
-    const crash = crashBeforeRecordingRedrive(stack.clients);
+    const crash = crashBeforeRecordingRedrive(stack.lambdaClients.worker);
     const executions = await startExecutions('Transient', EXECUTIONS);
     await stack.runUntilQuiet();
 

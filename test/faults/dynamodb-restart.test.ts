@@ -28,7 +28,7 @@ afterAll(async () => {
 it('loses nothing and redrives nothing twice across a DynamoDB crash and restart', async () => {
   const { stack, startExecutions } = fault;
   let redrives = 0;
-  onSuccessfulRedrive(stack.clients, () => {
+  onSuccessfulRedrive(stack.lambdaClients.worker, () => {
     if (++redrives === 10) stack.dynamo.kill();
   });
   const executions = await startExecutions('Transient', EXECUTIONS);

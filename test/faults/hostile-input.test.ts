@@ -93,7 +93,7 @@ function expectEndedAsPoisonSays(messages: HostileMessage[], ended: string[]): v
 it('the worker handler parks or skips every hostile message, never fails a batch and never redrives', async () => {
   const { stack } = fault;
   await stack.worker.stop();
-  const handler = createWorkerHandler({ clock: fault.clock, clients: stack.clients, env: stack.env, logger: new Logger({ serviceName: SERVICE_NAME, logLevel: 'INFO' }) });
+  const handler = createWorkerHandler({ clock: fault.clock, clients: stack.lambdaClients.worker, env: stack.env, logger: new Logger({ serviceName: SERVICE_NAME, logLevel: 'INFO' }) });
   let cases = 0;
   await fc.assert(
     fc.asyncProperty(fc.array(hostileMessage(victimArn, FAULT_START_MS), { minLength: 1, maxLength: 3 }), async (messages) => {
@@ -120,7 +120,7 @@ it('the worker handler parks or skips every hostile message, never fails a batch
 });
 
 describe('found by the fuzzer', () => {
-  const handler = () => createWorkerHandler({ clock: fault.clock, clients: fault.stack.clients, env: fault.stack.env, logger: new Logger({ serviceName: SERVICE_NAME, logLevel: 'INFO' }) });
+  const handler = () => createWorkerHandler({ clock: fault.clock, clients: fault.stack.lambdaClients.worker, env: fault.stack.env, logger: new Logger({ serviceName: SERVICE_NAME, logLevel: 'INFO' }) });
   const body = (detail: Record<string, unknown>) => {
     const event = failureEvent(victimArn, FAULT_START_MS);
     Object.assign(event.detail as Record<string, unknown>, detail);

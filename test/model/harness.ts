@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { CreateStateMachineCommand, RedriveExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AwsClients } from '../../adapters/clients';
 import type { CliIo } from '../../cli/context';
 import { runCli } from '../../cli/program';
 import { parseConfig, type AutoRedriveConfig } from '../../core/config';
@@ -290,12 +291,16 @@ export class PipelineHarness {
   }
 
   /**
-   * Crash injection around the SDK clients the worker (and the sweep) share; the operator CLI and the
-   * console have their own clients, so only the worker dies. A crash throws out of the engine: the record
-   * fails and SQS delivers the message again after the visibility timeout (or parks it in the DLQ).
+   * Crash injection around the SDK clients of the worker and the sweep (each calls as its own role); the
+   * operator CLI and the console have their own clients, so only the worker dies. A crash throws out of
+   * the engine: the record fails and SQS delivers the message again after the visibility timeout (or
+   * parks it in the DLQ).
    */
   private installCrashHooks(): void {
-    const { clients } = this.stack;
+    for (const clients of Object.values(this.stack.lambdaClients)) this.installCrashHooksOn(clients);
+  }
+
+  private installCrashHooksOn(clients: AwsClients): void {
     if (process.env.MODEL_DEBUG) {
       wrapSend(clients.dynamo, async (command, send) => {
         if (!(command instanceof UpdateCommand)) return send(command);

@@ -3,6 +3,7 @@
  * every intrinsic resolved to a local ARN, and a config that narrows the construct's grants narrows them here.
  */
 import { parseConfig, type AutoRedriveConfigInput } from '../../../core/config';
+import { iamRelevantConfig } from '../../../local/iam/role-policies';
 import { resolveIntrinsics, synthesizeRolePolicies, type PolicyStatement } from '../../../local/iam/synthesized-policies';
 
 const NAMES = { ledgerTable: 'ledger', intakeQueue: 'intake', intakeDlq: 'intake-dlq', alertTopic: 'alerts', alertsQueue: 'slack', alertsDlq: 'alerts-dlq', ruleDlq: 'rule-dlq' };
@@ -32,6 +33,25 @@ describe('synthesized role policies', () => {
     const policies = synthesize({ watch: { stateMachineArns: [arn] }, sweep: { enabled: false }, alerts: { acknowledgeNoDestination: 'alerts are read elsewhere' } });
     expect(Object.keys(policies)).toEqual(['worker']);
     expect(grantOf(policies.worker!.Statement, 'states:RedriveExecution')).toEqual(['arn:aws:states:us-east-1:123456789012:execution:billing:*']);
+  });
+
+  it('depend on no config field but those iamRelevantConfig keeps, so the cache may key on those', () => {
+    const everyOtherFieldChanged = parseConfig({
+      watch: { stateMachineNamePrefixes: ['orders-'] },
+      alerts: { slackWebhookSecretName: 'team/slack', notifyOnNonRetryableSkip: true, slackDigestThreshold: 9 },
+      statuses: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+      errorPolicy: { neverRetry: ['X'], onlyRetry: ['Y'] },
+      maxAttempts: 7,
+      backoff: { initialDelaySeconds: 5, multiplier: 2, maxDelaySeconds: 50, jitter: 'none' },
+      windowSafetyMarginSeconds: 60,
+      historyHeadroomEvents: 100,
+      dryRun: true,
+      worker: { maxConcurrency: 9, batchSize: 3, timeoutSeconds: 120, memoryMb: 512, maxReceiveCount: 2 },
+      sweep: { rateMinutes: 5, windowClosingHours: 48, lookbackHours: 24, longestRunHours: 2, backfill: true },
+      ledger: { retentionDays: 90 },
+      logLevel: 'DEBUG',
+    });
+    expect(synthesizeRolePolicies(everyOtherFieldChanged, NAMES)).toEqual(synthesizeRolePolicies(iamRelevantConfig(everyOtherFieldChanged), NAMES));
   });
 
   it('refuse an intrinsic or a resource they cannot resolve, rather than guess', () => {
