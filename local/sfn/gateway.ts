@@ -5,6 +5,7 @@ import { createStateMachine, deleteStateMachine, describeStateMachine, listState
 import { describeExecution, listExecutions, startExecution, stopExecution } from './api/executions';
 import { getExecutionHistory } from './api/history';
 import { redriveExecution } from './api/redrive';
+import { sendTaskFailure, sendTaskHeartbeat, sendTaskSuccess } from './api/task-callbacks';
 import type { ApiRequest } from './api/request';
 import type { EmulatorContext } from './context';
 import { SfnApiError } from './errors';
@@ -27,6 +28,9 @@ const OPERATIONS: Record<string, Operation> = {
   ListExecutions: listExecutions,
   GetExecutionHistory: getExecutionHistory,
   RedriveExecution: redriveExecution,
+  SendTaskSuccess: sendTaskSuccess,
+  SendTaskFailure: sendTaskFailure,
+  SendTaskHeartbeat: sendTaskHeartbeat,
 };
 
 export interface ApiStats {

@@ -28,6 +28,8 @@ export interface StateDef {
   Resource?: string;
   TimeoutSeconds?: number;
   TimeoutSecondsPath?: string;
+  HeartbeatSeconds?: number;
+  HeartbeatSecondsPath?: string;
   Retry?: RetrierDef[];
   Catch?: CatcherDef[];
   Choices?: Array<Record<string, unknown>>;

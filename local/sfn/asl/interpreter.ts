@@ -25,6 +25,8 @@ export interface TaskInvocation {
   resource: string;
   parameters: unknown;
   context: Record<string, unknown>;
+  /** Set for `.waitForTaskToken` resources: the token the integration hands to whoever answers. */
+  taskToken?: string;
 }
 
 export interface RunHost {
@@ -33,6 +35,15 @@ export interface RunHost {
   /** Appends a history event (ignored once the execution closed); returns the id of the event now last. */
   record(type: string, details: Record<string, unknown> | undefined, previousEventId: number): number;
   invokeTask(invocation: TaskInvocation, cancellation: Cancellation): Promise<unknown>;
+  /** A fresh task token for one attempt of a `.waitForTaskToken` Task. */
+  issueTaskToken(): string;
+  /**
+   * Waits for the answer to `token`: SendTaskSuccess's output, or a StatesError for SendTaskFailure or
+   * States.HeartbeatTimeout (no answer nor heartbeat for `heartbeatSeconds`); RunCancelled when cancelled.
+   */
+  awaitCallback(token: string, heartbeatSeconds: number | undefined, cancellation: Cancellation): Promise<unknown>;
+  /** The token's task is over: later answers get TaskTimedOut. */
+  closeTaskToken(token: string): void;
   /** Waits on the stack clock; rejects with RunCancelled when cancelled. */
   sleepUntil(dueMs: number, cancellation: Cancellation): Promise<void>;
 }
@@ -240,6 +251,8 @@ export class Interpreter {
   private work(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
     const { state, context } = visit;
     if (state.Type === 'Map') return this.map(visit, input, resumeChildren);
+    // Each attempt gets its own token, visible as $$.Task.Token while Parameters are built.
+    if (isCallbackResource(state.Resource)) context.Task = { Token: this.host.issueTaskToken() };
     const effective = state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters, this.env(input, context)) : input;
     if (state.Type === 'Parallel') return this.parallel(visit, effective, resumeChildren);
     return this.task(visit, effective, input);
@@ -249,9 +262,18 @@ export class Interpreter {
     const resource = state.Resource!;
     const [resourceType, resourceName] = describeResource(resource);
     const timeoutSeconds = state.TimeoutSeconds ?? (state.TimeoutSecondsPath ? Number(readPath(state.TimeoutSecondsPath, input, context)) : undefined);
+    const heartbeatSeconds = state.HeartbeatSeconds ?? (state.HeartbeatSecondsPath ? Number(readPath(state.HeartbeatSecondsPath, input, context)) : undefined);
+    const taskToken = (context.Task as { Token: string } | undefined)?.Token;
     trail.last = this.host.record(
       'TaskScheduled',
-      { resourceType, resource: resourceName, region: regionOf(this.execution.StateMachine.Id), parameters: json(parameters), ...(timeoutSeconds ? { timeoutInSeconds: timeoutSeconds } : {}) },
+      {
+        resourceType,
+        resource: resourceName,
+        region: regionOf(this.execution.StateMachine.Id),
+        parameters: json(parameters),
+        ...(timeoutSeconds ? { timeoutInSeconds: timeoutSeconds } : {}),
+        ...(heartbeatSeconds ? { heartbeatInSeconds: heartbeatSeconds } : {}),
+      },
       trail.last,
     );
     trail.last = this.host.record('TaskStarted', { resourceType, resource: resourceName }, trail.last);
@@ -264,7 +286,12 @@ export class Interpreter {
         })
       : undefined;
     try {
-      const output = await taskCancellation.race(this.host.invokeTask({ stateName: name, resource, parameters, context }, taskCancellation));
+      let output = await taskCancellation.race(this.host.invokeTask({ stateName: name, resource, parameters, context, taskToken }, taskCancellation));
+      if (taskToken !== undefined) {
+        // The integration's own response is TaskSubmitted; the task's result is what the callback sends.
+        trail.last = this.host.record('TaskSubmitted', { resourceType, resource: resourceName, output: json(output), outputDetails: NOT_TRUNCATED }, trail.last);
+        output = await this.host.awaitCallback(taskToken, heartbeatSeconds, taskCancellation);
+      }
       trail.last = this.host.record('TaskSucceeded', { resourceType, resource: resourceName, output: json(output), outputDetails: NOT_TRUNCATED }, trail.last);
       return output;
     } catch (error) {
@@ -274,11 +301,13 @@ export class Interpreter {
       }
       if (error instanceof RunCancelled) throw error;
       const failure = error instanceof StatesError ? error : new StatesError('States.TaskFailed', String((error as Error)?.message ?? error));
-      trail.last = this.host.record('TaskFailed', { resourceType, resource: resourceName, error: failure.error, cause: failure.causeText }, trail.last);
+      const eventType = failure.error === HEARTBEAT_TIMEOUT ? 'TaskTimedOut' : 'TaskFailed';
+      trail.last = this.host.record(eventType, { resourceType, resource: resourceName, error: failure.error, cause: failure.causeText }, trail.last);
       throw failure;
     } finally {
       stopTimer?.();
       taskCancellation.dispose();
+      if (taskToken !== undefined) this.host.closeTaskToken(taskToken);
     }
   }
 
@@ -350,6 +379,14 @@ export class Interpreter {
     trail.last = this.host.record(`${kind}StateSucceeded`, undefined, trail.last);
     return runs.map((run) => run.output);
   }
+}
+
+/** The error of a callback task that got no heartbeat in time. */
+export const HEARTBEAT_TIMEOUT = 'States.HeartbeatTimeout';
+
+/** `.waitForTaskToken` resources pause until SendTaskSuccess/SendTaskFailure answer their token. */
+export function isCallbackResource(resource: string | undefined): boolean {
+  return resource !== undefined && resource.endsWith('.waitForTaskToken');
 }
 
 /** History `resourceType` / `resource`: `arn:aws:states:::lambda:invoke` -> ['lambda', 'invoke']. */

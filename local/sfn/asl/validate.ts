@@ -1,6 +1,6 @@
 /**
  * CreateStateMachine validation. Besides ASL structure, it rejects every construct the emulator does
- * not run (JSONata, variables, distributed Map, callbacks, heartbeats...) naming the state and field,
+ * not run (JSONata, variables, distributed Map, activities...) naming the state and field,
  * so nothing is silently mis-executed.
  */
 import { SfnApiError } from '../errors';
@@ -14,7 +14,7 @@ const IO = ['InputPath', 'OutputPath'];
 const FLOW = ['Next', 'End'];
 const ALLOWED_FIELDS: Record<string, string[]> = {
   Pass: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultPath', 'Result'],
-  Task: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultSelector', 'ResultPath', 'Resource', 'Retry', 'Catch', 'TimeoutSeconds', 'TimeoutSecondsPath'],
+  Task: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultSelector', 'ResultPath', 'Resource', 'Retry', 'Catch', 'TimeoutSeconds', 'TimeoutSecondsPath', 'HeartbeatSeconds', 'HeartbeatSecondsPath'],
   Choice: [...COMMON, ...IO, 'Choices', 'Default'],
   Wait: [...COMMON, ...IO, ...FLOW, 'Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath'],
   Succeed: [...COMMON, ...IO],
@@ -29,8 +29,6 @@ const UNSUPPORTED_FIELDS: Record<string, string> = {
   Arguments: 'JSONata Arguments are not supported (JSONPath only)',
   Output: 'JSONata Output is not supported (JSONPath only)',
   Items: 'JSONata Items is not supported (JSONPath only)',
-  HeartbeatSeconds: 'HeartbeatSeconds is not supported (no real activity/callback workers)',
-  HeartbeatSecondsPath: 'HeartbeatSecondsPath is not supported (no real activity/callback workers)',
   Credentials: 'cross-account Credentials are not supported',
   ItemReader: 'distributed Map ItemReader is not supported (inline Map only)',
   ItemBatcher: 'distributed Map ItemBatcher is not supported (inline Map only)',
@@ -45,7 +43,7 @@ const UNSUPPORTED_FIELDS: Record<string, string> = {
 };
 
 const TOP_LEVEL_FIELDS = ['StartAt', 'States', 'Comment', 'Version', 'TimeoutSeconds', 'QueryLanguage'];
-const PATH_FIELDS = ['InputPath', 'OutputPath', 'ResultPath', 'ItemsPath', 'SecondsPath', 'TimestampPath', 'TimeoutSecondsPath'];
+const PATH_FIELDS = ['InputPath', 'OutputPath', 'ResultPath', 'ItemsPath', 'SecondsPath', 'TimestampPath', 'TimeoutSecondsPath', 'HeartbeatSecondsPath'];
 
 export function validateDefinition(definitionJson: string): ParsedDefinition {
   let parsed: unknown;
@@ -199,13 +197,25 @@ function validateTask({ name, state, where, problems }: StateCheck): void {
   const resource = state.Resource;
   if (typeof resource !== 'string' || !resource.startsWith('arn:')) {
     problems.push(`SCHEMA_VALIDATION_FAILED: Task state "${name}" needs a Resource ARN at ${where}/Resource`);
-  } else if (resource.endsWith('.waitForTaskToken')) {
-    problems.push(`UNSUPPORTED_FEATURE: Task state "${name}": the callback pattern (.waitForTaskToken) is not supported at ${where}/Resource`);
   } else if (/^arn:[^:]+:states:[^:]*:[^:]*:activity:/.test(resource)) {
     problems.push(`UNSUPPORTED_FEATURE: Task state "${name}": activities are not supported at ${where}/Resource`);
   }
   if (state.TimeoutSeconds !== undefined && !isPositiveInteger(state.TimeoutSeconds)) {
     problems.push(`SCHEMA_VALIDATION_FAILED: TimeoutSeconds must be a positive integer at ${where}/TimeoutSeconds`);
+  }
+  validateHeartbeat({ name, state, where, problems });
+}
+
+/** ASL spec, Task state: HeartbeatSeconds is a positive integer smaller than TimeoutSeconds; at most one of it and its Path. */
+function validateHeartbeat({ name, state, where, problems }: Pick<StateCheck, 'name' | 'state' | 'where' | 'problems'>): void {
+  if (state.HeartbeatSeconds !== undefined && state.HeartbeatSecondsPath !== undefined) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: Task state "${name}" has both HeartbeatSeconds and HeartbeatSecondsPath at ${where}`);
+  }
+  if (state.HeartbeatSeconds === undefined) return;
+  if (!isPositiveInteger(state.HeartbeatSeconds)) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be a positive integer at ${where}/HeartbeatSeconds`);
+  } else if (isPositiveInteger(state.TimeoutSeconds) && (state.HeartbeatSeconds as number) >= (state.TimeoutSeconds as number)) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be smaller than TimeoutSeconds in Task state "${name}" at ${where}/HeartbeatSeconds`);
   }
 }
 

@@ -222,8 +222,8 @@ describe('ASL interpreter', () => {
     const rejected: Array<[object, string]> = [
       [{ QueryLanguage: 'JSONata', StartAt: 'A', States: { A: { Type: 'Pass', End: true } } }, 'QueryLanguage "JSONata"'],
       [{ StartAt: 'A', States: { A: { Type: 'Pass', Assign: { x: 1 }, End: true } } }, 'State "A" (Pass): variables (Assign)'],
-      [{ StartAt: 'A', States: { A: { ...task, HeartbeatSeconds: 10 } } }, 'State "A" (Task): HeartbeatSeconds'],
-      [{ StartAt: 'A', States: { A: { ...task, Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken' } } }, 'Task state "A": the callback pattern'],
+      [{ StartAt: 'A', States: { A: { ...task, TimeoutSeconds: 10, HeartbeatSeconds: 10 } } }, 'HeartbeatSeconds must be smaller than TimeoutSeconds in Task state "A" at /States/A/HeartbeatSeconds'],
+      [{ StartAt: 'A', States: { A: { ...task, Resource: 'arn:aws:states:us-east-1:123456789012:activity:approve' } } }, 'Task state "A": activities are not supported'],
       [{ StartAt: 'M', States: { M: { Type: 'Map', ItemReader: { Resource: 'arn:aws:states:::s3:getObject' }, ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } }, 'State "M" (Map): distributed Map ItemReader'],
       [{ StartAt: 'M', States: { M: { Type: 'Map', ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' }, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } }, 'Map state "M": distributed Map'],
       [{ StartAt: 'A', States: { A: { Type: 'Pass', Parameters: { 'x.$': 'States.StringToUpper($.a)' }, End: true } } }, 'intrinsic States.StringToUpper is not supported'],
