@@ -3,18 +3,13 @@
  * clock. The first wait gets no answer, so HeartbeatSeconds fails the execution; the product redrives
  * it, the state waits on a fresh token, and the mocked callback's heartbeats and success arrive.
  */
-import { runCli, scenarioFile } from '../../support/demo-cli';
+import { ordersConfig, runCli, scenarioFile } from '../../support/demo-cli';
 import { parseScenario } from '../../../local/demo/scenario';
 
 const scenario = {
   name: 'approvals',
   startTime: '2026-11-24T09:00:00.000Z',
-  config: {
-    watch: { stateMachineNamePrefixes: ['orders-'] },
-    maxAttempts: 2,
-    backoff: { initialDelaySeconds: 60, multiplier: 2, maxDelaySeconds: 600, jitter: 'none' },
-    sweep: { enabled: true, rateMinutes: 15 },
-  },
+  config: ordersConfig,
   stateMachines: [
     {
       name: 'orders-approval',
