@@ -70,13 +70,16 @@ function escapeRegExp(char: string): string {
   return char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Fields of a rule that are not its comparison operator (a top-level rule may Assign variables). */
+export const RULE_FIELDS = ['Variable', 'Next', 'Comment', 'Assign'];
+
 export function evaluateRule(rule: ChoiceRule, data: unknown, context: unknown): boolean {
   if (Array.isArray(rule.And)) return (rule.And as ChoiceRule[]).every((r) => evaluateRule(r, data, context));
   if (Array.isArray(rule.Or)) return (rule.Or as ChoiceRule[]).some((r) => evaluateRule(r, data, context));
   if (rule.Not) return !evaluateRule(rule.Not as ChoiceRule, data, context);
   const variable = rule.Variable as string;
   if ('IsPresent' in rule) return pathExists(variable, data, context) === rule.IsPresent;
-  const operator = Object.keys(rule).find((key) => key !== 'Variable' && key !== 'Next' && key !== 'Comment')!;
+  const operator = Object.keys(rule).find((key) => !RULE_FIELDS.includes(key))!;
   const actual = readPath(variable, data, context);
   if (operator in TYPE_TESTS) return TYPE_TESTS[operator](actual) === rule[operator];
   const isPathVariant = operator.endsWith('Path');

@@ -12,6 +12,7 @@ export interface CatcherDef {
   ErrorEquals: string[];
   Next: string;
   ResultPath?: string | null;
+  Assign?: Record<string, unknown>;
 }
 
 /** One state; fields are those of the ASL spec, checked per type by validateDefinition. */
@@ -48,6 +49,8 @@ export interface StateDef {
   MaxConcurrency?: number;
   ItemProcessor?: StatesScope;
   Iterator?: StatesScope;
+  /** Workflow variables set when the state is left (Choice rules and catchers have their own). */
+  Assign?: Record<string, unknown>;
 }
 
 export interface StatesScope {

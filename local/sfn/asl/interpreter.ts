@@ -8,10 +8,11 @@ import type { Random } from '../rng';
 import { Cancellation, RunCancelled } from './cancellation';
 import { evaluateRule } from './choice-rules';
 import type { CatcherDef, RetrierDef, StateDef, StatesScope } from './definition';
-import { applyResultPath, readPath, selectPath } from './json-path';
+import { applyResultPath, readPath, selectPath, withVariables } from './json-path';
 import { applyPayloadTemplate, resolveExpression } from './payload-template';
 import type { ScopeRun } from './scope-run';
 import { runtimeError, StatesError } from './states-error';
+import { VariableScope } from './variables';
 import { NOT_TRUNCATED } from '../history';
 
 /** The `$$.Execution` / `$$.StateMachine` part of the context object. */
@@ -60,11 +61,14 @@ interface StateVisit {
   context: Record<string, unknown>;
   cancellation: Cancellation;
   trail: Trail;
+  variables: VariableScope;
 }
 
 interface Step {
   output: unknown;
   next?: string;
+  /** Variables the state's Assign (or its matched Choice rule's or catcher's) evaluated. */
+  assigned?: Record<string, unknown>;
 }
 
 /** Child runs of a Parallel/Map state, attached to the error that ends it. */
@@ -104,23 +108,30 @@ export class Interpreter {
   ) {}
 
   runScope(scope: StatesScope, input: unknown, cancellation: Cancellation, lastEventId: number, resume?: ScopeRun): Promise<ScopeRun> {
-    return this.scope(scope, input, cancellation, { last: lastEventId }, resume);
+    return this.scope(scope, input, cancellation, { last: lastEventId }, new VariableScope(undefined, resume?.stoppedAt?.variables), resume);
   }
 
-  private async scope(scope: StatesScope, input: unknown, cancellation: Cancellation, trail: Trail, resume?: ScopeRun): Promise<ScopeRun> {
+  private async scope(
+    scope: StatesScope,
+    input: unknown,
+    cancellation: Cancellation,
+    trail: Trail,
+    variables: VariableScope,
+    resume?: ScopeRun,
+  ): Promise<ScopeRun> {
     let stateName = resume?.stoppedAt?.stateName ?? scope.StartAt;
     let data = resume?.stoppedAt ? resume.stoppedAt.input : input;
     let resumeChildren = resume?.stoppedAt?.children;
     for (;;) {
       try {
         cancellation.throwIfCancelled();
-        const step = await this.state(stateName, scope.States[stateName], data, cancellation, trail, resumeChildren);
+        const step = await this.state(stateName, scope.States[stateName], data, cancellation, trail, resumeChildren, variables);
         resumeChildren = undefined;
         if (step.next === undefined) return { status: 'SUCCEEDED', output: step.output };
         stateName = step.next;
         data = step.output;
       } catch (error) {
-        const stoppedAt = { stateName, input: data, children: childRuns.get(error as Error) };
+        const stoppedAt = { stateName, input: data, children: childRuns.get(error as Error), variables: variables.snapshot() };
         if (error instanceof StatesError) return { status: 'FAILED', error: error.error, cause: error.causeText, stoppedAt };
         if (error instanceof RunCancelled) return { status: 'ABORTED', stoppedAt };
         throw error;
@@ -135,25 +146,33 @@ export class Interpreter {
     cancellation: Cancellation,
     trail: Trail,
     resumeChildren: ScopeRun[] | undefined,
+    variables: VariableScope,
   ): Promise<Step> {
-    const context = this.contextFor(name);
+    const context = this.contextFor(name, variables);
     trail.last = this.host.record(`${state.Type}StateEntered`, { name, input: json(rawInput), inputDetails: NOT_TRUNCATED }, trail.last);
     let step: Step;
     try {
-      step = await this.execute({ name, state, context, cancellation, trail }, rawInput, resumeChildren);
+      step = await this.execute({ name, state, context, cancellation, trail, variables }, rawInput, resumeChildren);
+      if (step.assigned) variables.assign(step.assigned);
     } catch (error) {
       if (error instanceof StatesError || error instanceof RunCancelled) throw error;
       throw runtimeError(`An error occurred while executing the state '${name}': ${(error as Error).message}`);
     }
-    trail.last = this.host.record(`${state.Type}StateExited`, { name, output: json(step.output), outputDetails: NOT_TRUNCATED }, trail.last);
+    trail.last = this.host.record(`${state.Type}StateExited`, { name, output: json(step.output), outputDetails: NOT_TRUNCATED, ...assignedDetails(step.assigned) }, trail.last);
     return step;
   }
 
-  private contextFor(stateName: string): Record<string, unknown> {
-    return {
+  private contextFor(stateName: string, variables: VariableScope): Record<string, unknown> {
+    const context = {
       ...this.execution,
       State: { Name: stateName, EnteredTime: new Date(this.host.clock.nowMs()).toISOString(), RetryCount: 0 },
     };
+    return withVariables(context, variables);
+  }
+
+  /** Evaluates an Assign like a payload template whose `$` is `data`, reading variables as they were on state entry. */
+  private assignments(assign: Record<string, unknown> | undefined, data: unknown, context: unknown): Record<string, unknown> | undefined {
+    return assign === undefined ? undefined : (applyPayloadTemplate(assign, this.env(data, context)) as Record<string, unknown>);
   }
 
   private env(data: unknown, context: unknown) {
@@ -168,7 +187,7 @@ export class Interpreter {
       case 'Pass': {
         const result =
           state.Result !== undefined ? state.Result : state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters, this.env(input, context)) : input;
-        return { output: selectPath(state.OutputPath, applyResultPath(state.ResultPath, rawInput, result), context), next };
+        return { output: selectPath(state.OutputPath, applyResultPath(state.ResultPath, rawInput, result), context), next, assigned: this.assignments(state.Assign, result, context) };
       }
       case 'Succeed':
         return { output: selectPath(state.OutputPath, input, context) };
@@ -178,10 +197,16 @@ export class Interpreter {
         const rule = state.Choices!.find((choice) => evaluateRule(choice, input, context));
         const target = (rule?.Next as string | undefined) ?? state.Default;
         if (!target) throw new StatesError('States.NoChoiceMatched', `No Choice Rules matched and no Default was specified in state '${name}'`);
-        return { output: selectPath(state.OutputPath, input, context), next: target };
+        // A matched rule's Assign applies; the state's own Assign goes with the Default.
+        const assign = rule ? (rule.Assign as Record<string, unknown> | undefined) : state.Assign;
+        return { output: selectPath(state.OutputPath, input, context), next: target, assigned: this.assignments(assign, input, context) };
       }
       case 'Wait':
-        return this.wait(state, input, context, cancellation).then(() => ({ output: selectPath(state.OutputPath, input, context), next }));
+        return this.wait(state, input, context, cancellation).then(() => ({
+          output: selectPath(state.OutputPath, input, context),
+          next,
+          assigned: this.assignments(state.Assign, input, context),
+        }));
       case 'Task':
       case 'Parallel':
       case 'Map':
@@ -229,6 +254,7 @@ export class Interpreter {
         return {
           output: selectPath(state.OutputPath, applyResultPath(state.ResultPath, rawInput, selected), context),
           next: state.End ? undefined : state.Next,
+          assigned: this.assignments(state.Assign, selected, context),
         };
       } catch (error) {
         children = undefined;
@@ -243,7 +269,11 @@ export class Interpreter {
         const catcher = (state.Catch ?? []).find((c: CatcherDef) => errorMatches(c.ErrorEquals, error.error));
         if (!catcher) throw error;
         const errorOutput = { Error: error.error, Cause: error.causeText };
-        return { output: applyResultPath(catcher.ResultPath === undefined ? '$' : catcher.ResultPath, rawInput, errorOutput), next: catcher.Next };
+        return {
+          output: applyResultPath(catcher.ResultPath === undefined ? '$' : catcher.ResultPath, rawInput, errorOutput),
+          next: catcher.Next,
+          assigned: this.assignments(catcher.Assign, errorOutput, context),
+        };
       }
     }
   }
@@ -311,7 +341,7 @@ export class Interpreter {
     }
   }
 
-  private async parallel({ state, cancellation, trail }: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]> {
+  private async parallel({ state, cancellation, trail, variables }: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]> {
     trail.last = this.host.record('ParallelStateStarted', undefined, trail.last);
     const group = new Cancellation(cancellation);
     const runs = await Promise.all(
@@ -319,7 +349,7 @@ export class Interpreter {
         const previous = resumeChildren?.[i];
         if (previous?.status === 'SUCCEEDED') return previous;
         const branchCancellation = new Cancellation(group);
-        const run = await this.scope(branch, input, branchCancellation, { last: trail.last }, previous);
+        const run = await this.scope(branch, input, branchCancellation, { last: trail.last }, variables.inner(previous?.stoppedAt?.variables), previous);
         branchCancellation.dispose();
         if (run.status === 'FAILED') group.cancel();
         return run;
@@ -330,7 +360,7 @@ export class Interpreter {
   }
 
   private async map(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]> {
-    const { name, state, context, cancellation, trail } = visit;
+    const { name, state, context, cancellation, trail, variables } = visit;
     const items = readPath(state.ItemsPath ?? '$', input, context);
     if (!Array.isArray(items)) throw runtimeError(`Map state '${name}': ItemsPath ${state.ItemsPath ?? '$'} did not select an array`);
     const processor = (state.ItemProcessor ?? state.Iterator)!;
@@ -346,7 +376,7 @@ export class Interpreter {
       if (group.isCancelled) return previous ?? { status: 'ABORTED', stoppedAt: { stateName: processor.StartAt, input: itemInput } };
       const iterationTrail = { last: this.host.record('MapIterationStarted', { name, index }, trail.last) };
       const iterationCancellation = new Cancellation(group);
-      const run = await this.scope(processor, itemInput, iterationCancellation, iterationTrail, previous);
+      const run = await this.scope(processor, itemInput, iterationCancellation, iterationTrail, variables.inner(previous?.stoppedAt?.variables), previous);
       iterationCancellation.dispose();
       const outcome = run.status === 'SUCCEEDED' ? 'Succeeded' : run.status === 'FAILED' ? 'Failed' : 'Aborted';
       this.host.record(`MapIteration${outcome}`, { name, index }, iterationTrail.last);
@@ -379,6 +409,13 @@ export class Interpreter {
     trail.last = this.host.record(`${kind}StateSucceeded`, undefined, trail.last);
     return runs.map((run) => run.output);
   }
+}
+
+/** StateExited's record of what the state assigned: each value as JSON, as GetExecutionHistory shows it. */
+function assignedDetails(assigned: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!assigned) return {};
+  const assignedVariables = Object.fromEntries(Object.entries(assigned).map(([name, value]) => [name, json(value)]));
+  return { assignedVariables, assignedVariablesDetails: NOT_TRUNCATED };
 }
 
 /** The error of a callback task that got no heartbeat in time. */

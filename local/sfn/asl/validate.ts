@@ -4,28 +4,28 @@
  * so nothing is silently mis-executed.
  */
 import { SfnApiError } from '../errors';
-import { CHOICE_OPERATORS } from './choice-rules';
+import { CHOICE_OPERATORS, RULE_FIELDS } from './choice-rules';
 import type { ParsedDefinition } from './definition';
 import { intrinsicNames, isIntrinsic, parseIntrinsic, SUPPORTED_INTRINSICS } from './intrinsics';
-import { isValidPathSyntax } from './json-path';
+import { isValidPathSyntax, variablePath } from './json-path';
+import { validateVariables } from './validate-variables';
 
 const COMMON = ['Type', 'Comment', 'QueryLanguage'];
 const IO = ['InputPath', 'OutputPath'];
 const FLOW = ['Next', 'End'];
 const ALLOWED_FIELDS: Record<string, string[]> = {
-  Pass: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultPath', 'Result'],
-  Task: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultSelector', 'ResultPath', 'Resource', 'Retry', 'Catch', 'TimeoutSeconds', 'TimeoutSecondsPath', 'HeartbeatSeconds', 'HeartbeatSecondsPath'],
-  Choice: [...COMMON, ...IO, 'Choices', 'Default'],
-  Wait: [...COMMON, ...IO, ...FLOW, 'Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath'],
+  Pass: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultPath', 'Result', 'Assign'],
+  Task: [...COMMON, ...IO, ...FLOW, 'Assign', 'Parameters', 'ResultSelector', 'ResultPath', 'Resource', 'Retry', 'Catch', 'TimeoutSeconds', 'TimeoutSecondsPath', 'HeartbeatSeconds', 'HeartbeatSecondsPath'],
+  Choice: [...COMMON, ...IO, 'Choices', 'Default', 'Assign'],
+  Wait: [...COMMON, ...IO, ...FLOW, 'Assign', 'Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath'],
   Succeed: [...COMMON, ...IO],
   Fail: [...COMMON, 'Error', 'ErrorPath', 'Cause', 'CausePath'],
-  Parallel: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultSelector', 'ResultPath', 'Branches', 'Retry', 'Catch'],
-  Map: [...COMMON, ...IO, ...FLOW, 'ItemsPath', 'ItemSelector', 'Parameters', 'ResultSelector', 'ResultPath', 'MaxConcurrency', 'ItemProcessor', 'Iterator', 'Retry', 'Catch'],
+  Parallel: [...COMMON, ...IO, ...FLOW, 'Assign', 'Parameters', 'ResultSelector', 'ResultPath', 'Branches', 'Retry', 'Catch'],
+  Map: [...COMMON, ...IO, ...FLOW, 'Assign', 'ItemsPath', 'ItemSelector', 'Parameters', 'ResultSelector', 'ResultPath', 'MaxConcurrency', 'ItemProcessor', 'Iterator', 'Retry', 'Catch'],
 };
 
 /** Fields that are valid ASL but not emulated, with the reason given to the user. */
 const UNSUPPORTED_FIELDS: Record<string, string> = {
-  Assign: 'variables (Assign) are not supported',
   Arguments: 'JSONata Arguments are not supported (JSONPath only)',
   Output: 'JSONata Output is not supported (JSONPath only)',
   Items: 'JSONata Items is not supported (JSONPath only)',
@@ -68,6 +68,7 @@ export function validateDefinition(definitionJson: string): ParsedDefinition {
     problems.push('SCHEMA_VALIDATION_FAILED: TimeoutSeconds must be a positive integer at /TimeoutSeconds');
   }
   validateScope(top, '', problems);
+  validateVariables(top, problems);
   if (problems.length > 0) throw invalid(problems);
   return top as unknown as ParsedDefinition;
 }
@@ -138,7 +139,10 @@ function validateState(
       problems.push(`INVALID_JSON_PATH: State "${name}" ${field} ${JSON.stringify(value)} is not a valid path at ${where}/${field}`);
     }
   }
-  for (const field of ['Parameters', 'ResultSelector', 'ItemSelector']) {
+  if (typeof state.ResultPath === 'string' && variablePath(state.ResultPath)) {
+    problems.push(`INVALID_JSON_PATH: State "${name}" ResultPath ${JSON.stringify(state.ResultPath)} cannot name a variable (use Assign) at ${where}/ResultPath`);
+  }
+  for (const field of ['Parameters', 'ResultSelector', 'ItemSelector', 'Assign']) {
     if (state[field] !== undefined) validateTemplate(state[field], `State "${name}" ${field}`, `${where}/${field}`, problems);
   }
   for (const field of ['ErrorPath', 'CausePath']) {
@@ -186,6 +190,7 @@ function validateErrorHandlers({ name, state, where, problems, target }: StateCh
         problems.push(`SCHEMA_VALIDATION_FAILED: States.ALL must appear alone in ErrorEquals at ${where}/${field}/${i}`);
       }
       if (field === 'Catch') target(`Catch[${i}].Next`, handler?.Next);
+      if (field === 'Catch' && handler?.Assign !== undefined) validateTemplate(handler.Assign, `State "${name}" Catch[${i}].Assign`, `${where}/Catch/${i}/Assign`, problems);
       if (field === 'Retry' && handler?.JitterStrategy !== undefined && !['FULL', 'NONE'].includes(handler.JitterStrategy as string)) {
         problems.push(`SCHEMA_VALIDATION_FAILED: JitterStrategy must be FULL or NONE at ${where}/Retry/${i}`);
       }
@@ -230,6 +235,7 @@ function validateChoice({ name, state, where, problems, target }: StateCheck): v
       if (UNSUPPORTED_FIELDS[key]) problems.push(`UNSUPPORTED_FEATURE: State "${name}" (Choice): ${UNSUPPORTED_FIELDS[key]} at ${where}/Choices/${i}/${key}`);
     }
     target(`Choices[${i}].Next`, rule?.Next);
+    if (rule?.Assign !== undefined) validateTemplate(rule.Assign, `State "${name}" Choices[${i}].Assign`, `${where}/Choices/${i}/Assign`, problems);
     validateRule(rule, `${where}/Choices/${i}`, problems);
   });
 }
@@ -243,7 +249,7 @@ function validateRule(rule: Record<string, unknown>, where: string, problems: st
     validateRule(rule.Not as Record<string, unknown>, `${where}/Not`, problems);
     return;
   }
-  const operators = Object.keys(rule).filter((key) => !['Variable', 'Next', 'Comment'].includes(key));
+  const operators = Object.keys(rule).filter((key) => !RULE_FIELDS.includes(key));
   if (operators.length !== 1 || !CHOICE_OPERATORS.includes(operators[0])) {
     problems.push(`SCHEMA_VALIDATION_FAILED: a choice rule needs exactly one supported comparison operator, got ${JSON.stringify(operators)} at ${where}`);
   }
