@@ -1,4 +1,4 @@
-/** Types of a validated ASL definition (JSONPath query language only). */
+/** Types of a validated ASL definition (JSONPath and JSONata states). */
 export interface RetrierDef {
   ErrorEquals: string[];
   IntervalSeconds?: number;
@@ -13,11 +13,18 @@ export interface CatcherDef {
   Next: string;
   ResultPath?: string | null;
   Assign?: Record<string, unknown>;
+  /** JSONata: the state's output when this catcher fires (default: the error output). */
+  Output?: unknown;
 }
 
 /** One state; fields are those of the ASL spec, checked per type by validateDefinition. */
 export interface StateDef {
   Type: 'Pass' | 'Task' | 'Choice' | 'Wait' | 'Succeed' | 'Fail' | 'Parallel' | 'Map';
+  QueryLanguage?: 'JSONPath' | 'JSONata';
+  /** JSONata fields: a template with `{% %}` expressions (Items may also be a literal array). */
+  Arguments?: unknown;
+  Output?: unknown;
+  Items?: unknown;
   Next?: string;
   End?: boolean;
   InputPath?: string | null;
@@ -60,4 +67,5 @@ export interface StatesScope {
 
 export interface ParsedDefinition extends StatesScope {
   TimeoutSeconds?: number;
+  QueryLanguage?: 'JSONPath' | 'JSONata';
 }

@@ -7,7 +7,8 @@ import type { StackClock } from '../../clock';
 import type { Random } from '../rng';
 import { Cancellation, RunCancelled } from './cancellation';
 import { evaluateRule } from './choice-rules';
-import type { CatcherDef, RetrierDef, StateDef, StatesScope } from './definition';
+import type { CatcherDef, ParsedDefinition, RetrierDef, StateDef, StatesScope } from './definition';
+import { evaluateTemplate, isJsonataExpression, QueryEvaluationFailure, type StatesBinding } from './jsonata';
 import { applyResultPath, readPath, selectPath, withVariables } from './json-path';
 import { applyPayloadTemplate, resolveExpression } from './payload-template';
 import type { ScopeRun } from './scope-run';
@@ -62,6 +63,20 @@ interface StateVisit {
   cancellation: Cancellation;
   trail: Trail;
   variables: VariableScope;
+  /** The id of the state's StateEntered event, which a JSONata failure's cause names. */
+  enteredEventId: number;
+}
+
+/** How a Task, Parallel or Map state turns its result, or a caught error, into the step it takes. */
+interface Settle {
+  success(result: unknown): Promise<Step> | Step;
+  caught(catcher: CatcherDef, errorOutput: { Error: string; Cause: string }): Promise<Step> | Step;
+}
+
+/** A Task's limits, resolved before it starts. */
+interface TaskLimits {
+  timeoutSeconds?: number;
+  heartbeatSeconds?: number;
 }
 
 interface Step {
@@ -102,12 +117,16 @@ export function retryDelayMs(retrier: RetrierDef, retriesSoFar: number, random: 
 const json = (value: unknown) => JSON.stringify(value) ?? 'null';
 
 export class Interpreter {
+  /** The machine's QueryLanguage, which every state without its own follows (nested ones included). */
+  private jsonataByDefault = false;
+
   constructor(
     private readonly host: RunHost,
     private readonly execution: ExecutionContext,
   ) {}
 
-  runScope(scope: StatesScope, input: unknown, cancellation: Cancellation, lastEventId: number, resume?: ScopeRun): Promise<ScopeRun> {
+  runScope(scope: ParsedDefinition, input: unknown, cancellation: Cancellation, lastEventId: number, resume?: ScopeRun): Promise<ScopeRun> {
+    this.jsonataByDefault = scope.QueryLanguage === 'JSONata';
     return this.scope(scope, input, cancellation, { last: lastEventId }, new VariableScope(undefined, resume?.stoppedAt?.variables), resume);
   }
 
@@ -152,7 +171,7 @@ export class Interpreter {
     trail.last = this.host.record(`${state.Type}StateEntered`, { name, input: json(rawInput), inputDetails: NOT_TRUNCATED }, trail.last);
     let step: Step;
     try {
-      step = await this.execute({ name, state, context, cancellation, trail, variables }, rawInput, resumeChildren);
+      step = await this.execute({ name, state, context, cancellation, trail, variables, enteredEventId: trail.last }, rawInput, resumeChildren);
       if (step.assigned) variables.assign(step.assigned);
     } catch (error) {
       if (error instanceof StatesError || error instanceof RunCancelled) throw error;
@@ -180,6 +199,7 @@ export class Interpreter {
   }
 
   private execute(visit: StateVisit, rawInput: unknown, resumeChildren: ScopeRun[] | undefined): Promise<Step> | Step {
+    if (this.isJsonata(visit.state)) return this.executeJsonata(visit, rawInput, resumeChildren);
     const { name, state, context, cancellation } = visit;
     const input = selectPath(state.InputPath, rawInput, context);
     const next = state.End ? undefined : state.Next;
@@ -210,8 +230,138 @@ export class Interpreter {
       case 'Task':
       case 'Parallel':
       case 'Map':
-        return this.withRetryAndCatch(visit, rawInput, (attemptChildren) => this.work(visit, input, attemptChildren), resumeChildren);
+        return this.withRetryAndCatch(visit, (attemptChildren) => this.work(visit, input, attemptChildren), resumeChildren, this.jsonPathSettle(visit, rawInput));
     }
+  }
+
+  private isJsonata(state: StateDef): boolean {
+    return state.QueryLanguage === undefined ? this.jsonataByDefault : state.QueryLanguage === 'JSONata';
+  }
+
+  /** ResultSelector, ResultPath, OutputPath and Assign (with `$` the selected result, or the error output in a catcher). */
+  private jsonPathSettle({ state, context }: StateVisit, rawInput: unknown): Settle {
+    return {
+      success: (result) => {
+        const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector, this.env(result, context)) : result;
+        return {
+          output: selectPath(state.OutputPath, applyResultPath(state.ResultPath, rawInput, selected), context),
+          next: state.End ? undefined : state.Next,
+          assigned: this.assignments(state.Assign, selected, context),
+        };
+      },
+      caught: (catcher, errorOutput) => ({
+        output: applyResultPath(catcher.ResultPath === undefined ? '$' : catcher.ResultPath, rawInput, errorOutput),
+        next: catcher.Next,
+        assigned: this.assignments(catcher.Assign, errorOutput, context),
+      }),
+    };
+  }
+
+  /**
+   * A JSONata state: Arguments, Output, Assign, Condition, Items, ItemSelector and `{% %}` values in
+   * the other fields, with `$states.input` the raw state input (JSONata states have no InputPath).
+   */
+  private async executeJsonata(visit: StateVisit, rawInput: unknown, resumeChildren: ScopeRun[] | undefined): Promise<Step> {
+    const { state, cancellation } = visit;
+    const next = state.End ? undefined : state.Next;
+    const states = { input: rawInput };
+    switch (state.Type) {
+      case 'Pass':
+      case 'Succeed':
+        return this.jsonataStep(visit, states, rawInput, next, state);
+      case 'Fail': {
+        const error = await this.jsonataValue(visit, state.Error, 'Error', states);
+        const cause = await this.jsonataValue(visit, state.Cause, 'Cause', states);
+        throw new StatesError(String(error ?? ''), String(cause ?? ''));
+      }
+      case 'Choice': {
+        const choices = state.Choices!;
+        for (const [i, rule] of choices.entries()) {
+          const matched = await this.jsonataValue(visit, rule.Condition, `Choices[${i}]/Condition`, states);
+          if (typeof matched !== 'boolean') {
+            throw this.evaluationFailed(visit, `Choices[${i}]/Condition`, `The Condition '${String(rule.Condition)}' of the Choice rule at index ${i} did not evaluate to a boolean.`);
+          }
+          if (matched) return this.jsonataStep(visit, states, rawInput, rule.Next as string, rule as { Output?: unknown; Assign?: Record<string, unknown> }, `Choices[${i}]/`);
+        }
+        if (!state.Default) throw new StatesError('States.NoChoiceMatched', `No Choice Rules matched and no Default was specified in state '${visit.name}'`);
+        return this.jsonataStep(visit, states, rawInput, state.Default, state);
+      }
+      case 'Wait': {
+        const seconds = await this.jsonataValue(visit, state.Seconds, 'Seconds', states);
+        if (seconds !== undefined && !(typeof seconds === 'number' && seconds >= 0)) {
+          throw this.evaluationFailed(visit, 'Seconds', `The Seconds field of the Wait state '${visit.name}' did not give a non-negative number.`);
+        }
+        const timestamp = await this.jsonataValue(visit, state.Timestamp, 'Timestamp', states);
+        await this.wait({ Seconds: seconds, Timestamp: timestamp } as StateDef, rawInput, visit.context, cancellation);
+        return this.jsonataStep(visit, states, rawInput, next, state);
+      }
+      case 'Task':
+      case 'Parallel':
+      case 'Map':
+        return this.withRetryAndCatch(visit, (attemptChildren) => this.jsonataWork(visit, rawInput, attemptChildren), resumeChildren, {
+          success: (result) => this.jsonataStep(visit, { input: rawInput, result }, result, next, state),
+          caught: (catcher, errorOutput) => this.jsonataStep(visit, { input: rawInput, errorOutput }, errorOutput, catcher.Next, catcher, `Catch[${(state.Catch ?? []).indexOf(catcher)}]/`),
+        });
+    }
+  }
+
+  /** Output (default: `fallback`) and Assign of a state, a matched Choice rule or a catcher, named under `prefix`. */
+  private async jsonataStep(
+    visit: StateVisit,
+    states: Omit<StatesBinding, 'context'>,
+    fallback: unknown,
+    next: string | undefined,
+    fields: { Output?: unknown; Assign?: Record<string, unknown> },
+    prefix = '',
+  ): Promise<Step> {
+    const output = fields.Output === undefined ? fallback : await this.jsonataValue(visit, fields.Output, `${prefix}Output`, states);
+    const assigned = fields.Assign === undefined ? undefined : ((await this.jsonataValue(visit, fields.Assign, `${prefix}Assign`, states)) as Record<string, unknown>);
+    return { output, next, assigned };
+  }
+
+  /** A field value with `{% %}` expressions evaluated; a failure is recorded as EvaluationFailed. */
+  private async jsonataValue(visit: StateVisit, template: unknown, field: string, states: Omit<StatesBinding, 'context'>, context = visit.context): Promise<unknown> {
+    try {
+      return await evaluateTemplate(template, field, {
+        where: { stateName: visit.name, enteredEventId: visit.enteredEventId },
+        states: { ...states, context },
+        variables: visit.variables.visible(),
+        random: this.host.random,
+      });
+    } catch (error) {
+      if (error instanceof QueryEvaluationFailure) this.recordEvaluationFailed(visit, error);
+      throw error;
+    }
+  }
+
+  private evaluationFailed(visit: StateVisit, field: string, detail: string): QueryEvaluationFailure {
+    const failure = new QueryEvaluationFailure(field, detail, { stateName: visit.name, enteredEventId: visit.enteredEventId });
+    this.recordEvaluationFailed(visit, failure);
+    return failure;
+  }
+
+  /** EvaluationFailed, as GetExecutionHistory shows a JSONata failure (API_EvaluationFailedEventDetails). */
+  private recordEvaluationFailed(visit: StateVisit, failure: QueryEvaluationFailure): void {
+    visit.trail.last = this.host.record('EvaluationFailed', { state: visit.name, error: failure.error, cause: failure.causeText, location: failure.field }, visit.trail.last);
+  }
+
+  /** A Task's Arguments (default: the state input), a Parallel's branch input, a Map's Items and ItemSelector. */
+  private async jsonataWork(visit: StateVisit, rawInput: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
+    const { state, context } = visit;
+    const states = { input: rawInput };
+    if (state.Type === 'Map') {
+      const items = state.Items === undefined ? rawInput : await this.jsonataValue(visit, state.Items, 'Items', states);
+      if (!Array.isArray(items)) throw this.evaluationFailed(visit, 'Items', `The Items field of the Map state '${visit.name}' did not give an array.`);
+      const select = (itemContext: Record<string, unknown>, item: unknown) =>
+        state.ItemSelector === undefined ? item : this.jsonataValue(visit, state.ItemSelector, 'ItemSelector', states, itemContext);
+      return this.map(visit, items, select, resumeChildren);
+    }
+    if (isCallbackResource(state.Resource)) context.Task = { Token: this.host.issueTaskToken() };
+    const effective = state.Arguments === undefined ? rawInput : await this.jsonataValue(visit, state.Arguments, 'Arguments', states);
+    if (state.Type === 'Parallel') return this.parallel(visit, effective, resumeChildren);
+    const limit = async (field: 'TimeoutSeconds' | 'HeartbeatSeconds') =>
+      isJsonataExpression(state[field]) ? Number(await this.jsonataValue(visit, state[field], field, states)) : (state[field] as number | undefined);
+    return this.task(visit, effective, { timeoutSeconds: await limit('TimeoutSeconds'), heartbeatSeconds: await limit('HeartbeatSeconds') });
   }
 
   private failError(state: StateDef, input: unknown, context: unknown): StatesError {
@@ -239,9 +389,9 @@ export class Interpreter {
 
   private async withRetryAndCatch(
     { state, context, cancellation }: StateVisit,
-    rawInput: unknown,
     attempt: (resumeChildren: ScopeRun[] | undefined) => Promise<unknown>,
     resumeChildren: ScopeRun[] | undefined,
+    settle: Settle,
   ): Promise<Step> {
     const retriers = state.Retry ?? [];
     const retriesSoFar = retriers.map(() => 0);
@@ -249,13 +399,7 @@ export class Interpreter {
     let children = resumeChildren;
     for (;;) {
       try {
-        const result = await attempt(children);
-        const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector, this.env(result, context)) : result;
-        return {
-          output: selectPath(state.OutputPath, applyResultPath(state.ResultPath, rawInput, selected), context),
-          next: state.End ? undefined : state.Next,
-          assigned: this.assignments(state.Assign, selected, context),
-        };
+        return await settle.success(await attempt(children));
       } catch (error) {
         children = undefined;
         if (!(error instanceof StatesError)) throw error;
@@ -268,31 +412,32 @@ export class Interpreter {
         }
         const catcher = (state.Catch ?? []).find((c: CatcherDef) => errorMatches(c.ErrorEquals, error.error));
         if (!catcher) throw error;
-        const errorOutput = { Error: error.error, Cause: error.causeText };
-        return {
-          output: applyResultPath(catcher.ResultPath === undefined ? '$' : catcher.ResultPath, rawInput, errorOutput),
-          next: catcher.Next,
-          assigned: this.assignments(catcher.Assign, errorOutput, context),
-        };
+        return settle.caught(catcher, { Error: error.error, Cause: error.causeText });
       }
     }
   }
 
   private work(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
-    const { state, context } = visit;
-    if (state.Type === 'Map') return this.map(visit, input, resumeChildren);
+    const { name, state, context } = visit;
+    if (state.Type === 'Map') {
+      const items = readPath(state.ItemsPath ?? '$', input, context);
+      if (!Array.isArray(items)) throw runtimeError(`Map state '${name}': ItemsPath ${state.ItemsPath ?? '$'} did not select an array`);
+      const selector = state.ItemSelector ?? state.Parameters;
+      const select = (itemContext: Record<string, unknown>, item: unknown) => (selector !== undefined ? applyPayloadTemplate(selector, this.env(input, itemContext)) : item);
+      return this.map(visit, items, select, resumeChildren);
+    }
     // Each attempt gets its own token, visible as $$.Task.Token while Parameters are built.
     if (isCallbackResource(state.Resource)) context.Task = { Token: this.host.issueTaskToken() };
     const effective = state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters, this.env(input, context)) : input;
     if (state.Type === 'Parallel') return this.parallel(visit, effective, resumeChildren);
-    return this.task(visit, effective, input);
-  }
-
-  private async task({ name, state, context, cancellation, trail }: StateVisit, parameters: unknown, input: unknown): Promise<unknown> {
-    const resource = state.Resource!;
-    const [resourceType, resourceName] = describeResource(resource);
     const timeoutSeconds = state.TimeoutSeconds ?? (state.TimeoutSecondsPath ? Number(readPath(state.TimeoutSecondsPath, input, context)) : undefined);
     const heartbeatSeconds = state.HeartbeatSeconds ?? (state.HeartbeatSecondsPath ? Number(readPath(state.HeartbeatSecondsPath, input, context)) : undefined);
+    return this.task(visit, effective, { timeoutSeconds, heartbeatSeconds });
+  }
+
+  private async task({ name, state, context, cancellation, trail }: StateVisit, parameters: unknown, { timeoutSeconds, heartbeatSeconds }: TaskLimits): Promise<unknown> {
+    const resource = state.Resource!;
+    const [resourceType, resourceName] = describeResource(resource);
     const taskToken = (context.Task as { Token: string } | undefined)?.Token;
     trail.last = this.host.record(
       'TaskScheduled',
@@ -359,12 +504,15 @@ export class Interpreter {
     return this.settleChildren('Parallel', runs, trail);
   }
 
-  private async map(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]> {
+  /** Runs the iterations of `items`; `select` builds an iteration's input from its context (with `Map.Item`) and item. */
+  private async map(
+    visit: StateVisit,
+    items: unknown[],
+    select: (itemContext: Record<string, unknown>, item: unknown) => unknown,
+    resumeChildren: ScopeRun[] | undefined,
+  ): Promise<unknown[]> {
     const { name, state, context, cancellation, trail, variables } = visit;
-    const items = readPath(state.ItemsPath ?? '$', input, context);
-    if (!Array.isArray(items)) throw runtimeError(`Map state '${name}': ItemsPath ${state.ItemsPath ?? '$'} did not select an array`);
     const processor = (state.ItemProcessor ?? state.Iterator)!;
-    const selector = state.ItemSelector ?? state.Parameters;
     trail.last = this.host.record('MapStateStarted', { length: items.length }, trail.last);
     const group = new Cancellation(cancellation);
     const runs: ScopeRun[] = new Array(items.length);
@@ -372,7 +520,7 @@ export class Interpreter {
       const previous = resumeChildren?.[index];
       if (previous?.status === 'SUCCEEDED') return previous;
       const itemContext = { ...context, Map: { Item: { Index: index, Value: items[index] } } };
-      const itemInput = selector !== undefined ? applyPayloadTemplate(selector, this.env(input, itemContext)) : items[index];
+      const itemInput = await select(itemContext, items[index]);
       if (group.isCancelled) return previous ?? { status: 'ABORTED', stoppedAt: { stateName: processor.StartAt, input: itemInput } };
       const iterationTrail = { last: this.host.record('MapIterationStarted', { name, index }, trail.last) };
       const iterationCancellation = new Cancellation(group);
