@@ -220,7 +220,7 @@ describe('ASL interpreter', () => {
   it('rejects unsupported constructs at CreateStateMachine, naming the state and the construct', async () => {
     const task = { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true };
     const rejected: Array<[object, string]> = [
-      [{ QueryLanguage: 'JSONata', StartAt: 'A', States: { A: { Type: 'Pass', End: true } } }, 'QueryLanguage "JSONata"'],
+      [{ QueryLanguage: 'JSONata', StartAt: 'A', States: { A: { Type: 'Pass', QueryLanguage: 'JSONPath', End: true } } }, `State "A": 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine at /States/A`],
       [{ StartAt: 'A', States: { A: { ...task, Credentials: { RoleArn: 'arn:aws:iam::123456789012:role/other' } } } }, 'State "A" (Task): cross-account Credentials are not supported'],
       [{ StartAt: 'A', States: { A: { ...task, TimeoutSeconds: 10, HeartbeatSeconds: 10 } } }, 'HeartbeatSeconds must be smaller than TimeoutSeconds in Task state "A" at /States/A/HeartbeatSeconds'],
       [{ StartAt: 'A', States: { A: { ...task, Resource: 'arn:aws:states:us-east-1:123456789012:activity:approve' } } }, 'Task state "A": activities are not supported'],
