@@ -9,7 +9,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { MockConfig } from '../../../local/sfn';
-import { errorOf, START_MS, startHarness, type Harness } from './harness';
+import { errorOf, START_MS, startHarness, tokenCollector, type Harness } from './harness';
 
 /** Waits for an approval: the worker gets the token in its Lambda payload. */
 const approval = (extra: object = {}) => ({
@@ -46,12 +46,7 @@ describe('callback tasks (.waitForTaskToken)', () => {
     tokens = [];
     h = await startHarness({
       mockConfig,
-      taskHandlers: {
-        approver: async (payload) => {
-          tokens.push((payload as { token: string }).token);
-          return { queued: true };
-        },
-      },
+      taskHandlers: { approver: tokenCollector(tokens, { queued: true }) },
     });
   });
   afterEach(() => h.close());

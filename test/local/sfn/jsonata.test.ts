@@ -1,5 +1,5 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { errorOf, START_MS, startHarness, type Harness } from './harness';
+import { errorOf, START_MS, startHarness, tokenCollector, type Harness } from './harness';
 
 const LAMBDA = 'arn:aws:states:::lambda:invoke';
 
@@ -14,10 +14,7 @@ describe('JSONata states', () => {
         declined: async () => {
           throw Object.assign(new Error('card declined'), { name: 'Payment.Declined' });
         },
-        approver: async (payload) => {
-          tokens.push((payload as { token: string }).token);
-          return {};
-        },
+        approver: tokenCollector(tokens, {}),
       },
     });
   });
