@@ -1,5 +1,5 @@
 /**
- * The ASL interpreter (JSONPath query language). Runs a scope state by state, records history events
+ * The ASL interpreter (JSONPath and JSONata states). Runs a scope state by state, records history events
  * through its host, waits on the stack clock, and returns a ScopeRun describing where it stopped so a
  * redrive can resume failed states, branches and iterations only.
  */

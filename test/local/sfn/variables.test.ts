@@ -83,14 +83,22 @@ describe('workflow variables (Assign) in JSONPath states', () => {
     expect(output).toEqual({ a: 2, b: 1, before: 1 });
   });
 
-  it('records the assigned values in StateExited as JSON text', async () => {
-    const executionArn = await run({ StartAt: 'Set', States: { Set: { Type: 'Pass', Assign: { n: 1, s: 'x', o: { k: [true] } }, End: true } } }, {});
+  it("records the assigned values in StateExited as JSON text (the variables guide's Assign example)", async () => {
+    const definition = {
+      StartAt: 'Set',
+      States: {
+        Set: { Type: 'Pass', Assign: { productName: 'product1', count: 42, available: true, nested: { k: [true] } }, Next: 'Use' },
+        Use: { Type: 'Pass', Parameters: { 'name.$': '$productName' }, End: true },
+      },
+    };
+    const executionArn = await run(definition, {});
+    expect((await describeRun(executionArn)).output).toBe('{"name":"product1"}');
     const events = (await h.sfn.send(new GetExecutionHistoryCommand({ executionArn }))).events!;
     expect(events.find((e) => e.type === 'PassStateExited')?.stateExitedEventDetails).toEqual({
       name: 'Set',
       output: '{}',
       outputDetails: { truncated: false },
-      assignedVariables: { n: '1', s: '"x"', o: '{"k":[true]}' },
+      assignedVariables: { productName: '"product1"', count: '42', available: 'true', nested: '{"k":[true]}' },
       assignedVariablesDetails: { truncated: false },
     });
   });
