@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, RedriveExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { errorOf, START_MS, startHarness, tokenCollector, type Harness } from './harness';
 
 const LAMBDA = 'arn:aws:states:::lambda:invoke';
@@ -9,6 +9,10 @@ describe('JSONata states', () => {
   beforeEach(async () => {
     tokens = [];
     h = await startHarness({
+      mockConfig: {
+        StateMachines: { redriven: { TestCases: { FailOnce: { Ship: 'FailOnce' } } } },
+        MockedResponses: { FailOnce: { '0': { Throw: { Error: 'Carrier.Down', Cause: 'try later' } }, '1': { Return: { label: 'L-1' } } } },
+      },
       taskHandlers: {
         price: async (payload) => ({ total: (payload as { qty: number }).qty * 3 }),
         declined: async () => {
@@ -230,6 +234,24 @@ describe('JSONata states', () => {
     await h.emulator.waitForIdle();
     expect(await describeRun(executionArn)).toMatchObject({ status: 'SUCCEEDED', output: '{"approved":true}' });
     expect((await history(executionArn)).find((e) => e.type === 'TaskScheduled')?.taskScheduledEventDetails?.heartbeatInSeconds).toBe(60);
+  });
+
+  it('redrives a failed JSONata Task with its original input and the variables it saw on entry', async () => {
+    const definition = {
+      QueryLanguage: 'JSONata',
+      StartAt: 'Quote',
+      States: {
+        Quote: { Type: 'Pass', Assign: { carrier: '{% $states.input.carrier %}' }, Output: { parcel: '{% $states.input.parcel %}' }, Next: 'Ship' },
+        Ship: { Type: 'Task', Resource: LAMBDA, Arguments: { FunctionName: 'ship' }, Output: { parcel: '{% $states.input.parcel %}', carrier: '{% $carrier %}', label: '{% $states.result.label %}' }, End: true },
+      },
+    };
+    const arn = await h.createMachine('redriven', definition);
+    const { executionArn } = await h.sfn.send(new StartExecutionCommand({ stateMachineArn: `${arn}#FailOnce`, input: '{"carrier":"UPS","parcel":"p-9"}' }));
+    await h.emulator.waitForIdle();
+    expect(await describeRun(executionArn!)).toMatchObject({ status: 'FAILED', error: 'Carrier.Down' });
+    await h.sfn.send(new RedriveExecutionCommand({ executionArn }));
+    await h.emulator.waitForIdle();
+    expect(await describeRun(executionArn!)).toMatchObject({ status: 'SUCCEEDED', output: '{"parcel":"p-9","carrier":"UPS","label":"L-1"}' });
   });
 
   it('fails a Choice whose Condition is not a boolean, and evaluates Fail Error and Cause', async () => {
