@@ -69,3 +69,8 @@ export interface ParsedDefinition extends StatesScope {
   TimeoutSeconds?: number;
   QueryLanguage?: 'JSONPath' | 'JSONata';
 }
+
+/** `.waitForTaskToken` resources pause until SendTaskSuccess/SendTaskFailure answer their token. */
+export function isCallbackResource(resource: string | undefined): boolean {
+  return resource !== undefined && resource.endsWith('.waitForTaskToken');
+}

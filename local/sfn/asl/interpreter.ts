@@ -7,8 +7,8 @@ import type { StackClock } from '../../clock';
 import type { Random } from '../rng';
 import { Cancellation, RunCancelled } from './cancellation';
 import { evaluateRule } from './choice-rules';
-import type { CatcherDef, ParsedDefinition, RetrierDef, StateDef, StatesScope } from './definition';
-import { evaluateTemplate, isJsonataExpression, QueryEvaluationFailure, type StatesBinding } from './jsonata';
+import { isCallbackResource, type CatcherDef, type ParsedDefinition, type RetrierDef, type StateDef, type StatesScope } from './definition';
+import { JsonataStates } from './jsonata-states';
 import { applyResultPath, readPath, selectPath, withVariables } from './json-path';
 import { applyPayloadTemplate, resolveExpression } from './payload-template';
 import type { ScopeRun } from './scope-run';
@@ -51,12 +51,12 @@ export interface RunHost {
 }
 
 /** The id of the last event recorded in a scope, which the next event names as previousEventId. */
-interface Trail {
+export interface Trail {
   last: number;
 }
 
 /** One visit of a state: what every step of running it needs. */
-interface StateVisit {
+export interface StateVisit {
   name: string;
   state: StateDef;
   context: Record<string, unknown>;
@@ -68,18 +68,18 @@ interface StateVisit {
 }
 
 /** How a Task, Parallel or Map state turns its result, or a caught error, into the step it takes. */
-interface Settle {
+export interface Settle {
   success(result: unknown): Promise<Step> | Step;
   caught(catcher: CatcherDef, errorOutput: { Error: string; Cause: string }): Promise<Step> | Step;
 }
 
 /** A Task's limits, resolved before it starts. */
-interface TaskLimits {
+export interface TaskLimits {
   timeoutSeconds?: number;
   heartbeatSeconds?: number;
 }
 
-interface Step {
+export interface Step {
   output: unknown;
   next?: string;
   /** Variables the state's Assign (or its matched Choice rule's or catcher's) evaluated. */
@@ -119,11 +119,20 @@ const json = (value: unknown) => JSON.stringify(value) ?? 'null';
 export class Interpreter {
   /** The machine's QueryLanguage, which every state without its own follows (nested ones included). */
   private jsonataByDefault = false;
+  private readonly jsonata: JsonataStates;
 
   constructor(
     private readonly host: RunHost,
     private readonly execution: ExecutionContext,
-  ) {}
+  ) {
+    this.jsonata = new JsonataStates(host, {
+      wait: (fields, visit) => this.wait(fields, undefined, visit.context, visit.cancellation),
+      withRetryAndCatch: (visit, attempt, resumeChildren, settle) => this.withRetryAndCatch(visit, attempt, resumeChildren, settle),
+      map: (visit, items, select, resumeChildren) => this.map(visit, items, select, resumeChildren),
+      parallel: (visit, input, resumeChildren) => this.parallel(visit, input, resumeChildren),
+      task: (visit, parameters, limits) => this.task(visit, parameters, limits),
+    });
+  }
 
   runScope(scope: ParsedDefinition, input: unknown, cancellation: Cancellation, lastEventId: number, resume?: ScopeRun): Promise<ScopeRun> {
     this.jsonataByDefault = scope.QueryLanguage === 'JSONata';
@@ -199,7 +208,7 @@ export class Interpreter {
   }
 
   private execute(visit: StateVisit, rawInput: unknown, resumeChildren: ScopeRun[] | undefined): Promise<Step> | Step {
-    if (this.isJsonata(visit.state)) return this.executeJsonata(visit, rawInput, resumeChildren);
+    if (this.isJsonata(visit.state)) return this.jsonata.execute(visit, rawInput, resumeChildren);
     const { name, state, context, cancellation } = visit;
     const input = selectPath(state.InputPath, rawInput, context);
     const next = state.End ? undefined : state.Next;
@@ -255,113 +264,6 @@ export class Interpreter {
         assigned: this.assignments(catcher.Assign, errorOutput, context),
       }),
     };
-  }
-
-  /**
-   * A JSONata state: Arguments, Output, Assign, Condition, Items, ItemSelector and `{% %}` values in
-   * the other fields, with `$states.input` the raw state input (JSONata states have no InputPath).
-   */
-  private async executeJsonata(visit: StateVisit, rawInput: unknown, resumeChildren: ScopeRun[] | undefined): Promise<Step> {
-    const { state, cancellation } = visit;
-    const next = state.End ? undefined : state.Next;
-    const states = { input: rawInput };
-    switch (state.Type) {
-      case 'Pass':
-      case 'Succeed':
-        return this.jsonataStep(visit, states, rawInput, next, state);
-      case 'Fail': {
-        const error = await this.jsonataValue(visit, state.Error, 'Error', states);
-        const cause = await this.jsonataValue(visit, state.Cause, 'Cause', states);
-        throw new StatesError(String(error ?? ''), String(cause ?? ''));
-      }
-      case 'Choice': {
-        const choices = state.Choices!;
-        for (const [i, rule] of choices.entries()) {
-          const matched = await this.jsonataValue(visit, rule.Condition, `Choices[${i}]/Condition`, states);
-          if (typeof matched !== 'boolean') {
-            throw this.evaluationFailed(visit, `Choices[${i}]/Condition`, `The Condition '${String(rule.Condition)}' of the Choice rule at index ${i} did not evaluate to a boolean.`);
-          }
-          if (matched) return this.jsonataStep(visit, states, rawInput, rule.Next as string, rule as { Output?: unknown; Assign?: Record<string, unknown> }, `Choices[${i}]/`);
-        }
-        if (!state.Default) throw new StatesError('States.NoChoiceMatched', `No Choice Rules matched and no Default was specified in state '${visit.name}'`);
-        return this.jsonataStep(visit, states, rawInput, state.Default, state);
-      }
-      case 'Wait': {
-        const seconds = await this.jsonataValue(visit, state.Seconds, 'Seconds', states);
-        if (seconds !== undefined && !(typeof seconds === 'number' && seconds >= 0)) {
-          throw this.evaluationFailed(visit, 'Seconds', `The Seconds field of the Wait state '${visit.name}' did not give a non-negative number.`);
-        }
-        const timestamp = await this.jsonataValue(visit, state.Timestamp, 'Timestamp', states);
-        await this.wait({ Seconds: seconds, Timestamp: timestamp } as StateDef, rawInput, visit.context, cancellation);
-        return this.jsonataStep(visit, states, rawInput, next, state);
-      }
-      case 'Task':
-      case 'Parallel':
-      case 'Map':
-        return this.withRetryAndCatch(visit, (attemptChildren) => this.jsonataWork(visit, rawInput, attemptChildren), resumeChildren, {
-          success: (result) => this.jsonataStep(visit, { input: rawInput, result }, result, next, state),
-          caught: (catcher, errorOutput) => this.jsonataStep(visit, { input: rawInput, errorOutput }, errorOutput, catcher.Next, catcher, `Catch[${(state.Catch ?? []).indexOf(catcher)}]/`),
-        });
-    }
-  }
-
-  /** Output (default: `fallback`) and Assign of a state, a matched Choice rule or a catcher, named under `prefix`. */
-  private async jsonataStep(
-    visit: StateVisit,
-    states: Omit<StatesBinding, 'context'>,
-    fallback: unknown,
-    next: string | undefined,
-    fields: { Output?: unknown; Assign?: Record<string, unknown> },
-    prefix = '',
-  ): Promise<Step> {
-    const output = fields.Output === undefined ? fallback : await this.jsonataValue(visit, fields.Output, `${prefix}Output`, states);
-    const assigned = fields.Assign === undefined ? undefined : ((await this.jsonataValue(visit, fields.Assign, `${prefix}Assign`, states)) as Record<string, unknown>);
-    return { output, next, assigned };
-  }
-
-  /** A field value with `{% %}` expressions evaluated; a failure is recorded as EvaluationFailed. */
-  private async jsonataValue(visit: StateVisit, template: unknown, field: string, states: Omit<StatesBinding, 'context'>, context = visit.context): Promise<unknown> {
-    try {
-      return await evaluateTemplate(template, field, {
-        where: { stateName: visit.name, enteredEventId: visit.enteredEventId },
-        states: { ...states, context },
-        variables: visit.variables.visible(),
-        random: this.host.random,
-      });
-    } catch (error) {
-      if (error instanceof QueryEvaluationFailure) this.recordEvaluationFailed(visit, error);
-      throw error;
-    }
-  }
-
-  private evaluationFailed(visit: StateVisit, field: string, detail: string): QueryEvaluationFailure {
-    const failure = new QueryEvaluationFailure(field, detail, { stateName: visit.name, enteredEventId: visit.enteredEventId });
-    this.recordEvaluationFailed(visit, failure);
-    return failure;
-  }
-
-  /** EvaluationFailed, as GetExecutionHistory shows a JSONata failure (API_EvaluationFailedEventDetails). */
-  private recordEvaluationFailed(visit: StateVisit, failure: QueryEvaluationFailure): void {
-    visit.trail.last = this.host.record('EvaluationFailed', { state: visit.name, error: failure.error, cause: failure.causeText, location: failure.field }, visit.trail.last);
-  }
-
-  /** A Task's Arguments (default: the state input), a Parallel's branch input, a Map's Items and ItemSelector. */
-  private async jsonataWork(visit: StateVisit, rawInput: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
-    const { state, context } = visit;
-    const states = { input: rawInput };
-    if (state.Type === 'Map') {
-      const items = state.Items === undefined ? rawInput : await this.jsonataValue(visit, state.Items, 'Items', states);
-      if (!Array.isArray(items)) throw this.evaluationFailed(visit, 'Items', `The Items field of the Map state '${visit.name}' did not give an array.`);
-      const select = (itemContext: Record<string, unknown>, item: unknown) =>
-        state.ItemSelector === undefined ? item : this.jsonataValue(visit, state.ItemSelector, 'ItemSelector', states, itemContext);
-      return this.map(visit, items, select, resumeChildren);
-    }
-    if (isCallbackResource(state.Resource)) context.Task = { Token: this.host.issueTaskToken() };
-    const effective = state.Arguments === undefined ? rawInput : await this.jsonataValue(visit, state.Arguments, 'Arguments', states);
-    if (state.Type === 'Parallel') return this.parallel(visit, effective, resumeChildren);
-    const limit = async (field: 'TimeoutSeconds' | 'HeartbeatSeconds') =>
-      isJsonataExpression(state[field]) ? Number(await this.jsonataValue(visit, state[field], field, states)) : (state[field] as number | undefined);
-    return this.task(visit, effective, { timeoutSeconds: await limit('TimeoutSeconds'), heartbeatSeconds: await limit('HeartbeatSeconds') });
   }
 
   private failError(state: StateDef, input: unknown, context: unknown): StatesError {
@@ -568,11 +470,6 @@ function assignedDetails(assigned: Record<string, unknown> | undefined): Record<
 
 /** The error of a callback task that got no heartbeat in time. */
 export const HEARTBEAT_TIMEOUT = 'States.HeartbeatTimeout';
-
-/** `.waitForTaskToken` resources pause until SendTaskSuccess/SendTaskFailure answer their token. */
-export function isCallbackResource(resource: string | undefined): boolean {
-  return resource !== undefined && resource.endsWith('.waitForTaskToken');
-}
 
 /** History `resourceType` / `resource`: `arn:aws:states:::lambda:invoke` -> ['lambda', 'invoke']. */
 function describeResource(resource: string): [string, string] {
