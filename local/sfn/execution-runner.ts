@@ -30,8 +30,6 @@ export class ExecutionRunner {
   busy = 0;
   /** Runs waiting on the stack clock (Wait states, retry intervals). */
   sleeping = 0;
-  /** Runs waiting for a task token's answer, which only an API call or a mocked callback brings. */
-  awaitingCallback = 0;
   private readonly generations = new WeakMap<ExecutionRecord, number>();
 
   constructor(
@@ -109,10 +107,13 @@ export class ExecutionRunner {
     };
   }
 
-  /** SendTaskHeartbeat restarts the heartbeat timer; it never extends the task's TimeoutSeconds (API_SendTaskHeartbeat). */
+  /**
+   * SendTaskHeartbeat restarts the heartbeat timer; it never extends the task's TimeoutSeconds
+   * (API_SendTaskHeartbeat). A run waiting for an answer is not busy, on either clock: only an API call
+   * or a mocked callback can move it, so waitForIdle must not wait for it.
+   */
   private async awaitCallback(token: string, heartbeatSeconds: number | undefined, cancellation: Cancellation): Promise<unknown> {
     this.busy--;
-    this.awaitingCallback++;
     try {
       return await new Promise<unknown>((resolve, reject) => {
         let stopHeartbeatTimer: (() => void) | undefined;
@@ -138,7 +139,6 @@ export class ExecutionRunner {
         });
       });
     } finally {
-      this.awaitingCallback--;
       this.busy++;
     }
   }
