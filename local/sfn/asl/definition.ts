@@ -53,7 +53,8 @@ export interface StateDef {
   Branches?: StatesScope[];
   ItemsPath?: string;
   ItemSelector?: unknown;
-  MaxConcurrency?: number;
+  /** A JSONata state may give it as an expression. */
+  MaxConcurrency?: number | string;
   ItemProcessor?: StatesScope;
   Iterator?: StatesScope;
   /** Workflow variables set when the state is left (Choice rules and catchers have their own). */

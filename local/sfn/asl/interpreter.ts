@@ -133,7 +133,7 @@ export class Interpreter {
     this.jsonata = new JsonataStates(host, {
       wait: (fields, visit) => this.wait(fields, undefined, visit.context, visit.cancellation),
       withRetryAndCatch: (visit, attempt, resumeChildren, settle) => this.withRetryAndCatch(visit, attempt, resumeChildren, settle),
-      map: (visit, items, select, resumeChildren) => this.map(visit, items, select, resumeChildren),
+      map: (visit, items, select, resumeChildren, maxConcurrency) => this.map(visit, items, select, resumeChildren, maxConcurrency),
       parallel: (visit, input, resumeChildren) => this.parallel(visit, input, resumeChildren),
       task: (visit, parameters, limits) => this.task(visit, parameters, limits),
     });
@@ -334,7 +334,8 @@ export class Interpreter {
       if (!Array.isArray(items)) throw runtimeError(`Map state '${name}': ItemsPath ${state.ItemsPath ?? '$'} did not select an array`);
       const selector = state.ItemSelector ?? state.Parameters;
       const select = (itemContext: Record<string, unknown>, item: unknown) => (selector !== undefined ? applyPayloadTemplate(selector, this.env(input, itemContext)) : item);
-      return this.map(visit, items, select, resumeChildren);
+      // Validated: a JSONPath state's MaxConcurrency is a number.
+      return this.map(visit, items, select, resumeChildren, (state.MaxConcurrency as number | undefined) ?? 0);
     }
     // Each attempt gets its own token, visible as $$.Task.Token while Parameters are built.
     if (isCallbackResource(state.Resource)) context.Task = { Token: this.host.issueTaskToken() };
@@ -416,12 +417,16 @@ export class Interpreter {
     return this.settleChildren('Parallel', runs, trail);
   }
 
-  /** Runs the iterations of `items`; `select` builds an iteration's input from its context (with `Map.Item`) and item. */
+  /**
+   * Runs the iterations of `items`, at most `maxConcurrency` at once (0: all); `select` builds an
+   * iteration's input from its context (with `Map.Item`) and item.
+   */
   private async map(
     visit: StateVisit,
     items: unknown[],
     select: (itemContext: Record<string, unknown>, item: unknown) => unknown,
     resumeChildren: ScopeRun[] | undefined,
+    maxConcurrency: number,
   ): Promise<unknown[]> {
     const { name, state, context, cancellation, trail, variables } = visit;
     const processor = (state.ItemProcessor ?? state.Iterator)!;
@@ -450,7 +455,7 @@ export class Interpreter {
         runs[index] = await iteration(index);
       }
     };
-    const concurrency = state.MaxConcurrency ? Math.min(state.MaxConcurrency, items.length) : items.length;
+    const concurrency = maxConcurrency ? Math.min(maxConcurrency, items.length) : items.length;
     await Promise.all(Array.from({ length: concurrency }, worker));
     group.dispose();
     return this.settleChildren('Map', runs, trail);

@@ -15,7 +15,13 @@ import { StatesError } from './states-error';
 export interface SharedWork {
   wait(fields: StateDef, visit: StateVisit): Promise<void>;
   withRetryAndCatch(visit: StateVisit, attempt: (resumeChildren: ScopeRun[] | undefined) => Promise<unknown>, resumeChildren: ScopeRun[] | undefined, settle: Settle): Promise<Step>;
-  map(visit: StateVisit, items: unknown[], select: (itemContext: Record<string, unknown>, item: unknown) => unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]>;
+  map(
+    visit: StateVisit,
+    items: unknown[],
+    select: (itemContext: Record<string, unknown>, item: unknown) => unknown,
+    resumeChildren: ScopeRun[] | undefined,
+    maxConcurrency: number,
+  ): Promise<unknown[]>;
   parallel(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]>;
   task(visit: StateVisit, parameters: unknown, limits: TaskLimits): Promise<unknown>;
 }
@@ -119,7 +125,11 @@ export class JsonataStates {
       if (!Array.isArray(items)) throw this.evaluationFailed(visit, 'Items', `The Items field of the Map state '${visit.name}' did not give an array.`);
       const select = (itemContext: Record<string, unknown>, item: unknown) =>
         state.ItemSelector === undefined ? item : this.value(visit, state.ItemSelector, 'ItemSelector', states, itemContext);
-      return this.shared.map(visit, items, select, resumeChildren);
+      const maxConcurrency = await this.value(visit, state.MaxConcurrency ?? 0, 'MaxConcurrency', states);
+      if (!(Number.isInteger(maxConcurrency) && (maxConcurrency as number) >= 0)) {
+        throw this.evaluationFailed(visit, 'MaxConcurrency', `The MaxConcurrency field of the Map state '${visit.name}' did not give a non-negative integer.`);
+      }
+      return this.shared.map(visit, items, select, resumeChildren, maxConcurrency as number);
     }
     if (isCallbackResource(state.Resource)) context.Task = { Token: this.host.issueTaskToken() };
     const effective = state.Arguments === undefined ? rawInput : await this.value(visit, state.Arguments, 'Arguments', states);

@@ -293,7 +293,7 @@ function validateRule(rule: Record<string, unknown>, where: string, problems: st
   }
 }
 
-function validateMap({ name, state, where, problems, jsonataMachine }: StateCheck): void {
+function validateMap({ name, state, where, problems, jsonataMachine, jsonata }: StateCheck): void {
   const processor = (state.ItemProcessor ?? state.Iterator) as Record<string, unknown> | undefined;
   if (!processor) {
     problems.push(`SCHEMA_VALIDATION_FAILED: Map state "${name}" needs ItemProcessor (or Iterator) at ${where}`);
@@ -305,7 +305,8 @@ function validateMap({ name, state, where, problems, jsonataMachine }: StateChec
   }
   const { ProcessorConfig: _config, ...scope } = processor;
   validateScope(scope, `${where}/${state.ItemProcessor ? 'ItemProcessor' : 'Iterator'}`, problems, jsonataMachine);
-  if (state.MaxConcurrency !== undefined && !(Number.isInteger(state.MaxConcurrency) && (state.MaxConcurrency as number) >= 0)) {
+  const isConcurrency = (value: unknown) => (Number.isInteger(value) && (value as number) >= 0) || (jsonata && isJsonataExpression(value));
+  if (state.MaxConcurrency !== undefined && !isConcurrency(state.MaxConcurrency)) {
     problems.push(`SCHEMA_VALIDATION_FAILED: MaxConcurrency must be a non-negative integer at ${where}/MaxConcurrency`);
   }
 }

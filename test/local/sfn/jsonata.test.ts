@@ -74,6 +74,7 @@ describe('JSONata states', () => {
           Each: {
             Type: 'Map',
             Items: '{% [1, 2, 3] %}',
+            MaxConcurrency: '{% $total > 10 ? 2 : 1 %}',
             ItemSelector: { value: '{% $states.context.Map.Item.Value %}', index: '{% $states.context.Map.Item.Index %}', size: '{% $states.input.size %}' },
             ItemProcessor: { StartAt: 'Double', States: { Double: { Type: 'Pass', Output: '{% $states.input.value * 2 & "/" & $states.input.size %}', End: true } } },
             Output: { doubled: '{% $states.result %}' },
