@@ -8,7 +8,7 @@
  *   take effect when the state is left;
  * - a variable holds at most 256 KiB, one Assign at most 256 KiB in all, an execution at most 10 MiB.
  */
-import { StatesError } from './states-error';
+import { runtimeError, type StatesError } from './states-error';
 
 export const MAX_VARIABLE_BYTES = 256 * 1024;
 export const MAX_ASSIGN_BYTES = 256 * 1024;
@@ -42,7 +42,7 @@ export class VariableScope {
   read(name: string): unknown {
     if (this.values.has(name)) return this.values.get(name);
     if (this.outer) return this.outer.read(name);
-    throw new StatesError('States.Runtime', `The variable '$${name}' is not defined`);
+    throw runtimeError(`The variable '$${name}' is not defined`);
   }
 
   /** Every variable this scope can read, inner values shadowing none (names are unique across scopes). */
@@ -70,6 +70,7 @@ export class VariableScope {
   }
 }
 
+/** States.Runtime, whose cause the interpreter prefixes with the state and its entering event, as AWS does. */
 function sizeError(cause: string): StatesError {
-  return new StatesError('States.Runtime', cause);
+  return runtimeError(cause);
 }

@@ -160,9 +160,9 @@ describe('workflow variables (Assign) in JSONPath states', () => {
   it('fails with States.Runtime when one variable exceeds 256 KiB, or one Assign does in all', async () => {
     const half = 'x'.repeat(140_000);
     const oneBig = await run({ StartAt: 'Big', States: { Big: { Type: 'Pass', Assign: { 'blob.$': 'States.Array($.half, $.half)' }, End: true } } }, { half });
-    expect(await describeRun(oneBig)).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: "The variable '$blob' is 280007 bytes, over the limit of 262144 bytes" });
+    expect(await describeRun(oneBig)).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: "An error occurred while executing the state 'Big' (entered at the event id #2). The variable '$blob' is 280007 bytes, over the limit of 262144 bytes" });
     const twoHalves = await run({ StartAt: 'Big', States: { Big: { Type: 'Pass', Assign: { 'a.$': '$.half', 'b.$': '$.half' }, End: true } } }, { half }, { machine: 'halves' });
-    expect(await describeRun(twoHalves)).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: 'Assign sets 280004 bytes of variables, over the limit of 262144 bytes' });
+    expect(await describeRun(twoHalves)).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: "An error occurred while executing the state 'Big' (entered at the event id #2). Assign sets 280004 bytes of variables, over the limit of 262144 bytes" });
   });
 
   it("fails a Choice whose Variable reads a variable's missing field with AWS's cause, naming the state", async () => {
