@@ -17,9 +17,26 @@ import { definitionProblems } from '../sfn/asl/validate';
 const nameSchema = z.string().refine(isValidStepFunctionsName, `must be a Step Functions name: ${NAME_RULE}`);
 const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
+const mockedThrowSchema = z.object({ Error: z.string().min(1), Cause: z.string().optional() }).strict();
+const virtualSecondsSchema = z.number().nonnegative();
+/** Answers to a `.waitForTaskToken` state at virtual seconds after it submitted its token (docs/local-stack.md). */
+const mockedCallbackSchema = z
+  .object({
+    Submitted: z.unknown().optional(),
+    Heartbeats: z.array(virtualSecondsSchema).optional(),
+    AfterSeconds: virtualSecondsSchema.optional(),
+    Return: z.unknown().optional(),
+    Throw: mockedThrowSchema.optional(),
+  })
+  .strict()
+  .refine(
+    (callback) => (callback.AfterSeconds === undefined) === (callback.Return === undefined && callback.Throw === undefined) && !(callback.Return !== undefined && callback.Throw !== undefined),
+    'AfterSeconds comes with exactly one of Return or Throw (neither: the callback never comes)',
+  );
 const mockedStepSchema = z.union([
   z.object({ Return: z.unknown() }).strict(),
-  z.object({ Throw: z.object({ Error: z.string().min(1), Cause: z.string().optional() }).strict() }).strict(),
+  z.object({ Throw: mockedThrowSchema }).strict(),
+  z.object({ Callback: mockedCallbackSchema }).strict(),
 ]);
 
 /** The Step Functions Local MockConfigFile.json format. */

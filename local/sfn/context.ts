@@ -1,5 +1,6 @@
 /** Everything an API operation needs, built once by SfnEmulator. */
 import type { StackClock } from '../clock';
+import type { CallbackRegistry } from './callbacks';
 import type { ExecutionRunner } from './execution-runner';
 import type { MockResponses } from './mock-config';
 import type { PageTokens } from './page-tokens';
@@ -15,6 +16,8 @@ export interface EmulatorContext {
   runner: ExecutionRunner;
   notifier: StatusNotifier;
   mocks: MockResponses;
+  /** Task tokens of `.waitForTaskToken` tasks, for the SendTask* APIs. */
+  callbacks: CallbackRegistry;
   pageTokens: PageTokens;
   /** Open-execution quota (AWS: 1,000,000 per account and region). */
   maxOpenExecutions: number;

@@ -5,7 +5,9 @@
  */
 import type { StackClock } from '../clock';
 import { Cancellation, RunCancelled } from './asl/cancellation';
-import { Interpreter, type ExecutionContext, type RunHost } from './asl/interpreter';
+import { HEARTBEAT_TIMEOUT, Interpreter, type ExecutionContext, type RunHost } from './asl/interpreter';
+import { StatesError } from './asl/states-error';
+import type { CallbackAnswer, CallbackRegistry } from './callbacks';
 import type { ScopeRun } from './asl/scope-run';
 import { NOT_TRUNCATED } from './history';
 import type { Random } from './rng';
@@ -36,6 +38,7 @@ export class ExecutionRunner {
     private readonly store: EmulatorStore,
     private readonly invoker: TaskInvoker,
     private readonly notifier: StatusNotifier,
+    private readonly callbacks: CallbackRegistry,
   ) {}
 
   /** Runs a RUNNING execution from the start, or from `resume` (what its last run left behind). */
@@ -100,7 +103,46 @@ export class ExecutionRunner {
         isCurrent() ? execution.history.append(type, this.clock.nowMs(), details, previousEventId).id : previousEventId,
       invokeTask: (task) => this.invoker.invoke(execution, task),
       sleepUntil: (dueMs, cancellation) => this.sleepUntil(dueMs, cancellation),
+      issueTaskToken: () => this.callbacks.issue(execution.arn),
+      awaitCallback: (token, heartbeatSeconds, cancellation) => this.awaitCallback(token, heartbeatSeconds, cancellation),
+      closeTaskToken: (token) => this.callbacks.close(token),
     };
+  }
+
+  /**
+   * SendTaskHeartbeat restarts the heartbeat timer; it never extends the task's TimeoutSeconds
+   * (API_SendTaskHeartbeat). A run waiting for an answer is not busy, on either clock: only an API call
+   * or a mocked callback can move it, so waitForIdle must not wait for it.
+   */
+  private async awaitCallback(token: string, heartbeatSeconds: number | undefined, cancellation: Cancellation): Promise<unknown> {
+    this.busy--;
+    try {
+      return await new Promise<unknown>((resolve, reject) => {
+        let stopHeartbeatTimer: (() => void) | undefined;
+        const armHeartbeatTimer = () => {
+          stopHeartbeatTimer?.();
+          stopHeartbeatTimer = heartbeatSeconds
+            ? this.clock.setTimer(this.clock.nowMs() + heartbeatSeconds * 1000, () => settle(() => reject(new StatesError(HEARTBEAT_TIMEOUT, ''))))
+            : undefined;
+        };
+        let unsubscribe = () => {};
+        const settle = (finish: () => void) => {
+          stopHeartbeatTimer?.();
+          unsubscribe();
+          this.callbacks.close(token);
+          finish();
+        };
+        armHeartbeatTimer();
+        unsubscribe = cancellation.onCancel(() => settle(() => reject(new RunCancelled())));
+        this.callbacks.listen(token, (answer: CallbackAnswer) => {
+          if (answer.kind === 'heartbeat') armHeartbeatTimer();
+          else if (answer.kind === 'success') settle(() => resolve(answer.output));
+          else settle(() => reject(new StatesError(answer.error, answer.cause)));
+        });
+      });
+    } finally {
+      this.busy++;
+    }
   }
 
   private async sleepUntil(dueMs: number, cancellation: Cancellation): Promise<void> {

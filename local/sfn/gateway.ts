@@ -16,6 +16,7 @@ import {
   updateStateMachine,
   updateStateMachineAlias,
 } from './api/versions';
+import { sendTaskFailure, sendTaskHeartbeat, sendTaskSuccess } from './api/task-callbacks';
 import type { ApiRequest } from './api/request';
 import type { EmulatorContext } from './context';
 import { SfnApiError } from './errors';
@@ -47,6 +48,9 @@ const OPERATIONS: Record<string, Operation> = {
   UpdateStateMachineAlias: updateStateMachineAlias,
   DeleteStateMachineAlias: deleteStateMachineAlias,
   ListStateMachineAliases: listStateMachineAliases,
+  SendTaskSuccess: sendTaskSuccess,
+  SendTaskFailure: sendTaskFailure,
+  SendTaskHeartbeat: sendTaskHeartbeat,
 };
 
 export interface ApiStats {

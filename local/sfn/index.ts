@@ -4,6 +4,7 @@
  * seedExecution / stats / setFaults / waitForIdle / execution are in-process test hooks, not AWS APIs.
  */
 import type { StackClock } from '../clock';
+import { CallbackRegistry } from './callbacks';
 import type { EmulatorContext } from './context';
 import { ExecutionRunner } from './execution-runner';
 import { FaultInjector, type FaultConfig } from './faults';
@@ -72,8 +73,9 @@ export class SfnEmulator {
     this.faults = new FaultInjector(seed);
     const notifier = new StatusNotifier(clock, account, region, this.faults, options.onStatusChange);
     const mocks = MockResponses.load(options.mockConfig);
-    const invoker = new TaskInvoker(mocks, options.taskHandlers ?? {});
-    const runner = new ExecutionRunner(clock, seededRandom(seed + 1), store, invoker, notifier);
+    const callbacks = new CallbackRegistry();
+    const invoker = new TaskInvoker(mocks, options.taskHandlers ?? {}, clock, callbacks);
+    const runner = new ExecutionRunner(clock, seededRandom(seed + 1), store, invoker, notifier, callbacks);
     this.ctx = {
       clock,
       partition: 'aws',
@@ -83,6 +85,7 @@ export class SfnEmulator {
       runner,
       notifier,
       mocks,
+      callbacks,
       pageTokens: new PageTokens(clock),
       maxOpenExecutions: options.maxOpenExecutions ?? 1_000_000,
     };

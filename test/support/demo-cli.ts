@@ -17,3 +17,11 @@ export function scenarioFile(content: unknown): string {
   writeFileSync(path, JSON.stringify(content));
   return path;
 }
+
+/** A product config for scenarios whose machines are named `orders-…`: two attempts, fixed backoff, sweep every 15 minutes. */
+export const ordersConfig = {
+  watch: { stateMachineNamePrefixes: ['orders-'] },
+  maxAttempts: 2,
+  backoff: { initialDelaySeconds: 60, multiplier: 2, maxDelaySeconds: 600, jitter: 'none' },
+  sweep: { enabled: true, rateMinutes: 15 },
+};

@@ -70,14 +70,17 @@ function escapeRegExp(char: string): string {
   return char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Fields of a rule that are not its comparison operator (a top-level rule may Assign variables). */
+export const RULE_FIELDS = ['Variable', 'Next', 'Comment', 'Assign'];
+
 export function evaluateRule(rule: ChoiceRule, data: unknown, context: unknown): boolean {
   if (Array.isArray(rule.And)) return (rule.And as ChoiceRule[]).every((r) => evaluateRule(r, data, context));
   if (Array.isArray(rule.Or)) return (rule.Or as ChoiceRule[]).some((r) => evaluateRule(r, data, context));
   if (rule.Not) return !evaluateRule(rule.Not as ChoiceRule, data, context);
   const variable = rule.Variable as string;
   if ('IsPresent' in rule) return pathExists(variable, data, context) === rule.IsPresent;
-  const operator = Object.keys(rule).find((key) => key !== 'Variable' && key !== 'Next' && key !== 'Comment')!;
-  // AWS's cause when the Variable selects nothing, as its execution histories show it.
+  const operator = Object.keys(rule).find((key) => !RULE_FIELDS.includes(key))!;
+  // AWS's cause when the Variable (a `$` path or a `$name` variable's path) selects nothing, as its execution histories show it.
   const actual = readPathOr(variable, data, context, () =>
     runtimeError(`Invalid path '${variable}': The choice state's condition path references an invalid value.`),
   );

@@ -1,4 +1,4 @@
-/** Types of a validated ASL definition (JSONPath query language only). */
+/** Types of a validated ASL definition (JSONPath and JSONata states). */
 export interface RetrierDef {
   ErrorEquals: string[];
   IntervalSeconds?: number;
@@ -12,11 +12,19 @@ export interface CatcherDef {
   ErrorEquals: string[];
   Next: string;
   ResultPath?: string | null;
+  Assign?: Record<string, unknown>;
+  /** JSONata: the state's output when this catcher fires (default: the error output). */
+  Output?: unknown;
 }
 
 /** One state; fields are those of the ASL spec, checked per type by validateDefinition. */
 export interface StateDef {
   Type: 'Pass' | 'Task' | 'Choice' | 'Wait' | 'Succeed' | 'Fail' | 'Parallel' | 'Map';
+  QueryLanguage?: 'JSONPath' | 'JSONata';
+  /** JSONata fields: a template with `{% %}` expressions (Items may also be a literal array). */
+  Arguments?: unknown;
+  Output?: unknown;
+  Items?: unknown;
   Next?: string;
   End?: boolean;
   InputPath?: string | null;
@@ -28,6 +36,8 @@ export interface StateDef {
   Resource?: string;
   TimeoutSeconds?: number;
   TimeoutSecondsPath?: string;
+  HeartbeatSeconds?: number;
+  HeartbeatSecondsPath?: string;
   Retry?: RetrierDef[];
   Catch?: CatcherDef[];
   Choices?: Array<Record<string, unknown>>;
@@ -43,9 +53,12 @@ export interface StateDef {
   Branches?: StatesScope[];
   ItemsPath?: string;
   ItemSelector?: unknown;
-  MaxConcurrency?: number;
+  /** A JSONata state may give it as an expression. */
+  MaxConcurrency?: number | string;
   ItemProcessor?: StatesScope;
   Iterator?: StatesScope;
+  /** Workflow variables set when the state is left (Choice rules and catchers have their own). */
+  Assign?: Record<string, unknown>;
 }
 
 export interface StatesScope {
@@ -55,6 +68,12 @@ export interface StatesScope {
 
 export interface ParsedDefinition extends StatesScope {
   TimeoutSeconds?: number;
+  QueryLanguage?: 'JSONPath' | 'JSONata';
+}
+
+/** `.waitForTaskToken` resources pause until SendTaskSuccess/SendTaskFailure answer their token. */
+export function isCallbackResource(resource: string | undefined): boolean {
+  return resource !== undefined && resource.endsWith('.waitForTaskToken');
 }
 
 /** Names of the states of `scope` and of every Parallel branch and Map processor inside it. */

@@ -1,5 +1,5 @@
 /**
- * The ASL interpreter (JSONPath query language). Runs a scope state by state, records history events
+ * The ASL interpreter (JSONPath and JSONata states). Runs a scope state by state, records history events
  * through its host, waits on the stack clock, and returns a ScopeRun describing where it stopped so a
  * redrive can resume failed states, branches and iterations only.
  */
@@ -7,11 +7,13 @@ import type { StackClock } from '../../clock';
 import type { Random } from '../rng';
 import { Cancellation, RunCancelled } from './cancellation';
 import { evaluateRule } from './choice-rules';
-import type { CatcherDef, RetrierDef, StateDef, StatesScope } from './definition';
-import { applyResultPath, readField, selectPath } from './json-path';
+import { isCallbackResource, type CatcherDef, type ParsedDefinition, type RetrierDef, type StateDef, type StatesScope } from './definition';
+import { JsonataStates } from './jsonata-states';
+import { applyResultPath, readField, selectPath, withVariables } from './json-path';
 import { applyPayloadTemplate, resolveExpression } from './payload-template';
 import type { ScopeRun } from './scope-run';
 import { runtimeError, RuntimeFault, StatesError } from './states-error';
+import { VariableScope } from './variables';
 import { waitDueMs } from './wait-time';
 import { NOT_TRUNCATED } from '../history';
 import { exceedsPayloadQuota } from '../payload-quota';
@@ -27,6 +29,8 @@ export interface TaskInvocation {
   resource: string;
   parameters: unknown;
   context: Record<string, unknown>;
+  /** Set for `.waitForTaskToken` resources: the token the integration hands to whoever answers. */
+  taskToken?: string;
 }
 
 export interface RunHost {
@@ -35,27 +39,53 @@ export interface RunHost {
   /** Appends a history event (ignored once the execution closed); returns the id of the event now last. */
   record(type: string, details: Record<string, unknown> | undefined, previousEventId: number): number;
   invokeTask(invocation: TaskInvocation, cancellation: Cancellation): Promise<unknown>;
+  /** A fresh task token for one attempt of a `.waitForTaskToken` Task. */
+  issueTaskToken(): string;
+  /**
+   * Waits for the answer to `token`: SendTaskSuccess's output, or a StatesError for SendTaskFailure or
+   * States.HeartbeatTimeout (no answer nor heartbeat for `heartbeatSeconds`); RunCancelled when cancelled.
+   */
+  awaitCallback(token: string, heartbeatSeconds: number | undefined, cancellation: Cancellation): Promise<unknown>;
+  /** The token's task is over: later answers get TaskTimedOut. */
+  closeTaskToken(token: string): void;
   /** Waits on the stack clock; rejects with RunCancelled when cancelled. */
   sleepUntil(dueMs: number, cancellation: Cancellation): Promise<void>;
 }
 
 /** The id of the last event recorded in a scope, which the next event names as previousEventId. */
-interface Trail {
+export interface Trail {
   last: number;
 }
 
 /** One visit of a state: what every step of running it needs. */
-interface StateVisit {
+export interface StateVisit {
   name: string;
   state: StateDef;
   context: Record<string, unknown>;
   cancellation: Cancellation;
   trail: Trail;
+  variables: VariableScope;
+  /** The id of the state's StateEntered event, which a JSONata failure's cause names. */
+  enteredEventId: number;
 }
 
-interface Step {
+/** How a Task, Parallel or Map state turns its result, or a caught error, into the step it takes. */
+export interface Settle {
+  success(result: unknown): Promise<Step> | Step;
+  caught(catcher: CatcherDef, errorOutput: { Error: string; Cause: string }): Promise<Step> | Step;
+}
+
+/** A Task's limits, resolved before it starts. */
+export interface TaskLimits {
+  timeoutSeconds?: number;
+  heartbeatSeconds?: number;
+}
+
+export interface Step {
   output: unknown;
   next?: string;
+  /** Variables the state's Assign (or its matched Choice rule's or catcher's) evaluated. */
+  assigned?: Record<string, unknown>;
 }
 
 /** Child runs of a Parallel/Map state, attached to the error that ends it. */
@@ -92,29 +122,49 @@ const RETRYING_TYPES = new Set<StateDef['Type']>(['Task', 'Parallel', 'Map']);
 const json = (value: unknown) => JSON.stringify(value) ?? 'null';
 
 export class Interpreter {
+  /** The machine's QueryLanguage, which every state without its own follows (nested ones included). */
+  private jsonataByDefault = false;
+  private readonly jsonata: JsonataStates;
+
   constructor(
     private readonly host: RunHost,
     private readonly execution: ExecutionContext,
-  ) {}
-
-  runScope(scope: StatesScope, input: unknown, cancellation: Cancellation, lastEventId: number, resume?: ScopeRun): Promise<ScopeRun> {
-    return this.scope(scope, input, cancellation, { last: lastEventId }, resume);
+  ) {
+    this.jsonata = new JsonataStates(host, {
+      wait: (fields, visit) => this.wait(fields, undefined, visit.context, visit.cancellation),
+      withRetryAndCatch: (visit, attempt, resumeChildren, settle) => this.withRetryAndCatch(visit, attempt, resumeChildren, settle),
+      map: (visit, items, select, resumeChildren, maxConcurrency) => this.map(visit, items, select, resumeChildren, maxConcurrency),
+      parallel: (visit, input, resumeChildren) => this.parallel(visit, input, resumeChildren),
+      task: (visit, parameters, limits) => this.task(visit, parameters, limits),
+    });
   }
 
-  private async scope(scope: StatesScope, input: unknown, cancellation: Cancellation, trail: Trail, resume?: ScopeRun): Promise<ScopeRun> {
+  runScope(scope: ParsedDefinition, input: unknown, cancellation: Cancellation, lastEventId: number, resume?: ScopeRun): Promise<ScopeRun> {
+    this.jsonataByDefault = scope.QueryLanguage === 'JSONata';
+    return this.scope(scope, input, cancellation, { last: lastEventId }, new VariableScope(undefined, resume?.stoppedAt?.variables), resume);
+  }
+
+  private async scope(
+    scope: StatesScope,
+    input: unknown,
+    cancellation: Cancellation,
+    trail: Trail,
+    variables: VariableScope,
+    resume?: ScopeRun,
+  ): Promise<ScopeRun> {
     let stateName = resume?.stoppedAt?.stateName ?? scope.StartAt;
     let data = resume?.stoppedAt ? resume.stoppedAt.input : input;
     let resumeChildren = resume?.stoppedAt?.children;
     for (;;) {
       try {
         cancellation.throwIfCancelled();
-        const step = await this.state(stateName, scope.States[stateName], data, cancellation, trail, resumeChildren);
+        const step = await this.state(stateName, scope.States[stateName], data, cancellation, trail, resumeChildren, variables);
         resumeChildren = undefined;
         if (step.next === undefined) return { status: 'SUCCEEDED', output: step.output };
         stateName = step.next;
         data = step.output;
       } catch (error) {
-        const stoppedAt = { stateName, input: data, children: childRuns.get(error as Error) };
+        const stoppedAt = { stateName, input: data, children: childRuns.get(error as Error), variables: variables.snapshot() };
         if (error instanceof StatesError) return { status: 'FAILED', error: error.error, cause: error.causeText, stoppedAt };
         if (error instanceof RunCancelled) return { status: 'ABORTED', stoppedAt };
         throw error;
@@ -129,28 +179,40 @@ export class Interpreter {
     cancellation: Cancellation,
     trail: Trail,
     resumeChildren: ScopeRun[] | undefined,
+    variables: VariableScope,
   ): Promise<Step> {
-    const context = this.contextFor(name, state);
+    const context = this.contextFor(name, state, variables);
     trail.last = this.host.record(`${state.Type}StateEntered`, { name, input: json(rawInput), inputDetails: NOT_TRUNCATED }, trail.last);
     const enteredEventId = trail.last;
     let step: Step;
+    let output: string;
     try {
-      step = await this.execute({ name, state, context, cancellation, trail }, rawInput, resumeChildren);
+      step = await this.execute({ name, state, context, cancellation, trail, variables, enteredEventId }, rawInput, resumeChildren);
+      output = json(step.output);
+      // Over the quota the state fails before it exits, so its Assign never takes effect.
+      if (exceedsPayloadQuota(output)) throw dataLimitExceeded(name);
+      if (step.assigned) variables.assign(step.assigned);
     } catch (error) {
       if (error instanceof RuntimeFault) throw error.attributedTo(name, enteredEventId);
       if (error instanceof StatesError || error instanceof RunCancelled) throw error;
       throw new RuntimeFault((error as Error).message).attributedTo(name, enteredEventId);
     }
-    const output = json(step.output);
-    if (exceedsPayloadQuota(output)) throw dataLimitExceeded(name);
-    trail.last = this.host.record(`${state.Type}StateExited`, { name, output, outputDetails: NOT_TRUNCATED }, trail.last);
+    trail.last = this.host.record(`${state.Type}StateExited`, { name, output, outputDetails: NOT_TRUNCATED, ...assignedDetails(step.assigned) }, trail.last);
     return step;
   }
 
-  /** `$$`: AWS gives `State.RetryCount` only to the states that can retry, not to a Pass state (AWS-recorded). */
-  private contextFor(stateName: string, state: StateDef): Record<string, unknown> {
+  /**
+   * `$$` (with the variables the state can read): AWS gives `State.RetryCount` only to the states that
+   * can retry, not to a Pass state (AWS-recorded).
+   */
+  private contextFor(stateName: string, state: StateDef, variables: VariableScope): Record<string, unknown> {
     const entered = { Name: stateName, EnteredTime: new Date(this.host.clock.nowMs()).toISOString() };
-    return { ...this.execution, State: RETRYING_TYPES.has(state.Type) ? { ...entered, RetryCount: 0 } : entered };
+    return withVariables({ ...this.execution, State: RETRYING_TYPES.has(state.Type) ? { ...entered, RetryCount: 0 } : entered }, variables);
+  }
+
+  /** Evaluates an Assign like a payload template whose `$` is `data`, reading variables as they were on state entry. */
+  private assignments(assign: Record<string, unknown> | undefined, data: unknown, context: unknown): Record<string, unknown> | undefined {
+    return assign === undefined ? undefined : (applyPayloadTemplate(assign, this.env(data, context)) as Record<string, unknown>);
   }
 
   private env(data: unknown, context: unknown) {
@@ -158,6 +220,7 @@ export class Interpreter {
   }
 
   private execute(visit: StateVisit, rawInput: unknown, resumeChildren: ScopeRun[] | undefined): Promise<Step> | Step {
+    if (this.isJsonata(visit.state)) return this.jsonata.execute(visit, rawInput, resumeChildren);
     const { name, state, context, cancellation } = visit;
     const input = selectPath('InputPath', state.InputPath, rawInput, context);
     const next = state.End ? undefined : state.Next;
@@ -165,7 +228,11 @@ export class Interpreter {
       case 'Pass': {
         const result =
           state.Result !== undefined ? state.Result : state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters, this.env(input, context)) : input;
-        return { output: selectPath('OutputPath', state.OutputPath, applyResultPath(state.ResultPath, rawInput, result), context), next };
+        return {
+          output: selectPath('OutputPath', state.OutputPath, applyResultPath(state.ResultPath, rawInput, result), context),
+          next,
+          assigned: this.assignments(state.Assign, result, context),
+        };
       }
       case 'Succeed':
         return { output: selectPath('OutputPath', state.OutputPath, input, context) };
@@ -175,15 +242,44 @@ export class Interpreter {
         const rule = state.Choices!.find((choice) => evaluateRule(choice, input, context));
         const target = (rule?.Next as string | undefined) ?? state.Default;
         if (!target) throw new StatesError('States.NoChoiceMatched', `No Choice Rules matched and no Default was specified in state '${name}'`);
-        return { output: selectPath('OutputPath', state.OutputPath, input, context), next: target };
+        // A matched rule's Assign applies; the state's own Assign goes with the Default.
+        const assign = rule ? (rule.Assign as Record<string, unknown> | undefined) : state.Assign;
+        return { output: selectPath('OutputPath', state.OutputPath, input, context), next: target, assigned: this.assignments(assign, input, context) };
       }
       case 'Wait':
-        return this.wait(state, input, context, cancellation).then(() => ({ output: selectPath('OutputPath', state.OutputPath, input, context), next }));
+        return this.wait(state, input, context, cancellation).then(() => ({
+          output: selectPath('OutputPath', state.OutputPath, input, context),
+          next,
+          assigned: this.assignments(state.Assign, input, context),
+        }));
       case 'Task':
       case 'Parallel':
       case 'Map':
-        return this.withRetryAndCatch(visit, rawInput, (attemptChildren) => this.work(visit, input, attemptChildren), resumeChildren);
+        return this.withRetryAndCatch(visit, (attemptChildren) => this.work(visit, input, attemptChildren), resumeChildren, this.jsonPathSettle(visit, rawInput));
     }
+  }
+
+  private isJsonata(state: StateDef): boolean {
+    return state.QueryLanguage === undefined ? this.jsonataByDefault : state.QueryLanguage === 'JSONata';
+  }
+
+  /** ResultSelector, ResultPath, OutputPath and Assign (with `$` the selected result, or the error output in a catcher). */
+  private jsonPathSettle({ state, context }: StateVisit, rawInput: unknown): Settle {
+    return {
+      success: (result) => {
+        const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector, this.env(result, context)) : result;
+        return {
+          output: selectPath('OutputPath', state.OutputPath, applyResultPath(state.ResultPath, rawInput, selected), context),
+          next: state.End ? undefined : state.Next,
+          assigned: this.assignments(state.Assign, selected, context),
+        };
+      },
+      caught: (catcher, errorOutput) => ({
+        output: applyResultPath(catcher.ResultPath === undefined ? '$' : catcher.ResultPath, rawInput, errorOutput),
+        next: catcher.Next,
+        assigned: this.assignments(catcher.Assign, errorOutput, context),
+      }),
+    };
   }
 
   private failError(state: StateDef, input: unknown, context: unknown): StatesError {
@@ -201,9 +297,9 @@ export class Interpreter {
 
   private async withRetryAndCatch(
     { state, context, cancellation, trail }: StateVisit,
-    rawInput: unknown,
     attempt: (resumeChildren: ScopeRun[] | undefined) => Promise<unknown>,
     resumeChildren: ScopeRun[] | undefined,
+    settle: Settle,
   ): Promise<Step> {
     const retriers = state.Retry ?? [];
     const retriesSoFar = retriers.map(() => 0);
@@ -211,12 +307,7 @@ export class Interpreter {
     let children = resumeChildren;
     for (;;) {
       try {
-        const result = await attempt(children);
-        const selected = state.ResultSelector !== undefined ? applyPayloadTemplate(state.ResultSelector, this.env(result, context)) : result;
-        return {
-          output: selectPath('OutputPath', state.OutputPath, applyResultPath(state.ResultPath, rawInput, selected), context),
-          next: state.End ? undefined : state.Next,
-        };
+        return await settle.success(await attempt(children));
       } catch (error) {
         children = undefined;
         if (!(error instanceof StatesError)) throw error;
@@ -231,27 +322,44 @@ export class Interpreter {
         if (childRuns.has(error)) trail.last = this.host.record(`${state.Type}StateFailed`, undefined, trail.last);
         const catcher = (state.Catch ?? []).find((c: CatcherDef) => errorMatches(c.ErrorEquals, error.error));
         if (!catcher) throw error;
-        const errorOutput = { Error: error.error, Cause: error.causeText };
-        return { output: applyResultPath(catcher.ResultPath === undefined ? '$' : catcher.ResultPath, rawInput, errorOutput), next: catcher.Next };
+        return settle.caught(catcher, { Error: error.error, Cause: error.causeText });
       }
     }
   }
 
   private work(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
-    const { state, context } = visit;
-    if (state.Type === 'Map') return this.map(visit, input, resumeChildren);
+    const { name, state, context } = visit;
+    if (state.Type === 'Map') {
+      const items = readField('ItemsPath', state.ItemsPath ?? '$', input, context);
+      if (!Array.isArray(items)) throw runtimeError(`Map state '${name}': ItemsPath ${state.ItemsPath ?? '$'} did not select an array`);
+      const selector = state.ItemSelector ?? state.Parameters;
+      const select = (itemContext: Record<string, unknown>, item: unknown) => (selector !== undefined ? applyPayloadTemplate(selector, this.env(input, itemContext)) : item);
+      // Validated: a JSONPath state's MaxConcurrency is a number.
+      return this.map(visit, items, select, resumeChildren, (state.MaxConcurrency as number | undefined) ?? 0);
+    }
+    // Each attempt gets its own token, visible as $$.Task.Token while Parameters are built.
+    if (isCallbackResource(state.Resource)) context.Task = { Token: this.host.issueTaskToken() };
     const effective = state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters, this.env(input, context)) : input;
     if (state.Type === 'Parallel') return this.parallel(visit, effective, resumeChildren);
-    return this.task(visit, effective, input);
+    const timeoutSeconds = state.TimeoutSeconds ?? (state.TimeoutSecondsPath ? Number(readField('TimeoutSecondsPath', state.TimeoutSecondsPath, input, context)) : undefined);
+    const heartbeatSeconds = state.HeartbeatSeconds ?? (state.HeartbeatSecondsPath ? Number(readField('HeartbeatSecondsPath', state.HeartbeatSecondsPath, input, context)) : undefined);
+    return this.task(visit, effective, { timeoutSeconds, heartbeatSeconds });
   }
 
-  private async task({ name, state, context, cancellation, trail }: StateVisit, parameters: unknown, input: unknown): Promise<unknown> {
+  private async task({ name, state, context, cancellation, trail }: StateVisit, parameters: unknown, { timeoutSeconds, heartbeatSeconds }: TaskLimits): Promise<unknown> {
     const resource = state.Resource!;
     const [resourceType, resourceName] = describeResource(resource);
-    const timeoutSeconds = state.TimeoutSeconds ?? (state.TimeoutSecondsPath ? Number(readField('TimeoutSecondsPath', state.TimeoutSecondsPath, input, context)) : undefined);
+    const taskToken = (context.Task as { Token: string } | undefined)?.Token;
     trail.last = this.host.record(
       'TaskScheduled',
-      { resourceType, resource: resourceName, region: regionOf(this.execution.StateMachine.Id), parameters: json(parameters), ...(timeoutSeconds ? { timeoutInSeconds: timeoutSeconds } : {}) },
+      {
+        resourceType,
+        resource: resourceName,
+        region: regionOf(this.execution.StateMachine.Id),
+        parameters: json(parameters),
+        ...(timeoutSeconds ? { timeoutInSeconds: timeoutSeconds } : {}),
+        ...(heartbeatSeconds ? { heartbeatInSeconds: heartbeatSeconds } : {}),
+      },
       trail.last,
     );
     trail.last = this.host.record('TaskStarted', { resourceType, resource: resourceName }, trail.last);
@@ -264,7 +372,12 @@ export class Interpreter {
         })
       : undefined;
     try {
-      const output = await taskCancellation.race(this.host.invokeTask({ stateName: name, resource, parameters, context }, taskCancellation));
+      let output = await taskCancellation.race(this.host.invokeTask({ stateName: name, resource, parameters, context, taskToken }, taskCancellation));
+      if (taskToken !== undefined) {
+        // The integration's own response is TaskSubmitted; the task's result is what the callback sends.
+        trail.last = this.host.record('TaskSubmitted', { resourceType, resource: resourceName, output: json(output), outputDetails: NOT_TRUNCATED }, trail.last);
+        output = await this.host.awaitCallback(taskToken, heartbeatSeconds, taskCancellation);
+      }
       const outputText = json(output);
       if (exceedsPayloadQuota(outputText)) throw dataLimitExceeded(resource);
       trail.last = this.host.record('TaskSucceeded', { resourceType, resource: resourceName, output: outputText, outputDetails: NOT_TRUNCATED }, trail.last);
@@ -276,15 +389,17 @@ export class Interpreter {
       }
       if (error instanceof RunCancelled) throw error;
       const failure = error instanceof StatesError ? error : new StatesError('States.TaskFailed', String((error as Error)?.message ?? error));
-      trail.last = this.host.record('TaskFailed', { resourceType, resource: resourceName, error: failure.error, cause: failure.causeText }, trail.last);
+      const eventType = failure.error === HEARTBEAT_TIMEOUT ? 'TaskTimedOut' : 'TaskFailed';
+      trail.last = this.host.record(eventType, { resourceType, resource: resourceName, error: failure.error, cause: failure.causeText }, trail.last);
       throw failure;
     } finally {
       stopTimer?.();
       taskCancellation.dispose();
+      if (taskToken !== undefined) this.host.closeTaskToken(taskToken);
     }
   }
 
-  private async parallel({ state, cancellation, trail }: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]> {
+  private async parallel({ state, cancellation, trail, variables }: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]> {
     trail.last = this.host.record('ParallelStateStarted', undefined, trail.last);
     const group = new Cancellation(cancellation);
     const runs = await Promise.all(
@@ -292,7 +407,7 @@ export class Interpreter {
         const previous = resumeChildren?.[i];
         if (previous?.status === 'SUCCEEDED') return previous;
         const branchCancellation = new Cancellation(group);
-        const run = await this.scope(branch, input, branchCancellation, { last: trail.last }, previous);
+        const run = await this.scope(branch, input, branchCancellation, { last: trail.last }, variables.inner(previous?.stoppedAt?.variables), previous);
         branchCancellation.dispose();
         if (run.status === 'FAILED') group.cancel();
         return run;
@@ -302,12 +417,19 @@ export class Interpreter {
     return this.settleChildren('Parallel', runs, trail);
   }
 
-  private async map(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]> {
-    const { name, state, context, cancellation, trail } = visit;
-    const items = readField('ItemsPath', state.ItemsPath ?? '$', input, context);
-    if (!Array.isArray(items)) throw runtimeError(`Map state '${name}': ItemsPath ${state.ItemsPath ?? '$'} did not select an array`);
+  /**
+   * Runs the iterations of `items`, at most `maxConcurrency` at once (0: all); `select` builds an
+   * iteration's input from its context (with `Map.Item`) and item.
+   */
+  private async map(
+    visit: StateVisit,
+    items: unknown[],
+    select: (itemContext: Record<string, unknown>, item: unknown) => unknown,
+    resumeChildren: ScopeRun[] | undefined,
+    maxConcurrency: number,
+  ): Promise<unknown[]> {
+    const { name, state, context, cancellation, trail, variables } = visit;
     const processor = (state.ItemProcessor ?? state.Iterator)!;
-    const selector = state.ItemSelector ?? state.Parameters;
     trail.last = this.host.record('MapStateStarted', { length: items.length }, trail.last);
     const group = new Cancellation(cancellation);
     const runs: ScopeRun[] = new Array(items.length);
@@ -315,11 +437,11 @@ export class Interpreter {
       const previous = resumeChildren?.[index];
       if (previous?.status === 'SUCCEEDED') return previous;
       const itemContext = { ...context, Map: { Item: { Index: index, Value: items[index] } } };
-      const itemInput = selector !== undefined ? applyPayloadTemplate(selector, this.env(input, itemContext)) : items[index];
+      const itemInput = await select(itemContext, items[index]);
       if (group.isCancelled) return previous ?? { status: 'ABORTED', stoppedAt: { stateName: processor.StartAt, input: itemInput } };
       const iterationTrail = { last: this.host.record('MapIterationStarted', { name, index }, trail.last) };
       const iterationCancellation = new Cancellation(group);
-      const run = await this.scope(processor, itemInput, iterationCancellation, iterationTrail, previous);
+      const run = await this.scope(processor, itemInput, iterationCancellation, iterationTrail, variables.inner(previous?.stoppedAt?.variables), previous);
       iterationCancellation.dispose();
       const outcome = run.status === 'SUCCEEDED' ? 'Succeeded' : run.status === 'FAILED' ? 'Failed' : 'Aborted';
       this.host.record(`MapIteration${outcome}`, { name, index }, iterationTrail.last);
@@ -333,7 +455,7 @@ export class Interpreter {
         runs[index] = await iteration(index);
       }
     };
-    const concurrency = state.MaxConcurrency ? Math.min(state.MaxConcurrency, items.length) : items.length;
+    const concurrency = maxConcurrency ? Math.min(maxConcurrency, items.length) : items.length;
     await Promise.all(Array.from({ length: concurrency }, worker));
     group.dispose();
     return this.settleChildren('Map', runs, trail);
@@ -356,6 +478,16 @@ export class Interpreter {
 function dataLimitExceeded(stateOrResource: string): StatesError {
   return new StatesError('States.DataLimitExceeded', `The state/task '${stateOrResource}' returned a result with a size exceeding the maximum number of bytes service limit.`);
 }
+
+/** StateExited's record of what the state assigned: each value as JSON, as GetExecutionHistory shows it. */
+function assignedDetails(assigned: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!assigned) return {};
+  const assignedVariables = Object.fromEntries(Object.entries(assigned).map(([name, value]) => [name, json(value)]));
+  return { assignedVariables, assignedVariablesDetails: NOT_TRUNCATED };
+}
+
+/** The error of a callback task that got no heartbeat in time. */
+export const HEARTBEAT_TIMEOUT = 'States.HeartbeatTimeout';
 
 /** History `resourceType` / `resource`: `arn:aws:states:::lambda:invoke` -> ['lambda', 'invoke']. */
 function describeResource(resource: string): [string, string] {

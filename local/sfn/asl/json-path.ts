@@ -1,9 +1,39 @@
 /**
  * ASL JSONPath: reading paths (fast path for plain reference paths, jsonpath-plus for filters and
- * wildcards), writing ResultPath, and the `$$` context object.
+ * wildcards), writing ResultPath, the `$$` context object and `$name` workflow variables.
  */
 import { JSONPath } from 'jsonpath-plus';
 import { runtimeError } from './states-error';
+import { VARIABLE_NAME_SOURCE, type VariableScope } from './variables';
+
+/**
+ * The context object a state sees also carries, under this symbol, the variables it can read. A symbol
+ * key is invisible to `$$` paths, JSON and structuredClone, and it rides along wherever the context is
+ * passed (payload templates, intrinsics, choice rules), so `$name` reads need no extra parameter.
+ */
+const VARIABLES = Symbol('workflow variables');
+
+export function withVariables<T extends object>(context: T, variables: VariableScope): T {
+  return Object.assign(context, { [VARIABLES]: variables });
+}
+
+/** `$name.rest` -> [name, `$.rest`]; undefined for `$`, `$.x`, `$[0]` and `$$` paths. */
+const VARIABLE_PATH = new RegExp(`^\\$(${VARIABLE_NAME_SOURCE})(.*)$`, 'su');
+
+export function variablePath(path: string): [name: string, rest: string] | undefined {
+  const match = VARIABLE_PATH.exec(path);
+  return match ? [match[1], `$${match[2]}`] : undefined;
+}
+
+/** The root a path reads and the path relative to it, for `$...`, `$$...` and `$name...` paths. */
+function rootOf(path: string, data: unknown, context: unknown): [root: unknown, relativePath: string] {
+  if (path.startsWith('$$')) return [context, path.slice(1)];
+  const variable = variablePath(path);
+  if (!variable) return [data, path];
+  const variables = (context as { [VARIABLES]?: VariableScope } | undefined)?.[VARIABLES];
+  if (!variables) throw runtimeError(`The variable '$${variable[0]}' cannot be read here`);
+  return [variables.read(variable[0]), variable[1]];
+}
 
 type Segment = string | number;
 
@@ -26,6 +56,7 @@ export function referenceSegments(path: string): Segment[] | undefined {
 
 export function isValidPathSyntax(path: string): boolean {
   if (!path.startsWith('$')) return false;
+  if (!path.startsWith('$$') && variablePath(path)) return isValidPathSyntax(variablePath(path)![1]);
   if (referenceSegments(path.startsWith('$$') ? path.slice(1) : path)) return true;
   try {
     JSONPath({ path, json: {}, wrap: true });
@@ -43,9 +74,12 @@ export class PathNotFound extends Error {
   }
 }
 
-/** Evaluates `path` against `data` (or `context` for `$$` paths). A missing reference path throws PathNotFound. */
+/**
+ * Evaluates `path` against `data` (or `context` for `$$` paths, or a variable for `$name` paths). A
+ * missing reference path throws PathNotFound.
+ */
 export function readPath(path: string, data: unknown, context: unknown): unknown {
-  const [root, effectivePath] = path.startsWith('$$') ? [context, path.slice(1)] : [data, path];
+  const [root, effectivePath] = rootOf(path, data, context);
   const segments = referenceSegments(effectivePath);
   if (segments) {
     let value: unknown = root;
@@ -64,7 +98,7 @@ export function readPath(path: string, data: unknown, context: unknown): unknown
 export function pathExists(path: string, data: unknown, context: unknown): boolean {
   try {
     const value = readPath(path, data, context);
-    return referenceSegments(path.replace(/^\$\$/, '$')) ? true : (value as unknown[]).length > 0;
+    return referenceSegments(rootOf(path, undefined, context)[1]) ? true : (value as unknown[]).length > 0;
   } catch {
     return false;
   }

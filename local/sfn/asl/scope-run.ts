@@ -8,5 +8,6 @@ export interface ScopeRun {
   output?: unknown;
   error?: string;
   cause?: string;
-  stoppedAt?: { stateName: string; input: unknown; children?: ScopeRun[] };
+  /** `variables`: the scope's own variables when that state was entered, which a redrive restores. */
+  stoppedAt?: { stateName: string; input: unknown; children?: ScopeRun[]; variables?: Record<string, unknown> };
 }

@@ -1,37 +1,36 @@
 /**
- * CreateStateMachine validation. Besides ASL structure, it rejects every construct the emulator does
- * not run (JSONata, variables, distributed Map, callbacks, heartbeats...) naming the state and field,
- * so nothing is silently mis-executed.
+ * CreateStateMachine validation. Besides ASL structure (and the query-language and variable rules of
+ * validate-query-language.ts and validate-variables.ts), it rejects every construct the emulator does
+ * not run (distributed Map, activities, Credentials...) naming the state and field, so nothing is
+ * silently mis-executed.
  */
 import { didYouMean } from '../../../core/schema-problems';
 import { SfnApiError } from '../errors';
-import { CHOICE_OPERATORS } from './choice-rules';
+import { CHOICE_OPERATORS, RULE_FIELDS } from './choice-rules';
 import type { ParsedDefinition } from './definition';
 import { intrinsicNames, isIntrinsic, parseIntrinsic, SUPPORTED_INTRINSICS } from './intrinsics';
-import { isValidPathSyntax } from './json-path';
+import { isValidPathSyntax, variablePath } from './json-path';
+import { isJsonataExpression } from './jsonata';
+import { isJsonataState, queryLanguageProblems, topLevelLanguageProblems } from './validate-query-language';
+import { validateVariables } from './validate-variables';
 
 const COMMON = ['Type', 'Comment', 'QueryLanguage'];
 const IO = ['InputPath', 'OutputPath'];
 const FLOW = ['Next', 'End'];
+/** Every field a state type has in either query language; validate-query-language.ts refuses the other language's. */
 const ALLOWED_FIELDS: Record<string, string[]> = {
-  Pass: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultPath', 'Result'],
-  Task: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultSelector', 'ResultPath', 'Resource', 'Retry', 'Catch', 'TimeoutSeconds', 'TimeoutSecondsPath'],
-  Choice: [...COMMON, ...IO, 'Choices', 'Default'],
-  Wait: [...COMMON, ...IO, ...FLOW, 'Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath'],
-  Succeed: [...COMMON, ...IO],
+  Pass: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultPath', 'Result', 'Assign', 'Output'],
+  Task: [...COMMON, ...IO, ...FLOW, 'Assign', 'Arguments', 'Output', 'Parameters', 'ResultSelector', 'ResultPath', 'Resource', 'Retry', 'Catch', 'TimeoutSeconds', 'TimeoutSecondsPath', 'HeartbeatSeconds', 'HeartbeatSecondsPath'],
+  Choice: [...COMMON, ...IO, 'Choices', 'Default', 'Assign', 'Output'],
+  Wait: [...COMMON, ...IO, ...FLOW, 'Assign', 'Output', 'Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath'],
+  Succeed: [...COMMON, ...IO, 'Output'],
   Fail: [...COMMON, 'Error', 'ErrorPath', 'Cause', 'CausePath'],
-  Parallel: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultSelector', 'ResultPath', 'Branches', 'Retry', 'Catch'],
-  Map: [...COMMON, ...IO, ...FLOW, 'ItemsPath', 'ItemSelector', 'Parameters', 'ResultSelector', 'ResultPath', 'MaxConcurrency', 'ItemProcessor', 'Iterator', 'Retry', 'Catch'],
+  Parallel: [...COMMON, ...IO, ...FLOW, 'Assign', 'Arguments', 'Output', 'Parameters', 'ResultSelector', 'ResultPath', 'Branches', 'Retry', 'Catch'],
+  Map: [...COMMON, ...IO, ...FLOW, 'Assign', 'Items', 'Output', 'ItemsPath', 'ItemSelector', 'Parameters', 'ResultSelector', 'ResultPath', 'MaxConcurrency', 'ItemProcessor', 'Iterator', 'Retry', 'Catch'],
 };
 
 /** Fields that are valid ASL but not emulated, with the reason given to the user. */
 const UNSUPPORTED_FIELDS: Record<string, string> = {
-  Assign: 'variables (Assign) are not supported',
-  Arguments: 'JSONata Arguments are not supported (JSONPath only)',
-  Output: 'JSONata Output is not supported (JSONPath only)',
-  Items: 'JSONata Items is not supported (JSONPath only)',
-  HeartbeatSeconds: 'HeartbeatSeconds is not supported (no real activity/callback workers)',
-  HeartbeatSecondsPath: 'HeartbeatSecondsPath is not supported (no real activity/callback workers)',
   Credentials: 'cross-account Credentials are not supported',
   ItemReader: 'distributed Map ItemReader is not supported (inline Map only)',
   ItemBatcher: 'distributed Map ItemBatcher is not supported (inline Map only)',
@@ -42,11 +41,10 @@ const UNSUPPORTED_FIELDS: Record<string, string> = {
   ToleratedFailureCountPath: 'distributed Map ToleratedFailureCountPath is not supported (inline Map only)',
   Label: 'distributed Map Label is not supported (inline Map only)',
   MaxConcurrencyPath: 'MaxConcurrencyPath is not supported',
-  Condition: 'JSONata Choice conditions are not supported (JSONPath only)',
 };
 
 const TOP_LEVEL_FIELDS = ['StartAt', 'States', 'Comment', 'Version', 'TimeoutSeconds', 'QueryLanguage'];
-const PATH_FIELDS = ['InputPath', 'OutputPath', 'ResultPath', 'ItemsPath', 'SecondsPath', 'TimestampPath', 'TimeoutSecondsPath'];
+const PATH_FIELDS = ['InputPath', 'OutputPath', 'ResultPath', 'ItemsPath', 'SecondsPath', 'TimestampPath', 'TimeoutSecondsPath', 'HeartbeatSecondsPath'];
 
 export function validateDefinition(definitionJson: string): ParsedDefinition {
   let parsed: unknown;
@@ -74,13 +72,12 @@ export function definitionProblems(parsed: unknown): string[] {
     if (UNSUPPORTED_FIELDS[key]) problems.push(`UNSUPPORTED_FEATURE: ${UNSUPPORTED_FIELDS[key]} at /${key}`);
     else if (!TOP_LEVEL_FIELDS.includes(key)) problems.push(`SCHEMA_VALIDATION_FAILED: Field "${key}" is not supported at /`);
   }
-  if (top.QueryLanguage !== undefined && top.QueryLanguage !== 'JSONPath') {
-    problems.push(`UNSUPPORTED_FEATURE: QueryLanguage ${JSON.stringify(top.QueryLanguage)} is not supported (JSONPath only) at /QueryLanguage`);
-  }
+  problems.push(...topLevelLanguageProblems(top));
   if (top.TimeoutSeconds !== undefined && !isPositiveInteger(top.TimeoutSeconds)) {
     problems.push('SCHEMA_VALIDATION_FAILED: TimeoutSeconds must be a positive integer at /TimeoutSeconds');
   }
-  validateScope(top, '', problems);
+  validateScope(top, '', problems, top.QueryLanguage === 'JSONata');
+  validateVariables(top, problems);
   return problems;
 }
 
@@ -92,7 +89,8 @@ function isPositiveInteger(value: unknown): boolean {
   return typeof value === 'number' && Number.isInteger(value) && value > 0;
 }
 
-function validateScope(scope: Record<string, unknown>, where: string, problems: string[]): void {
+/** `jsonataMachine`: the machine's QueryLanguage is JSONata, so states without their own are JSONata states. */
+function validateScope(scope: Record<string, unknown>, where: string, problems: string[], jsonataMachine: boolean): void {
   const states = scope.States as Record<string, Record<string, unknown>> | undefined;
   if (!states || typeof states !== 'object' || Object.keys(states).length === 0) {
     problems.push(`SCHEMA_VALIDATION_FAILED: States must be a non-empty object at ${where}/States`);
@@ -102,7 +100,7 @@ function validateScope(scope: Record<string, unknown>, where: string, problems: 
     problems.push(`MISSING_TRANSITION_TARGET: StartAt ${JSON.stringify(scope.StartAt)} is not a state at ${where}/StartAt`);
   }
   for (const [name, state] of Object.entries(states)) {
-    validateState(name, state, states, `${where}/States/${name}`, problems);
+    validateState(name, state, states, `${where}/States/${name}`, problems, jsonataMachine);
   }
 }
 
@@ -113,6 +111,9 @@ interface StateCheck {
   where: string;
   problems: string[];
   target: (field: string, value: unknown) => void;
+  jsonataMachine: boolean;
+  /** The state's own query language is JSONata. */
+  jsonata: boolean;
 }
 
 function validateState(
@@ -121,6 +122,7 @@ function validateState(
   siblings: Record<string, unknown>,
   where: string,
   problems: string[],
+  jsonataMachine: boolean,
 ): void {
   const type = state?.Type as string;
   const allowed = ALLOWED_FIELDS[type];
@@ -132,9 +134,8 @@ function validateState(
     if (UNSUPPORTED_FIELDS[key]) problems.push(`UNSUPPORTED_FEATURE: State "${name}" (${type}): ${UNSUPPORTED_FIELDS[key]} at ${where}/${key}`);
     else if (!allowed.includes(key)) problems.push(`SCHEMA_VALIDATION_FAILED: Field "${key}" is not supported for ${type} state "${name}"${didYouMean(key, allowed)} at ${where}/${key}`);
   }
-  if (state.QueryLanguage !== undefined && state.QueryLanguage !== 'JSONPath') {
-    problems.push(`UNSUPPORTED_FEATURE: State "${name}": QueryLanguage ${JSON.stringify(state.QueryLanguage)} is not supported (JSONPath only) at ${where}/QueryLanguage`);
-  }
+  problems.push(...queryLanguageProblems(name, state, where, jsonataMachine));
+  const jsonata = isJsonataState(state, jsonataMachine);
   const target = (field: string, value: unknown) => {
     if (typeof value !== 'string' || !(value in siblings)) {
       problems.push(`MISSING_TRANSITION_TARGET: State "${name}" ${field} ${JSON.stringify(value)} is not a state at ${where}/${field}`);
@@ -144,19 +145,8 @@ function validateState(
     if (state.End === true && state.Next !== undefined) problems.push(`SCHEMA_VALIDATION_FAILED: State "${name}" has both Next and End at ${where}`);
     else if (state.End !== true) target('Next', state.Next);
   }
-  for (const field of PATH_FIELDS) {
-    const value = state[field];
-    if (value !== undefined && value !== null && (typeof value !== 'string' || !isValidPathSyntax(value))) {
-      problems.push(`INVALID_JSON_PATH: State "${name}" ${field} ${JSON.stringify(value)} is not a valid path at ${where}/${field}`);
-    }
-  }
-  for (const field of ['Parameters', 'ResultSelector', 'ItemSelector']) {
-    if (state[field] !== undefined) validateTemplate(state[field], `State "${name}" ${field}`, `${where}/${field}`, problems);
-  }
-  for (const field of ['ErrorPath', 'CausePath']) {
-    if (typeof state[field] === 'string') validateExpression(state[field], `State "${name}" ${field}`, `${where}/${field}`, problems);
-  }
-  const check: StateCheck = { name, state, where, problems, target };
+  const check: StateCheck = { name, state, where, problems, target, jsonataMachine, jsonata };
+  if (!jsonata) validateJsonPathFields(check);
   validateErrorHandlers(check);
   switch (type) {
     case 'Task':
@@ -174,7 +164,7 @@ function validateState(
       if (!Array.isArray(state.Branches) || state.Branches.length === 0) {
         problems.push(`SCHEMA_VALIDATION_FAILED: Parallel state "${name}" needs Branches at ${where}/Branches`);
       } else {
-        state.Branches.forEach((branch, i) => validateScope(branch, `${where}/Branches/${i}`, problems));
+        state.Branches.forEach((branch, i) => validateScope(branch, `${where}/Branches/${i}`, problems, jsonataMachine));
       }
       break;
     case 'Map':
@@ -183,7 +173,26 @@ function validateState(
   }
 }
 
-function validateErrorHandlers({ name, state, where, problems, target }: StateCheck): void {
+/** Paths, `.$` templates and intrinsics of a JSONPath state. */
+function validateJsonPathFields({ name, state, where, problems }: StateCheck): void {
+  for (const field of PATH_FIELDS) {
+    const value = state[field];
+    if (value !== undefined && value !== null && (typeof value !== 'string' || !isValidPathSyntax(value))) {
+      problems.push(`INVALID_JSON_PATH: State "${name}" ${field} ${JSON.stringify(value)} is not a valid path at ${where}/${field}`);
+    }
+  }
+  if (typeof state.ResultPath === 'string' && variablePath(state.ResultPath)) {
+    problems.push(`INVALID_JSON_PATH: State "${name}" ResultPath ${JSON.stringify(state.ResultPath)} cannot name a variable (use Assign) at ${where}/ResultPath`);
+  }
+  for (const field of ['Parameters', 'ResultSelector', 'ItemSelector', 'Assign']) {
+    if (state[field] !== undefined) validateTemplate(state[field], `State "${name}" ${field}`, `${where}/${field}`, problems);
+  }
+  for (const field of ['ErrorPath', 'CausePath']) {
+    if (typeof state[field] === 'string') validateExpression(state[field], `State "${name}" ${field}`, `${where}/${field}`, problems);
+  }
+}
+
+function validateErrorHandlers({ name, state, where, problems, target, jsonata }: StateCheck): void {
   for (const field of ['Retry', 'Catch'] as const) {
     const handlers = state[field];
     if (handlers === undefined) continue;
@@ -198,6 +207,7 @@ function validateErrorHandlers({ name, state, where, problems, target }: StateCh
         problems.push(`SCHEMA_VALIDATION_FAILED: States.ALL must appear alone in ErrorEquals at ${where}/${field}/${i}`);
       }
       if (field === 'Catch') target(`Catch[${i}].Next`, handler?.Next);
+      if (field === 'Catch' && !jsonata && handler?.Assign !== undefined) validateTemplate(handler.Assign, `State "${name}" Catch[${i}].Assign`, `${where}/Catch/${i}/Assign`, problems);
       if (field === 'Retry' && handler?.JitterStrategy !== undefined && !['FULL', 'NONE'].includes(handler.JitterStrategy as string)) {
         problems.push(`SCHEMA_VALIDATION_FAILED: JitterStrategy must be FULL or NONE at ${where}/Retry/${i}`);
       }
@@ -205,21 +215,38 @@ function validateErrorHandlers({ name, state, where, problems, target }: StateCh
   }
 }
 
-function validateTask({ name, state, where, problems }: StateCheck): void {
+function validateTask({ name, state, where, problems, jsonata }: StateCheck): void {
   const resource = state.Resource;
   if (typeof resource !== 'string' || !resource.startsWith('arn:')) {
     problems.push(`SCHEMA_VALIDATION_FAILED: Task state "${name}" needs a Resource ARN at ${where}/Resource`);
-  } else if (resource.endsWith('.waitForTaskToken')) {
-    problems.push(`UNSUPPORTED_FEATURE: Task state "${name}": the callback pattern (.waitForTaskToken) is not supported at ${where}/Resource`);
   } else if (/^arn:[^:]+:states:[^:]*:[^:]*:activity:/.test(resource)) {
     problems.push(`UNSUPPORTED_FEATURE: Task state "${name}": activities are not supported at ${where}/Resource`);
   }
-  if (state.TimeoutSeconds !== undefined && !isPositiveInteger(state.TimeoutSeconds)) {
+  // A JSONata state may compute its limits with an expression.
+  const isLimit = (value: unknown) => isPositiveInteger(value) || (jsonata && isJsonataExpression(value));
+  if (state.TimeoutSeconds !== undefined && !isLimit(state.TimeoutSeconds)) {
     problems.push(`SCHEMA_VALIDATION_FAILED: TimeoutSeconds must be a positive integer at ${where}/TimeoutSeconds`);
+  }
+  validateHeartbeat({ name, state, where, problems }, isLimit);
+}
+
+/** ASL spec, Task state: HeartbeatSeconds is a positive integer smaller than TimeoutSeconds; at most one of it and its Path. */
+function validateHeartbeat({ name, state, where, problems }: Pick<StateCheck, 'name' | 'state' | 'where' | 'problems'>, isLimit: (value: unknown) => boolean): void {
+  if (state.HeartbeatSeconds !== undefined && state.HeartbeatSecondsPath !== undefined) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: Task state "${name}" has both HeartbeatSeconds and HeartbeatSecondsPath at ${where}`);
+  }
+  if (state.HeartbeatSeconds === undefined) return;
+  if (!isLimit(state.HeartbeatSeconds)) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be a positive integer at ${where}/HeartbeatSeconds`);
+  } else if (isPositiveInteger(state.TimeoutSeconds) && isPositiveInteger(state.HeartbeatSeconds) && (state.HeartbeatSeconds as number) >= (state.TimeoutSeconds as number)) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be smaller than TimeoutSeconds in Task state "${name}" at ${where}/HeartbeatSeconds`);
   }
 }
 
-function validateChoice({ name, state, where, problems, target }: StateCheck): void {
+/** JSONata Choice rules: a Condition (an expression or a boolean), with their own Output and Assign. */
+const JSONATA_RULE_FIELDS = ['Condition', 'Next', 'Comment', 'Assign', 'Output'];
+
+function validateChoice({ name, state, where, problems, target, jsonata }: StateCheck): void {
   if (!Array.isArray(state.Choices) || state.Choices.length === 0) {
     problems.push(`SCHEMA_VALIDATION_FAILED: Choice state "${name}" needs Choices at ${where}/Choices`);
     return;
@@ -230,8 +257,22 @@ function validateChoice({ name, state, where, problems, target }: StateCheck): v
       if (UNSUPPORTED_FIELDS[key]) problems.push(`UNSUPPORTED_FEATURE: State "${name}" (Choice): ${UNSUPPORTED_FIELDS[key]} at ${where}/Choices/${i}/${key}`);
     }
     target(`Choices[${i}].Next`, rule?.Next);
+    if (jsonata) {
+      validateJsonataRule(name, rule ?? {}, `${where}/Choices/${i}`, problems);
+      return;
+    }
+    if (rule?.Assign !== undefined) validateTemplate(rule.Assign, `State "${name}" Choices[${i}].Assign`, `${where}/Choices/${i}/Assign`, problems);
     validateRule(rule, `${where}/Choices/${i}`, problems);
   });
+}
+
+function validateJsonataRule(name: string, rule: Record<string, unknown>, where: string, problems: string[]): void {
+  if (typeof rule.Condition !== 'boolean' && !isJsonataExpression(rule.Condition)) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: State "${name}": a JSONata choice rule needs a Condition ({% %} expression or boolean) at ${where}/Condition`);
+  }
+  for (const key of Object.keys(rule).filter((field) => !JSONATA_RULE_FIELDS.includes(field) && field !== 'Variable')) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: State "${name}": Field "${key}" is not supported in a JSONata choice rule at ${where}/${key}`);
+  }
 }
 
 function validateRule(rule: Record<string, unknown>, where: string, problems: string[]): void {
@@ -243,7 +284,7 @@ function validateRule(rule: Record<string, unknown>, where: string, problems: st
     validateRule(rule.Not as Record<string, unknown>, `${where}/Not`, problems);
     return;
   }
-  const operators = Object.keys(rule).filter((key) => !['Variable', 'Next', 'Comment'].includes(key));
+  const operators = Object.keys(rule).filter((key) => !RULE_FIELDS.includes(key));
   if (operators.length !== 1 || !CHOICE_OPERATORS.includes(operators[0])) {
     problems.push(`SCHEMA_VALIDATION_FAILED: a choice rule needs exactly one supported comparison operator, got ${JSON.stringify(operators)} at ${where}`);
   }
@@ -252,7 +293,7 @@ function validateRule(rule: Record<string, unknown>, where: string, problems: st
   }
 }
 
-function validateMap({ name, state, where, problems }: StateCheck): void {
+function validateMap({ name, state, where, problems, jsonataMachine, jsonata }: StateCheck): void {
   const processor = (state.ItemProcessor ?? state.Iterator) as Record<string, unknown> | undefined;
   if (!processor) {
     problems.push(`SCHEMA_VALIDATION_FAILED: Map state "${name}" needs ItemProcessor (or Iterator) at ${where}`);
@@ -263,8 +304,9 @@ function validateMap({ name, state, where, problems }: StateCheck): void {
     problems.push(`UNSUPPORTED_FEATURE: Map state "${name}": distributed Map (ProcessorConfig.Mode DISTRIBUTED) is not supported (inline Map only) at ${where}/ItemProcessor/ProcessorConfig`);
   }
   const { ProcessorConfig: _config, ...scope } = processor;
-  validateScope(scope, `${where}/${state.ItemProcessor ? 'ItemProcessor' : 'Iterator'}`, problems);
-  if (state.MaxConcurrency !== undefined && !(Number.isInteger(state.MaxConcurrency) && (state.MaxConcurrency as number) >= 0)) {
+  validateScope(scope, `${where}/${state.ItemProcessor ? 'ItemProcessor' : 'Iterator'}`, problems, jsonataMachine);
+  const isConcurrency = (value: unknown) => (Number.isInteger(value) && (value as number) >= 0) || (jsonata && isJsonataExpression(value));
+  if (state.MaxConcurrency !== undefined && !isConcurrency(state.MaxConcurrency)) {
     problems.push(`SCHEMA_VALIDATION_FAILED: MaxConcurrency must be a non-negative integer at ${where}/MaxConcurrency`);
   }
 }

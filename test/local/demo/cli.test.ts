@@ -91,7 +91,7 @@ describe('demo CLI', () => {
     const { Retry, ...postToBank } = states.PostToBank;
     const definition = {
       ...machine.definition,
-      States: { ...states, PostToBank: { ...postToBank, Retyr: Retry }, MarkSettled: { ...states.MarkSettled, HeartbeatSeconds: 60 } },
+      States: { ...states, PostToBank: { ...postToBank, Retyr: Retry }, MarkSettled: { ...states.MarkSettled, Credentials: { RoleArn: 'arn:aws:iam::210987654321:role/settle' } } },
     };
     const path = scenarioFile({ ...example, stateMachines: [{ ...machine, definition }] });
     const { code, stdout, stderr } = await runCli(['--scenario', path]);
@@ -101,7 +101,7 @@ describe('demo CLI', () => {
       `${path}: stateMachines.0.definition ("settlement-nightly"): SCHEMA_VALIDATION_FAILED: Field "Retyr" is not supported for Task state "PostToBank" (did you mean Retry?) at /States/PostToBank/Retyr`,
     );
     expect(stderr).toContain(
-      `${path}: stateMachines.0.definition ("settlement-nightly"): UNSUPPORTED_FEATURE: State "MarkSettled" (Task): HeartbeatSeconds is not supported (no real activity/callback workers) at /States/MarkSettled/HeartbeatSeconds`,
+      `${path}: stateMachines.0.definition ("settlement-nightly"): UNSUPPORTED_FEATURE: State "MarkSettled" (Task): cross-account Credentials are not supported at /States/MarkSettled/Credentials`,
     );
     expect(stderr).toContain('Invalid scenario (2 problems)');
   });

@@ -4,7 +4,7 @@
  * demo's report must not ask: Express executions are their own category, "express: not watched", as the
  * product treats them (no status events, never redriven), never unaccounted, and the run exits 0.
  */
-import { runCli, scenarioFile } from '../../support/demo-cli';
+import { ordersConfig, runCli, scenarioFile } from '../../support/demo-cli';
 import { parseScenario } from '../../../local/demo/scenario';
 
 const chargeDefinition = {
@@ -16,12 +16,7 @@ const scenario = {
   name: 'standard-and-express',
   description: 'Card charges on a Standard machine and on an Express one; both fail now and then.',
   startTime: '2026-11-24T09:00:00.000Z',
-  config: {
-    watch: { stateMachineNamePrefixes: ['orders-'] },
-    maxAttempts: 2,
-    backoff: { initialDelaySeconds: 60, multiplier: 2, maxDelaySeconds: 600, jitter: 'none' },
-    sweep: { enabled: true, rateMinutes: 15 },
-  },
+  config: ordersConfig,
   stateMachines: [
     { name: 'orders-standard', type: 'STANDARD', definition: chargeDefinition },
     { name: 'orders-express', type: 'EXPRESS', definition: chargeDefinition },

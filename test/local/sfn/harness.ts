@@ -10,7 +10,7 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../../../local/clock';
-import { SfnEmulator, type SfnEmulatorOptions, type StatusChangeEvent } from '../../../local/sfn';
+import { SfnEmulator, type SfnEmulatorOptions, type StatusChangeEvent, type TaskHandler } from '../../../local/sfn';
 
 export const ROLE_ARN = 'arn:aws:iam::123456789012:role/sfn-local';
 /** After the redrive launch date, so executions are redrivable. */
@@ -88,3 +88,11 @@ export const passThenTask = {
     Call: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'worker', 'Payload.$': '$' }, OutputPath: '$.Payload', End: true },
   },
 };
+
+/** A task handler standing in for a callback worker: it keeps the `token` of each payload it gets and answers `response`. */
+export function tokenCollector(tokens: string[], response: unknown): TaskHandler {
+  return async (payload) => {
+    tokens.push((payload as { token: string }).token);
+    return response;
+  };
+}

@@ -214,10 +214,10 @@ describe('ASL interpreter', () => {
   it('rejects unsupported constructs at CreateStateMachine, naming the state and the construct', async () => {
     const task = { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true };
     const rejected: Array<[object, string]> = [
-      [{ QueryLanguage: 'JSONata', StartAt: 'A', States: { A: { Type: 'Pass', End: true } } }, 'QueryLanguage "JSONata"'],
-      [{ StartAt: 'A', States: { A: { Type: 'Pass', Assign: { x: 1 }, End: true } } }, 'State "A" (Pass): variables (Assign)'],
-      [{ StartAt: 'A', States: { A: { ...task, HeartbeatSeconds: 10 } } }, 'State "A" (Task): HeartbeatSeconds'],
-      [{ StartAt: 'A', States: { A: { ...task, Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken' } } }, 'Task state "A": the callback pattern'],
+      [{ QueryLanguage: 'JSONata', StartAt: 'A', States: { A: { Type: 'Pass', QueryLanguage: 'JSONPath', End: true } } }, `State "A": 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine at /States/A`],
+      [{ StartAt: 'A', States: { A: { ...task, Credentials: { RoleArn: 'arn:aws:iam::123456789012:role/other' } } } }, 'State "A" (Task): cross-account Credentials are not supported'],
+      [{ StartAt: 'A', States: { A: { ...task, TimeoutSeconds: 10, HeartbeatSeconds: 10 } } }, 'HeartbeatSeconds must be smaller than TimeoutSeconds in Task state "A" at /States/A/HeartbeatSeconds'],
+      [{ StartAt: 'A', States: { A: { ...task, Resource: 'arn:aws:states:us-east-1:123456789012:activity:approve' } } }, 'Task state "A": activities are not supported'],
       [{ StartAt: 'M', States: { M: { Type: 'Map', ItemReader: { Resource: 'arn:aws:states:::s3:getObject' }, ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } }, 'State "M" (Map): distributed Map ItemReader'],
       [{ StartAt: 'M', States: { M: { Type: 'Map', ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' }, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } }, 'Map state "M": distributed Map'],
       [{ StartAt: 'A', States: { A: { Type: 'Pass', Parameters: { 'x.$': 'States.StringToUpper($.a)' }, End: true } } }, 'intrinsic States.StringToUpper is not supported'],

@@ -1,0 +1,63 @@
+/**
+ * CreateStateMachine checks of QueryLanguage, per "Transforming data with JSONata"
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html) and the diagnostics
+ * AWS gives for them:
+ * - a state's language is its own QueryLanguage, else the machine's (states inside a Parallel or Map
+ *   included: they do not inherit the enclosing state's);
+ * - a JSONata machine cannot hold a JSONPath state: "'QueryLanguage' can not be 'JSONPath' if set to
+ *   'JSONata' for whole state machine" (the other way round is allowed);
+ * - a field of the other language is refused: "The QueryLanguage is set to 'JSONata', but field
+ *   'Parameters' is only supported for the 'JSONPath' QueryLanguage"; Assign belongs to both;
+ * - every `{% %}` expression of a JSONata state must parse and read no context item (validate-jsonata).
+ */
+import { jsonataProblems } from './validate-jsonata';
+
+type Json = Record<string, unknown>;
+
+const LANGUAGES = ['JSONPath', 'JSONata'];
+
+/** JSONata states carry Arguments and Output instead of these five, and Items instead of ItemsPath. */
+const JSONPATH_ONLY = ['InputPath', 'OutputPath', 'ResultPath', 'ResultSelector', 'Parameters', 'Result', 'ItemsPath', 'SecondsPath', 'TimestampPath', 'TimeoutSecondsPath', 'HeartbeatSecondsPath', 'ErrorPath', 'CausePath'];
+const JSONATA_ONLY = ['Arguments', 'Output', 'Items'];
+
+/** State fields that are never expressions: structure, names and handlers checked on their own. */
+const NOT_EXPRESSIONS = ['Type', 'Comment', 'QueryLanguage', 'Next', 'End', 'Resource', 'Default', 'Retry', 'Catch', 'Choices', 'Branches', 'ItemProcessor', 'Iterator'];
+
+export function isJsonataState(state: Json, jsonataMachine: boolean): boolean {
+  return state.QueryLanguage === undefined ? jsonataMachine : state.QueryLanguage !== 'JSONPath';
+}
+
+/** The machine's own QueryLanguage field. */
+export function topLevelLanguageProblems(top: Json): string[] {
+  return top.QueryLanguage === undefined || LANGUAGES.includes(top.QueryLanguage as string)
+    ? []
+    : [`SCHEMA_VALIDATION_FAILED: Value should be one of the following: [${LANGUAGES.join(', ')}] at /QueryLanguage`];
+}
+
+export function queryLanguageProblems(name: string, state: Json, where: string, jsonataMachine: boolean): string[] {
+  const problems: string[] = [];
+  if (state.QueryLanguage !== undefined && !LANGUAGES.includes(state.QueryLanguage as string)) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: State "${name}": Value should be one of the following: [${LANGUAGES.join(', ')}] at ${where}/QueryLanguage`);
+  }
+  if (jsonataMachine && state.QueryLanguage === 'JSONPath') {
+    return [...problems, `SCHEMA_VALIDATION_FAILED: State "${name}": 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine at ${where}`];
+  }
+  const jsonata = isJsonataState(state, jsonataMachine);
+  const [language, foreign, foreignLanguage] = jsonata ? ['JSONata', JSONPATH_ONLY, 'JSONPath'] : ['JSONPath', JSONATA_ONLY, 'JSONata'];
+  const misplaced = (fields: Json, at: string, names: string[]) =>
+    names
+      .filter((field) => fields[field] !== undefined)
+      .map((field) => `SCHEMA_VALIDATION_FAILED: State "${name}": The QueryLanguage is set to '${language}', but field '${field}' is only supported for the '${foreignLanguage}' QueryLanguage at ${at}/${field}`);
+  problems.push(...misplaced(state, where, foreign));
+  const catchers = Array.isArray(state.Catch) ? (state.Catch as Json[]) : [];
+  const rules = Array.isArray(state.Choices) ? (state.Choices as Json[]) : [];
+  catchers.forEach((catcher, i) => problems.push(...misplaced(catcher ?? {}, `${where}/Catch/${i}`, jsonata ? ['ResultPath'] : ['Output'])));
+  rules.forEach((rule, i) => problems.push(...misplaced(rule ?? {}, `${where}/Choices/${i}`, jsonata ? ['Variable'] : ['Condition', 'Output'])));
+  if (!jsonata) return problems;
+  for (const [field, value] of Object.entries(state)) {
+    if (!NOT_EXPRESSIONS.includes(field)) problems.push(...jsonataProblems(value, `${where}/${field}`));
+  }
+  catchers.forEach((catcher, i) => problems.push(...jsonataProblems({ Output: catcher?.Output, Assign: catcher?.Assign }, `${where}/Catch/${i}`)));
+  rules.forEach((rule, i) => problems.push(...jsonataProblems({ Condition: rule?.Condition, Output: rule?.Output, Assign: rule?.Assign }, `${where}/Choices/${i}`)));
+  return problems;
+}
