@@ -100,7 +100,30 @@ export class ExecutionRunner {
         isCurrent() ? execution.history.append(type, this.clock.nowMs(), details, previousEventId).id : previousEventId,
       invokeTask: (task) => this.invoker.invoke(execution, task),
       sleepUntil: (dueMs, cancellation) => this.sleepUntil(dueMs, cancellation),
+      concurrently: (strands) => this.concurrently(strands),
     };
+  }
+
+  /**
+   * While strands run side by side, the strand that started them only waits: it stops counting as busy
+   * and each strand counts instead, so two branches asleep on the clock leave nothing busy.
+   */
+  private async concurrently<T>(strands: Array<() => Promise<T>>): Promise<T[]> {
+    this.busy += strands.length - 1;
+    const settled = await Promise.allSettled(
+      strands.map(async (strand) => {
+        try {
+          return await strand();
+        } finally {
+          this.busy--;
+        }
+      }),
+    );
+    this.busy++;
+    return settled.map((outcome) => {
+      if (outcome.status === 'rejected') throw outcome.reason;
+      return outcome.value;
+    });
   }
 
   private async sleepUntil(dueMs: number, cancellation: Cancellation): Promise<void> {

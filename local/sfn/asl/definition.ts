@@ -44,6 +44,7 @@ export interface StateDef {
   ItemsPath?: string;
   ItemSelector?: unknown;
   MaxConcurrency?: number;
+  MaxConcurrencyPath?: string;
   ItemProcessor?: StatesScope;
   Iterator?: StatesScope;
 }

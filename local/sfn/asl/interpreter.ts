@@ -12,6 +12,7 @@ import { applyResultPath, readField, selectPath } from './json-path';
 import { applyPayloadTemplate, resolveExpression } from './payload-template';
 import type { ScopeRun } from './scope-run';
 import { runtimeError, RuntimeFault, StatesError } from './states-error';
+import { mapConcurrency } from './map-concurrency';
 import { waitDueMs } from './wait-time';
 import { NOT_TRUNCATED } from '../history';
 import { exceedsPayloadQuota } from '../payload-quota';
@@ -37,6 +38,8 @@ export interface RunHost {
   invokeTask(invocation: TaskInvocation, cancellation: Cancellation): Promise<unknown>;
   /** Waits on the stack clock; rejects with RunCancelled when cancelled. */
   sleepUntil(dueMs: number, cancellation: Cancellation): Promise<void>;
+  /** Runs Parallel branches or Map workers side by side, so the host can tell when all of them wait. */
+  concurrently<T>(strands: Array<() => Promise<T>>): Promise<T[]>;
 }
 
 /** The id of the last event recorded in a scope, which the next event names as previousEventId. */
@@ -287,8 +290,8 @@ export class Interpreter {
   private async parallel({ state, cancellation, trail }: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]> {
     trail.last = this.host.record('ParallelStateStarted', undefined, trail.last);
     const group = new Cancellation(cancellation);
-    const runs = await Promise.all(
-      state.Branches!.map(async (branch, i) => {
+    const runs = await this.host.concurrently(
+      state.Branches!.map((branch, i) => async () => {
         const previous = resumeChildren?.[i];
         if (previous?.status === 'SUCCEEDED') return previous;
         const branchCancellation = new Cancellation(group);
@@ -333,8 +336,9 @@ export class Interpreter {
         runs[index] = await iteration(index);
       }
     };
-    const concurrency = state.MaxConcurrency ? Math.min(state.MaxConcurrency, items.length) : items.length;
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    const limit = mapConcurrency(state, input, context);
+    const concurrency = limit ? Math.min(limit, items.length) : items.length;
+    await this.host.concurrently(Array.from({ length: concurrency }, () => worker));
     group.dispose();
     return this.settleChildren('Map', runs, trail);
   }

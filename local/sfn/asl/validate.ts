@@ -9,6 +9,7 @@ import { CHOICE_OPERATORS } from './choice-rules';
 import type { ParsedDefinition } from './definition';
 import { intrinsicNames, isIntrinsic, parseIntrinsic, SUPPORTED_INTRINSICS } from './intrinsics';
 import { isValidPathSyntax } from './json-path';
+import { isConcurrency } from './map-concurrency';
 
 const COMMON = ['Type', 'Comment', 'QueryLanguage'];
 const IO = ['InputPath', 'OutputPath'];
@@ -21,7 +22,7 @@ const ALLOWED_FIELDS: Record<string, string[]> = {
   Succeed: [...COMMON, ...IO],
   Fail: [...COMMON, 'Error', 'ErrorPath', 'Cause', 'CausePath'],
   Parallel: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultSelector', 'ResultPath', 'Branches', 'Retry', 'Catch'],
-  Map: [...COMMON, ...IO, ...FLOW, 'ItemsPath', 'ItemSelector', 'Parameters', 'ResultSelector', 'ResultPath', 'MaxConcurrency', 'ItemProcessor', 'Iterator', 'Retry', 'Catch'],
+  Map: [...COMMON, ...IO, ...FLOW, 'ItemsPath', 'ItemSelector', 'Parameters', 'ResultSelector', 'ResultPath', 'MaxConcurrency', 'MaxConcurrencyPath', 'ItemProcessor', 'Iterator', 'Retry', 'Catch'],
 };
 
 /** Fields that are valid ASL but not emulated, with the reason given to the user. */
@@ -41,12 +42,11 @@ const UNSUPPORTED_FIELDS: Record<string, string> = {
   ToleratedFailureCount: 'distributed Map ToleratedFailureCount is not supported (inline Map only)',
   ToleratedFailureCountPath: 'distributed Map ToleratedFailureCountPath is not supported (inline Map only)',
   Label: 'distributed Map Label is not supported (inline Map only)',
-  MaxConcurrencyPath: 'MaxConcurrencyPath is not supported',
   Condition: 'JSONata Choice conditions are not supported (JSONPath only)',
 };
 
 const TOP_LEVEL_FIELDS = ['StartAt', 'States', 'Comment', 'Version', 'TimeoutSeconds', 'QueryLanguage'];
-const PATH_FIELDS = ['InputPath', 'OutputPath', 'ResultPath', 'ItemsPath', 'SecondsPath', 'TimestampPath', 'TimeoutSecondsPath'];
+const PATH_FIELDS = ['InputPath', 'OutputPath', 'ResultPath', 'ItemsPath', 'SecondsPath', 'TimestampPath', 'TimeoutSecondsPath', 'MaxConcurrencyPath'];
 
 export function validateDefinition(definitionJson: string): ParsedDefinition {
   let parsed: unknown;
@@ -264,8 +264,11 @@ function validateMap({ name, state, where, problems }: StateCheck): void {
   }
   const { ProcessorConfig: _config, ...scope } = processor;
   validateScope(scope, `${where}/${state.ItemProcessor ? 'ItemProcessor' : 'Iterator'}`, problems);
-  if (state.MaxConcurrency !== undefined && !(Number.isInteger(state.MaxConcurrency) && (state.MaxConcurrency as number) >= 0)) {
+  if (state.MaxConcurrency !== undefined && !isConcurrency(state.MaxConcurrency)) {
     problems.push(`SCHEMA_VALIDATION_FAILED: MaxConcurrency must be a non-negative integer at ${where}/MaxConcurrency`);
+  }
+  if (state.MaxConcurrency !== undefined && state.MaxConcurrencyPath !== undefined) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: Map state "${name}" may have MaxConcurrency or MaxConcurrencyPath, not both at ${where}`);
   }
 }
 

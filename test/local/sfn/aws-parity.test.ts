@@ -155,6 +155,28 @@ describe('emulator parity with AWS', () => {
     });
   });
 
+  it.each([
+    [1, ['MapIterationStarted 0', 'MapIterationSucceeded 0', 'MapIterationStarted 1', 'MapIterationSucceeded 1']],
+    [0, ['MapIterationStarted 0', 'MapIterationStarted 1', 'MapIterationSucceeded 0', 'MapIterationSucceeded 1']],
+  ])('runs a Map with MaxConcurrencyPath %j', async (limit, order) => {
+    const run = await h.run(
+      {
+        StartAt: 'Each',
+        States: { Each: { Type: 'Map', ItemsPath: '$.items', MaxConcurrencyPath: '$.limit', ItemProcessor: { StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 1, End: true } } }, End: true } },
+      },
+      { items: ['a', 'b'], limit },
+    );
+    await h.clock.advance(2_000);
+    await h.emulator.waitForIdle();
+    const iterations = (await run.history()).filter((event) => event.type!.startsWith('MapIteration'));
+    expect(iterations.map((event) => `${event.type} ${(event.mapIterationStartedEventDetails ?? event.mapIterationSucceededEventDetails)!.index}`)).toEqual(order);
+  });
+
+  it('accepts state names with dots', async () => {
+    const run = await h.run({ StartAt: 'Step.1', States: { 'Step.1': { Type: 'Pass', Next: 'orders.v2' }, 'orders.v2': { Type: 'Pass', Result: 'done', End: true } } }, {});
+    expect(await run.describe()).toMatchObject({ status: 'SUCCEEDED', output: '"done"' });
+  });
+
   describe('runtime error causes', () => {
     it('names the state, the event that entered it, the path, the field and the input', async () => {
       const run = await h.run(
