@@ -45,10 +45,10 @@ export class ExecutionRunner {
     const isCurrent = () => this.generations.get(execution) === generation && execution.status === 'RUNNING';
     const cancellation = new Cancellation();
     const definition = execution.stateMachine.definition;
+    // AWS's DescribeExecution of a TIMED_OUT execution carries no error and no cause (recorded by
+    // LocalStack's AWS-validated test_global_timeout), so neither does its ExecutionTimedOut event here.
     const stopTimeout = definition.TimeoutSeconds
-      ? this.clock.setTimer(this.clock.nowMs() + definition.TimeoutSeconds * 1000, () =>
-          execution.abortRun?.('TIMED_OUT', 'States.Timeout', `Execution timed out after ${definition.TimeoutSeconds} seconds`),
-        )
+      ? this.clock.setTimer(this.clock.nowMs() + definition.TimeoutSeconds * 1000, () => execution.abortRun?.('TIMED_OUT'))
       : undefined;
     execution.abortRun = (status, error, cause) => {
       this.close(execution, status, { error, cause });

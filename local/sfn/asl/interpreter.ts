@@ -274,8 +274,9 @@ export class Interpreter {
       return output;
     } catch (error) {
       if (error instanceof RunCancelled && timedOut) {
-        trail.last = this.host.record('TaskTimedOut', { resourceType, resource: resourceName, error: 'States.Timeout', cause: '' }, trail.last);
-        throw new StatesError('States.Timeout', `Task '${name}' timed out after ${timeoutSeconds} seconds`);
+        // AWS records a task timeout with the error only, no cause (its recorded TaskTimedOut and ExecutionFailed events).
+        trail.last = this.host.record('TaskTimedOut', { resourceType, resource: resourceName, error: 'States.Timeout' }, trail.last);
+        throw new StatesError('States.Timeout', '');
       }
       if (error instanceof RunCancelled) throw error;
       const failure = error instanceof StatesError ? error : new StatesError('States.TaskFailed', String((error as Error)?.message ?? error));

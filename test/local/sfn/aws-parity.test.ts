@@ -12,7 +12,11 @@ describe('emulator parity with AWS', () => {
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness({
-      taskHandlers: { 'Check Name': async () => ({ flagged: false }), 'Fetch Report': async () => 'x'.repeat(QUOTA_BYTES) },
+      taskHandlers: {
+        'Check Name': async () => ({ flagged: false }),
+        'Fetch Report': async () => 'x'.repeat(QUOTA_BYTES),
+        Hang: () => new Promise(() => undefined),
+      },
     });
   });
   afterEach(() => h.close());
@@ -175,6 +179,32 @@ describe('emulator parity with AWS', () => {
   it('accepts state names with dots', async () => {
     const run = await h.run({ StartAt: 'Step.1', States: { 'Step.1': { Type: 'Pass', Next: 'orders.v2' }, 'orders.v2': { Type: 'Pass', Result: 'done', End: true } } }, {});
     expect(await run.describe()).toMatchObject({ status: 'SUCCEEDED', output: '"done"' });
+  });
+
+  describe('timeouts', () => {
+    it('records a task timeout with the error States.Timeout and no cause', async () => {
+      const run = await h.run(
+        { StartAt: 'Hang', States: { Hang: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'hang' }, TimeoutSeconds: 5, End: true } } },
+        {},
+        'task',
+        { settle: false },
+      );
+      await h.clock.advance(5_000);
+      await h.emulator.waitForIdle();
+      const [timedOut, failed] = (await run.history()).slice(-2);
+      expect(timedOut.taskTimedOutEventDetails).toEqual({ error: 'States.Timeout', resource: 'invoke', resourceType: 'lambda' });
+      expect(failed.executionFailedEventDetails).toEqual({ error: 'States.Timeout' });
+    });
+
+    it('ends an execution past its TimeoutSeconds TIMED_OUT with no error or cause, in DescribeExecution and the status event', async () => {
+      const run = await h.run({ TimeoutSeconds: 5, StartAt: 'Pause', States: { Pause: { Type: 'Wait', Seconds: 60, End: true } } }, {});
+      await h.clock.advance(5_000);
+      await h.emulator.waitForIdle();
+      const described = await run.describe();
+      expect(described).toMatchObject({ status: 'TIMED_OUT', redriveStatus: 'REDRIVABLE' });
+      expect([described.error, described.cause]).toEqual([undefined, undefined]);
+      expect(h.events.at(-1)!.detail).toMatchObject({ status: 'TIMED_OUT', error: null, cause: null });
+    });
   });
 
   describe('runtime error causes', () => {

@@ -165,7 +165,10 @@ describe('ASL interpreter', () => {
     const whole = await run({ TimeoutSeconds: 5, StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 60, End: true } } }, {}, 'timed');
     await h.clock.advance(5_000);
     await h.emulator.waitForIdle();
-    expect(await whole.describe()).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout', stopDate: new Date(START_MS + 35_000) });
+    const timedOut = await whole.describe();
+    expect(timedOut).toMatchObject({ status: 'TIMED_OUT', stopDate: new Date(START_MS + 35_000) });
+    // As AWS's DescribeExecution of a TIMED_OUT execution: no error, no cause.
+    expect([timedOut.error, timedOut.cause]).toEqual([undefined, undefined]);
     expect(h.events.map((e) => e.detail.status)).toEqual(['RUNNING', 'FAILED', 'RUNNING', 'TIMED_OUT']);
   });
 
