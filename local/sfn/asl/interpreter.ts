@@ -357,7 +357,10 @@ export class Interpreter {
   }
 }
 
-/** AWS's cause names the state, or for a task result the resource. */
+/**
+ * The error name is AWS's; the cause is our wording (AWS documents none), naming the state, or for a task
+ * result the resource.
+ */
 function dataLimitExceeded(stateOrResource: string): StatesError {
   return new StatesError('States.DataLimitExceeded', `The state/task '${stateOrResource}' returned a result with a size exceeding the maximum number of bytes service limit.`);
 }
