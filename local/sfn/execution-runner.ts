@@ -8,6 +8,7 @@ import { Cancellation, RunCancelled } from './asl/cancellation';
 import { Interpreter, type ExecutionContext, type RunHost } from './asl/interpreter';
 import type { ScopeRun } from './asl/scope-run';
 import { NOT_TRUNCATED } from './history';
+import { MAX_EXECUTION_TIME_MS } from './redrive-rules';
 import type { Random } from './rng';
 import type { StatusNotifier } from './status-events';
 import type { EmulatorStore, ExecutionRecord, ExecutionStatus } from './store';
@@ -22,6 +23,21 @@ export const CLOSE_EVENT: Record<ClosedStatus, string> = {
   ABORTED: 'ExecutionAborted',
   TIMED_OUT: 'ExecutionTimedOut',
 };
+
+/**
+ * When a run launched at `nowMs` times out: the definition's TimeoutSeconds from this (re)start, or for a
+ * Standard execution its one-year maximum from the start date, whichever comes first. "If an execution
+ * runs for more than the 1-year maximum, it will fail with a States.Timeout error and emit an
+ * ExecutionsTimedOut CloudWatch metric" (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+ */
+export function timeoutDueMs(execution: ExecutionRecord, nowMs: number): number | undefined {
+  const { TimeoutSeconds } = execution.stateMachine.definition;
+  const candidates = [
+    ...(TimeoutSeconds ? [nowMs + TimeoutSeconds * 1000] : []),
+    ...(execution.type === 'STANDARD' ? [execution.startDateMs + MAX_EXECUTION_TIME_MS] : []),
+  ];
+  return candidates.length > 0 ? Math.min(...candidates) : undefined;
+}
 
 export class ExecutionRunner {
   /** Runs doing work right now (not waiting on the stack clock). */
@@ -47,9 +63,8 @@ export class ExecutionRunner {
     const definition = execution.stateMachine.definition;
     // AWS's DescribeExecution of a TIMED_OUT execution carries no error and no cause (recorded by
     // LocalStack's AWS-validated test_global_timeout), so neither does its ExecutionTimedOut event here.
-    const stopTimeout = definition.TimeoutSeconds
-      ? this.clock.setTimer(this.clock.nowMs() + definition.TimeoutSeconds * 1000, () => execution.abortRun?.('TIMED_OUT'))
-      : undefined;
+    const timeoutMs = timeoutDueMs(execution, this.clock.nowMs());
+    const stopTimeout = timeoutMs === undefined ? undefined : this.clock.setTimer(timeoutMs, () => execution.abortRun?.('TIMED_OUT'));
     execution.abortRun = (status, error, cause) => {
       this.close(execution, status, { error, cause });
       cancellation.cancel();

@@ -207,6 +207,12 @@ describe('emulator parity with AWS', () => {
     });
   });
 
+  it('times a Standard execution out after its one-year maximum, however long its Wait', async () => {
+    const run = await h.run(waitOn({ Seconds: 99_999_999 }), {});
+    expect(await statusAfter(run, 365 * DAY_MS - 1)).toBe('RUNNING');
+    expect(await statusAfter(run, 1)).toBe('TIMED_OUT');
+  });
+
   describe('runtime error causes', () => {
     it('names the state, the event that entered it, the path, the field and the input', async () => {
       const run = await h.run(
