@@ -225,6 +225,7 @@ describe('ASL interpreter', () => {
       [{ StartAt: 'M', States: { M: { Type: 'Map', ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' }, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } }, 'Map state "M": distributed Map'],
       [{ StartAt: 'A', States: { A: { Type: 'Pass', Parameters: { 'x.$': 'States.StringToUpper($.a)' }, End: true } } }, 'intrinsic States.StringToUpper is not supported'],
       [{ StartAt: 'A', States: { A: { Type: 'Pass', Next: 'Nowhere' } } }, 'MISSING_TRANSITION_TARGET: State "A" Next "Nowhere"'],
+      [{ StartAt: 'M', States: { M: { Type: 'Map', MaxConcurrency: 2, MaxConcurrencyPath: '$.n', ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } }, 'Map state "M" may have MaxConcurrency or MaxConcurrencyPath, not both'],
     ];
     for (const [definition, message] of rejected) {
       const error = await errorOf(h.createMachine('bad', definition));
