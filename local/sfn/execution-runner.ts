@@ -24,19 +24,19 @@ export const CLOSE_EVENT: Record<ClosedStatus, string> = {
   TIMED_OUT: 'ExecutionTimedOut',
 };
 
+/** Express executions may run five minutes (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). */
+const MAX_EXPRESS_EXECUTION_TIME_MS = 5 * 60 * 1000;
+
 /**
- * When a run launched at `nowMs` times out: the definition's TimeoutSeconds from this (re)start, or for a
- * Standard execution its one-year maximum from the start date, whichever comes first. "If an execution
- * runs for more than the 1-year maximum, it will fail with a States.Timeout error and emit an
- * ExecutionsTimedOut CloudWatch metric" (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+ * When a run launched at `nowMs` times out: the definition's TimeoutSeconds from this (re)start, or the
+ * execution's maximum duration from its start date (one year for Standard, five minutes for Express),
+ * whichever comes first. "If an execution runs for more than the 1-year maximum, it will fail with a
+ * States.Timeout error and emit an ExecutionsTimedOut CloudWatch metric" (service quotas page above).
  */
-export function timeoutDueMs(execution: ExecutionRecord, nowMs: number): number | undefined {
+export function timeoutDueMs(execution: ExecutionRecord, nowMs: number): number {
   const { TimeoutSeconds } = execution.stateMachine.definition;
-  const candidates = [
-    ...(TimeoutSeconds ? [nowMs + TimeoutSeconds * 1000] : []),
-    ...(execution.type === 'STANDARD' ? [execution.startDateMs + MAX_EXECUTION_TIME_MS] : []),
-  ];
-  return candidates.length > 0 ? Math.min(...candidates) : undefined;
+  const maximumMs = execution.startDateMs + (execution.type === 'EXPRESS' ? MAX_EXPRESS_EXECUTION_TIME_MS : MAX_EXECUTION_TIME_MS);
+  return TimeoutSeconds ? Math.min(nowMs + TimeoutSeconds * 1000, maximumMs) : maximumMs;
 }
 
 export class ExecutionRunner {
@@ -63,8 +63,7 @@ export class ExecutionRunner {
     const definition = execution.stateMachine.definition;
     // AWS's DescribeExecution of a TIMED_OUT execution carries no error and no cause (recorded by
     // LocalStack's AWS-validated test_global_timeout), so neither does its ExecutionTimedOut event here.
-    const timeoutMs = timeoutDueMs(execution, this.clock.nowMs());
-    const stopTimeout = timeoutMs === undefined ? undefined : this.clock.setTimer(timeoutMs, () => execution.abortRun?.('TIMED_OUT'));
+    const stopTimeout = this.clock.setTimer(timeoutDueMs(execution, this.clock.nowMs()), () => execution.abortRun?.('TIMED_OUT'));
     execution.abortRun = (status, error, cause) => {
       this.close(execution, status, { error, cause });
       cancellation.cancel();
@@ -83,7 +82,7 @@ export class ExecutionRunner {
         else this.close(execution, 'FAILED', { error: run.error, cause: run.cause });
       } finally {
         this.busy--;
-        stopTimeout?.();
+        stopTimeout();
       }
     });
   }

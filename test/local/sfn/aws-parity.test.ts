@@ -2,6 +2,7 @@
  * Behaviour the emulator once got wrong when compared with AWS-recorded executions (issue #11). Every
  * expected value is AWS's, written out as AWS returns it.
  */
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { START_MS, startHarness, type Harness } from './harness';
 
 const DAY_MS = 86_400_000;
@@ -211,6 +212,18 @@ describe('emulator parity with AWS', () => {
     const run = await h.run(waitOn({ Seconds: 99_999_999 }), {});
     expect(await statusAfter(run, 365 * DAY_MS - 1)).toBe('RUNNING');
     expect(await statusAfter(run, 1)).toBe('TIMED_OUT');
+  });
+
+  it('times an Express execution out after its five-minute maximum', async () => {
+    const stateMachineArn = await h.createMachine('express', waitOn({ Seconds: 600 }), 'EXPRESS');
+    const { executionArn } = await h.sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }));
+    const statusAt = async (ms: number) => {
+      await h.clock.advance(ms);
+      await h.emulator.waitForIdle();
+      return h.emulator.execution(executionArn!)!.status;
+    };
+    expect(await statusAt(300_000 - 1)).toBe('RUNNING');
+    expect(await statusAt(1)).toBe('TIMED_OUT');
   });
 
   describe('runtime error causes', () => {
