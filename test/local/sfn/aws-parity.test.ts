@@ -1,6 +1,7 @@
 /**
- * Behaviour the emulator once got wrong when compared with AWS-recorded executions (issue #11). Every
- * expected value is AWS's, written out as AWS returns it.
+ * Behaviour the emulator once got wrong when compared with AWS-recorded executions (issue #11). Expected
+ * values are AWS's, written out as AWS returns them, except where a comment says the text is ours
+ * (docs/local-stack.md, "Causes we could not check against AWS").
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { START_MS, startHarness, type Harness } from './harness';
@@ -36,6 +37,7 @@ describe('emulator parity with AWS', () => {
       [{ SecondsPath: '$.pause' }, {}, 'The SecondsPath parameter does not reference an input value: $.pause'],
       [{ TimestampPath: '$.until' }, { until: '2025-01-15T12:00:10' }, 'The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.until == 2025-01-15T12:00:10'],
       [{ TimestampPath: '$.until' }, { until: '2025-01-15T12:00:10.000' }, 'The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.until == 2025-01-15T12:00:10.000'],
+      // The error is AWS's; this cause is ours, shaped like AWS's TimestampPath one.
       [{ Timestamp: '2025-01-15 12:00:10Z' }, {}, 'The Timestamp parameter does not reference a valid ISO-8601 extended offset date-time format string: 2025-01-15 12:00:10Z'],
     ])('fails %j with input %j as States.Runtime', async (wait, input, cause) => {
       const run = await h.run(waitOn(wait), input);
