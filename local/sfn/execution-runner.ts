@@ -10,6 +10,7 @@ import { StatesError } from './asl/states-error';
 import type { CallbackAnswer, CallbackRegistry } from './callbacks';
 import type { ScopeRun } from './asl/scope-run';
 import { NOT_TRUNCATED } from './history';
+import { MAX_EXECUTION_TIME_MS } from './redrive-rules';
 import type { Random } from './rng';
 import type { StatusNotifier } from './status-events';
 import type { EmulatorStore, ExecutionRecord, ExecutionStatus } from './store';
@@ -24,6 +25,21 @@ export const CLOSE_EVENT: Record<ClosedStatus, string> = {
   ABORTED: 'ExecutionAborted',
   TIMED_OUT: 'ExecutionTimedOut',
 };
+
+/** Express executions may run five minutes (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). */
+const MAX_EXPRESS_EXECUTION_TIME_MS = 5 * 60 * 1000;
+
+/**
+ * When a run launched at `nowMs` times out: the definition's TimeoutSeconds from this (re)start, or the
+ * execution's maximum duration from its start date (one year for Standard, five minutes for Express),
+ * whichever comes first. "If an execution runs for more than the 1-year maximum, it will fail with a
+ * States.Timeout error and emit an ExecutionsTimedOut CloudWatch metric" (service quotas page above).
+ */
+export function timeoutDueMs(execution: ExecutionRecord, nowMs: number): number {
+  const { TimeoutSeconds } = execution.revision.definition;
+  const maximumMs = execution.startDateMs + (execution.type === 'EXPRESS' ? MAX_EXPRESS_EXECUTION_TIME_MS : MAX_EXECUTION_TIME_MS);
+  return TimeoutSeconds ? Math.min(nowMs + TimeoutSeconds * 1000, maximumMs) : maximumMs;
+}
 
 export class ExecutionRunner {
   /** Runs doing work right now (not waiting on the stack clock). */
@@ -48,11 +64,9 @@ export class ExecutionRunner {
     const isCurrent = () => this.generations.get(execution) === generation && execution.status === 'RUNNING';
     const cancellation = new Cancellation();
     const definition = execution.revision.definition;
-    const stopTimeout = definition.TimeoutSeconds
-      ? this.clock.setTimer(this.clock.nowMs() + definition.TimeoutSeconds * 1000, () =>
-          execution.abortRun?.('TIMED_OUT', 'States.Timeout', `Execution timed out after ${definition.TimeoutSeconds} seconds`),
-        )
-      : undefined;
+    // AWS's DescribeExecution of a TIMED_OUT execution carries no error and no cause (recorded by
+    // LocalStack's AWS-validated test_global_timeout), so neither does its ExecutionTimedOut event here.
+    const stopTimeout = this.clock.setTimer(timeoutDueMs(execution, this.clock.nowMs()), () => execution.abortRun?.('TIMED_OUT'));
     execution.abortRun = (status, error, cause) => {
       this.close(execution, status, { error, cause });
       cancellation.cancel();
@@ -71,7 +85,7 @@ export class ExecutionRunner {
         else this.close(execution, 'FAILED', { error: run.error, cause: run.cause });
       } finally {
         this.busy--;
-        stopTimeout?.();
+        stopTimeout();
       }
     });
   }
@@ -106,6 +120,7 @@ export class ExecutionRunner {
       issueTaskToken: () => this.callbacks.issue(execution.arn),
       awaitCallback: (token, heartbeatSeconds, cancellation) => this.awaitCallback(token, heartbeatSeconds, cancellation),
       closeTaskToken: (token) => this.callbacks.close(token),
+      concurrently: (strands) => this.concurrently(strands),
     };
   }
 
@@ -143,6 +158,28 @@ export class ExecutionRunner {
     } finally {
       this.busy++;
     }
+  }
+
+  /**
+   * While strands run side by side, the strand that started them only waits: it stops counting as busy
+   * and each strand counts instead, so two branches asleep on the clock leave nothing busy.
+   */
+  private async concurrently<T>(strands: Array<() => Promise<T>>): Promise<T[]> {
+    this.busy += strands.length - 1;
+    const settled = await Promise.allSettled(
+      strands.map(async (strand) => {
+        try {
+          return await strand();
+        } finally {
+          this.busy--;
+        }
+      }),
+    );
+    this.busy++;
+    return settled.map((outcome) => {
+      if (outcome.status === 'rejected') throw outcome.reason;
+      return outcome.value;
+    });
   }
 
   private async sleepUntil(dueMs: number, cancellation: Cancellation): Promise<void> {

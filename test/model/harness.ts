@@ -38,7 +38,7 @@ const ROLE_ARN = 'arn:aws:iam::123456789012:role/sfn';
 /** The Task fails (or not) as the execution's kind says for this generation. */
 const CHARGE = { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true };
 const FLOW = { StartAt: 'Hold', States: { Hold: { Type: 'Wait', SecondsPath: '$.holdSeconds', Next: 'Charge' }, Charge: CHARGE } };
-/** Times out in its Wait, every run: TIMED_OUT with States.Timeout, again after each redrive. */
+/** Times out in its Wait, every run: TIMED_OUT (no error, as on AWS), again after each redrive. */
 const TIMES_OUT = { TimeoutSeconds: 300, StartAt: 'Hold', States: { Hold: { Type: 'Wait', Seconds: 600, Next: 'Charge' }, Charge: CHARGE } };
 
 export const MACHINES = {

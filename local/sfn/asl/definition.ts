@@ -55,6 +55,7 @@ export interface StateDef {
   ItemSelector?: unknown;
   /** A JSONata state may give it as an expression. */
   MaxConcurrency?: number | string;
+  MaxConcurrencyPath?: string;
   ItemProcessor?: StatesScope;
   Iterator?: StatesScope;
   /** Workflow variables set when the state is left (Choice rules and catchers have their own). */

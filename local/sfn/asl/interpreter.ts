@@ -13,6 +13,7 @@ import { applyResultPath, readField, selectPath, withVariables } from './json-pa
 import { applyPayloadTemplate, resolveExpression } from './payload-template';
 import type { ScopeRun } from './scope-run';
 import { runtimeError, RuntimeFault, StatesError } from './states-error';
+import { mapConcurrency } from './map-concurrency';
 import { VariableScope } from './variables';
 import { waitDueMs } from './wait-time';
 import { NOT_TRUNCATED } from '../history';
@@ -50,6 +51,8 @@ export interface RunHost {
   closeTaskToken(token: string): void;
   /** Waits on the stack clock; rejects with RunCancelled when cancelled. */
   sleepUntil(dueMs: number, cancellation: Cancellation): Promise<void>;
+  /** Runs Parallel branches or Map workers side by side, so the host can tell when all of them wait. */
+  concurrently<T>(strands: Array<() => Promise<T>>): Promise<T[]>;
 }
 
 /** The id of the last event recorded in a scope, which the next event names as previousEventId. */
@@ -334,8 +337,7 @@ export class Interpreter {
       if (!Array.isArray(items)) throw runtimeError(`Map state '${name}': ItemsPath ${state.ItemsPath ?? '$'} did not select an array`);
       const selector = state.ItemSelector ?? state.Parameters;
       const select = (itemContext: Record<string, unknown>, item: unknown) => (selector !== undefined ? applyPayloadTemplate(selector, this.env(input, itemContext)) : item);
-      // Validated: a JSONPath state's MaxConcurrency is a number.
-      return this.map(visit, items, select, resumeChildren, (state.MaxConcurrency as number | undefined) ?? 0);
+      return this.map(visit, items, select, resumeChildren, mapConcurrency(state, input, context));
     }
     // Each attempt gets its own token, visible as $$.Task.Token while Parameters are built.
     if (isCallbackResource(state.Resource)) context.Task = { Token: this.host.issueTaskToken() };
@@ -384,8 +386,9 @@ export class Interpreter {
       return output;
     } catch (error) {
       if (error instanceof RunCancelled && timedOut) {
-        trail.last = this.host.record('TaskTimedOut', { resourceType, resource: resourceName, error: 'States.Timeout', cause: '' }, trail.last);
-        throw new StatesError('States.Timeout', `Task '${name}' timed out after ${timeoutSeconds} seconds`);
+        // AWS records a task timeout with the error only, no cause (its recorded TaskTimedOut and ExecutionFailed events).
+        trail.last = this.host.record('TaskTimedOut', { resourceType, resource: resourceName, error: 'States.Timeout' }, trail.last);
+        throw new StatesError('States.Timeout', '');
       }
       if (error instanceof RunCancelled) throw error;
       const failure = error instanceof StatesError ? error : new StatesError('States.TaskFailed', String((error as Error)?.message ?? error));
@@ -402,8 +405,8 @@ export class Interpreter {
   private async parallel({ state, cancellation, trail, variables }: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]> {
     trail.last = this.host.record('ParallelStateStarted', undefined, trail.last);
     const group = new Cancellation(cancellation);
-    const runs = await Promise.all(
-      state.Branches!.map(async (branch, i) => {
+    const runs = await this.host.concurrently(
+      state.Branches!.map((branch, i) => async () => {
         const previous = resumeChildren?.[i];
         if (previous?.status === 'SUCCEEDED') return previous;
         const branchCancellation = new Cancellation(group);
@@ -456,7 +459,7 @@ export class Interpreter {
       }
     };
     const concurrency = maxConcurrency ? Math.min(maxConcurrency, items.length) : items.length;
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    await this.host.concurrently(Array.from({ length: concurrency }, () => worker));
     group.dispose();
     return this.settleChildren('Map', runs, trail);
   }
@@ -474,7 +477,10 @@ export class Interpreter {
   }
 }
 
-/** AWS's cause names the state, or for a task result the resource. */
+/**
+ * The error name is AWS's; the cause is our wording (AWS documents none), naming the state, or for a task
+ * result the resource.
+ */
 function dataLimitExceeded(stateOrResource: string): StatesError {
   return new StatesError('States.DataLimitExceeded', `The state/task '${stateOrResource}' returned a result with a size exceeding the maximum number of bytes service limit.`);
 }

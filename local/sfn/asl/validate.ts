@@ -11,6 +11,7 @@ import type { ParsedDefinition } from './definition';
 import { intrinsicNames, isIntrinsic, parseIntrinsic, SUPPORTED_INTRINSICS } from './intrinsics';
 import { isValidPathSyntax, variablePath } from './json-path';
 import { isJsonataExpression } from './jsonata';
+import { isConcurrency } from './map-concurrency';
 import { isJsonataState, queryLanguageProblems, topLevelLanguageProblems } from './validate-query-language';
 import { validateVariables } from './validate-variables';
 
@@ -26,7 +27,7 @@ const ALLOWED_FIELDS: Record<string, string[]> = {
   Succeed: [...COMMON, ...IO, 'Output'],
   Fail: [...COMMON, 'Error', 'ErrorPath', 'Cause', 'CausePath'],
   Parallel: [...COMMON, ...IO, ...FLOW, 'Assign', 'Arguments', 'Output', 'Parameters', 'ResultSelector', 'ResultPath', 'Branches', 'Retry', 'Catch'],
-  Map: [...COMMON, ...IO, ...FLOW, 'Assign', 'Items', 'Output', 'ItemsPath', 'ItemSelector', 'Parameters', 'ResultSelector', 'ResultPath', 'MaxConcurrency', 'ItemProcessor', 'Iterator', 'Retry', 'Catch'],
+  Map: [...COMMON, ...IO, ...FLOW, 'Assign', 'Items', 'Output', 'ItemsPath', 'ItemSelector', 'Parameters', 'ResultSelector', 'ResultPath', 'MaxConcurrency', 'MaxConcurrencyPath', 'ItemProcessor', 'Iterator', 'Retry', 'Catch'],
 };
 
 /** Fields that are valid ASL but not emulated, with the reason given to the user. */
@@ -40,11 +41,10 @@ const UNSUPPORTED_FIELDS: Record<string, string> = {
   ToleratedFailureCount: 'distributed Map ToleratedFailureCount is not supported (inline Map only)',
   ToleratedFailureCountPath: 'distributed Map ToleratedFailureCountPath is not supported (inline Map only)',
   Label: 'distributed Map Label is not supported (inline Map only)',
-  MaxConcurrencyPath: 'MaxConcurrencyPath is not supported',
 };
 
 const TOP_LEVEL_FIELDS = ['StartAt', 'States', 'Comment', 'Version', 'TimeoutSeconds', 'QueryLanguage'];
-const PATH_FIELDS = ['InputPath', 'OutputPath', 'ResultPath', 'ItemsPath', 'SecondsPath', 'TimestampPath', 'TimeoutSecondsPath', 'HeartbeatSecondsPath'];
+const PATH_FIELDS = ['InputPath', 'OutputPath', 'ResultPath', 'ItemsPath', 'SecondsPath', 'TimestampPath', 'TimeoutSecondsPath', 'HeartbeatSecondsPath', 'MaxConcurrencyPath'];
 
 export function validateDefinition(definitionJson: string): ParsedDefinition {
   let parsed: unknown;
@@ -305,9 +305,12 @@ function validateMap({ name, state, where, problems, jsonataMachine, jsonata }: 
   }
   const { ProcessorConfig: _config, ...scope } = processor;
   validateScope(scope, `${where}/${state.ItemProcessor ? 'ItemProcessor' : 'Iterator'}`, problems, jsonataMachine);
-  const isConcurrency = (value: unknown) => (Number.isInteger(value) && (value as number) >= 0) || (jsonata && isJsonataExpression(value));
-  if (state.MaxConcurrency !== undefined && !isConcurrency(state.MaxConcurrency)) {
+  const concurrencyOk = (value: unknown) => isConcurrency(value) || (jsonata && isJsonataExpression(value));
+  if (state.MaxConcurrency !== undefined && !concurrencyOk(state.MaxConcurrency)) {
     problems.push(`SCHEMA_VALIDATION_FAILED: MaxConcurrency must be a non-negative integer at ${where}/MaxConcurrency`);
+  }
+  if (state.MaxConcurrency !== undefined && state.MaxConcurrencyPath !== undefined) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: Map state "${name}" may have MaxConcurrency or MaxConcurrencyPath, not both at ${where}`);
   }
 }
 

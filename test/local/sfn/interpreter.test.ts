@@ -165,7 +165,10 @@ describe('ASL interpreter', () => {
     const whole = await run({ TimeoutSeconds: 5, StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 60, End: true } } }, {}, 'timed');
     await h.clock.advance(5_000);
     await h.emulator.waitForIdle();
-    expect(await whole.describe()).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout', stopDate: new Date(START_MS + 35_000) });
+    const timedOut = await whole.describe();
+    expect(timedOut).toMatchObject({ status: 'TIMED_OUT', stopDate: new Date(START_MS + 35_000) });
+    // As AWS's DescribeExecution of a TIMED_OUT execution: no error, no cause.
+    expect([timedOut.error, timedOut.cause]).toEqual([undefined, undefined]);
     expect(h.events.map((e) => e.detail.status)).toEqual(['RUNNING', 'FAILED', 'RUNNING', 'TIMED_OUT']);
   });
 
@@ -222,6 +225,7 @@ describe('ASL interpreter', () => {
       [{ StartAt: 'M', States: { M: { Type: 'Map', ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' }, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } }, 'Map state "M": distributed Map'],
       [{ StartAt: 'A', States: { A: { Type: 'Pass', Parameters: { 'x.$': 'States.StringToUpper($.a)' }, End: true } } }, 'intrinsic States.StringToUpper is not supported'],
       [{ StartAt: 'A', States: { A: { Type: 'Pass', Next: 'Nowhere' } } }, 'MISSING_TRANSITION_TARGET: State "A" Next "Nowhere"'],
+      [{ StartAt: 'M', States: { M: { Type: 'Map', MaxConcurrency: 2, MaxConcurrencyPath: '$.n', ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } }, 'Map state "M" may have MaxConcurrency or MaxConcurrencyPath, not both'],
     ];
     for (const [definition, message] of rejected) {
       const error = await errorOf(h.createMachine('bad', definition));
