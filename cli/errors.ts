@@ -57,6 +57,8 @@ export function toCliError(error: unknown): CliError {
   switch (e?.name) {
     case 'AccessDeniedException':
     case 'AccessDenied':
+    // SNS's refusal (Query protocol code AuthorizationError).
+    case 'AuthorizationErrorException':
     case 'UnauthorizedOperation':
       return new CliError(`Missing permission: your credentials may not call ${iamActionFor(commandName)} (${e.message ?? 'access denied'}). Add that action to your IAM policy, or use another --profile.`);
     case 'StateMachineDoesNotExist':

@@ -99,7 +99,7 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<ExitCo
           ['Slack webhook receiver', endpoints.slackWebhook ?? '-'],
           ['clock', speed === undefined ? 'real' : `virtual, ${speed}x real time`],
           ['watching', JSON.stringify(config.watch)],
-          ['IAM', iam === 'off' ? 'off (--no-iam)' : 'enforced: the exported credentials are the operator of docs/operator-policy.json'],
+          ['IAM', iam === 'off' ? 'off (--no-iam)' : 'enforced (the exports below are the operator)'],
         ]),
         'Point the AWS SDK, the AWS CLI and sfn-autoredrive at it:',
         ...Object.entries(exports).map(([name, value]) => `export ${name}=${value}`),

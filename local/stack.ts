@@ -25,14 +25,13 @@ import { createSweepHandler } from '../lambda/sweep';
 import { createWorkerHandler } from '../lambda/worker';
 import { RealClock, VirtualClock, type StackClock } from './clock';
 import { createLedgerTable, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
-import { IamAuthorizer } from './iam/authorizer';
 import { AuthorizingDynamoDbProxy, behindProxy } from './iam/dynamodb-proxy';
-import { ADMIN_CREDENTIALS, LAMBDA_CREDENTIALS, LAMBDA_FUNCTION_NAMES, localPrincipals, OPERATOR_CREDENTIALS, operatorPolicy, type LocalCredentials } from './iam/principals';
-import { rolePoliciesFor } from './iam/role-policies';
+import { ADMIN_CREDENTIALS, LAMBDA_CREDENTIALS, LAMBDA_FUNCTION_NAMES, OPERATOR_CREDENTIALS, type LocalCredentials } from './iam/principals';
+import { createStackAuthorizer, requireEventSourcePermissions } from './iam/stack-authorizer';
 import type { RolePolicies } from './iam/synthesized-policies';
 import { deleteExpiredLedgerItems, LEDGER_EXPIRY_CHECK_EVERY_MS } from './ledger-expiry';
 import { LocalAwsEndpoints } from './fabric/aws-endpoints';
-import { lambdaFunctionArn, LOCAL_ACCOUNT, LOCAL_REGION, snsTopicArn, sqsQueueArn } from './fabric/aws-names';
+import { lambdaFunctionArn, LOCAL_ACCOUNT, LOCAL_REGION, sqsQueueArn } from './fabric/aws-names';
 import { LocalEventBus } from './fabric/event-bus';
 import { LambdaRunner, type SqsBatchHandler } from './fabric/lambda-runner';
 import type { LocalQueue } from './fabric/queue';
@@ -86,9 +85,6 @@ export const LOCAL_NAMES = {
   rule: 'sfn-autoredrive-intake-rule',
   ruleDlq: 'sfn-autoredrive-rule-dlq',
 } as const;
-
-/** The alert topic's KMS key: the local topic is not encrypted, but the operator policy names a key. */
-const LOCAL_ALERT_KEY_ARN = `arn:aws:kms:${LOCAL_REGION}:${LOCAL_ACCOUNT}:key/sfn-autoredrive-alert-key`;
 
 export class LocalStack {
   readonly alerts: Alert[] = [];
@@ -215,7 +211,10 @@ export class LocalStack {
     const config = parseConfig(options.config);
     const clock = options.clock ?? new RealClock();
     const ledgerTableName = options.sharedDynamo?.ledgerTableName ?? LOCAL_NAMES.ledgerTable;
-    const authorizer = options.iam?.enforce === false ? undefined : createAuthorizer(config, ledgerTableName, options);
+    const authorizer =
+      options.iam?.enforce === false
+        ? undefined
+        : createStackAuthorizer({ config, names: { ...LOCAL_NAMES, ledgerTable: ledgerTableName }, slack: options.slack !== false, adjustPolicies: options.iam?.adjustPolicies });
     // With the proxy in front, a fixed DynamoDB port is the proxy's: it is what callers connect to.
     const dynamoPort = authorizer ? undefined : options.ports?.dynamodb;
     const jvm = options.sharedDynamo?.dynamo ?? (await startDynamoDbLocal({ port: dynamoPort, persistDir: options.dynamoPersistDir }));
@@ -409,45 +408,3 @@ export class LocalStack {
     await Promise.allSettled([this.sfn.stop(), this.aws.stop(), this.slack?.stop(), this.dynamoProxy?.stop(), this.ownsDynamo ? this.dynamo.stop() : undefined]);
   }
 }
-
-/** What Lambda requires of a function's role to create its SQS event source mapping. */
-const EVENT_SOURCE_ACTIONS = ['ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'];
-
-/**
- * The local runners read their queues in process, as the Lambda service does, so no call is evaluated
- * there; but on AWS the deploy fails when the role may not read the queue, and so does the start here.
- */
-async function requireEventSourcePermissions(authorizer: IamAuthorizer, credentials: LocalCredentials, queueArn: string): Promise<void> {
-  for (const action of EVENT_SOURCE_ACTIONS) {
-    const result = await authorizer.authorizeKey(credentials.accessKeyId, [{ action: `sqs:${action}`, resource: queueArn }]);
-    if (!result.allowed) throw new Error(`Invalid request provided: The provided execution role does not have permissions to call ${action} on SQS`);
-  }
-}
-
-/**
- * The policies as `cdk synth` renders them for this stack's config, with the Slack secret the local
- * stack deploys (and an acknowledgement when alerts go nowhere, which synth would refuse otherwise).
- */
-function createAuthorizer(config: AutoRedriveConfig, ledgerTableName: string, options: LocalStackOptions): IamAuthorizer {
-  const slack = options.slack !== false;
-  const synthConfig: AutoRedriveConfig = {
-    ...config,
-    alerts: {
-      ...config.alerts,
-      slackWebhookSecretName: slack ? LOCAL_NAMES.slackSecret : undefined,
-      acknowledgeNoDestination: config.alerts.acknowledgeNoDestination ?? (slack ? undefined : 'the local stack runs without Slack'),
-    },
-  };
-  const names = { ...LOCAL_NAMES, ledgerTable: ledgerTableName };
-  // A copy of its own for each stack, so adjustPolicies may edit it in place.
-  const synthesized = rolePoliciesFor(synthConfig, names);
-  const policies = options.iam?.adjustPolicies?.(synthesized) ?? synthesized;
-  const operator = operatorPolicy({
-    LedgerTableArn: `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${ledgerTableName}`,
-    IntakeQueueArn: sqsQueueArn(LOCAL_NAMES.intakeQueue),
-    AlertTopicArn: snsTopicArn(LOCAL_NAMES.alertTopic),
-    AlertKeyArn: LOCAL_ALERT_KEY_ARN,
-  });
-  return IamAuthorizer.load(localPrincipals(policies, operator));
-}
-
