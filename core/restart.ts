@@ -61,7 +61,7 @@ export function restartTargetArn(stateMachineArn: string, target: RestartTarget)
 export function restartExecutionName(originalName: string): string {
   const previous = RESTART_SUFFIX.exec(originalName)?.groups;
   const root = previous ? previous.root : originalName;
-  const suffix = `-restart-${previous ? Number(previous.number) + 1 : 1}`;
+  const suffix = `-restart-${restartsBefore(originalName) + 1}`;
   let name = `${root}${suffix}`;
   if (name.length > EXECUTION_NAME_MAX_LENGTH) {
     const hash = createHash('sha256').update(originalName).digest('hex').slice(0, 8);
@@ -76,6 +76,12 @@ export function restartExecutionName(originalName: string): string {
   }
   if (!isValidStepFunctionsName(name)) throw new Error(`cannot derive a legal restart name from ${JSON.stringify(originalName)}`);
   return name;
+}
+
+/** How many restarts lead to this execution: 0 for an original, n for `<root>-restart-<n>`. */
+export function restartsBefore(executionName: string): number {
+  const previous = RESTART_SUFFIX.exec(executionName)?.groups;
+  return previous ? Number(previous.number) : 0;
 }
 
 /** The ARN the restart gets: executions of a version or alias are named under the state machine itself. */

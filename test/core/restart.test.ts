@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { isValidStepFunctionsName } from '../../core/names';
-import { describeRestartTarget, parseRestartTarget, restartExecutionArn, restartExecutionName, restartTargetArn } from '../../core/restart';
+import { describeRestartTarget, parseRestartTarget, restartExecutionArn, restartExecutionName, restartsBefore, restartTargetArn } from '../../core/restart';
 
 const SM = 'arn:aws:states:us-east-1:123456789012:stateMachine:orders.v2';
 
@@ -22,6 +22,10 @@ describe('restart targets', () => {
 });
 
 describe('restart names', () => {
+  it('count the restarts that lead to an execution', () => {
+    expect([restartsBefore('order-42'), restartsBefore('order-42-restart-1'), restartsBefore('order-42-restart-12'), restartsBefore('a-restart-0')]).toEqual([0, 1, 12, 0]);
+  });
+
   it('count on from the original, and a restart of a restart counts on', () => {
     expect(restartExecutionName('order-42')).toBe('order-42-restart-1');
     expect(restartExecutionName('order-42-restart-1')).toBe('order-42-restart-2');
