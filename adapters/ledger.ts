@@ -10,7 +10,7 @@ import type { Decision } from '../core/decide';
 import { REDRIVE_WINDOW_MS } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
 import { LEDGER_TABLE } from '../core/ledger-table';
-import { ledgerRecordFromItem, MAX_STORED_CAUSE_CHARS, truncate, type LedgerAttempt, type LedgerPhase, type LedgerRecord } from '../core/ledger-record';
+import { ledgerRecordFromItem, MAX_STORED_CAUSE_CHARS, truncate, type ApprovalRecord, type LedgerAttempt, type LedgerPhase, type LedgerRecord } from '../core/ledger-record';
 
 /** Which existing item a write may replace; a write needs at least one of the two to hold. */
 export interface ClaimExpectation {
@@ -38,6 +38,10 @@ export interface TransitionInput {
   tokenFirstUsedAtMs?: number;
   /** The alert this final decision owes (see LedgerRecord.pendingAlert); any earlier one is dropped. */
   pendingAlert?: Alert;
+  /** APPROVAL_PENDING: when the approval was asked for. */
+  approvalRequestedAtMs?: number;
+  /** The person's decision this write carries out. */
+  approval?: ApprovalRecord;
 }
 
 export interface TransitionResult {
@@ -115,6 +119,8 @@ export class Ledger {
     set('dueAtMs', input.dueAtMs);
     set('recheckEnqueued', input.recheckEnqueued);
     set('clientToken', input.clientToken);
+    set('approvalRequestedAtMs', input.approvalRequestedAtMs);
+    set('approval', input.approval);
     names['#attemptsUsed'] = 'attemptsUsed';
     values[':increment'] = input.attemptsIncrement ?? 0;
     values[':zero'] = 0;
@@ -150,6 +156,13 @@ export class Ledger {
     if (input.expect.newGeneration) {
       for (const field of ['error', 'cause'] as const) {
         if (evidence[field] === undefined) {
+          names[`#${field}`] = field;
+          removes.push(`#${field}`);
+        }
+      }
+      // Nor the approval asked for, or given to, the previous one.
+      for (const field of ['approvalRequestedAtMs', 'approval'] as const) {
+        if (input[field] === undefined) {
           names[`#${field}`] = field;
           removes.push(`#${field}`);
         }

@@ -98,6 +98,8 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
     currentClientToken: clientTokenFor(executionArn, generation),
     clientTokensUsed: tokens,
     rules: rules.map((rule) => ({ rule: rule.rule, passed: rule.passed, detail: rule.detail })),
+    /** What the error policy chose (auto, approve, never, restart) and which rule or list chose it. */
+    policy: workerDecision.policy,
     workerDecision: { action: workerDecision.action, reason: workerDecision.reason, detail: workerDecision.detail, dueAtMs: workerDecision.dueAtMs },
     operatorDecision: { action: operatorDecision.action, reason: operatorDecision.reason, detail: operatorDecision.detail },
   };
@@ -121,6 +123,7 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
         ['attempts used / left', `${attemptsUsed} of ${config.maxAttempts} / ${report.attempts.left}`],
         ['ledger', record ? `generation ${record.generation} ${record.phase} (${record.reason})${record.dueAtMs === undefined ? '' : `, recheck due ${isoOrDash(record.dueAtMs)}`}` : 'no entry'],
         ['client token for this generation', report.currentClientToken],
+        ['error policy', workerDecision.policy ? `${workerDecision.policy.action}: ${workerDecision.policy.detail}` : '- (not reached: an earlier rule decided)'],
         ['judged by config', configSource],
       ]),
       renderTable(['rule', 'result', 'detail'], rules.map((rule) => [rule.rule, rule.passed ? 'pass' : 'FAIL', rule.detail])),

@@ -8,8 +8,10 @@ import type { ReasonCode } from './reasons';
  * REDRIVING: RedriveExecution is being (or was, if we crashed) called with `clientToken`.
  * REDRIVEN: AWS accepted the redrive. SKIPPED / GAVE_UP: final for this generation.
  * DRY_RUN: would have redriven; no call was made.
+ * APPROVAL_PENDING: the error policy asked a person; an approval moves it to REDRIVING, a rejection to
+ * REJECTED (final), the closing window to SKIPPED.
  */
-export const LEDGER_PHASES = ['WAITING', 'REDRIVING', 'REDRIVEN', 'SKIPPED', 'GAVE_UP', 'DRY_RUN'] as const;
+export const LEDGER_PHASES = ['WAITING', 'REDRIVING', 'REDRIVEN', 'SKIPPED', 'GAVE_UP', 'DRY_RUN', 'APPROVAL_PENDING', 'REJECTED'] as const;
 export type LedgerPhase = (typeof LEDGER_PHASES)[number];
 
 export type AttemptOutcome =
@@ -20,12 +22,14 @@ export type AttemptOutcome =
   | 'SKIPPED'
   | 'GAVE_UP'
   | 'DRY_RUN'
+  | 'APPROVAL_PENDING'
+  | 'REJECTED'
   | 'ERROR';
 
 /** One decision taken on one failure generation. */
 export interface LedgerAttempt {
   generation: number;
-  decision: 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP';
+  decision: 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP' | 'AWAIT_APPROVAL' | 'REJECT';
   reason: ReasonCode;
   decidedAtMs: number;
   clientToken?: string;
@@ -75,6 +79,24 @@ export interface LedgerRecord {
   pendingAlert?: Alert;
   /** The generation whose WINDOW_CLOSING alert went out: alert bookkeeping, never read by decisions. */
   windowClosingAlertedGeneration?: number;
+  /** For APPROVAL_PENDING: when the approval was asked for. */
+  approvalRequestedAtMs?: number;
+  /** The person's decision on the current generation, once taken: who, when, from where. */
+  approval?: ApprovalRecord;
+}
+
+/** Who decided an approval, when and from where. */
+export interface ApprovalRecord {
+  generation: number;
+  verdict: 'APPROVED' | 'REJECTED';
+  /** `slack` (a button) or `cli` (`sfn-autoredrive approve|reject`). */
+  via: 'slack' | 'cli';
+  /** Slack user id, or the STS caller ARN (`local:<user>` against the local stack). */
+  by: string;
+  /** Slack user name, when Slack sent it. */
+  byName?: string;
+  reason?: string;
+  decidedAtMs: number;
 }
 
 /**

@@ -17,6 +17,10 @@ export const REASONS = {
   NOT_REDRIVABLE_PER_AWS: 'Step Functions reports the execution is not redrivable',
   EXECUTION_NOT_FOUND: 'Step Functions has no such execution',
   WINDOW_CLOSING: 'Still failed and not redriven, and its 14-day redrive window closes soon',
+  APPROVAL_REQUIRED: 'The error policy leaves this redrive to a person (approve in Slack or with `sfn-autoredrive approve`)',
+  APPROVAL_NOT_PENDING: 'No approval is pending for this failure generation (decided already, moved on, or never asked)',
+  REJECTED: 'A person chose not to redrive this failure',
+  RESTART_NOT_AVAILABLE: 'The error policy asks for a fix-forward restart, which sfn-autoredrive does not carry out yet',
   BEFORE_WATCHING: 'Stopped before sfn-autoredrive began watching its state machine; back-fill is off (sweep.backfill)',
 } as const;
 
