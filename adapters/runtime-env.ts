@@ -10,6 +10,7 @@ export const RUNTIME_ENV = {
   intakeDlqUrl: 'INTAKE_DLQ_URL',
   alertTopicArn: 'ALERT_TOPIC_ARN',
   slackSecretId: 'SLACK_WEBHOOK_SECRET_ID',
+  slackSigningSecretId: 'SLACK_SIGNING_SECRET_ID',
 } as const;
 
 /** Powertools service name of the Lambdas (POWERTOOLS_SERVICE_NAME, and the metrics' `service` dimension). */
