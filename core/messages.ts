@@ -76,8 +76,11 @@ export const approvalMessageSchema = z.object({
   byName: z.string().max(200).optional(),
   reason: z.string().max(1000).optional(),
   decidedAtMs: epochMs,
-  /** Slack's response_url of the clicked message, to update it with the decision (30 minutes, 5 uses). */
-  responseUrl: z.string().regex(/^https:\/\/hooks\.slack\.com\/[!-~]{1,1000}$/, 'must be a Slack response_url').optional(),
+  /**
+   * Slack's response_url of the clicked message, to update it with the decision (30 minutes, 5 uses).
+   * Its host is checked where it is read and where it is used (SLACK_RESPONSE_URL_PREFIX).
+   */
+  responseUrl: z.string().regex(/^https?:\/\/[!-~]{1,2000}$/, 'must be a URL').optional(),
 });
 export type ApprovalMessage = z.infer<typeof approvalMessageSchema>;
 

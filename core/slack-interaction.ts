@@ -49,6 +49,8 @@ export interface InteractionPolicy {
   signingSecret: string;
   allowedUserIds: readonly string[];
   nowMs: number;
+  /** A response_url elsewhere is dropped (the decision is then posted as a new message). */
+  responseUrlPrefix: string;
 }
 
 /** A refused request: the HTTP status and what is wrong, never anything secret. */
@@ -118,7 +120,7 @@ export function approvalFromInteraction(request: InteractionRequest, policy: Int
     by: userId,
     ...(userName && { byName: userName.slice(0, 200) }),
     decidedAtMs: policy.nowMs,
-    ...(typeof payload.response_url === 'string' && { responseUrl: payload.response_url }),
+    ...(typeof payload.response_url === 'string' && payload.response_url.startsWith(policy.responseUrlPrefix) && { responseUrl: payload.response_url }),
   });
   if (!message.success) return refuse(400, `interaction payload is not usable: ${message.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return { ok: true, approval: message.data };

@@ -18,6 +18,8 @@ export interface ApprovalIntakeDeps {
   ledger: Pick<Ledger, 'get'>;
   queue: Pick<IntakeQueue, 'sendApproval'>;
   signingSecret: () => Promise<string>;
+  /** Where Slack's response_url may point (SLACK_RESPONSE_URL_PREFIX). */
+  responseUrlPrefix: string;
   logger: EngineLogger;
 }
 
@@ -31,7 +33,7 @@ const answer = (statusCode: number, message: string): HttpAnswer => ({ statusCod
 export async function receiveInteraction(request: InteractionRequest, deps: ApprovalIntakeDeps): Promise<HttpAnswer> {
   const { config, clock, ledger, queue, logger } = deps;
   const nowMs = clock.nowMs();
-  const result = approvalFromInteraction(request, { signingSecret: await deps.signingSecret(), allowedUserIds: config.approvals.allowedSlackUserIds, nowMs });
+  const result = approvalFromInteraction(request, { signingSecret: await deps.signingSecret(), allowedUserIds: config.approvals.allowedSlackUserIds, nowMs, responseUrlPrefix: deps.responseUrlPrefix });
   if (!result.ok) {
     logger.warn('Refused a Slack interaction', { status: result.refusal.status, problem: result.refusal.message });
     return answer(result.refusal.status, result.refusal.message);

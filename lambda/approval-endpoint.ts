@@ -10,7 +10,7 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda
 import { createClients, type AwsClients } from '../adapters/clients';
 import { IntakeQueue } from '../adapters/intake-queue';
 import { Ledger } from '../adapters/ledger';
-import { requireEnv, RUNTIME_ENV, SERVICE_NAME } from '../adapters/runtime-env';
+import { requireEnv, RUNTIME_ENV, SERVICE_NAME, SLACK_RESPONSE_URL_PREFIX } from '../adapters/runtime-env';
 import { systemClock, type Clock } from '../core/clock';
 import { configFromEnv } from '../core/config';
 import { receiveInteraction } from '../engine/approval-intake';
@@ -38,10 +38,11 @@ export function createApprovalEndpointHandler(deps: ApprovalEndpointDeps): (even
     if (typeof value !== 'string' || value.length === 0) throw new Error(`The secret ${secretId} does not hold a Slack signing secret`);
     return value;
   };
+  const responseUrlPrefix = deps.env[RUNTIME_ENV.slackResponseUrlPrefix] ?? SLACK_RESPONSE_URL_PREFIX;
   return async (event) => {
     if (event.requestContext?.http?.method !== 'POST') return { statusCode: 405, body: JSON.stringify({ message: 'only POST' }) };
     const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
-    const result = await receiveInteraction({ headers: event.headers ?? {}, rawBody }, { config, clock: deps.clock, ledger, queue, signingSecret, logger });
+    const result = await receiveInteraction({ headers: event.headers ?? {}, rawBody }, { config, clock: deps.clock, ledger, queue, signingSecret, responseUrlPrefix, logger });
     return { ...result, headers: { 'content-type': 'application/json' } };
   };
 }

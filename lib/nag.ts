@@ -29,7 +29,7 @@ export function acknowledgeNagFindings(autoRedrive: AutoRedrive): void {
   const stateMachinesReason = `The sweep lists the executions (states:ListExecutions) of the watched state machines, which it finds by name prefix, so the policy names the state machines by prefix (stateMachine:<prefix>*) and no others. ${chosenScope}`;
 
   const xrayReason = 'X-Ray tracing (Tracing.ACTIVE) adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.';
-  const functions = [autoRedrive.workerFunction, autoRedrive.sweepFunction, autoRedrive.slackNotifierFunction];
+  const functions = [autoRedrive.workerFunction, autoRedrive.sweepFunction, autoRedrive.slackNotifierFunction, autoRedrive.approvalEndpointFunction];
   for (const fn of functions) {
     if (!fn?.role) continue;
     const listsStateMachines = fn === autoRedrive.sweepFunction && (watch.all || watch.stateMachineNamePrefixes.length > 0);
@@ -54,6 +54,14 @@ export function acknowledgeNagFindings(autoRedrive: AutoRedrive): void {
       fn,
       'Serverless-LambdaEventSourceMappingDestination',
       `SQS event source mappings support no on-failure destination; failures stay on ${source} (alarmed).`,
+    );
+  }
+
+  if (autoRedrive.approvalEndpointFunction) {
+    acknowledge(
+      autoRedrive.approvalEndpointFunction,
+      'Serverless-LambdaDLQ',
+      'Invoked only synchronously, by Slack through its Function URL: Slack sees the answer (a 4xx for a refused click), and a function DLQ applies to asynchronous invocations only.',
     );
   }
 

@@ -2,6 +2,10 @@
  * A local stand-in for a Slack incoming webhook: records each posted message with its receive time
  * (stack clock) and answers like Slack: 200 `ok`, 400 `invalid_payload` / `no_text`, 404 `no_service`,
  * and, when asked to, 429 with Retry-After so the notifier's backoff can be tested.
+ *
+ * It also stands in for interactions' responseTargeturls (`issueResponseUrl`): each takes up to five posts
+ * within 30 minutes, as Slack documents (https://docs.slack.dev/interactivity/handling-user-interaction),
+ * and a post to it is recorded with the URL it replaced.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +13,10 @@ import type { StackClock } from '../clock';
 import { keepConnectionsAlive, readBody } from '../http-body';
 
 export const SLACK_WEBHOOK_PATH = '/services/T000/B000/XXXX';
+/** Where the receiver's responseTargeturls live. */
+export const SLACK_RESPONSE_PATH_PREFIX = '/actions/T000/';
+const RESPONSE_URL_USES = 5;
+const RESPONSE_URL_LIFE_MS = 30 * 60_000;
 
 export interface SlackPost {
   receivedAtMs: number;
@@ -16,6 +24,8 @@ export interface SlackPost {
   blocks?: unknown[];
   /** The whole parsed JSON body. */
   payload: Record<string, unknown>;
+  /** Set when posted to a responseTargeturl rather than the webhook. */
+  responseUrl?: string;
 }
 
 export interface SlackRateLimitOptions {
@@ -38,6 +48,7 @@ export class LocalSlackReceiver {
   private forcedRetryAfterSeconds = 1;
   private rateLimit?: SlackRateLimitOptions;
   private lastAcceptedAtMs?: number;
+  private readonly responseUrls = new Map<string, { issuedAtMs: number; uses: number }>();
 
   private constructor(private readonly clock: StackClock) {
     this.server = keepConnectionsAlive(createServer((request, response) => void this.serve(request, response)));
@@ -56,6 +67,18 @@ export class LocalSlackReceiver {
   /** The webhook URL to store in the Slack secret. */
   get url(): string {
     return `${this.baseUrl}${SLACK_WEBHOOK_PATH}`;
+  }
+
+  /** The prefix of every responseTargeturl this receiver issues (the notifier's SLACK_RESPONSE_URL_PREFIX). */
+  get responseUrlPrefix(): string {
+    return `${this.baseUrl}${SLACK_RESPONSE_PATH_PREFIX}`;
+  }
+
+  /** A new responseTargeturl, as Slack puts one in each interaction payload. */
+  issueResponseUrl(): string {
+    const path = `${SLACK_RESPONSE_PATH_PREFIX}${this.responseUrls.size + 1}/${Math.random().toString(36).slice(2, 12)}`;
+    this.responseUrls.set(path, { issuedAtMs: this.clock.nowMs(), uses: 0 });
+    return `${this.baseUrl}${path}`;
   }
 
   /** The next `count` posts get 429 with `Retry-After: retryAfterSeconds`. */
@@ -82,7 +105,9 @@ export class LocalSlackReceiver {
       response.writeHead(status, { 'content-type': 'text/plain', ...headers });
       response.end(text);
     };
-    if (request.method !== 'POST' || request.url !== SLACK_WEBHOOK_PATH) return reply(404, 'no_service');
+    const responseTarget = request.url ? this.responseUrls.get(request.url) : undefined;
+    if (request.method !== 'POST' || (request.url !== SLACK_WEBHOOK_PATH && !responseTarget)) return reply(404, 'no_service');
+    if (responseTarget && (responseTarget.uses >= RESPONSE_URL_USES || this.clock.nowMs() - responseTarget.issuedAtMs > RESPONSE_URL_LIFE_MS)) return reply(404, 'expired_url');
     const retryAfterSeconds = this.rejectionRetryAfterSeconds();
     if (retryAfterSeconds !== undefined) {
       this.counters.rateLimited++;
@@ -99,11 +124,13 @@ export class LocalSlackReceiver {
     }
     this.lastAcceptedAtMs = this.clock.nowMs();
     this.counters.accepted++;
+    if (responseTarget) responseTarget.uses++;
     this.posts.push({
       receivedAtMs: this.lastAcceptedAtMs,
       text: typeof payload.text === 'string' ? payload.text : undefined,
       blocks: Array.isArray(payload.blocks) ? payload.blocks : undefined,
       payload,
+      ...(responseTarget && { responseUrl: `${this.baseUrl}${request.url}` }),
     });
     reply(200, 'ok');
   }

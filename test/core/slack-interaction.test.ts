@@ -30,7 +30,7 @@ function signed(rawBody: string, timestamp = String(NOW_S)) {
   return { headers: { 'X-Slack-Request-Timestamp': timestamp, 'X-Slack-Signature': slackSignature(SECRET, timestamp, rawBody) }, rawBody };
 }
 
-const policy = { signingSecret: SECRET, allowedUserIds: ['U024BE7LH'], nowMs: NOW_S * 1000 };
+const policy = { signingSecret: SECRET, allowedUserIds: ['U024BE7LH'], nowMs: NOW_S * 1000, responseUrlPrefix: 'https://hooks.slack.com/' };
 
 describe('Slack request signatures', () => {
   it('computes Slack\'s documented example signature', () => {
@@ -46,6 +46,12 @@ describe('approvalFromInteraction', () => {
     });
     const skip = approvalFromInteraction(signed(clickBody({ actionId: APPROVAL_ACTIONS.reject })), policy);
     expect(skip).toMatchObject({ ok: true, approval: { verdict: 'REJECTED' } });
+  });
+
+  it('keeps a response_url only where Slack\'s are', () => {
+    const elsewhere = approvalFromInteraction(signed(clickBody()), { ...policy, responseUrlPrefix: 'http://127.0.0.1:4000/' });
+    expect(elsewhere).toMatchObject({ ok: true });
+    expect(elsewhere.ok && elsewhere.approval.responseUrl).toBeUndefined();
   });
 
   it('header names are matched in any case (Function URLs lower-case them)', () => {

@@ -24,6 +24,7 @@ function intake(record: LedgerRecord | undefined, nowMs = NOW_MS) {
     ledger: { get: async () => record },
     queue: { sendApproval: async (message: ApprovalMessage) => void sent.push(message) },
     signingSecret: async () => SECRET,
+    responseUrlPrefix: 'https://hooks.slack.com/',
     logger: silent,
   };
   return { deps, sent };

@@ -407,6 +407,33 @@ describe('alerts', () => {
   });
 });
 
+describe('approval endpoint', () => {
+  const APPROVALS = { ...PREFIX_ONLY, approvals: { slackSigningSecretName: 'team/slack-signing', allowedSlackUserIds: ['U024BE7LH'] } };
+
+  it('is absent without approvals.slackSigningSecretName', () => {
+    const { construct, template } = synth(PREFIX_ONLY);
+    expect(construct.approvalEndpointFunction).toBeUndefined();
+    template.resourceCountIs('AWS::Lambda::Url', 0);
+  });
+
+  it('is a Function URL without IAM auth, output for the Slack app, allowed one ledger read, intake sends and its secret only', () => {
+    const synthesized = synth(APPROVALS);
+    const { stack, construct, template } = synthesized;
+    const fnId = logicalId(stack, construct.approvalEndpointFunction!);
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [fnId, 'Arn'] } });
+    const outputs = template.findOutputs('*', { Value: { 'Fn::GetAtt': [logicalId(stack, construct.approvalEndpointUrl!), 'FunctionUrl'] } });
+    expect(Object.keys(outputs)).toEqual([expect.stringMatching(/^AutoRedriveApprovalEndpointUrl/)]);
+    const fn = propertiesOf(synthesized, construct.approvalEndpointFunction!);
+    expect(fn).toMatchObject({ Timeout: 5, Runtime: 'nodejs24.x' });
+    expect(fn.Environment.Variables.SLACK_SIGNING_SECRET_ID).toBe('team/slack-signing');
+    const policy = logicalId(stack, construct.approvalEndpointFunction!.role!.node.findChild('DefaultPolicy'));
+    const granted = policyStatements(template)
+      .filter((s) => s.policy === policy && !s.Action.some((a) => a.startsWith('xray:') || a.startsWith('logs:')))
+      .map((s) => s.Action);
+    expect(granted).toEqual([['dynamodb:GetItem'], ['sqs:SendMessage'], ['secretsmanager:GetSecretValue']]);
+  });
+});
+
 describe('Slack notifier timing', () => {
   it('has a timeout above the worst case of one batch, and a visibility six times that plus the batching window', () => {
     // Default threshold 5: five posts, each up to 3 tries of (Retry-After 20 s + two instances' 5 s request, 0.2 s poll, 1 s interval).
