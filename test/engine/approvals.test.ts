@@ -3,13 +3,18 @@
  * mocked): a failure an `approve` rule matches waits for a person, and however many clicks or people
  * arrive at once, exactly one RedriveExecution is made.
  */
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
-import { PublishCommand } from '@aws-sdk/client-sns';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SnsAlertPublisher } from '../../adapters/alert-publisher';
+import { IntakeQueue } from '../../adapters/intake-queue';
+import type { Ledger } from '../../adapters/ledger';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import 'aws-sdk-client-mock-jest';
 import type { Alert } from '../../core/alerts';
 import { clientTokenFor } from '../../core/client-token';
 import { APPROVAL_KIND, type ApprovalMessage } from '../../core/messages';
-import { config, evidence, executionArn, NOW_MS, STATE_MACHINE_ARN } from '../support/fixtures';
+import { sweep } from '../../engine/sweep';
+import { ACCOUNT, config, evidence, executionArn, NOW_MS, REGION, STATE_MACHINE_ARN } from '../support/fixtures';
 import { useDynamoDbLocal } from '../support/dynamo';
 import { useEngineMocks, workerEngine } from '../support/engine-mocks';
 
@@ -191,6 +196,58 @@ describe('approvals', () => {
     sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: executionArn(), stateMachineArn: STATE_MACHINE_ARN, name: 'exec-1', status: 'RUNNING', startDate: new Date(failure.startDateMs), redriveCount: 1 });
     const outcome = await engine.handleMessage(approval(), 'm-1');
     expect(outcome.redriven).toBe(false);
+    expect(sfnMock).not.toHaveReceivedCommand(RedriveExecutionCommand);
+  });
+});
+
+describe('expiry by the sweep', () => {
+  function sweepAt(ledger: Ledger, nowMs: number) {
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
+    return sweep({
+      config: config({ watch: { stateMachineArns: [STATE_MACHINE_ARN] }, errorPolicy: { rules: [{ match: ['CardDeclined'], action: 'approve' }] } }),
+      clock: { nowMs: () => nowMs },
+      sfn: new SFNClient({ region: REGION }),
+      ledger,
+      alerts: new SnsAlertPublisher(new SNSClient({ region: REGION }), `arn:aws:sns:${REGION}:${ACCOUNT}:alerts`),
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      home: { partition: 'aws', region: REGION, account: ACCOUNT },
+      handOver: { queue: new IntakeQueue(new SQSClient({ region: REGION }), 'http://q/intake', 'http://q/dlq') },
+    });
+  }
+
+  it('the window-closing alert names the pending approval and how to decide it', async () => {
+    const { engine, ledger } = await setup();
+    await engine.handleEvidence(failure, 'event');
+    snsMock.resetHistory();
+    // Stopped a minute before NOW: 13 days later, 23 h 59 m are left.
+    const report = await sweepAt(ledger, NOW_MS + 13 * DAY_MS);
+    expect(report.approvalsExpired).toEqual([]);
+    expect(publishedAlerts()).toEqual([
+      expect.objectContaining({
+        kind: 'WINDOW_CLOSING',
+        detail: '23h 59m left, and an approval is pending: it expires when the window (less the safety margin) closes',
+        commands: [expect.stringMatching(/^sfn-autoredrive approve /), expect.stringMatching(/^sfn-autoredrive reject /)],
+      }),
+    ]);
+  });
+
+  it('a pending approval expires when the window less the margin closes: SKIPPED, one NOT_REDRIVABLE alert, and a late click changes nothing', async () => {
+    const { engine, ledger, clock } = await setup();
+    await engine.handleEvidence(failure, 'event');
+    snsMock.resetHistory();
+    // 14 minutes left, under the 15-minute margin.
+    const atMs = NOW_MS - 60_000 + 14 * DAY_MS - 14 * 60_000;
+    const report = await sweepAt(ledger, atMs);
+    expect(report.approvalsExpired).toEqual([executionArn()]);
+    expect(await ledger.get(executionArn())).toMatchObject({ phase: 'SKIPPED', reason: 'REDRIVE_WINDOW_EXPIRED' });
+    expect(publishedAlerts()).toEqual([
+      expect.objectContaining({ kind: 'NOT_REDRIVABLE', reason: 'REDRIVE_WINDOW_EXPIRED', detail: `the approval pending since ${new Date(NOW_MS).toISOString()} expired: 14m left in the window, under the 15m safety margin` }),
+    ]);
+    // A second sweep repeats nothing.
+    expect((await sweepAt(ledger, atMs + 60_000)).approvalsExpired).toEqual([]);
+    expect(publishedAlerts()).toHaveLength(1);
+    clock.advance(atMs - NOW_MS);
+    expect(await engine.handleMessage(approval({ decidedAtMs: atMs }), 'late')).toMatchObject({ reason: 'APPROVAL_NOT_PENDING' });
     expect(sfnMock).not.toHaveReceivedCommand(RedriveExecutionCommand);
   });
 });
