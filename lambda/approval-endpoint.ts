@@ -26,7 +26,14 @@ export interface ApprovalEndpointDeps {
 /** The signing secret is cached for five minutes, so a rotated secret is picked up without a deploy. */
 const SECRET_MAX_AGE_SECONDS = 300;
 
-export function createApprovalEndpointHandler(deps: ApprovalEndpointDeps): (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult> {
+/** What the handler answers: always a status and a JSON (or empty) body. */
+export interface ApprovalEndpointAnswer {
+  statusCode: number;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export function createApprovalEndpointHandler(deps: ApprovalEndpointDeps): (event: LambdaFunctionURLEvent) => Promise<ApprovalEndpointAnswer> {
   const config = configFromEnv(deps.env);
   const logger = deps.logger ?? new Logger({ serviceName: SERVICE_NAME, logLevel: config.logLevel });
   const secretId = requireEnv(deps.env, RUNTIME_ENV.slackSigningSecretId);
@@ -40,7 +47,7 @@ export function createApprovalEndpointHandler(deps: ApprovalEndpointDeps): (even
   };
   const responseUrlPrefix = deps.env[RUNTIME_ENV.slackResponseUrlPrefix] ?? SLACK_RESPONSE_URL_PREFIX;
   return async (event) => {
-    if (event.requestContext?.http?.method !== 'POST') return { statusCode: 405, body: JSON.stringify({ message: 'only POST' }) };
+    if (event.requestContext?.http?.method !== 'POST') return { statusCode: 405, body: JSON.stringify({ message: 'only POST' }), headers: { 'content-type': 'application/json' } };
     const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
     const result = await receiveInteraction({ headers: event.headers ?? {}, rawBody }, { config, clock: deps.clock, ledger, queue, signingSecret, responseUrlPrefix, logger });
     return { ...result, headers: { 'content-type': 'application/json' } };

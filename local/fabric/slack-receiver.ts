@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { APPROVAL_ACTIONS, slackSignature } from '../../core/slack-interaction';
 import type { StackClock } from '../clock';
 import { keepConnectionsAlive, readBody } from '../http-body';
 
@@ -26,6 +27,17 @@ export interface SlackPost {
   payload: Record<string, unknown>;
   /** Set when posted to a responseTargeturl rather than the webhook. */
   responseUrl?: string;
+}
+
+/** Where clicks go: the app's interactivity request URL (here, the approval endpoint's handler). */
+export interface SlackInteractivity {
+  signingSecret: string;
+  deliver(request: { headers: Record<string, string>; rawBody: string }): Promise<{ statusCode: number; body?: string }>;
+}
+
+export interface SlackUser {
+  id: string;
+  name: string;
 }
 
 export interface SlackRateLimitOptions {
@@ -48,6 +60,7 @@ export class LocalSlackReceiver {
   private forcedRetryAfterSeconds = 1;
   private rateLimit?: SlackRateLimitOptions;
   private lastAcceptedAtMs?: number;
+  private interactivity?: SlackInteractivity;
   private readonly responseUrls = new Map<string, { issuedAtMs: number; uses: number }>();
 
   private constructor(private readonly clock: StackClock) {
@@ -79,6 +92,37 @@ export class LocalSlackReceiver {
     const path = `${SLACK_RESPONSE_PATH_PREFIX}${this.responseUrls.size + 1}/${Math.random().toString(36).slice(2, 12)}`;
     this.responseUrls.set(path, { issuedAtMs: this.clock.nowMs(), uses: 0 });
     return `${this.baseUrl}${path}`;
+  }
+
+  /** Sets where the buttons of posted messages send their clicks. */
+  configureInteractivity(interactivity: SlackInteractivity): void {
+    this.interactivity = interactivity;
+  }
+
+  /**
+   * Clicks a button of a posted message as `user`, as Slack would: a block_actions payload with a fresh
+   * response_url, form-encoded, signed with the signing secret at the stack clock's time.
+   */
+  async click(post: SlackPost, button: 'Redrive' | 'Skip', user: SlackUser): Promise<{ statusCode: number; body?: string }> {
+    if (!this.interactivity) throw new Error('no interactivity request URL is configured (approvals.slackSigningSecretName)');
+    const actionId = button === 'Redrive' ? APPROVAL_ACTIONS.approve : APPROVAL_ACTIONS.reject;
+    const element = buttonsOf(post).find((candidate) => candidate.action_id === actionId);
+    if (!element) throw new Error(`the message "${post.text ?? ''}" has no ${button} button`);
+    const payload = {
+      type: 'block_actions',
+      user: { id: user.id, username: user.name, name: user.name, team_id: 'T000' },
+      actions: [{ type: 'button', action_id: actionId, block_id: 'sfn-autoredrive.decide', value: element.value, action_ts: String(this.clock.nowMs() / 1000) }],
+      response_url: this.issueResponseUrl(),
+    };
+    const rawBody = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const timestamp = String(Math.floor(this.clock.nowMs() / 1000));
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(this.interactivity.signingSecret, timestamp, rawBody) };
+    return this.interactivity.deliver({ headers, rawBody });
+  }
+
+  /** The newest message with buttons for this execution (the buttons' value ends with its ARN). */
+  approvalMessageFor(executionName: string): SlackPost | undefined {
+    return [...this.posts].reverse().find((post) => buttonsOf(post).some((button) => button.value?.endsWith(`:${executionName}`)));
   }
 
   /** The next `count` posts get 429 with `Retry-After: retryAfterSeconds`. */
@@ -155,4 +199,8 @@ function parsePayload(body: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+function buttonsOf(post: SlackPost): Array<{ action_id?: string; value?: string }> {
+  return (post.blocks ?? []).flatMap((block) => ((block as { type?: string }).type === 'actions' ? ((block as { elements?: Array<{ action_id?: string; value?: string }> }).elements ?? []) : []));
 }
