@@ -3,7 +3,7 @@
  * (stack clock) and answers like Slack: 200 `ok`, 400 `invalid_payload` / `no_text`, 404 `no_service`,
  * and, when asked to, 429 with Retry-After so the notifier's backoff can be tested.
  *
- * It also stands in for interactions' responseTargeturls (`issueResponseUrl`): each takes up to five posts
+ * It also stands in for interactions' response_urls (`issueResponseUrl`): each takes up to five posts
  * within 30 minutes, as Slack documents (https://docs.slack.dev/interactivity/handling-user-interaction),
  * and a post to it is recorded with the URL it replaced.
  */
@@ -14,7 +14,12 @@ import type { StackClock } from '../clock';
 import { keepConnectionsAlive, readBody } from '../http-body';
 
 export const SLACK_WEBHOOK_PATH = '/services/T000/B000/XXXX';
-/** Where the receiver's responseTargeturls live. */
+/**
+ * Not Slack's: where a person at the terminal clicks a button of the newest approval message of one
+ * execution, e.g. `curl -d '{"execution":"order-7","button":"Redrive","user":{"id":"U0ALICE00","name":"alice"}}'`.
+ */
+export const SLACK_CLICK_PATH = '/_local/click';
+/** Where the receiver's response_urls live. */
 export const SLACK_RESPONSE_PATH_PREFIX = '/actions/T000/';
 const RESPONSE_URL_USES = 5;
 const RESPONSE_URL_LIFE_MS = 30 * 60_000;
@@ -25,7 +30,7 @@ export interface SlackPost {
   blocks?: unknown[];
   /** The whole parsed JSON body. */
   payload: Record<string, unknown>;
-  /** Set when posted to a responseTargeturl rather than the webhook. */
+  /** Set when posted to a response_url rather than the webhook. */
   responseUrl?: string;
 }
 
@@ -82,12 +87,17 @@ export class LocalSlackReceiver {
     return `${this.baseUrl}${SLACK_WEBHOOK_PATH}`;
   }
 
-  /** The prefix of every responseTargeturl this receiver issues (the notifier's SLACK_RESPONSE_URL_PREFIX). */
+  /** Where the terminal clicks approval buttons (SLACK_CLICK_PATH). */
+  get clickUrl(): string {
+    return `${this.baseUrl}${SLACK_CLICK_PATH}`;
+  }
+
+  /** The prefix of every response_url this receiver issues (the notifier's SLACK_RESPONSE_URL_PREFIX). */
   get responseUrlPrefix(): string {
     return `${this.baseUrl}${SLACK_RESPONSE_PATH_PREFIX}`;
   }
 
-  /** A new responseTargeturl, as Slack puts one in each interaction payload. */
+  /** A new response_url, as Slack puts one in each interaction payload. */
   issueResponseUrl(): string {
     const path = `${SLACK_RESPONSE_PATH_PREFIX}${this.responseUrls.size + 1}/${Math.random().toString(36).slice(2, 12)}`;
     this.responseUrls.set(path, { issuedAtMs: this.clock.nowMs(), uses: 0 });
@@ -149,6 +159,7 @@ export class LocalSlackReceiver {
       response.writeHead(status, { 'content-type': 'text/plain', ...headers });
       response.end(text);
     };
+    if (request.method === 'POST' && request.url === SLACK_CLICK_PATH) return this.serveClick(body, reply);
     const responseTarget = request.url ? this.responseUrls.get(request.url) : undefined;
     if (request.method !== 'POST' || (request.url !== SLACK_WEBHOOK_PATH && !responseTarget)) return reply(404, 'no_service');
     if (responseTarget && (responseTarget.uses >= RESPONSE_URL_USES || this.clock.nowMs() - responseTarget.issuedAtMs > RESPONSE_URL_LIFE_MS)) return reply(404, 'expired_url');
@@ -177,6 +188,23 @@ export class LocalSlackReceiver {
       ...(responseTarget && { responseUrl: `${this.baseUrl}${request.url}` }),
     });
     reply(200, 'ok');
+  }
+
+  /** The terminal's click: answers with what the approval endpoint answered. */
+  private async serveClick(body: string, reply: (status: number, text: string) => void): Promise<void> {
+    const request = parsePayload(body) as { execution?: unknown; button?: unknown; user?: { id?: unknown; name?: unknown } } | undefined;
+    const { execution, button, user } = request ?? {};
+    if (typeof execution !== 'string' || (button !== 'Redrive' && button !== 'Skip') || typeof user?.id !== 'string' || typeof user.name !== 'string') {
+      return reply(400, 'give {"execution": NAME, "button": "Redrive"|"Skip", "user": {"id": SLACK_USER_ID, "name": NAME}}');
+    }
+    const post = this.approvalMessageFor(execution);
+    if (!post) return reply(404, `no approval message with buttons for ${execution}`);
+    try {
+      const answer = await this.click(post, button, { id: user.id, name: user.name });
+      reply(answer.statusCode, answer.body ?? '');
+    } catch (error) {
+      reply(409, (error as Error).message);
+    }
   }
 
   /** Seconds to put in Retry-After if this post must be refused, else undefined. */
