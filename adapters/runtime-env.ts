@@ -11,6 +11,7 @@ export const RUNTIME_ENV = {
   alertTopicArn: 'ALERT_TOPIC_ARN',
   slackSecretId: 'SLACK_WEBHOOK_SECRET_ID',
   slackSigningSecretId: 'SLACK_SIGNING_SECRET_ID',
+  slackBotTokenSecretId: 'SLACK_BOT_TOKEN_SECRET_ID',
   /** Where a Slack response_url may point; the local stack sets its Slack receiver here. */
   slackResponseUrlPrefix: 'SLACK_RESPONSE_URL_PREFIX',
 } as const;

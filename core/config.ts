@@ -124,8 +124,12 @@ export const configSchema = z
         slackSigningSecretName: z.string().min(1).optional(),
         /** Slack user IDs (U…, W…) who may click Redrive or Skip. */
         allowedSlackUserIds: z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U024BE7LH')).default([]),
+        /** Slack user group IDs (S…) whose members may click too; read with `usergroups.users.list`, which needs `slackBotTokenSecretName`. */
+        allowedSlackUserGroupIds: z.array(z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group ID such as S0614TZR7')).default([]),
+        /** Secrets Manager secret (name) holding a bot token with the `usergroups:read` scope. Only for `allowedSlackUserGroupIds`. */
+        slackBotTokenSecretName: z.string().min(1).optional(),
       })
-      .default({ allowedSlackUserIds: [] }),
+      .default({ allowedSlackUserIds: [], allowedSlackUserGroupIds: [] }),
     /** Redrives per execution before giving up with an alert. */
     maxAttempts: z.number().int().min(1).max(1000).default(3),
     backoff: z
@@ -217,11 +221,19 @@ export const configSchema = z
         message: 'watching all state machines grants states:* on every execution; state why (10+ characters)',
       });
     }
-    if (cfg.approvals.slackSigningSecretName && cfg.approvals.allowedSlackUserIds.length === 0) {
+    const { approvals } = cfg;
+    if (approvals.slackSigningSecretName && approvals.allowedSlackUserIds.length === 0 && approvals.allowedSlackUserGroupIds.length === 0) {
       ctx.addIssue({
         code: 'custom',
         path: ['approvals', 'allowedSlackUserIds'],
-        message: 'name the Slack users who may approve: with an empty allow-list every click would be refused',
+        message: 'name the Slack users (or user groups) who may approve: with an empty allow-list every click would be refused',
+      });
+    }
+    if (approvals.allowedSlackUserGroupIds.length > 0 && !approvals.slackBotTokenSecretName) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvals', 'slackBotTokenSecretName'],
+        message: 'user groups are read with Slack\'s usergroups.users.list: name the secret holding a bot token with the usergroups:read scope',
       });
     }
     if (cfg.backoff.initialDelaySeconds > cfg.backoff.maxDelaySeconds) {

@@ -109,7 +109,7 @@ export function approvalFromInteraction(request: InteractionRequest, policy: Int
   if (!target) return refuse(400, 'button value does not name an execution and generation');
   const userId = payload.user?.id;
   if (typeof userId !== 'string' || !policy.allowedUserIds.includes(userId)) {
-    return refuse(403, `Slack user ${typeof userId === 'string' ? userId : '(none)'} is not in approvals.allowedSlackUserIds`);
+    return refuse(403, `Slack user ${typeof userId === 'string' ? userId : '(none)'} is not in approvals.allowedSlackUserIds or its user groups`);
   }
   const userName = typeof payload.user?.username === 'string' ? payload.user.username : typeof payload.user?.name === 'string' ? payload.user.name : undefined;
   const message = approvalMessageSchema.safeParse({

@@ -20,6 +20,8 @@ export interface ApprovalIntakeDeps {
   signingSecret: () => Promise<string>;
   /** Where Slack's response_url may point (SLACK_RESPONSE_URL_PREFIX). */
   responseUrlPrefix: string;
+  /** Members of approvals.allowedSlackUserGroupIds (adapters/slack-user-groups.ts); asked only for a clicker not listed by ID. */
+  userGroupMembers?: () => Promise<string[]>;
   logger: EngineLogger;
 }
 
@@ -33,7 +35,19 @@ const answer = (statusCode: number, message: string): HttpAnswer => ({ statusCod
 export async function receiveInteraction(request: InteractionRequest, deps: ApprovalIntakeDeps): Promise<HttpAnswer> {
   const { config, clock, ledger, queue, logger } = deps;
   const nowMs = clock.nowMs();
-  const result = approvalFromInteraction(request, { signingSecret: await deps.signingSecret(), allowedUserIds: config.approvals.allowedSlackUserIds, nowMs, responseUrlPrefix: deps.responseUrlPrefix });
+  const policy = { signingSecret: await deps.signingSecret(), allowedUserIds: config.approvals.allowedSlackUserIds, nowMs, responseUrlPrefix: deps.responseUrlPrefix };
+  let result = approvalFromInteraction(request, policy);
+  // Only a signed, fresh click by someone not listed by ID costs a look at the groups.
+  if (!result.ok && result.refusal.status === 403 && deps.userGroupMembers) {
+    let members: string[];
+    try {
+      members = await deps.userGroupMembers();
+    } catch (error) {
+      logger.error('Could not read the allow-listed Slack user groups', { error: (error as Error).message });
+      return answer(503, 'could not read the allow-listed Slack user groups; try again');
+    }
+    result = approvalFromInteraction(request, { ...policy, allowedUserIds: [...policy.allowedUserIds, ...members] });
+  }
   if (!result.ok) {
     logger.warn('Refused a Slack interaction', { status: result.refusal.status, problem: result.refusal.message });
     return answer(result.refusal.status, result.refusal.message);

@@ -88,9 +88,6 @@ export interface KnownState {
 /** Reasons decided by the event alone: logged and counted, but not worth a ledger item. */
 const UNLEDGERED: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['OUT_OF_SCOPE', 'NOT_FAILED', 'STATUS_NOT_WATCHED', 'ALREADY_HANDLED', 'APPROVAL_NOT_PENDING']);
 
-/** Outcomes of an approval that another delivery or person decided first: they announce nothing. */
-const DECIDED_ELSEWHERE: ReadonlySet<string> = new Set(['ALREADY_HANDLED', 'APPROVAL_NOT_PENDING']);
-
 /** How the ledger's attempt log names a person who decided an approval. */
 export function approverActor(approval: ApprovalRecord): string {
   const who = approval.via === 'slack' ? `slack ${approval.by}${approval.byName ? ` (${approval.byName})` : ''}` : `operator ${approval.by}`;
@@ -143,7 +140,10 @@ export class RedriveEngine {
       // Read afresh (one DescribeExecution): the execution may have moved on since the approval was asked.
       outcome = await approver.handleEvidence({ ...evidenceFromLedger(record), redriveCount: undefined }, 'approval', { record });
     }
-    if (!DECIDED_ELSEWHERE.has(outcome.reason)) await this.announceDecision(message, outcome, record);
+    // Only the delivery whose decision was written announces it: a second click finds the failure
+    // handled, or no longer failed (it is being rerun), and must not overwrite the first one's message.
+    const decidedHere = !UNLEDGERED.has(outcome.reason as ReasonCode) && !outcome.confirmedOnly;
+    if (decidedHere) await this.announceDecision(message, outcome, record);
     return outcome;
   }
 

@@ -109,6 +109,17 @@ export interface AutoRedriveProps {
      * @default []
      */
     readonly allowedSlackUserIds?: string[];
+    /**
+     * Slack user group IDs (S…) whose members' clicks are accepted too. Needs `slackBotTokenSecretName`.
+     * @default []
+     */
+    readonly allowedSlackUserGroupIds?: string[];
+    /**
+     * Name of the Secrets Manager secret holding a Slack bot token with the `usergroups:read` scope, used
+     * to read the members of `allowedSlackUserGroupIds` (cached for a minute).
+     * @default - none: only `allowedSlackUserIds` count
+     */
+    readonly slackBotTokenSecretName?: string;
   };
 
   /**

@@ -490,11 +490,13 @@ export class AutoRedrive extends Construct {
         [RUNTIME_ENV.ledgerTableName]: this.ledgerTable.tableName,
         [RUNTIME_ENV.intakeQueueUrl]: this.intakeQueue.queueUrl,
         [RUNTIME_ENV.slackSigningSecretId]: signingSecretName,
+        ...(this.config.approvals.slackBotTokenSecretName && { [RUNTIME_ENV.slackBotTokenSecretId]: this.config.approvals.slackBotTokenSecretName }),
       },
     });
     this.allow(fn, ['dynamodb:GetItem'], [this.ledgerTable.tableArn]);
     this.allow(fn, ['sqs:SendMessage'], [this.intakeQueue.queueArn]);
-    this.allow(fn, ['secretsmanager:GetSecretValue'], [this.secretArnPattern(signingSecretName)]);
+    const botToken = this.config.approvals.slackBotTokenSecretName;
+    this.allow(fn, ['secretsmanager:GetSecretValue'], [signingSecretName, ...(botToken ? [botToken] : [])].map((name) => this.secretArnPattern(name)));
     const url = fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     new CfnOutput(this, 'ApprovalEndpointUrl', {
       description: 'Set as the Slack app\'s Interactivity Request URL (Redrive / Skip buttons)',

@@ -176,13 +176,13 @@ describe('config schema: policy rules and approvals', () => {
       approvals: { slackSigningSecretName: 'slack/signing', allowedSlackUserIds: ['U024BE7LH'] },
     });
     expect(cfg.errorPolicy.rules.map((r) => r.action)).toEqual(['auto', 'approve', 'never', 'restart', 'restart', 'restart']);
-    expect(cfg.approvals).toEqual({ slackSigningSecretName: 'slack/signing', allowedSlackUserIds: ['U024BE7LH'] });
+    expect(cfg.approvals).toEqual({ slackSigningSecretName: 'slack/signing', allowedSlackUserIds: ['U024BE7LH'], allowedSlackUserGroupIds: [] });
   });
 
   it('defaults to no rules and no approval endpoint', () => {
     const cfg = parseConfig({ watch });
     expect(cfg.errorPolicy).toMatchObject({ rules: [], stateMachines: [] });
-    expect(cfg.approvals).toEqual({ allowedSlackUserIds: [] });
+    expect(cfg.approvals).toEqual({ allowedSlackUserIds: [], allowedSlackUserGroupIds: [] });
   });
 
   it('names each bad rule', () => {
@@ -211,7 +211,11 @@ describe('config schema: policy rules and approvals', () => {
 
   it('refuses an approval endpoint nobody may use', () => {
     expect(problemsOf(() => parseConfig({ watch, approvals: { slackSigningSecretName: 'slack/signing' } })).join('\n')).toContain(
-      'approvals.allowedSlackUserIds: name the Slack users who may approve',
+      'approvals.allowedSlackUserIds: name the Slack users (or user groups) who may approve',
     );
+    expect(problemsOf(() => parseConfig({ watch, approvals: { slackSigningSecretName: 'slack/signing', allowedSlackUserGroupIds: ['S0614TZR7'] } })).join('\n')).toContain(
+      'approvals.slackBotTokenSecretName: user groups are read with Slack\'s usergroups.users.list',
+    );
+    expect(() => parseConfig({ watch, approvals: { slackSigningSecretName: 's', allowedSlackUserGroupIds: ['S0614TZR7'], slackBotTokenSecretName: 'slack/bot' } })).not.toThrow();
   });
 });

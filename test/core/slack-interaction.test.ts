@@ -84,7 +84,7 @@ describe('approvalFromInteraction', () => {
   it('an unknown user: 403', () => {
     expect(approvalFromInteraction(signed(clickBody({ userId: 'U0MALLORY' })), policy)).toEqual({
       ok: false,
-      refusal: { status: 403, message: 'Slack user U0MALLORY is not in approvals.allowedSlackUserIds' },
+      refusal: { status: 403, message: 'Slack user U0MALLORY is not in approvals.allowedSlackUserIds or its user groups' },
     });
   });
 

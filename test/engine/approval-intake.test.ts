@@ -9,14 +9,14 @@ const SECRET = 'test-signing-secret';
 const DAY_MS = 86_400_000;
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-function click(nowMs: number, generation = 0, actionId: string = APPROVAL_ACTIONS.approve) {
-  const payload = { type: 'block_actions', user: { id: 'U024BE7LH', username: 'alice' }, actions: [{ action_id: actionId, value: approvalButtonValue(executionArn(), generation) }], response_url: 'https://hooks.slack.com/actions/T1/2/x' };
+function click(nowMs: number, generation = 0, actionId: string = APPROVAL_ACTIONS.approve, userId = 'U024BE7LH') {
+  const payload = { type: 'block_actions', user: { id: userId, username: 'alice' }, actions: [{ action_id: actionId, value: approvalButtonValue(executionArn(), generation) }], response_url: 'https://hooks.slack.com/actions/T1/2/x' };
   const rawBody = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
   const timestamp = String(Math.floor(nowMs / 1000));
   return { headers: { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(SECRET, timestamp, rawBody) }, rawBody };
 }
 
-function intake(record: LedgerRecord | undefined, nowMs = NOW_MS) {
+function intake(record: LedgerRecord | undefined, nowMs = NOW_MS, userGroupMembers?: () => Promise<string[]>) {
   const sent: ApprovalMessage[] = [];
   const deps = {
     config: config({ approvals: { slackSigningSecretName: 'slack/signing', allowedSlackUserIds: ['U024BE7LH'] } }),
@@ -25,6 +25,7 @@ function intake(record: LedgerRecord | undefined, nowMs = NOW_MS) {
     queue: { sendApproval: async (message: ApprovalMessage) => void sent.push(message) },
     signingSecret: async () => SECRET,
     responseUrlPrefix: 'https://hooks.slack.com/',
+    userGroupMembers,
     logger: silent,
   };
   return { deps, sent };
@@ -74,5 +75,27 @@ describe('receiveInteraction', () => {
     expect(sent).toEqual([]);
     expect((await receiveInteraction(click(nowMs, 0, APPROVAL_ACTIONS.reject), deps)).statusCode).toBe(200);
     expect(sent.map((m) => m.verdict)).toEqual(['REJECTED']);
+  });
+
+  it('a clicker not listed by ID counts when a listed user group has them; the groups are read only then', async () => {
+    let lookups = 0;
+    const members = async () => (lookups++, ['U0CAROL00']);
+    const { deps, sent } = intake(pending, NOW_MS, members);
+    expect((await receiveInteraction(click(NOW_MS), deps)).statusCode).toBe(200);
+    expect(lookups).toBe(0);
+    expect((await receiveInteraction(click(NOW_MS, 0, APPROVAL_ACTIONS.approve, 'U0CAROL00'), deps)).statusCode).toBe(200);
+    expect((await receiveInteraction(click(NOW_MS, 0, APPROVAL_ACTIONS.approve, 'U0MALLORY'), deps)).statusCode).toBe(403);
+    expect(sent.map((m) => m.by)).toEqual(['U024BE7LH', 'U0CAROL00']);
+  });
+
+  it('answers 503 and enqueues nothing when the user groups cannot be read', async () => {
+    const { deps, sent } = intake(pending, NOW_MS, async () => {
+      throw new Error('Slack usergroups.users.list for S0614TZR7 answered invalid_auth');
+    });
+    expect(await receiveInteraction(click(NOW_MS, 0, APPROVAL_ACTIONS.approve, 'U0CAROL00'), deps)).toEqual({
+      statusCode: 503,
+      body: JSON.stringify({ message: 'could not read the allow-listed Slack user groups; try again' }),
+    });
+    expect(sent).toEqual([]);
   });
 });

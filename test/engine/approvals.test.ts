@@ -251,3 +251,18 @@ describe('expiry by the sweep', () => {
     expect(sfnMock).not.toHaveReceivedCommand(RedriveExecutionCommand);
   });
 });
+
+describe('a late second click', () => {
+  it('after the redrive started (the execution is RUNNING) changes nothing and announces nothing', async () => {
+    const { engine } = await setup();
+    await engine.handleEvidence(failure, 'event');
+    await engine.handleMessage(approval(), 'm-1');
+    snsMock.resetHistory();
+    sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: executionArn(), stateMachineArn: STATE_MACHINE_ARN, name: 'exec-1', status: 'RUNNING', startDate: new Date(failure.startDateMs), redriveCount: 1 });
+    // bob clicked too; by the time his click is handled, the execution has been redriven and runs.
+    const outcome = await engine.handleMessage(approval({ by: 'U0BOB0000', byName: 'bob' }), 'm-2');
+    expect(outcome).toMatchObject({ redriven: false });
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+    expect(publishedAlerts()).toEqual([]);
+  });
+});

@@ -48,7 +48,7 @@ describe('npm run demo -- --scenario approvals', () => {
   });
 
   it('refuses a click by someone not on the allow-list with a 403, and changes nothing', () => {
-    expect(notes).toContain('@mallory clicked Redrive on pay-0005: HTTP 403 {"message":"Slack user U0MALLORY is not in approvals.allowedSlackUserIds"}');
+    expect(notes).toContain('@mallory clicked Redrive on pay-0005: HTTP 403 {"message":"Slack user U0MALLORY is not in approvals.allowedSlackUserIds or its user groups"}');
     expect(notes.filter((n) => n.endsWith('HTTP 200'))).toHaveLength(3);
   });
 
