@@ -432,6 +432,15 @@ describe('approval endpoint', () => {
       .map((s) => s.Action);
     expect(granted).toEqual([['dynamodb:GetItem'], ['sqs:SendMessage'], ['secretsmanager:GetSecretValue']]);
   });
+
+  it('may also read the bot token secret when user groups are allow-listed', () => {
+    const { stack, template } = synth({ ...PREFIX_ONLY, approvals: { slackSigningSecretName: 'team/slack-signing', allowedSlackUserGroupIds: ['S0614TZR7'], slackBotTokenSecretName: 'team/slack-bot' } });
+    const secrets = policyStatements(template).filter((s) => s.Action.includes('secretsmanager:GetSecretValue'));
+    expect(secrets).toHaveLength(1);
+    const expected = ['team/slack-signing', 'team/slack-bot'].map((name) => resolve(stack, `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${name}-??????`));
+    expect(secrets[0].Resource).toHaveLength(2);
+    expect(secrets[0].Resource).toEqual(expect.arrayContaining(expected));
+  });
 });
 
 describe('Slack notifier timing', () => {
