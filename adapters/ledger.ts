@@ -140,8 +140,9 @@ export class Ledger {
       names['#tokenFirstUsedAtMs'] = 'tokenFirstUsedAtMs';
       removes.push('#tokenFirstUsedAtMs');
     }
-    // Only a generation still to be redriven (or given up on) can need a WINDOW_CLOSING alert.
-    const unredriven = input.phase !== 'REDRIVING' && input.phase !== 'REDRIVEN' && evidence.stopDateMs !== undefined;
+    // Only a generation still to be redriven (or given up on) can need a WINDOW_CLOSING alert; one a
+    // person rejected was decided with the window in view.
+    const unredriven = input.phase !== 'REDRIVING' && input.phase !== 'REDRIVEN' && input.phase !== 'REJECTED' && evidence.stopDateMs !== undefined;
     if (unredriven) set(UNREDRIVEN_WINDOW_CLOSES, evidence.stopDateMs! + REDRIVE_WINDOW_MS);
     else {
       names[`#${UNREDRIVEN_WINDOW_CLOSES}`] = UNREDRIVEN_WINDOW_CLOSES;

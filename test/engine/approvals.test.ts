@@ -162,6 +162,8 @@ describe('approvals', () => {
     const record = await ledger.get(executionArn());
     expect(record).toMatchObject({ phase: 'REJECTED', approval: { verdict: 'REJECTED', via: 'cli', by: 'arn:aws:iam::123456789012:user/carol', reason: 'INC-9 refunded' } });
     expect(record?.attempts.at(-1)).toMatchObject({ decision: 'REJECT', outcome: 'REJECTED', actor: 'operator arn:aws:iam::123456789012:user/carol: INC-9 refunded' });
+    // A person decided with the window in view: no WINDOW_CLOSING alert will follow.
+    expect(record?.unredrivenWindowClosesAtMs).toBeUndefined();
     expect(await engine.handleMessage(approval(), 'm-2')).toMatchObject({ place: 'SKIPPED', reason: 'APPROVAL_NOT_PENDING' });
     expect(sfnMock).not.toHaveReceivedCommand(RedriveExecutionCommand);
   });
