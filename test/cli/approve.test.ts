@@ -2,6 +2,9 @@
  * `approve` and `reject` against the local stack: the worker leaves a failure an `approve` rule matches
  * in APPROVAL_PENDING; the CLI decides it with the caller's identity and reason in the ledger.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { VirtualClock } from '../../local/clock';
 import { cli, createStateMachine, localFlags, useLocalStack } from './harness';
@@ -16,7 +19,8 @@ const FLOW = { StartAt: 'Charge', States: { Charge: { Type: 'Task', Resource: 'a
 
 describe('approve and reject', () => {
   const clock = new VirtualClock({ startMs: Date.UTC(2026, 10, 24, 9, 0, 0) });
-  const stack = useLocalStack({ clock, mockConfig: MOCKS, config: { errorPolicy: { rules: [{ match: ['CardDeclined'], action: 'approve' }] } } });
+  const CONFIG = { watch: { stateMachineNamePrefixes: ['orders-'] }, errorPolicy: { rules: [{ match: ['CardDeclined'], action: 'approve' as const, note: 'a person checks the card' }] } };
+  const stack = useLocalStack({ clock, mockConfig: MOCKS, config: CONFIG });
 
   it('approve redrives the pending failure once; reject records the decision; neither acts twice', async () => {
     const stateMachineArn = await createStateMachine(stack(), 'orders-approve', FLOW);
@@ -27,6 +31,20 @@ describe('approve and reject', () => {
     await stack().settle();
     expect((await stack().ledger.get(approved))?.phase).toBe('APPROVAL_PENDING');
     expect(stack().sfn.stats().apis.RedriveExecution?.calls ?? 0).toBe(0);
+
+    // explain names the rule that chose `approve`, and why.
+    const configFile = join(mkdtempSync(join(tmpdir(), 'approve-')), 'autoredrive.config.json');
+    writeFileSync(configFile, JSON.stringify(CONFIG));
+    const explained = await cli(['explain', approved, ...localFlags(stack()), '--config', configFile, '--output', 'json'], { clock });
+    expect(explained.code).toBe(0);
+    expect(JSON.parse(explained.stdout).policy).toMatchObject({
+      action: 'approve',
+      source: 'rule',
+      rulePath: 'errorPolicy.rules[0]',
+      detail: 'matches errorPolicy.rules[0] pattern CardDeclined: approve (a person checks the card)',
+    });
+    const table = await cli(['explain', approved, ...localFlags(stack()), '--config', configFile], { clock });
+    expect(table.stdout).toContain('approve: matches errorPolicy.rules[0] pattern CardDeclined: approve (a person checks the card)');
 
     const approve = await cli(['approve', approved, ...localFlags(stack()), '--reason', 'INC-7 issuer back', '--output', 'json'], { clock });
     expect(approve.stderr).toBe('');
