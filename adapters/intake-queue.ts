@@ -3,7 +3,7 @@
  * messages nobody can act on in the dead-letter queue.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { RECHECK_KIND, type RecheckMessage, type StatusChangeEvent } from '../core/messages';
+import { RECHECK_KIND, type ApprovalMessage, type RecheckMessage, type StatusChangeEvent } from '../core/messages';
 
 /** SQS message timers go up to 15 minutes; longer backoffs are chained. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -25,6 +25,11 @@ export class IntakeQueue {
   /** Enqueues a status-change event (the sweep's hand-over for an event that never arrived). */
   async sendEvent(event: StatusChangeEvent): Promise<void> {
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(event) }));
+  }
+
+  /** Hands a person's decision to the worker, which carries it out under the same claim as any redrive. */
+  async sendApproval(message: ApprovalMessage): Promise<void> {
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message) }));
   }
 
   /** Moves a message we cannot act on to the DLQ at once, with the reason, instead of retrying it. */

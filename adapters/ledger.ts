@@ -10,7 +10,7 @@ import type { Decision } from '../core/decide';
 import { REDRIVE_WINDOW_MS } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
 import { LEDGER_TABLE } from '../core/ledger-table';
-import { ledgerRecordFromItem, MAX_STORED_CAUSE_CHARS, truncate, type LedgerAttempt, type LedgerPhase, type LedgerRecord } from '../core/ledger-record';
+import { ledgerRecordFromItem, MAX_STORED_CAUSE_CHARS, truncate, type ApprovalRecord, type LedgerAttempt, type LedgerPhase, type LedgerRecord } from '../core/ledger-record';
 
 /** Which existing item a write may replace; a write needs at least one of the two to hold. */
 export interface ClaimExpectation {
@@ -41,6 +41,10 @@ export interface TransitionInput {
   /** RESTARTING/RESTARTED: the restart's execution ARN and target. */
   restartedAs?: string;
   restartTarget?: string;
+  /** APPROVAL_PENDING: when the approval was asked for. */
+  approvalRequestedAtMs?: number;
+  /** The person's decision this write carries out. */
+  approval?: ApprovalRecord;
 }
 
 export interface TransitionResult {
@@ -120,6 +124,8 @@ export class Ledger {
     set('clientToken', input.clientToken);
     set('restartedAs', input.restartedAs);
     set('restartTarget', input.restartTarget);
+    set('approvalRequestedAtMs', input.approvalRequestedAtMs);
+    set('approval', input.approval);
     names['#attemptsUsed'] = 'attemptsUsed';
     values[':increment'] = input.attemptsIncrement ?? 0;
     values[':zero'] = 0;
@@ -139,8 +145,9 @@ export class Ledger {
       names['#tokenFirstUsedAtMs'] = 'tokenFirstUsedAtMs';
       removes.push('#tokenFirstUsedAtMs');
     }
-    // Only a generation still to be redriven (or given up on) can need a WINDOW_CLOSING alert.
-    const unredriven = !(['REDRIVING', 'REDRIVEN', 'RESTARTING', 'RESTARTED'] as LedgerPhase[]).includes(input.phase) && evidence.stopDateMs !== undefined;
+    // Only a generation still to be redriven (or given up on) can need a WINDOW_CLOSING alert; one a
+    // person rejected was decided with the window in view, and a restart carries the work on.
+    const unredriven = !(['REDRIVING', 'REDRIVEN', 'REJECTED', 'RESTARTING', 'RESTARTED'] as LedgerPhase[]).includes(input.phase) && evidence.stopDateMs !== undefined;
     if (unredriven) set(UNREDRIVEN_WINDOW_CLOSES, evidence.stopDateMs! + REDRIVE_WINDOW_MS);
     else {
       names[`#${UNREDRIVEN_WINDOW_CLOSES}`] = UNREDRIVEN_WINDOW_CLOSES;
@@ -155,6 +162,13 @@ export class Ledger {
     if (input.expect.newGeneration) {
       for (const field of ['error', 'cause'] as const) {
         if (evidence[field] === undefined) {
+          names[`#${field}`] = field;
+          removes.push(`#${field}`);
+        }
+      }
+      // Nor the approval asked for, or given to, the previous one.
+      for (const field of ['approvalRequestedAtMs', 'approval'] as const) {
+        if (input[field] === undefined) {
           names[`#${field}`] = field;
           removes.push(`#${field}`);
         }

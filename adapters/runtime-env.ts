@@ -10,7 +10,14 @@ export const RUNTIME_ENV = {
   intakeDlqUrl: 'INTAKE_DLQ_URL',
   alertTopicArn: 'ALERT_TOPIC_ARN',
   slackSecretId: 'SLACK_WEBHOOK_SECRET_ID',
+  slackSigningSecretId: 'SLACK_SIGNING_SECRET_ID',
+  slackBotTokenSecretId: 'SLACK_BOT_TOKEN_SECRET_ID',
+  /** Where a Slack response_url may point; the local stack sets its Slack receiver here. */
+  slackResponseUrlPrefix: 'SLACK_RESPONSE_URL_PREFIX',
 } as const;
+
+/** Slack's response_url host: https://docs.slack.dev/interactivity/handling-user-interaction */
+export const SLACK_RESPONSE_URL_PREFIX = 'https://hooks.slack.com/';
 
 /** Powertools service name of the Lambdas (POWERTOOLS_SERVICE_NAME, and the metrics' `service` dimension). */
 export const SERVICE_NAME = 'sfn-autoredrive';

@@ -10,6 +10,7 @@ import { parseExecutionArn } from '../core/arn';
 import { clientTokenFor } from '../core/client-token';
 import { decide, explainRules, formatDuration, HISTORY_EVENT_LIMIT, REDRIVE_WINDOW_MS, type Decision } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
+import { evaluateErrorPolicy } from '../core/policy';
 import { REASONS } from '../core/reasons';
 import { AwsContext, loadConfigWithSource, type CliIo, type CommandEnv, type CommonOptions } from './context';
 import { CliError, EXIT, type ExitCode } from './errors';
@@ -73,6 +74,8 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
   const rules = explainRules({ ...context, trigger: 'event' });
   const workerDecision = decide({ ...context, trigger: 'event', random: () => 1 });
   const operatorDecision = decide({ ...context, trigger: 'operator' });
+  // Shown whatever the other rules say: which rule the error meets is what a reader of the policy asks.
+  const policy = evaluateErrorPolicy(config.errorPolicy, evidence.stateMachineArn, evidence.error, evidence.cause);
 
   const windowLeftMs = evidence.stopDateMs === undefined ? undefined : evidence.stopDateMs + REDRIVE_WINDOW_MS - nowMs;
   const attemptsUsed = record?.attemptsUsed ?? 0;
@@ -101,6 +104,8 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
     currentClientToken: clientTokenFor(executionArn, generation),
     clientTokensUsed: tokens,
     rules: rules.map((rule) => ({ rule: rule.rule, passed: rule.passed, detail: rule.detail })),
+    /** What the error policy chooses for this error (auto, approve, never, restart) and which rule or list chose it. */
+    policy,
     workerDecision: { action: workerDecision.action, reason: workerDecision.reason, detail: workerDecision.detail, dueAtMs: workerDecision.dueAtMs },
     operatorDecision: { action: operatorDecision.action, reason: operatorDecision.reason, detail: operatorDecision.detail },
   };
@@ -126,6 +131,7 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
         ...(record?.restartedAs ? [['restarted as', `${record.restartedAs} (on ${record.restartTarget})`] as [string, string]] : []),
         ...(restartOf ? [['restart of', restartOf] as [string, string]] : []),
         ['client token for this generation', report.currentClientToken],
+        ['error policy', `${policy.action}: ${policy.detail}`],
         ['judged by config', configSource],
       ]),
       renderTable(['rule', 'result', 'detail'], rules.map((rule) => [rule.rule, rule.passed ? 'pass' : 'FAIL', rule.detail])),

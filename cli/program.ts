@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { approvalCommand } from './approve';
 import { addCommonOptions, type CliIo, type CommandEnv, type CommonOptions } from './context';
 import { EXIT, toCliError, type ExitCode } from './errors';
 import { explainCommand } from './explain';
@@ -15,7 +16,7 @@ import { sweepCommand } from './sweep';
 
 export function buildProgram(io: CliIo, exit: (code: ExitCode) => void): Command {
   const program = addCommonOptions(new Command('sfn-autoredrive'))
-    .description('Operate sfn-autoredrive: explain one execution, redrive in bulk after an incident, sweep for missed events, report the ledger, serve the local stack.')
+    .description('Operate sfn-autoredrive: explain one execution, redrive in bulk after an incident, approve or reject a redrive waiting for a person, sweep for missed events, report the ledger, serve the local stack.')
     .version(packageVersion(), '--version', 'print the version and exit')
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(add --help for usage)')
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIo, exit: (code: ExitCode) => void): Command
 Examples:
   $ sfn-autoredrive explain arn:aws:states:us-east-1:123456789012:execution:orders-flow:order-42
   $ sfn-autoredrive redrive --name-prefix orders- --since 6h --reason "INC-1234" --dry-run
+  $ sfn-autoredrive approve arn:aws:states:us-east-1:123456789012:execution:orders-flow:order-43 --reason "INC-7 card issuer back"
   $ sfn-autoredrive sweep --window-hours 48
   $ sfn-autoredrive ledger --name-prefix orders- --since 1d
   $ sfn-autoredrive serve
@@ -33,7 +35,7 @@ Exit codes: 0 ok, 1 partial failure, 2 usage error, 3 a service could not be rea
 unreachable endpoint; nothing more was done). See docs/operating.md.`,
     );
   const env: CommandEnv = { io, common: () => program.opts<CommonOptions>(), exit };
-  for (const command of [explainCommand(env), redriveCommand(env), restartCommand(env), sweepCommand(env), ledgerCommand(env), serveCommand(env)]) {
+  for (const command of [explainCommand(env), redriveCommand(env), restartCommand(env), approvalCommand(env, 'APPROVED'), approvalCommand(env, 'REJECTED'), sweepCommand(env), ledgerCommand(env), serveCommand(env)]) {
     program.addCommand(command);
   }
   program.exitOverride();

@@ -101,6 +101,12 @@ export async function runServe(options: ServeOptions, io: CliIo): Promise<ExitCo
           ['watching', JSON.stringify(config.watch)],
           ['IAM', iam === 'off' ? 'off (--no-iam)' : 'enforced (the exports below are the operator)'],
         ]),
+        ...(stack.slack && config.approvals.slackSigningSecretName
+          ? [
+              'Approval messages carry Redrive / Skip buttons; click one as an allow-listed Slack user with:',
+              `  curl -s -X POST ${stack.slack.clickUrl} -d '{"execution":"NAME","button":"Redrive","user":{"id":"${config.approvals.allowedSlackUserIds[0]}","name":"you"}}'`,
+            ]
+          : []),
         'Point the AWS SDK, the AWS CLI and sfn-autoredrive at it:',
         ...Object.entries(exports).map(([name, value]) => `export ${name}=${value}`),
         '',

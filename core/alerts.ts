@@ -9,7 +9,18 @@ import type { ExecutionEvidence } from './evidence';
 import { truncate } from './ledger-record';
 import { NOT_REDRIVABLE_REASONS, REASONS, type ReasonCode } from './reasons';
 
-export const ALERT_KINDS = ['GAVE_UP', 'NOT_REDRIVABLE', 'SKIPPED_NON_RETRYABLE', 'PIPELINE_ERROR', 'WINDOW_CLOSING', 'NOT_BACKFILLED', 'RESTARTED', 'RESTART_FAILED'] as const;
+export const ALERT_KINDS = [
+  'GAVE_UP',
+  'NOT_REDRIVABLE',
+  'SKIPPED_NON_RETRYABLE',
+  'PIPELINE_ERROR',
+  'WINDOW_CLOSING',
+  'NOT_BACKFILLED',
+  'APPROVAL_NEEDED',
+  'APPROVAL_DECIDED',
+  'RESTARTED',
+  'RESTART_FAILED',
+] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export interface Alert {
@@ -31,6 +42,19 @@ export interface Alert {
   restartedAs?: string;
   restartOf?: string;
   atMs: number;
+  /** The failure generation an approval is asked or decided for (the buttons carry it back). */
+  generation?: number;
+  /** The state the execution failed in, when read. */
+  failedState?: string;
+  /** APPROVAL_NEEDED: the exact CLI commands that decide it, for teams without Slack. */
+  commands?: string[];
+  /** APPROVAL_DECIDED: who decided what, and the outcome (`REDRIVEN`, `REJECTED`, or why nothing was done). */
+  decision?: { verdict: 'APPROVED' | 'REJECTED'; by: string; byName?: string; via: 'slack' | 'cli'; decidedAtMs: number; outcome: string };
+  /**
+   * APPROVAL_DECIDED from a Slack click: the clicked message's response_url, which replaces that message
+   * (valid 30 minutes, 5 uses). The email rendering never shows it.
+   */
+  responseUrl?: string;
 }
 
 const MAX_ALERT_CAUSE_CHARS = 1000;
@@ -94,6 +118,8 @@ const KIND_TITLES: Record<AlertKind, string> = {
   PIPELINE_ERROR: 'sfn-autoredrive pipeline error',
   WINDOW_CLOSING: 'Redrive window closing',
   NOT_BACKFILLED: 'Failures from before watching began, not redriven',
+  APPROVAL_NEEDED: 'Approve redrive?',
+  APPROVAL_DECIDED: 'Redrive decided',
   RESTARTED: 'Restarted on a new revision',
   RESTART_FAILED: 'Restart could not start',
 };
@@ -125,13 +151,28 @@ export function alertFields(alert: Alert): Array<[string, string]> {
     ['State machine', alert.stateMachineArn],
     ['Error', alert.error],
     ['Cause', alert.cause],
+    ['Failed state', alert.failedState],
+    ['Decision', alert.decision && decisionText(alert.decision)],
     ['Attempts', alert.attemptsUsed === undefined ? undefined : `${alert.attemptsUsed} used, ${alert.attemptsLeft ?? 0} left`],
     ['Redrive window', windowText(alert.windowLeftMs)],
     ['Restarted as', alert.restartedAs],
     ['Restart of', alert.restartOf],
     ['Console', alert.consoleUrl],
+    ...(alert.commands ?? []).map((command, i): [string, string] => [i === 0 ? 'Approve with' : 'Reject with', command]),
   ];
   return fields.filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '');
+}
+
+/** "Redriven by @alice at 10:42 → REDRIVEN": who decided, when, and what came of it. */
+export function decisionText(decision: NonNullable<Alert['decision']>): string {
+  const who = decision.byName ? `@${decision.byName} (${decision.by})` : decision.by;
+  const verb = decision.verdict === 'APPROVED' ? 'Redrive approved' : 'Skipped';
+  return `${verb} by ${who} via ${decision.via} at ${new Date(decision.decidedAtMs).toISOString()} → ${decision.outcome}`;
+}
+
+/** The CLI commands that approve or reject one pending generation, as the alert shows them. */
+export function approvalCommands(executionArn: string): string[] {
+  return [`sfn-autoredrive approve ${executionArn} --reason "…"`, `sfn-autoredrive reject ${executionArn} --reason "…"`];
 }
 
 export function alertEmailText(alert: Alert): string {

@@ -25,6 +25,60 @@ const accountTarget = z.strictObject({
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1'),
 });
 
+/** What a policy rule does with a matching failure. */
+export const POLICY_ACTIONS = ['auto', 'approve', 'never', 'restart'] as const;
+export type PolicyAction = (typeof POLICY_ACTIONS)[number];
+
+/** A pattern that compiles (compilePattern's syntax: exact name, `prefix*` glob or `/regex/flags`). */
+const policyPattern = z.string().min(1).refine((pattern) => {
+  const literal = /^\/(.+)\/([a-z]*)$/.exec(pattern);
+  if (!literal) return true;
+  try {
+    new RegExp(literal[1], literal[2]);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'is not a valid /regex/flags pattern');
+
+const ruleMatch = {
+  /** Error names or patterns, as in neverRetry, matched against the error and the cause. */
+  match: z.array(policyPattern).min(1),
+  /** Why this rule exists, shown by `explain`. */
+  note: z.string().max(200).optional(),
+};
+
+/** Which version a fix-forward restart starts: the alias's, a published version, or the latest definition. */
+const restartTarget = z.union([
+  z.literal('latest'),
+  // CreateStateMachineAlias's rule: 1-80 of [A-Za-z0-9_.-], at least one of them not a digit.
+  z.strictObject({ alias: z.string().regex(/^(?=.*[a-zA-Z_.-])[a-zA-Z0-9_.-]{1,80}$/, 'must be a state machine alias name') }),
+  z.strictObject({ version: z.number().int().min(1) }),
+]);
+
+/**
+ * `auto`: redrive with backoff (today's behaviour). `approve`: a person decides (Slack or the CLI).
+ * `never`: not redriven. `restart`: fix-forward, a new execution on `target` with the same input (core/restart.ts).
+ */
+export const policyRule = z.discriminatedUnion('action', [
+  z.strictObject({ ...ruleMatch, action: z.literal('auto') }),
+  z.strictObject({ ...ruleMatch, action: z.literal('approve') }),
+  z.strictObject({ ...ruleMatch, action: z.literal('never') }),
+  z.strictObject({ ...ruleMatch, action: z.literal('restart'), target: restartTarget }),
+]);
+export type PolicyRule = z.output<typeof policyRule>;
+export type PolicyRuleInput = z.input<typeof policyRule>;
+
+const stateMachineRules = z
+  .strictObject({
+    /** The state machine these rules are for, by exact ARN… */
+    stateMachineArn: z.string().refine(isStateMachineArn, 'must be a state machine ARN').optional(),
+    /** …or every state machine whose name starts with this. */
+    namePrefix: z.string().refine(isValidNamePrefix, `must be a state machine name prefix: ${NAME_RULE}`).optional(),
+    rules: z.array(policyRule).min(1).max(100),
+  })
+  .refine((entry) => (entry.stateMachineArn === undefined) !== (entry.namePrefix === undefined), 'give exactly one of stateMachineArn and namePrefix');
+
 export const configSchema = z
   .strictObject({
     /** Name of the CloudFormation stack (suffixed `-<account>-<region>` for every entry of `targets`). */
@@ -52,12 +106,31 @@ export const configSchema = z
     statuses: z.array(z.enum(WATCHABLE_STATUSES)).min(1).default(['FAILED', 'TIMED_OUT']),
     errorPolicy: z
       .strictObject({
-        /** Error names or patterns never redriven. Exact name, `prefix*` glob, or `/regex/`. Matched against error and cause. */
+        /** Error names or patterns never redriven. Exact name, `prefix*` glob, or `/regex/`. Matched against error and cause. Wins over every rule. */
         neverRetry: z.array(z.string().min(1)).default(DEFAULT_NEVER_RETRY),
-        /** If not empty, only these errors are redriven. */
+        /** If not empty, an error no rule matches is redriven only if it matches one of these. */
         onlyRetry: z.array(z.string().min(1)).default([]),
+        /** The default rules, in order: the first whose pattern matches the error or cause chooses the action. */
+        rules: z.array(policyRule).max(100).default([]),
+        /** Rules of one state machine (exact ARN) or a name prefix, tried before the default rules. */
+        stateMachines: z.array(stateMachineRules).max(100).default([]),
       })
-      .default({ neverRetry: DEFAULT_NEVER_RETRY, onlyRetry: [] }),
+      .default({ neverRetry: DEFAULT_NEVER_RETRY, onlyRetry: [], rules: [], stateMachines: [] }),
+    approvals: z
+      .strictObject({
+        /**
+         * Secrets Manager secret (name) holding the Slack app's signing secret. Set: the stack deploys the
+         * approval endpoint (a Lambda Function URL) for the Redrive / Skip buttons of approval alerts.
+         */
+        slackSigningSecretName: z.string().min(1).optional(),
+        /** Slack user IDs (U…, W…) who may click Redrive or Skip. */
+        allowedSlackUserIds: z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U024BE7LH')).default([]),
+        /** Slack user group IDs (S…) whose members may click too; read with `usergroups.users.list`, which needs `slackBotTokenSecretName`. */
+        allowedSlackUserGroupIds: z.array(z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group ID such as S0614TZR7')).default([]),
+        /** Secrets Manager secret (name) holding a bot token with the `usergroups:read` scope. Only for `allowedSlackUserGroupIds`. */
+        slackBotTokenSecretName: z.string().min(1).optional(),
+      })
+      .default({ allowedSlackUserIds: [], allowedSlackUserGroupIds: [] }),
     /** Redrives per execution before giving up with an alert. */
     maxAttempts: z.number().int().min(1).max(1000).default(3),
     backoff: z
@@ -147,6 +220,21 @@ export const configSchema = z
         code: 'custom',
         path: ['watch', 'allReason'],
         message: 'watching all state machines grants states:* on every execution; state why (10+ characters)',
+      });
+    }
+    const { approvals } = cfg;
+    if (approvals.slackSigningSecretName && approvals.allowedSlackUserIds.length === 0 && approvals.allowedSlackUserGroupIds.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvals', 'allowedSlackUserIds'],
+        message: 'name the Slack users (or user groups) who may approve: with an empty allow-list every click would be refused',
+      });
+    }
+    if (approvals.allowedSlackUserGroupIds.length > 0 && !approvals.slackBotTokenSecretName) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvals', 'slackBotTokenSecretName'],
+        message: 'user groups are read with Slack\'s usergroups.users.list: name the secret holding a bot token with the usergroups:read scope',
       });
     }
     if (cfg.backoff.initialDelaySeconds > cfg.backoff.maxDelaySeconds) {

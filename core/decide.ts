@@ -9,7 +9,8 @@ import { clientTokenFor } from './client-token';
 import type { AutoRedriveConfig } from './config';
 import { errorEvidenceRead, type ExecutionEvidence } from './evidence';
 import type { LedgerRecord } from './ledger-record';
-import { backoffDelayMs, evaluateErrorPolicy } from './policy';
+import { restartsBefore } from './restart';
+import { backoffDelayMs, evaluateErrorPolicy, policyReadsErrorText, type ErrorPolicyVerdict } from './policy';
 import { REASONS, type ReasonCode } from './reasons';
 
 export const REDRIVE_LAUNCH_MS = Date.UTC(2023, 10, 15);
@@ -18,8 +19,11 @@ export const MAX_OPEN_TIME_MS = 365 * 24 * 3600 * 1000;
 /** Redrive needs fewer than this many history events (room for ExecutionRedriven and one more). */
 export const HISTORY_EVENT_LIMIT = 24_999;
 
-/** What made us look: a status-change event (or the sweep), a backoff recheck, or an operator. */
-export type Trigger = 'event' | 'recheck' | 'operator';
+/**
+ * What made us look: a status-change event (or the sweep), a backoff recheck, an operator, or a
+ * person's approval of a redrive the error policy left to them (Slack's Redrive button or the CLI).
+ */
+export type Trigger = 'event' | 'recheck' | 'operator' | 'approval';
 
 export interface HomeEnvironment {
   partition: string;
@@ -55,8 +59,11 @@ export interface AppliedOverride {
   detail: string;
 }
 
-/** RESTART is the operator's fix-forward (core/restart.ts), never chosen by `decide`. */
-export type DecisionAction = 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP' | 'RESTART';
+/**
+ * AWAIT_APPROVAL: every rule passes and the error policy leaves the redrive to a person. RESTART: the
+ * error policy restarts it on a new revision (core/restart.ts), as the operator's `restart` does.
+ */
+export type DecisionAction = 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP' | 'AWAIT_APPROVAL' | 'RESTART';
 
 export interface Decision {
   action: DecisionAction;
@@ -76,6 +83,8 @@ export interface Decision {
   windowClosesAtMs?: number;
   /** Policy rules that failed but were lifted by the operator for this decision. */
   overrides?: AppliedOverride[];
+  /** The error policy's verdict, once the errorPolicy rule ran: which action, and which rule chose it. */
+  policy?: ErrorPolicyVerdict;
 }
 
 export type RuleId =
@@ -120,6 +129,8 @@ interface Derived {
   generation: number;
   attemptNumber: number;
   windowClosesAtMs?: number;
+  /** Set by the errorPolicy rule: what the policy chose, which timing() obeys. */
+  policy?: ErrorPolicyVerdict;
 }
 
 function derive(ctx: DecisionContext): Derived {
@@ -142,6 +153,7 @@ function make(d: Derived, action: DecisionAction, reason: ReasonCode, detail: st
     generation: d.generation,
     attemptNumber: d.attemptNumber,
     windowClosesAtMs: d.windowClosesAtMs,
+    ...(d.policy && { policy: d.policy }),
     ...extra,
   };
 }
@@ -204,25 +216,14 @@ function alreadyHandledRule(d: Derived): RuleResult {
   if (ledger?.restartedAs) {
     return skip(d, 'notAlreadyHandled', 'RESTARTED', `${ledger.phase === 'RESTARTED' ? 'restarted' : 'being restarted'} as ${ledger.restartedAs} (${ledger.restartTarget}); it carries the work on`);
   }
+  if (trigger === 'approval') return approvalPendingRule(d);
   if (!ledger || ledger.generation < d.generation) return pass('notAlreadyHandled', `failure generation ${d.generation} not handled yet`);
   if (ledger.generation > d.generation) {
     return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `stale: ledger is at generation ${ledger.generation}, event is generation ${d.generation}`);
   }
-  const resumeAttempt = { attemptNumber: ledger.attemptsUsed, resume: true };
   switch (ledger.phase) {
-    case 'REDRIVING': {
-      // A claim younger than the worker timeout belongs to a worker that may still be calling: leave it.
-      // A crashed worker's own message comes back only after the visibility timeout (6x), and resumes.
-      const claimAgeMs = d.ctx.nowMs - ledger.updatedAtMs;
-      if (claimAgeMs < d.ctx.config.worker.timeoutSeconds * 1000) {
-        return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `generation ${d.generation} is being redriven by another worker (claimed ${formatDuration(claimAgeMs)} ago)`);
-      }
-      return pass(
-        'notAlreadyHandled',
-        `generation ${d.generation} was claimed for redrive with token ${ledger.clientToken}; finishing it`,
-        make(d, 'REDRIVE', 'ELIGIBLE', 'resuming a claimed redrive', { ...resumeAttempt, clientToken: ledger.clientToken }),
-      );
-    }
+    case 'REDRIVING':
+      return redrivingClaimRule(d, ledger);
     case 'WAITING':
       if (trigger === 'event' && !ledger.recheckEnqueued) {
         return pass(
@@ -240,6 +241,36 @@ function alreadyHandledRule(d: Derived): RuleResult {
       }
       return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `generation ${d.generation} is already ${ledger.phase} (${ledger.reason})`);
   }
+}
+
+/**
+ * A REDRIVING claim younger than the worker timeout belongs to a worker that may still be calling: leave
+ * it. A crashed worker's own message comes back only after the visibility timeout (6x), and resumes.
+ */
+function redrivingClaimRule(d: Derived, ledger: LedgerRecord): RuleResult {
+  const claimAgeMs = d.ctx.nowMs - ledger.updatedAtMs;
+  if (claimAgeMs < d.ctx.config.worker.timeoutSeconds * 1000) {
+    return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `generation ${d.generation} is being redriven by another worker (claimed ${formatDuration(claimAgeMs)} ago)`);
+  }
+  return pass(
+    'notAlreadyHandled',
+    `generation ${d.generation} was claimed for redrive with token ${ledger.clientToken}; finishing it`,
+    make(d, 'REDRIVE', 'ELIGIBLE', 'resuming a claimed redrive', { attemptNumber: ledger.attemptsUsed, resume: true, clientToken: ledger.clientToken }),
+  );
+}
+
+/**
+ * An approval acts only on the very generation that waits for it: not on a later failure, nor twice.
+ * A redelivered approval whose worker crashed after its claim finishes that claim, like any delivery.
+ */
+function approvalPendingRule(d: Derived): RuleResult {
+  const { ledger } = d.ctx;
+  if (ledger?.generation === d.generation && ledger.phase === 'APPROVAL_PENDING') {
+    return pass('notAlreadyHandled', `generation ${d.generation} is waiting for this approval`);
+  }
+  if (ledger?.generation === d.generation && ledger.phase === 'REDRIVING') return redrivingClaimRule(d, ledger);
+  const where = ledger ? `the ledger is at generation ${ledger.generation}, ${ledger.phase} (${ledger.reason})` : 'the ledger has no entry';
+  return skip(d, 'notAlreadyHandled', 'APPROVAL_NOT_PENDING', `no approval is pending for generation ${d.generation}: ${where}`);
 }
 
 function startedAfterLaunchRule(d: Derived): RuleResult {
@@ -296,17 +327,28 @@ function lifted(rule: AppliedOverride['rule'], detail: string): RuleResult {
 }
 
 function errorPolicyRule(d: Derived): RuleResult {
-  const { error, cause } = d.ctx.evidence;
-  const { neverRetry, onlyRetry } = d.ctx.config.errorPolicy;
-  const policyReadsError = neverRetry.length > 0 || onlyRetry.length > 0;
-  if (policyReadsError && !errorEvidenceRead(d.ctx.evidence)) {
+  const { evidence, overrides } = d.ctx;
+  if (policyReadsErrorText(d.ctx.config.errorPolicy) && !errorEvidenceRead(evidence)) {
     // Lifted, the policy needs no error text; the attempt log still says the policy was not applied.
-    if (d.ctx.overrides?.errorPolicy) return lifted('errorPolicy', 'error and cause not read; the policy was not applied');
+    if (overrides?.errorPolicy) return lifted('errorPolicy', 'error and cause not read; the policy was not applied');
     return { rule: 'errorPolicy', passed: false, missingEvidence: true, detail: 'error and cause not read yet (the listing carries neither)' };
   }
-  const verdict = evaluateErrorPolicy(d.ctx.config.errorPolicy, error, cause);
-  const detail = `${error ?? '(no error)'}: ${verdict.detail}`;
-  if (!verdict.retryable) return d.ctx.overrides?.errorPolicy ? lifted('errorPolicy', detail) : skip(d, 'errorPolicy', 'NON_RETRYABLE_ERROR', detail);
+  const verdict = evaluateErrorPolicy(d.ctx.config.errorPolicy, evidence.stateMachineArn, evidence.error, evidence.cause);
+  const detail = `${evidence.error ?? '(no error)'}: ${verdict.detail}`;
+  // A lifted policy redrives like `auto`; what it would have said goes to the attempt log.
+  if (verdict.action === 'never' || verdict.action === 'restart') {
+    if (overrides?.errorPolicy) return lifted('errorPolicy', detail);
+    d.policy = verdict;
+    if (verdict.action === 'never') return skip(d, 'errorPolicy', 'NON_RETRYABLE_ERROR', detail);
+    // A restart that fails the same way is restarted again, at most maxAttempts times along its line.
+    const restarts = restartsBefore(evidence.executionName);
+    if (restarts >= d.ctx.config.maxAttempts) {
+      const gaveUp = `${detail}; restarted ${restarts} times already (maxAttempts ${d.ctx.config.maxAttempts})`;
+      return { rule: 'errorPolicy', passed: false, detail: gaveUp, decision: make(d, 'GIVE_UP', 'MAX_ATTEMPTS_REACHED', gaveUp) };
+    }
+    return { rule: 'errorPolicy', passed: false, detail, decision: make(d, 'RESTART', 'RESTART', detail) };
+  }
+  d.policy = verdict;
   return pass('errorPolicy', detail);
 }
 
@@ -361,12 +403,17 @@ export function decide(ctx: DecisionContext): Decision {
   return overrides.length > 0 ? { ...decision, overrides } : decision;
 }
 
-/** All rules pass: redrive now, or wait for the backoff (never past the window's safe end). */
+/**
+ * All rules pass: redrive now, or wait for the backoff (never past the window's safe end), or, when the
+ * policy says `approve`, ask a person. An operator and an approver are that person: they redrive at once.
+ */
 function timing(d: Derived): Decision {
   const { ctx } = d;
   const clientToken = clientTokenFor(ctx.evidence.executionArn, d.generation);
   const redriveNow = (detail: string) => make(d, 'REDRIVE', 'ELIGIBLE', detail, { clientToken });
   if (ctx.trigger === 'operator') return redriveNow('operator redrive');
+  if (ctx.trigger === 'approval') return redriveNow('approved redrive');
+  if (d.policy?.action === 'approve') return make(d, 'AWAIT_APPROVAL', 'APPROVAL_REQUIRED', d.policy.detail);
   const latestMs = d.windowClosesAtMs === undefined ? Infinity : d.windowClosesAtMs - ctx.config.windowSafetyMarginSeconds * 1000;
   let dueAtMs: number;
   if (ctx.trigger === 'recheck') {

@@ -8,10 +8,12 @@ import type { ReasonCode } from './reasons';
  * REDRIVING: RedriveExecution is being (or was, if we crashed) called with `clientToken`.
  * REDRIVEN: AWS accepted the redrive. SKIPPED / GAVE_UP: final for this generation.
  * DRY_RUN: would have redriven; no call was made.
+ * APPROVAL_PENDING: the error policy asked a person; an approval moves it to REDRIVING, a rejection to
+ * REJECTED (final), the closing window to SKIPPED.
  * RESTARTING: a fix-forward restart (a new execution, `restartedAs`) is being started. RESTARTED: it
  * was; this execution is never redriven again, and the restart is watched like any execution.
  */
-export const LEDGER_PHASES = ['WAITING', 'REDRIVING', 'REDRIVEN', 'SKIPPED', 'GAVE_UP', 'DRY_RUN', 'RESTARTING', 'RESTARTED'] as const;
+export const LEDGER_PHASES = ['WAITING', 'REDRIVING', 'REDRIVEN', 'SKIPPED', 'GAVE_UP', 'DRY_RUN', 'APPROVAL_PENDING', 'REJECTED', 'RESTARTING', 'RESTARTED'] as const;
 export type LedgerPhase = (typeof LEDGER_PHASES)[number];
 
 export type AttemptOutcome =
@@ -22,6 +24,8 @@ export type AttemptOutcome =
   | 'SKIPPED'
   | 'GAVE_UP'
   | 'DRY_RUN'
+  | 'APPROVAL_PENDING'
+  | 'REJECTED'
   | 'RESTARTED'
   | 'ALREADY_RESTARTED'
   | 'ERROR';
@@ -29,7 +33,7 @@ export type AttemptOutcome =
 /** One decision taken on one failure generation. */
 export interface LedgerAttempt {
   generation: number;
-  decision: 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP' | 'RESTART';
+  decision: 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP' | 'AWAIT_APPROVAL' | 'REJECT' | 'RESTART';
   reason: ReasonCode;
   decidedAtMs: number;
   clientToken?: string;
@@ -84,6 +88,24 @@ export interface LedgerRecord {
   restartTarget?: string;
   /** On a restart's own item: the execution it restarted. */
   restartOf?: string;
+  /** For APPROVAL_PENDING: when the approval was asked for. */
+  approvalRequestedAtMs?: number;
+  /** The person's decision on the current generation, once taken: who, when, from where. */
+  approval?: ApprovalRecord;
+}
+
+/** Who decided an approval, when and from where. */
+export interface ApprovalRecord {
+  generation: number;
+  verdict: 'APPROVED' | 'REJECTED';
+  /** `slack` (a button) or `cli` (`sfn-autoredrive approve|reject`). */
+  via: 'slack' | 'cli';
+  /** Slack user id, or the STS caller ARN (`local:<user>` against the local stack). */
+  by: string;
+  /** Slack user name, when Slack sent it. */
+  byName?: string;
+  reason?: string;
+  decidedAtMs: number;
 }
 
 /**

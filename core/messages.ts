@@ -60,7 +60,34 @@ export const recheckMessageSchema = z.object({
 });
 export type RecheckMessage = z.infer<typeof recheckMessageSchema>;
 
-export type IntakeMessage = { type: 'event'; event: StatusChangeEvent } | { type: 'recheck'; recheck: RecheckMessage };
+export const APPROVAL_KIND = 'sfn-autoredrive.approval';
+
+/**
+ * A person's decision on a redrive the error policy left to them, from Slack (the approval endpoint) or
+ * the CLI. It names the failure generation it was asked about, so it can never act on a later one.
+ */
+export const approvalMessageSchema = z.object({
+  kind: z.literal(APPROVAL_KIND),
+  executionArn,
+  generation: z.number().int().nonnegative(),
+  verdict: z.enum(['APPROVED', 'REJECTED']),
+  via: z.enum(['slack', 'cli']),
+  by: z.string().min(1).max(2048),
+  byName: z.string().max(200).optional(),
+  reason: z.string().max(1000).optional(),
+  decidedAtMs: epochMs,
+  /**
+   * Slack's response_url of the clicked message, to update it with the decision (30 minutes, 5 uses).
+   * Its host is checked where it is read and where it is used (SLACK_RESPONSE_URL_PREFIX).
+   */
+  responseUrl: z.string().regex(/^https?:\/\/[!-~]{1,2000}$/, 'must be a URL').optional(),
+});
+export type ApprovalMessage = z.infer<typeof approvalMessageSchema>;
+
+export type IntakeMessage =
+  | { type: 'event'; event: StatusChangeEvent }
+  | { type: 'recheck'; recheck: RecheckMessage }
+  | { type: 'approval'; approval: ApprovalMessage };
 
 /** A message we cannot act on. Goes to the dead-letter queue with this explanation. */
 export class MalformedMessageError extends Error {
@@ -82,10 +109,16 @@ export function parseIntakeMessage(body: string): IntakeMessage {
   } catch (error) {
     throw new MalformedMessageError([`body is not JSON (${(error as Error).message.slice(0, 200)})`]);
   }
-  if (raw !== null && typeof raw === 'object' && (raw as { kind?: unknown }).kind === RECHECK_KIND) {
+  const kind = raw !== null && typeof raw === 'object' ? (raw as { kind?: unknown }).kind : undefined;
+  if (kind === RECHECK_KIND) {
     const recheck = recheckMessageSchema.safeParse(raw);
     if (!recheck.success) throw new MalformedMessageError(describeIssues(recheck.error));
     return { type: 'recheck', recheck: recheck.data };
+  }
+  if (kind === APPROVAL_KIND) {
+    const approval = approvalMessageSchema.safeParse(raw);
+    if (!approval.success) throw new MalformedMessageError(describeIssues(approval.error));
+    return { type: 'approval', approval: approval.data };
   }
   const event = statusChangeEventSchema.safeParse(raw);
   if (!event.success) throw new MalformedMessageError(describeIssues(event.error));

@@ -20,7 +20,13 @@ export const EXECUTION_NAME_MAX_LENGTH = 80;
 const ALIAS_NAME = /^(?=.*[a-zA-Z_.-])[a-zA-Z0-9_.-]{1,80}$/;
 const RESTART_SUFFIX = /^(?<root>.+)-restart-(?<number>[1-9]\d{0,5})$/;
 
-/** `latest`, `version:3` or `alias:prod`, as the CLI's `--target` and the config write it. */
+/** A restart rule's target as the config writes it (`"latest"`, `{"alias": "prod"}`, `{"version": 3}`). */
+export function restartTargetFromConfig(target: 'latest' | { alias: string } | { version: number }): RestartTarget {
+  if (target === 'latest') return { kind: 'latest' };
+  return 'alias' in target ? { kind: 'alias', alias: target.alias } : { kind: 'version', version: target.version };
+}
+
+/** `latest`, `version:3` or `alias:prod`, as the CLI's `--target` writes it. */
 export function parseRestartTarget(text: string): RestartTarget {
   if (text === 'latest') return { kind: 'latest' };
   const version = /^version:([1-9]\d{0,8})$/.exec(text);

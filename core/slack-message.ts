@@ -13,12 +13,23 @@
  *   forge a field of its own.
  */
 import { alertFields, alertTitle, type Alert, type AlertKind } from './alerts';
+import { APPROVAL_ACTIONS, approvalButtonValue } from './slack-interaction';
 
 export interface SlackMessage {
   /** Notification and fallback text; Slack parses it as mrkdwn too. */
   text: string;
   blocks: unknown[];
+  /** Posted to an interaction's response_url: replaces the clicked message instead of adding one. */
+  replace_original?: boolean;
 }
+
+export interface SlackRenderOptions {
+  /** The approval endpoint is deployed: an APPROVAL_NEEDED message carries Redrive and Skip buttons. */
+  interactive?: boolean;
+}
+
+/** Fields shown in a section of their own, not in the main one. */
+const OWN_SECTION_FIELDS = new Set(['Cause', 'Approve with', 'Reject with']);
 
 /** A section's text may be 3000 characters; a header's 150; a message 50 blocks. https://api.slack.com/reference/block-kit/blocks */
 export const SLACK_SECTION_LIMIT = 3000;
@@ -91,11 +102,11 @@ function header(title: string): unknown {
   return { type: 'header', text: { type: 'plain_text', text, emoji: false } };
 }
 
-export function slackMessageForAlert(alert: Alert): SlackMessage {
+export function slackMessageForAlert(alert: Alert, options: SlackRenderOptions = {}): SlackMessage {
   const title = alertTitle(alert);
   const fields = alertFields(alert);
   const lines = fields
-    .filter(([label]) => label !== 'Cause')
+    .filter(([label]) => !OWN_SECTION_FIELDS.has(label))
     .map(([label, value]) => [label, fieldValue(label, value)] as const)
     .filter((field): field is readonly [string, string] => field[1] !== undefined)
     .map(([label, value]) => `*${label}:* ${value}`);
@@ -103,8 +114,26 @@ export function slackMessageForAlert(alert: Alert): SlackMessage {
   const cause = fields.find(([label]) => label === 'Cause')?.[1];
   // The cause gets a section of its own: the longest value, and the one most likely to hold markup.
   if (cause !== undefined) blocks.push(mrkdwnSection(`*Cause:*\n${codeBlock(cause, SLACK_SECTION_LIMIT - 20)}`));
+  blocks.push(...approvalBlocks(alert, fields, options));
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `sfn-autoredrive · ${new Date(alert.atMs).toISOString()}` }] });
   return { text: plainLine(title, 300), blocks };
+}
+
+/**
+ * An approval request: Redrive and Skip buttons when the endpoint is deployed (each naming the failure
+ * generation it decides), and the CLI commands always, for whoever cannot click.
+ */
+function approvalBlocks(alert: Alert, fields: Array<[string, string]>, options: SlackRenderOptions): unknown[] {
+  if (alert.kind !== 'APPROVAL_NEEDED' || !alert.executionArn || alert.generation === undefined) return [];
+  const value = approvalButtonValue(alert.executionArn, alert.generation);
+  const button = (text: string, actionId: string, style: 'primary' | 'danger') => ({ type: 'button', text: { type: 'plain_text', text, emoji: false }, action_id: actionId, value, style });
+  const blocks: unknown[] = [];
+  if (options.interactive) {
+    blocks.push({ type: 'actions', block_id: 'sfn-autoredrive.decide', elements: [button('Redrive', APPROVAL_ACTIONS.approve, 'primary'), button('Skip', APPROVAL_ACTIONS.reject, 'danger')] });
+  }
+  const commands = fields.filter(([label]) => label === 'Approve with' || label === 'Reject with').map(([label, command]) => `*${label}:* ${inlineCode(command, 600)}`);
+  if (commands.length > 0) blocks.push(mrkdwnSection(commands.join('\n')));
+  return blocks;
 }
 
 /** How one alert is named in a digest: its execution, or what the pipeline error says. */

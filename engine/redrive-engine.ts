@@ -7,21 +7,21 @@
  * logger and metrics as parameters.
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { buildExecutionAlert, alertKindFor, type Alert } from '../core/alerts';
+import { approvalCommands, buildExecutionAlert, alertKindFor, type Alert } from '../core/alerts';
 import type { Clock } from '../core/clock';
 import type { AutoRedriveConfig } from '../core/config';
 import { decide, EvidenceMissingError, tokenMayHaveExpired, type Decision, type HomeEnvironment, type PolicyOverrides, type Trigger } from '../core/decide';
 import { missingEvidence, type ExecutionEvidence } from '../core/evidence';
-import type { LedgerRecord } from '../core/ledger-record';
-import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, type RecheckMessage } from '../core/messages';
+import type { ApprovalRecord, LedgerRecord } from '../core/ledger-record';
+import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, type ApprovalMessage, type RecheckMessage } from '../core/messages';
 import type { ReasonCode } from '../core/reasons';
 import type { AlertSink } from '../adapters/alert-publisher';
 import type { IntakeQueue } from '../adapters/intake-queue';
 import { attemptEntry, type ClaimExpectation, type Ledger } from '../adapters/ledger';
-import { describeInto, describeWithInput, ExecutionNotFoundError, gatherEvidence, redriveExecution, startRestart } from '../adapters/sfn';
-import { describeRestartTarget, restartExecutionArn, restartRefusal, restartTargetArn, type RestartTarget } from '../core/restart';
+import { describeInto, describeWithInput, ExecutionNotFoundError, FAILED_STATE_HISTORY_PAGE, gatherEvidence, historyTailInto, redriveExecution, startRestart } from '../adapters/sfn';
+import { describeRestartTarget, restartExecutionArn, restartRefusal, restartTargetArn, restartTargetFromConfig, type RestartTarget } from '../core/restart';
 
-export type MetricName = 'Redriven' | 'Restarted' | 'Skipped' | 'GaveUp' | 'Waiting' | 'DryRun' | 'Parked' | 'Errors' | 'Throttled';
+export type MetricName = 'Redriven' | 'Restarted' | 'Skipped' | 'GaveUp' | 'Waiting' | 'DryRun' | 'Parked' | 'Errors' | 'Throttled' | 'AwaitingApproval' | 'Rejected';
 
 export interface EngineMetrics {
   count(metric: MetricName, reason?: string): void;
@@ -50,10 +50,12 @@ export interface EngineDeps {
   random?: () => number;
   /** Policy rules an operator lifted for this run (the CLI's `--override-…`); recorded in each attempt they change. */
   overrides?: PolicyOverrides;
+  /** The person's decision this engine carries out: recorded with the claim it makes (see handleApproval). */
+  approval?: ApprovalRecord;
 }
 
 /** Where one message or execution ended. */
-export type FinalPlace = 'REDRIVEN' | 'RESTARTED' | 'WAITING' | 'SKIPPED' | 'GAVE_UP' | 'DRY_RUN' | 'PARKED';
+export type FinalPlace = 'REDRIVEN' | 'RESTARTED' | 'WAITING' | 'SKIPPED' | 'GAVE_UP' | 'DRY_RUN' | 'PARKED' | 'APPROVAL_PENDING' | 'REJECTED';
 
 export interface Outcome {
   place: FinalPlace;
@@ -87,7 +89,13 @@ export interface KnownState {
 }
 
 /** Reasons decided by the event (or the ledger) alone: logged and counted, but not worth a ledger write. */
-const UNLEDGERED: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['OUT_OF_SCOPE', 'NOT_FAILED', 'STATUS_NOT_WATCHED', 'ALREADY_HANDLED', 'RESTARTED']);
+const UNLEDGERED: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['OUT_OF_SCOPE', 'NOT_FAILED', 'STATUS_NOT_WATCHED', 'ALREADY_HANDLED', 'APPROVAL_NOT_PENDING', 'RESTARTED']);
+
+/** How the ledger's attempt log names a person who decided an approval. */
+export function approverActor(approval: ApprovalRecord): string {
+  const who = approval.via === 'slack' ? `slack ${approval.by}${approval.byName ? ` (${approval.byName})` : ''}` : `operator ${approval.by}`;
+  return approval.reason ? `${who}: ${approval.reason}` : who;
+}
 
 export class RedriveEngine {
   constructor(private readonly deps: EngineDeps) {}
@@ -102,7 +110,81 @@ export class RedriveEngine {
       return this.parkMalformed(body, error, messageId);
     }
     if (message.type === 'recheck') return this.handleRecheck(message.recheck);
+    if (message.type === 'approval') return this.handleApproval(message.approval);
     return this.handleEvidence(evidenceFromEvent(message.event), 'event');
+  }
+
+  /**
+   * A person's Redrive or Skip, from Slack (through the intake queue) or the CLI. It acts only on the
+   * generation it names and only while that generation is APPROVAL_PENDING: the claim is the same
+   * conditional write as any redrive's, so two clicks, or two people, make one redrive. The decision,
+   * once carried out, is announced (APPROVAL_DECIDED), which updates the clicked Slack message.
+   */
+  async handleApproval(message: ApprovalMessage): Promise<Outcome> {
+    const record = await this.deps.ledger.get(message.executionArn);
+    await this.flushOwedAlert(record);
+    const approval: ApprovalRecord = {
+      generation: message.generation,
+      verdict: message.verdict,
+      via: message.via,
+      by: message.by,
+      ...(message.byName && { byName: message.byName }),
+      ...(message.reason && { reason: message.reason }),
+      decidedAtMs: message.decidedAtMs,
+    };
+    const approver = new RedriveEngine({ ...this.deps, actor: approverActor(approval), approval });
+    let outcome: Outcome;
+    if (!record || record.generation !== message.generation) {
+      const where = record ? `the ledger is at generation ${record.generation}, ${record.phase}` : 'the ledger has no entry';
+      outcome = this.report({ place: 'SKIPPED', reason: 'APPROVAL_NOT_PENDING', detail: `no approval is pending for generation ${message.generation}: ${where}`, executionArn: message.executionArn, generation: message.generation, redriven: false }, 'Skipped');
+    } else if (message.verdict === 'REJECTED') {
+      outcome = await approver.reject(record);
+    } else {
+      // Read afresh (one DescribeExecution): the execution may have moved on since the approval was asked.
+      outcome = await approver.handleEvidence({ ...evidenceFromLedger(record), redriveCount: undefined }, 'approval', { record });
+    }
+    // Only the delivery whose decision was written announces it: a second click finds the failure
+    // handled, or no longer failed (it is being rerun), and must not overwrite the first one's message.
+    const decidedHere = !UNLEDGERED.has(outcome.reason as ReasonCode) && !outcome.confirmedOnly;
+    if (decidedHere) await this.announceDecision(message, outcome, record);
+    return outcome;
+  }
+
+  private async reject(record: LedgerRecord): Promise<Outcome> {
+    const { ledger, clock, actor, approval } = this.deps;
+    const evidence = evidenceFromLedger(record);
+    const decision: Decision = { action: 'SKIP', reason: 'REJECTED', detail: `rejected by ${actor}`, generation: record.generation, attemptNumber: record.attemptsUsed };
+    if (record.phase !== 'APPROVAL_PENDING') {
+      return this.report({ place: 'SKIPPED', reason: 'APPROVAL_NOT_PENDING', detail: `generation ${record.generation} is ${record.phase}, not waiting for approval`, executionArn: record.executionArn, generation: record.generation, redriven: false }, 'Skipped');
+    }
+    const written = await ledger.transition({
+      evidence,
+      generation: record.generation,
+      expect: this.expectationFor('approval'),
+      phase: 'REJECTED',
+      reason: 'REJECTED',
+      nowMs: clock.nowMs(),
+      attempt: { ...attemptEntry(decision, 'REJECTED', clock.nowMs(), actor), decision: 'REJECT' },
+      approval,
+    });
+    if (!written.won) return this.lostClaim(decision, evidence, written.current);
+    return this.report({ place: 'REJECTED', reason: 'REJECTED', detail: decision.detail, executionArn: record.executionArn, generation: record.generation, redriven: false }, 'Rejected');
+  }
+
+  /** Tells the channel (and email) what came of a decision; from Slack, it replaces the clicked message. */
+  private async announceDecision(message: ApprovalMessage, outcome: Outcome, record: LedgerRecord | undefined): Promise<void> {
+    const { config, clock } = this.deps;
+    const evidence = record ? evidenceFromLedger(record) : undefined;
+    const result = outcome.place === 'REDRIVEN' || outcome.place === 'REJECTED' ? outcome.place : `not redriven: ${outcome.reason} (${outcome.detail})`;
+    const alert: Alert = {
+      ...(evidence
+        ? buildExecutionAlert('APPROVAL_DECIDED', evidence, outcome.reason as ReasonCode, outcome.detail, record!.attemptsUsed + (outcome.redriven ? 1 : 0), config, clock.nowMs())
+        : { kind: 'APPROVAL_DECIDED', executionArn: message.executionArn, reason: outcome.reason as ReasonCode, detail: outcome.detail, atMs: clock.nowMs() }),
+      generation: message.generation,
+      decision: { verdict: message.verdict, by: message.by, ...(message.byName && { byName: message.byName }), via: message.via, decidedAtMs: message.decidedAtMs, outcome: result },
+      ...(message.responseUrl && { responseUrl: message.responseUrl }),
+    };
+    await this.deps.alerts.publish(alert);
   }
 
   /**
@@ -173,6 +255,19 @@ export class RedriveEngine {
     const targetText = describeRestartTarget(target);
     const restartArn = restartExecutionArn(evidence.executionArn);
     const decision: Decision = { action: 'SKIP', reason: 'RESTART', detail: `restart on ${targetText} as ${restartArn}`, generation, attemptNumber: record?.attemptsUsed ?? 0 };
+    if (config.dryRun) {
+      const dry = await ledger.transition({
+        evidence,
+        generation,
+        expect: { newGeneration: true, phases: ['WAITING', 'SKIPPED', 'GAVE_UP', 'DRY_RUN'] },
+        phase: 'DRY_RUN',
+        reason: 'RESTART',
+        nowMs: clock.nowMs(),
+        attempt: { generation, decision: 'RESTART', reason: 'RESTART', decidedAtMs: clock.nowMs(), outcome: 'DRY_RUN', actor, note: `dry run: would ${decision.detail}` },
+      });
+      if (!dry.won) return this.lostClaim(decision, evidence, dry.current);
+      return this.report({ place: 'DRY_RUN', reason: 'RESTART', detail: `dry run: would ${decision.detail}`, executionArn: evidence.executionArn, generation, redriven: false }, 'DryRun');
+    }
     const resuming = record?.phase === 'RESTARTING' && record.generation === generation;
     if (!resuming) {
       const claim = await ledger.transition({
@@ -266,8 +361,12 @@ export class RedriveEngine {
     switch (decision.action) {
       case 'WAIT':
         return this.wait(decision, evidence, trigger);
+      case 'AWAIT_APPROVAL':
+        return this.awaitApproval(decision, evidence, record?.attemptsUsed ?? 0, trigger);
       case 'REDRIVE':
         return this.redrive(decision, evidence, record, trigger);
+      case 'RESTART':
+        return this.restart(evidence, restartTargetFromConfig(decision.policy!.restartTarget!), { record });
       default:
         return this.finish(decision, evidence, record?.attemptsUsed ?? 0, this.expectationFor(trigger));
     }
@@ -280,8 +379,40 @@ export class RedriveEngine {
       case 'recheck':
         return { phases: ['WAITING'] };
       case 'operator':
-        return { newGeneration: true, phases: ['WAITING', 'SKIPPED', 'GAVE_UP', 'DRY_RUN'] };
+        return { newGeneration: true, phases: ['WAITING', 'SKIPPED', 'GAVE_UP', 'DRY_RUN', 'APPROVAL_PENDING', 'REJECTED'] };
+      case 'approval':
+        return { phases: ['APPROVAL_PENDING'] };
     }
+  }
+
+  /**
+   * The policy leaves this redrive to a person: record APPROVAL_PENDING and owe the alert that asks
+   * (with the state it failed in: one GetExecutionHistory page, read once per failure asked about).
+   */
+  private async awaitApproval(decision: Decision, evidence: ExecutionEvidence, attemptsUsed: number, trigger: Trigger): Promise<Outcome> {
+    const { ledger, clock, config, actor, sfn } = this.deps;
+    const { lastEnteredState } = await historyTailInto(sfn, evidence, FAILED_STATE_HISTORY_PAGE);
+    const nowMs = clock.nowMs();
+    const alert: Alert = {
+      ...buildExecutionAlert('APPROVAL_NEEDED', evidence, decision.reason, decision.detail, attemptsUsed, config, nowMs),
+      generation: decision.generation,
+      ...(lastEnteredState && { failedState: lastEnteredState }),
+      commands: approvalCommands(evidence.executionArn),
+    };
+    const written = await ledger.transition({
+      evidence,
+      generation: decision.generation,
+      expect: this.expectationFor(trigger),
+      phase: 'APPROVAL_PENDING',
+      reason: decision.reason,
+      nowMs,
+      approvalRequestedAtMs: nowMs,
+      attempt: attemptEntry(decision, 'APPROVAL_PENDING', nowMs, actor, { note: decision.detail.slice(0, 500) }),
+      pendingAlert: alert,
+    });
+    if (!written.won) return this.lostClaim(decision, evidence, written.current);
+    await this.publishOwedAlert(evidence.executionArn, decision.generation, alert);
+    return this.report({ place: 'APPROVAL_PENDING', reason: decision.reason, detail: decision.detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: false }, 'AwaitingApproval');
   }
 
   private async wait(decision: Decision, evidence: ExecutionEvidence, trigger: Trigger): Promise<Outcome> {
@@ -330,6 +461,7 @@ export class RedriveEngine {
         clientToken: token,
         tokenFirstUsedAtMs: clock.nowMs(),
         attemptsIncrement: 1,
+        approval: this.deps.approval,
       });
       if (!claim.won) return this.lostClaim(decision, evidence, claim.current);
     } else if (tokenMayHaveExpired(record, clock.nowMs())) {
@@ -395,6 +527,7 @@ export class RedriveEngine {
       attemptsIncrement: options.refundClaimedAttempt ? -1 : 0,
       attempt: attemptEntry(decision, place === 'GAVE_UP' ? 'GAVE_UP' : decision.reason === 'NOT_REDRIVABLE_PER_AWS' ? 'NOT_REDRIVABLE' : 'SKIPPED', clock.nowMs(), actor, { note: decision.detail.slice(0, 500) }),
       pendingAlert: alert || undefined,
+      approval: this.deps.approval,
     });
     if (!written.won) return this.lostClaim(decision, evidence, written.current);
     if (alert) await this.publishOwedAlert(evidence.executionArn, decision.generation, alert);

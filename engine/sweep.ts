@@ -17,7 +17,7 @@
  */
 import { ListExecutionsCommand, ListStateMachinesCommand, type ExecutionListItem, type SFNClient } from '@aws-sdk/client-sfn';
 import { parseExecutionArn } from '../core/arn';
-import { buildExecutionAlert, buildPipelineErrorAlert, buildStateMachineAlert } from '../core/alerts';
+import { approvalCommands, buildExecutionAlert, buildPipelineErrorAlert, buildStateMachineAlert } from '../core/alerts';
 import type { AutoRedriveConfig } from '../core/config';
 import { formatDuration, REDRIVE_WINDOW_MS, type HomeEnvironment } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
@@ -47,6 +47,8 @@ export interface SweepReport {
   /** Failures that stopped before watching began, recorded as SKIPPED BEFORE_WATCHING (back-fill off). */
   beforeWatching: string[];
   windowClosing: Array<{ executionArn: string; windowLeftMs: number; alerted: boolean }>;
+  /** Pending approvals whose window (less the safety margin) closed: now SKIPPED, alerted NOT_REDRIVABLE. */
+  approvalsExpired: string[];
   /** State machines or items that could not be swept; the rest were. */
   problems: SweepProblem[];
 }
@@ -131,7 +133,7 @@ export function evidenceFromListItem(item: ExecutionListItem): ExecutionEvidence
 
 export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   const { config, clock, sfn, logger } = deps;
-  const report: SweepReport = { stateMachines: [], listed: 0, missed: [], beforeWatching: [], windowClosing: [], problems: [] };
+  const report: SweepReport = { stateMachines: [], listed: 0, missed: [], beforeWatching: [], windowClosing: [], approvalsExpired: [], problems: [] };
   try {
     report.stateMachines = await resolveWatchedStateMachines(sfn, config, deps.home);
   } catch (error) {
@@ -154,6 +156,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     missed: report.missed.length,
     beforeWatching: report.beforeWatching.length,
     windowClosing: report.windowClosing.length,
+    approvalsExpired: report.approvalsExpired.length,
     problems: report.problems.length,
   });
   return report;
@@ -188,7 +191,48 @@ async function sweepStateMachine(deps: SweepDeps, stateMachineArn: string, nowMs
     report.beforeWatching.push(...beforeWatching.map((e) => e.executionArn));
     await alertBeforeWatching(deps, stateMachineArn, beforeWatching, watching.sinceMs, nowMs);
   }
+  await expirePendingApprovals(deps, stateMachineArn, nowMs, report);
   await alertClosingWindows(deps, stateMachineArn, nowMs, report);
+}
+
+/** A pending approval that no sweep expired may have outlived its window by up to this much and still be found. */
+const EXPIRY_LOOKBACK_MS = 24 * HOUR_MS;
+
+/**
+ * A pending approval cannot be approved once the redrive window, less the safety margin, closes: it ends
+ * SKIPPED (REDRIVE_WINDOW_EXPIRED) with a NOT_REDRIVABLE alert, under the same conditional write as a
+ * decision, so a click at that moment either redrives or finds it expired, never both.
+ */
+async function expirePendingApprovals(deps: SweepDeps, stateMachineArn: string, nowMs: number, report: SweepReport): Promise<void> {
+  const { config, ledger, alerts } = deps;
+  const marginMs = config.windowSafetyMarginSeconds * 1000;
+  for await (const record of ledger.closingWindows(stateMachineArn, nowMs - EXPIRY_LOOKBACK_MS, nowMs + marginMs)) {
+    if (record.phase !== 'APPROVAL_PENDING') continue;
+    const evidence = evidenceFromLedger(record);
+    const windowLeftMs = record.stopDateMs! + REDRIVE_WINDOW_MS - nowMs;
+    const asked = record.approvalRequestedAtMs === undefined ? '' : ` since ${new Date(record.approvalRequestedAtMs).toISOString()}`;
+    const left = windowLeftMs > 0 ? `${formatDuration(windowLeftMs)} left in the window, under the ${formatDuration(marginMs)} safety margin` : `the window closed ${formatDuration(-windowLeftMs)} ago`;
+    const detail = `the approval pending${asked} expired: ${left}`;
+    const decision = { action: 'SKIP' as const, reason: 'REDRIVE_WINDOW_EXPIRED' as const, detail, generation: record.generation, attemptNumber: record.attemptsUsed };
+    const alert = buildExecutionAlert('NOT_REDRIVABLE', evidence, 'REDRIVE_WINDOW_EXPIRED', detail, record.attemptsUsed, config, nowMs);
+    const written = await ledger.transition({
+      evidence,
+      generation: record.generation,
+      expect: { phases: ['APPROVAL_PENDING'] },
+      phase: 'SKIPPED',
+      reason: 'REDRIVE_WINDOW_EXPIRED',
+      nowMs,
+      attempt: attemptEntry(decision, 'SKIPPED', nowMs, 'sweep', { note: detail }),
+      pendingAlert: alert,
+    });
+    // Lost: someone decided it in the meantime.
+    if (!written.won) continue;
+    // The NOT_REDRIVABLE alert says all a WINDOW_CLOSING one would: mark it sent so it is not repeated.
+    await ledger.claimWindowClosingAlert(record.executionArn, record.generation);
+    await alerts.publish(alert);
+    await ledger.clearPendingAlert(record.executionArn, record.generation);
+    report.approvalsExpired.push(record.executionArn);
+  }
 }
 
 /** Back-fill is off: the failure is recorded as seen and left for an operator. True if this sweep recorded it. */
@@ -226,8 +270,12 @@ async function alertClosingWindows(deps: SweepDeps, stateMachineArn: string, now
     const windowLeftMs = record.stopDateMs! + REDRIVE_WINDOW_MS - nowMs;
     const alerted = record.windowClosingAlertedGeneration !== record.generation && (await ledger.claimWindowClosingAlert(record.executionArn, record.generation));
     if (alerted) {
-      const detail = `${formatDuration(windowLeftMs)} left; last decision ${record.phase} (${record.reason})`;
-      await deps.alerts.publish(buildExecutionAlert('WINDOW_CLOSING', evidenceFromLedger(record), 'WINDOW_CLOSING', detail, record.attemptsUsed, config, nowMs));
+      const pending = record.phase === 'APPROVAL_PENDING';
+      const detail = pending
+        ? `${formatDuration(windowLeftMs)} left, and an approval is pending: it expires when the window (less the safety margin) closes`
+        : `${formatDuration(windowLeftMs)} left; last decision ${record.phase} (${record.reason})`;
+      const alert = buildExecutionAlert('WINDOW_CLOSING', evidenceFromLedger(record), 'WINDOW_CLOSING', detail, record.attemptsUsed, config, nowMs);
+      await deps.alerts.publish(pending ? { ...alert, generation: record.generation, commands: approvalCommands(record.executionArn) } : alert);
     }
     report.windowClosing.push({ executionArn: record.executionArn, windowLeftMs, alerted });
   }

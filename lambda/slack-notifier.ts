@@ -26,7 +26,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createClients } from '../adapters/clients';
 import { Coordination, SharedRateGate, type LeaseOutcome } from '../adapters/coordination';
-import { requireEnv, RUNTIME_ENV } from '../adapters/runtime-env';
+import { requireEnv, RUNTIME_ENV, SLACK_RESPONSE_URL_PREFIX } from '../adapters/runtime-env';
 import { SLACK_POSTING, SlackPostError, SlackPoster } from '../adapters/slack';
 import { alertFromNotification, type Alert } from '../core/alerts';
 import { systemClock, type Clock } from '../core/clock';
@@ -97,6 +97,7 @@ export function createNotifierHandler(deps: NotifierDeps): (event: SQSEvent, con
     pollMs: SLACK_POSTING.gatePollMs,
   });
   const poster = new SlackPoster({ nowMs, gate, fetchImpl: deps.fetchImpl });
+  const responseUrlPrefix = deps.env[RUNTIME_ENV.slackResponseUrlPrefix] ?? SLACK_RESPONSE_URL_PREFIX;
   const claimKey = (alertId: string) => `${LEDGER_TABLE.coordinationKeys.slackAlertPrefix}${alertId}`;
 
   return async (event, context) => {
@@ -136,10 +137,18 @@ export function createNotifierHandler(deps: NotifierDeps): (event: SQSEvent, con
       }
     }
 
-    const digest = claimed.length > config.alerts.slackDigestThreshold;
-    const posts: Array<{ message: SlackMessage; alerts: Received[] }> = digest
-      ? [{ message: slackDigest(claimed.map((r) => r.alert)), alerts: claimed }]
-      : claimed.map((r) => ({ message: slackMessageForAlert(r.alert), alerts: [r] }));
+    // An approval request keeps its buttons and a decision replaces the clicked message: neither is
+    // folded into a digest.
+    const own = claimed.filter((r) => postedAlone(r.alert));
+    const digestible = claimed.filter((r) => !postedAlone(r.alert));
+    const digest = digestible.length > config.alerts.slackDigestThreshold;
+    const render = { interactive: config.approvals.slackSigningSecretName !== undefined };
+    const posts: Array<{ message: SlackMessage; alerts: Received[] }> = [
+      ...own.map((r) => ({ message: slackMessageForAlert(r.alert, render), alerts: [r] })),
+      ...(digest
+        ? [{ message: slackDigest(digestible.map((r) => r.alert)), alerts: digestible }]
+        : digestible.map((r) => ({ message: slackMessageForAlert(r.alert, render), alerts: [r] }))),
+    ];
     let stopped: string | undefined;
     const handBack = async (post: { alerts: Received[] }) => {
       await Promise.all(post.alerts.map((r) => coordination.releaseLease(claimKey(r.alertId), holder).catch(() => undefined)));
@@ -151,7 +160,7 @@ export function createNotifierHandler(deps: NotifierDeps): (event: SQSEvent, con
         continue;
       }
       try {
-        await poster.post(webhookUrl, post.message, deadlineMs);
+        await postOne(poster, { webhookUrl, responseUrlPrefix }, post, deadlineMs);
       } catch (error) {
         logger.error('Slack post failed; the alerts will be retried', { error: (error as Error).message, alerts: post.alerts.length });
         // A payload Slack refuses (400) concerns this message only; anything else concerns them all.
@@ -170,6 +179,27 @@ export function createNotifierHandler(deps: NotifierDeps): (event: SQSEvent, con
     if (stopped !== undefined) logger.warn('Stopped posting; the remaining alerts go back to the queue', { reason: stopped, handedBack: failed.length });
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   };
+}
+
+function postedAlone(alert: Alert): boolean {
+  return alert.kind === 'APPROVAL_NEEDED' || alert.responseUrl !== undefined;
+}
+
+/**
+ * A decision made by a click replaces the clicked message through its response_url; one that Slack no
+ * longer accepts (used five times, or older than 30 minutes) is posted as a new message instead.
+ */
+async function postOne(poster: SlackPoster, urls: { webhookUrl: string; responseUrlPrefix: string }, post: { message: SlackMessage; alerts: Received[] }, deadlineMs: number): Promise<void> {
+  const { webhookUrl } = urls;
+  const responseUrl = post.alerts.length === 1 ? post.alerts[0].alert.responseUrl : undefined;
+  if (responseUrl === undefined || !responseUrl.startsWith(urls.responseUrlPrefix)) return poster.post(webhookUrl, post.message, deadlineMs);
+  try {
+    await poster.post(responseUrl, { ...post.message, replace_original: true }, deadlineMs);
+  } catch (error) {
+    const refused = error instanceof SlackPostError && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429;
+    if (!refused) throw error;
+    await poster.post(webhookUrl, post.message, deadlineMs);
+  }
 }
 
 let lambdaHandler: ReturnType<typeof createNotifierHandler> | undefined;

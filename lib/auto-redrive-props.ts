@@ -4,7 +4,7 @@
  * are applied by `parseConfig`; the schema stays the one place that defines them.
  */
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import type { AutoRedriveConfigInput, WatchableStatus } from '../core/config';
+import type { AutoRedriveConfigInput, PolicyRuleInput, WatchableStatus } from '../core/config';
 
 export interface AutoRedriveProps {
   /**
@@ -75,6 +75,51 @@ export interface AutoRedriveProps {
      * @default []
      */
     readonly onlyRetry?: string[];
+    /**
+     * The default rules, in order: the first whose `match` pattern matches the error or cause chooses
+     * the action: `auto` (redrive with backoff), `approve` (a person decides, in Slack or the CLI),
+     * `never`, or `restart` (fix-forward: a new execution on `target`, the same input). neverRetry wins
+     * over every rule; an error no rule matches falls to onlyRetry, then `auto`.
+     * @default []
+     */
+    readonly rules?: PolicyRuleInput[];
+    /**
+     * Rules of one state machine (`stateMachineArn`) or name prefix (`namePrefix`), tried before the
+     * default rules (exact ARN first, then the longest prefix).
+     * @default []
+     */
+    readonly stateMachines?: Array<{
+      readonly stateMachineArn?: string;
+      readonly namePrefix?: string;
+      readonly rules: PolicyRuleInput[];
+    }>;
+  };
+
+  /** Who may approve the redrives the error policy leaves to a person (`approve` rules). */
+  readonly approvals?: {
+    /**
+     * Name of the Secrets Manager secret holding the Slack app's signing secret. When set, the
+     * approval endpoint (a Lambda Function URL, output `ApprovalEndpointUrl`) is deployed: set it as
+     * the Slack app's interactivity request URL.
+     * @default - no approval endpoint: approve with `sfn-autoredrive approve`
+     */
+    readonly slackSigningSecretName?: string;
+    /**
+     * Slack user IDs (U…, W…) whose Redrive / Skip clicks are accepted; everyone else's are refused.
+     * @default []
+     */
+    readonly allowedSlackUserIds?: string[];
+    /**
+     * Slack user group IDs (S…) whose members' clicks are accepted too. Needs `slackBotTokenSecretName`.
+     * @default []
+     */
+    readonly allowedSlackUserGroupIds?: string[];
+    /**
+     * Name of the Secrets Manager secret holding a Slack bot token with the `usergroups:read` scope, used
+     * to read the members of `allowedSlackUserGroupIds` (cached for a minute).
+     * @default - none: only `allowedSlackUserIds` count
+     */
+    readonly slackBotTokenSecretName?: string;
   };
 
   /**

@@ -9,7 +9,7 @@
  * config schema (core/config.ts).
  */
 import * as path from 'node:path';
-import { ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnOutput, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -34,7 +34,7 @@ import type { AutoRedriveProps } from './auto-redrive-props';
 import { handlerCode, projectRelativeSourcesCommand } from './lambda-code';
 import { acknowledgeControlTowerFindings } from './control-tower';
 import { acknowledgeNagFindings } from './nag';
-import { environmentOfArn, isInEnvironment, watchedResources, type DeployEnvironment } from './watched-resources';
+import { environmentOfArn, isInEnvironment, restartTargets, watchedResources, type DeployEnvironment } from './watched-resources';
 
 /**
  * Count metrics the worker emits (engine/redrive-engine.ts MetricName) besides `Skipped`, which
@@ -142,6 +142,10 @@ export class AutoRedrive extends Construct {
   public readonly slackNotifierFunction?: NodejsFunction;
   public readonly sweepFunction?: NodejsFunction;
   public readonly sweepSchedule?: events.Rule;
+  /** Receives Slack's Redrive / Skip clicks; only with `approvals.slackSigningSecretName`. */
+  public readonly approvalEndpointFunction?: NodejsFunction;
+  /** The Slack app's interactivity request URL (also the stack output `ApprovalEndpointUrl`). */
+  public readonly approvalEndpointUrl?: lambda.FunctionUrl;
   public readonly dashboard: cloudwatch.Dashboard;
   /** Every alarm; each notifies the alert topic. */
   public readonly alarms: cloudwatch.Alarm[] = [];
@@ -275,6 +279,9 @@ export class AutoRedrive extends Construct {
       }),
     );
     this.allow(this.workerFunction, ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:RedriveExecution'], watched.executions);
+    // Fix-forward restarts start new executions on the restart rules' targets (and read the input with DescribeExecution above).
+    const restartResources = restartTargets(config, stackEnv);
+    if (restartResources.length > 0) this.allow(this.workerFunction, ['states:StartExecution'], restartResources);
     this.allowLedgerReadWrite(this.workerFunction);
     // The worker chains delayed "recheck" messages for backoff and parks malformed messages in the DLQ.
     this.allow(this.workerFunction, ['sqs:SendMessage'], [this.intakeQueue.queueArn, this.intakeDeadLetterQueue.queueArn]);
@@ -294,6 +301,13 @@ export class AutoRedrive extends Construct {
         this.slackAlertsQueue = slack.queue;
         this.slackNotifierFunction = slack.notifier;
       }
+    }
+
+    const signingSecretName = config.approvals.slackSigningSecretName;
+    if (signingSecretName !== undefined) {
+      const approval = this.approvalEndpoint(signingSecretName, commonEnvironment);
+      this.approvalEndpointFunction = approval.fn;
+      this.approvalEndpointUrl = approval.url;
     }
 
     if (config.sweep.enabled) {
@@ -458,11 +472,45 @@ export class AutoRedrive extends Construct {
     );
     // Claims, posted marks and the rate gate are conditional UpdateItems only.
     this.allow(notifier, ['dynamodb:UpdateItem'], [this.ledgerTable.tableArn]);
-    // Secrets Manager appends six random characters to a secret's name in its ARN.
-    this.allow(notifier, ['secretsmanager:GetSecretValue'], [
-      `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretName}-??????`,
-    ]);
+    this.allow(notifier, ['secretsmanager:GetSecretValue'], [this.secretArnPattern(secretName)]);
     return { queue, notifier };
+  }
+
+  /**
+   * The approval endpoint: a Function URL without IAM auth (Slack cannot sign with SigV4), every request
+   * checked against Slack's signature. It reads one ledger item and sends one message; the worker does
+   * the rest, so it answers well within Slack's 3 seconds.
+   */
+  private approvalEndpoint(signingSecretName: string, commonEnvironment: Record<string, string>): { fn: NodejsFunction; url: lambda.FunctionUrl } {
+    const fn = this.handler('ApprovalEndpoint', {
+      entry: 'approval-endpoint.ts',
+      description: 'sfn-autoredrive approval endpoint: checks Slack Redrive / Skip clicks and hands them to the worker',
+      // Slack gives up after 3 s; a request still running at 5 s has failed anyway.
+      timeout: Duration.seconds(5),
+      memorySize: 256,
+      environment: {
+        ...commonEnvironment,
+        [RUNTIME_ENV.ledgerTableName]: this.ledgerTable.tableName,
+        [RUNTIME_ENV.intakeQueueUrl]: this.intakeQueue.queueUrl,
+        [RUNTIME_ENV.slackSigningSecretId]: signingSecretName,
+        ...(this.config.approvals.slackBotTokenSecretName && { [RUNTIME_ENV.slackBotTokenSecretId]: this.config.approvals.slackBotTokenSecretName }),
+      },
+    });
+    this.allow(fn, ['dynamodb:GetItem'], [this.ledgerTable.tableArn]);
+    this.allow(fn, ['sqs:SendMessage'], [this.intakeQueue.queueArn]);
+    const botToken = this.config.approvals.slackBotTokenSecretName;
+    this.allow(fn, ['secretsmanager:GetSecretValue'], [signingSecretName, ...(botToken ? [botToken] : [])].map((name) => this.secretArnPattern(name)));
+    const url = fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    new CfnOutput(this, 'ApprovalEndpointUrl', {
+      description: 'Set as the Slack app\'s Interactivity Request URL (Redrive / Skip buttons)',
+      value: url.url,
+    });
+    return { fn, url };
+  }
+
+  /** Secrets Manager appends six random characters to a secret's name in its ARN. */
+  private secretArnPattern(secretName: string): string {
+    return `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${secretName}-??????`;
   }
 
   private createAlarms(): void {
@@ -500,6 +548,7 @@ export class AutoRedrive extends Construct {
       ['Worker', this.workerFunction],
       ['Sweep', this.sweepFunction],
       ['SlackNotifier', this.slackNotifierFunction],
+      ['ApprovalEndpoint', this.approvalEndpointFunction],
     ];
     for (const [name, fn] of functions) {
       if (!fn) continue;

@@ -32,6 +32,22 @@ export function acknowledgeControlTowerFindings(autoRedrive: AutoRedrive): void 
       'Outside a VPC: the Slack notifier posts to hooks.slack.com on the internet; in a VPC it would need a NAT gateway, which is cost and one more failure point between an alert and on-call.',
     );
   }
+  if (autoRedrive.approvalEndpointFunction) {
+    acknowledge(
+      autoRedrive.approvalEndpointFunction,
+      'lambda_inside_vpc_check',
+      'Outside a VPC: the approval endpoint is a Function URL that Slack calls from the internet, and it calls only AWS APIs (DynamoDB GetItem, SQS SendMessage, Secrets Manager) over TLS, authorized by its role; a VPC would add interface endpoints and change nothing it can reach.',
+    );
+    // CT.LAMBDA.PR.4 and the public-access check: Slack cannot sign requests with SigV4, so the URL is
+    // public by necessity and protected by Slack's request signature instead (core/slack-interaction.ts).
+    const slackSigned =
+      'Slack calls this URL from the internet and cannot sign with SigV4, so it takes AuthType NONE; every request must carry Slack\'s v0 HMAC-SHA256 signature made with the signing secret in Secrets Manager, be under 5 minutes old and come from an allow-listed Slack user, or it is refused with a 4xx and changes nothing.';
+    acknowledge(autoRedrive.approvalEndpointUrl!, 'lambda_function_url_auth_check', slackSigned);
+    for (const permission of ['invoke-function-url', 'invoke-function']) {
+      const child = autoRedrive.approvalEndpointFunction.node.tryFindChild(permission);
+      if (child) acknowledge(child, 'lambda_function_public_access_prohibited_check', slackSigned);
+    }
+  }
   // CT.CLOUDWATCH.PR.3: log groups encrypted with a customer managed KMS key.
   for (const logGroup of autoRedrive.logGroups) {
     acknowledge(

@@ -8,7 +8,7 @@ import type { IConstruct } from 'constructs';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { AutoRedrive } from './auto-redrive';
-import { NAG_PSEUDO_ENVIRONMENT, watchedResources } from './watched-resources';
+import { NAG_PSEUDO_ENVIRONMENT, restartTargets, watchedResources } from './watched-resources';
 
 function acknowledge(scope: IConstruct, id: string, reason: string): void {
   Validations.of(scope).acknowledge({ id, reason });
@@ -29,7 +29,7 @@ export function acknowledgeNagFindings(autoRedrive: AutoRedrive): void {
   const stateMachinesReason = `The sweep lists the executions (states:ListExecutions) of the watched state machines, which it finds by name prefix, so the policy names the state machines by prefix (stateMachine:<prefix>*) and no others. ${chosenScope}`;
 
   const xrayReason = 'X-Ray tracing (Tracing.ACTIVE) adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.';
-  const functions = [autoRedrive.workerFunction, autoRedrive.sweepFunction, autoRedrive.slackNotifierFunction];
+  const functions = [autoRedrive.workerFunction, autoRedrive.sweepFunction, autoRedrive.slackNotifierFunction, autoRedrive.approvalEndpointFunction];
   for (const fn of functions) {
     if (!fn?.role) continue;
     const listsStateMachines = fn === autoRedrive.sweepFunction && (watch.all || watch.stateMachineNamePrefixes.length > 0);
@@ -57,7 +57,20 @@ export function acknowledgeNagFindings(autoRedrive: AutoRedrive): void {
     );
   }
 
+  if (autoRedrive.approvalEndpointFunction) {
+    acknowledge(
+      autoRedrive.approvalEndpointFunction,
+      'Serverless-LambdaDLQ',
+      'Invoked only synchronously, by Slack through its Function URL: Slack sees the answer (a 4xx for a refused click), and a function DLQ applies to asynchronous invocations only.',
+    );
+  }
+
   acknowledgeWildcardResources(autoRedrive.workerFunction.role!, watched.executions, executionsReason);
+  acknowledgeWildcardResources(
+    autoRedrive.workerFunction.role!,
+    restartTargets(autoRedrive.config, NAG_PSEUDO_ENVIRONMENT),
+    `The worker starts fix-forward restarts (states:StartExecution) on the restart rules' targets: the latest revision, a version or an alias of the state machines those rules cover, which are named by prefix (stateMachine:<prefix>*[:<qualifier>]) and no others. ${chosenScope}`,
+  );
 
   if (autoRedrive.sweepFunction) {
     acknowledgeWildcardResources(autoRedrive.sweepFunction.role!, watched.stateMachines, stateMachinesReason);

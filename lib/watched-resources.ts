@@ -46,6 +46,31 @@ export function watchedResources(watch: AutoRedriveConfig['watch'], env: Pattern
   };
 }
 
+type RestartRuleTarget = 'latest' | { alias: string } | { version: number };
+
+/** A state machine ARN (or ARN pattern) qualified as StartExecution names the target: itself, `:<version>` or `:<alias>`. */
+function qualified(stateMachine: string, target: RestartRuleTarget): string {
+  if (target === 'latest') return stateMachine;
+  return `${stateMachine}:${'alias' in target ? target.alias : target.version}`;
+}
+
+/**
+ * What the worker may start for `restart` rules (states:StartExecution): each rule's target on the state
+ * machines the rule covers. Default rules cover every watched state machine; a state machine's own rules
+ * cover its ARN or name prefix. No restart rule, no grant.
+ */
+export function restartTargets(config: AutoRedriveConfig, env: PatternEnvironment): string[] {
+  const targetsOf = (rules: AutoRedriveConfig['errorPolicy']['rules']) =>
+    rules.flatMap((rule) => (rule.action === 'restart' ? [rule.target] : []));
+  const defaults = targetsOf(config.errorPolicy.rules);
+  const resources = watchedResources(config.watch, env).stateMachines.flatMap((machine) => defaults.map((target) => qualified(machine, target)));
+  for (const scope of config.errorPolicy.stateMachines) {
+    const machine = scope.stateMachineArn ?? `${stateMachineArnPrefix(env, scope.namePrefix!)}*`;
+    resources.push(...targetsOf(scope.rules).map((target) => qualified(machine, target)));
+  }
+  return [...new Set(resources)];
+}
+
 /** An account and region to deploy to; `undefined` where the stack leaves it open (environment-agnostic). */
 export interface DeployEnvironment {
   readonly account?: string;

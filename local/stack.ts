@@ -19,6 +19,7 @@ import { notifierTimeoutSeconds, notifierVisibilityTimeoutSeconds, SLACK_NOTIFIE
 import { alertFromNotification, type Alert } from '../core/alerts';
 import { CONFIG_ENV_VAR, parseConfig, type AutoRedriveConfig, type AutoRedriveConfigInput } from '../core/config';
 import { buildEventPattern } from '../core/event-pattern';
+import { createApprovalEndpointHandler } from '../lambda/approval-endpoint';
 import { createNotifierHandler } from '../lambda/slack-notifier';
 import type { SweepReport } from '../engine/sweep';
 import { createSweepHandler } from '../lambda/sweep';
@@ -35,6 +36,7 @@ import { lambdaFunctionArn, LOCAL_ACCOUNT, LOCAL_REGION, sqsQueueArn } from './f
 import { LocalEventBus } from './fabric/event-bus';
 import { LambdaRunner, type SqsBatchHandler } from './fabric/lambda-runner';
 import type { LocalQueue } from './fabric/queue';
+import { functionUrlEvent } from './fabric/function-url';
 import { LocalSlackReceiver } from './fabric/slack-receiver';
 import { SfnEmulator, type MockConfig, type TaskHandler } from './sfn';
 
@@ -155,6 +157,7 @@ export class LocalStack {
       [RUNTIME_ENV.intakeDlqUrl]: aws.sqs.queueUrl(LOCAL_NAMES.intakeDlq),
       [RUNTIME_ENV.alertTopicArn]: this.alertTopicArn,
       [RUNTIME_ENV.slackSecretId]: LOCAL_NAMES.slackSecret,
+      ...(slack && { [RUNTIME_ENV.slackResponseUrlPrefix]: slack.responseUrlPrefix }),
     };
     this.ledger = new Ledger(this.clients.dynamo, this.ledgerTableName, config.ledger.retentionDays);
     this.nextExpiryCheckMs = clock.nowMs() + LEDGER_EXPIRY_CHECK_EVERY_MS;
@@ -204,6 +207,20 @@ export class LocalStack {
         timeoutSeconds: notifierTimeoutSeconds(threshold),
         onHandlerError: (error) => options.onLambdaError?.(LAMBDA_FUNCTION_NAMES.notifier, error),
       });
+      const signingSecretName = config.approvals.slackSigningSecretName;
+      if (signingSecretName) {
+        // The receiver's buttons call the approval endpoint's handler, signed as Slack signs.
+        const signingSecret = randomUUID().replaceAll('-', '');
+        aws.secrets.put(signingSecretName, signingSecret);
+        const endpoint = createApprovalEndpointHandler({
+          clock,
+          clients: this.clients,
+          env: { ...this.env, [RUNTIME_ENV.slackSigningSecretId]: signingSecretName },
+          secrets: new SecretsProvider({ awsSdkV3Client: secretsClient }),
+          logger,
+        });
+        slack.configureInteractivity({ signingSecret, deliver: async (request) => endpoint(functionUrlEvent(request, clock.nowMs())) });
+      }
     }
   }
 

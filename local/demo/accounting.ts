@@ -4,8 +4,10 @@
  *
  * A failure is one failure generation: the run that ended FAILED/TIMED_OUT/ABORTED with redriveCount g.
  * It is accounted for when it ended in exactly one of: redriven (the ledger holds a REDRIVEN or
- * ALREADY_REDRIVEN attempt for g and Step Functions shows redriveCount > g), skipped with a reason,
- * given up with an alert, parked in the DLQ, dry-run, or not watched by the config. A redrive is a
+ * ALREADY_REDRIVEN attempt for g and Step Functions shows redriveCount > g), approved (so redriven, on
+ * a person's approval), rejected by a person, waiting for approval (the ledger's current generation,
+ * APPROVAL_PENDING), skipped with a reason, given up with an alert, parked in the DLQ, dry-run, or not
+ * watched by the config. A redrive is a
  * duplicate when Step Functions counts more redrives than the ledger accounts for, or the ledger
  * records two redrives of one generation.
  *
@@ -54,11 +56,11 @@ export interface ExecutionFacts {
   caughtBySweep: boolean;
 }
 
-export type FailurePlace = 'REDRIVEN' | 'SKIPPED' | 'GAVE_UP' | 'PARKED' | 'DRY_RUN' | 'NOT_WATCHED' | 'UNACCOUNTED';
+export type FailurePlace = 'REDRIVEN' | 'APPROVED' | 'REJECTED' | 'APPROVAL_PENDING' | 'SKIPPED' | 'GAVE_UP' | 'PARKED' | 'DRY_RUN' | 'NOT_WATCHED' | 'UNACCOUNTED';
 
 export interface FailureAccount extends FailureEvent {
   place: FailurePlace;
-  /** Reason code for SKIPPED / GAVE_UP / NOT_WATCHED; what is wrong for UNACCOUNTED. */
+  /** Reason code for SKIPPED / GAVE_UP / NOT_WATCHED; who decided for APPROVED / REJECTED; what is wrong for UNACCOUNTED. */
   reason?: string;
 }
 
@@ -85,7 +87,11 @@ export interface DemoTotals {
   executions: number;
   succeeded: number;
   failuresSeen: number;
+  /** Redriven automatically or by an operator; approved redrives are counted in `approved`. */
   redriven: number;
+  approved: number;
+  rejected: number;
+  approvalPending: number;
   recoveredAfterRedrive: number;
   gaveUp: number;
   gaveUpAlerts: number;
@@ -129,6 +135,9 @@ export function accountFor(facts: ExecutionFacts[], config: AutoRedriveConfig, n
     succeeded: executions.filter((e) => e.status === 'SUCCEEDED').length,
     failuresSeen: failures.length,
     redriven: count('REDRIVEN'),
+    approved: count('APPROVED'),
+    rejected: count('REJECTED'),
+    approvalPending: count('APPROVAL_PENDING'),
     recoveredAfterRedrive: executions.filter((e) => e.status === 'SUCCEEDED' && e.redriveCount > 0).length,
     gaveUp: count('GAVE_UP'),
     gaveUpAlerts: allAlerts.filter((a) => a.kind === 'GAVE_UP').length,
@@ -167,11 +176,15 @@ function accountExecution(facts: ExecutionFacts, config: AutoRedriveConfig, nowM
       duplicateRedrives += redrives - 1;
       redriveProblems.push(`${facts.name}: the ledger records ${redrives} redrives of generation ${failure.generation}`);
     }
+    const approval = facts.ledger?.approval?.generation === failure.generation ? facts.ledger.approval : undefined;
     if (redrives > 0) {
-      return facts.redriveCount > failure.generation
-        ? { ...failure, place: 'REDRIVEN' }
-        : { ...failure, place: 'UNACCOUNTED', reason: `the ledger says redriven, but Step Functions shows redriveCount ${facts.redriveCount}` };
+      if (facts.redriveCount <= failure.generation) {
+        return { ...failure, place: 'UNACCOUNTED', reason: `the ledger says redriven, but Step Functions shows redriveCount ${facts.redriveCount}` };
+      }
+      return approval?.verdict === 'APPROVED' ? { ...failure, place: 'APPROVED', reason: `by ${approval.by} via ${approval.via}` } : { ...failure, place: 'REDRIVEN' };
     }
+    const rejected = mine.find((a) => a.outcome === 'REJECTED');
+    if (rejected) return { ...failure, place: 'REJECTED', reason: approval ? `by ${approval.by} via ${approval.via}` : rejected.actor };
     const final = mine.find((a) => a.outcome === 'GAVE_UP' || a.outcome === 'SKIPPED' || a.outcome === 'NOT_REDRIVABLE' || a.outcome === 'DRY_RUN');
     if (final?.outcome === 'GAVE_UP') {
       if (gaveUpAlertsLeft === 0) return { ...failure, place: 'UNACCOUNTED', reason: 'gave up without an alert' };
@@ -180,6 +193,12 @@ function accountExecution(facts: ExecutionFacts, config: AutoRedriveConfig, nowM
     }
     if (final?.outcome === 'DRY_RUN') return { ...failure, place: 'DRY_RUN', reason: final.reason };
     if (final) return { ...failure, place: 'SKIPPED', reason: final.reason };
+    // Waiting for a person is a place only while the ledger's current generation is still waiting.
+    const waiting = facts.ledger?.phase === 'APPROVAL_PENDING' && facts.ledger.generation === failure.generation && mine.some((a) => a.outcome === 'APPROVAL_PENDING');
+    if (waiting) {
+      if (!facts.alerts.some((a) => a.kind === 'APPROVAL_NEEDED' && a.executionArn === facts.executionArn)) return { ...failure, place: 'UNACCOUNTED', reason: 'waiting for approval, but nobody was asked (no APPROVAL_NEEDED alert)' };
+      return { ...failure, place: 'APPROVAL_PENDING', reason: 'APPROVAL_REQUIRED' };
+    }
     if (facts.parkedMessages > 0) return { ...failure, place: 'PARKED' };
     const notWatched = notWatchedReason(facts, failure, config, nowMs);
     if (notWatched) return { ...failure, place: 'NOT_WATCHED', reason: notWatched };
@@ -239,6 +258,10 @@ function outcomeOf(facts: ExecutionFacts, failures: FailureAccount[]): string {
   switch (last.place) {
     case 'GAVE_UP':
       return `gave up after ${redrives}`;
+    case 'APPROVAL_PENDING':
+      return `${facts.status}, waiting for approval`;
+    case 'REJECTED':
+      return `${facts.status}, redrive rejected ${last.reason}`;
     case 'SKIPPED':
       return `skipped: ${last.reason}`;
     case 'NOT_WATCHED':

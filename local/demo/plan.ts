@@ -1,6 +1,6 @@
 /**
  * Turns a scenario into a timeline of actions at virtual offsets: execution starts (named in start
- * order), operator stops, clock jumps and fault changes.
+ * order), operator stops, clock jumps, fault changes and clicks on approval messages.
  */
 import type { ExecutionGroup, Scenario } from './scenario';
 
@@ -17,7 +17,8 @@ export type PlannedAction =
   | { kind: 'start'; atOffsetMs: number; execution: PlannedExecution }
   | { kind: 'stop'; atOffsetMs: number; execution: PlannedExecution }
   | { kind: 'jump'; atOffsetMs: number; jumpMs: number }
-  | { kind: 'faults'; atOffsetMs: number; faults: NonNullable<Scenario['timeline'][number]['faults']> };
+  | { kind: 'faults'; atOffsetMs: number; faults: NonNullable<Scenario['timeline'][number]['faults']> }
+  | { kind: 'clicks'; atOffsetMs: number; clicks: NonNullable<Scenario['timeline'][number]['clicks']> };
 
 export interface ScenarioPlan {
   executions: PlannedExecution[];
@@ -49,6 +50,7 @@ export function planScenario(scenario: Scenario): ScenarioPlan {
       const atOffsetMs = step.atSeconds * 1000;
       return [
         ...(step.faults ? [{ kind: 'faults' as const, atOffsetMs, faults: step.faults }] : []),
+        ...(step.clicks ? [{ kind: 'clicks' as const, atOffsetMs, clicks: step.clicks }] : []),
         ...(step.jumpSeconds !== undefined ? [{ kind: 'jump' as const, atOffsetMs, jumpMs: step.jumpSeconds * 1000 }] : []),
       ];
     }),

@@ -121,6 +121,10 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
           faults.apply(action.faults);
           observer.onNote?.('faults changed', elapsed());
           return;
+        case 'clicks':
+          // All at once, as two people (or one impatient one) would: the ledger's claim sorts them out.
+          await Promise.all(action.clicks.map((click) => clickApproval(stack, click, (text) => observer.onNote?.(text, elapsed()))));
+          return;
       }
     };
 
@@ -192,6 +196,17 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
   } finally {
     await stack.stop();
   }
+}
+
+/** Clicks a button of the approval message posted for one execution, and says what the endpoint answered. */
+async function clickApproval(stack: LocalStack, click: NonNullable<Scenario['timeline'][number]['clicks']>[number], note: (text: string) => void): Promise<void> {
+  const post = stack.slack?.approvalMessageFor(click.execution);
+  if (!post) {
+    note(`@${click.user.name} found no approval message for ${click.execution} to click`);
+    return;
+  }
+  const answer = await stack.slack!.click(post, click.button, click.user);
+  note(`@${click.user.name} clicked ${click.button} on ${click.execution}: HTTP ${answer.statusCode}${answer.body ? ` ${answer.body}` : ''}`);
 }
 
 async function createStateMachines(stack: LocalStack, scenario: Scenario): Promise<Map<string, string>> {

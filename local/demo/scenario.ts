@@ -112,6 +112,17 @@ const faultsSchema = z
   })
   .strict();
 
+/** A person clicks a button of the approval message Slack shows for one execution. */
+const clickSchema = z
+  .object({
+    /** The execution's name (`<namePrefix><number>`). */
+    execution: nameSchema,
+    button: z.enum(['Redrive', 'Skip']),
+    /** The Slack user who clicks (approvals.allowedSlackUserIds decides whether it counts). */
+    user: z.object({ id: z.string().min(1), name: z.string().min(1) }).strict(),
+  })
+  .strict();
+
 const timelineStepSchema = z
   .object({
     /** Virtual seconds after the scenario start. */
@@ -120,9 +131,11 @@ const timelineStepSchema = z
     jumpSeconds: z.number().min(0).optional(),
     /** Change the faults from here on. */
     faults: faultsSchema.omit({ throttling: true }).optional(),
+    /** Clicks on approval messages, in order, all at this moment (two at once: a double click). */
+    clicks: z.array(clickSchema).min(1).optional(),
   })
   .strict()
-  .refine((step) => step.jumpSeconds !== undefined || step.faults !== undefined, { message: 'give jumpSeconds or faults' });
+  .refine((step) => step.jumpSeconds !== undefined || step.faults !== undefined || step.clicks !== undefined, { message: 'give jumpSeconds, faults or clicks' });
 
 export const scenarioSchema = z
   .object({
@@ -141,6 +154,9 @@ export const scenarioSchema = z
   })
   .strict()
   .superRefine((scenario, ctx) => {
+    if (scenario.timeline.some((step) => step.clicks) && !scenario.config.approvals.slackSigningSecretName) {
+      ctx.addIssue({ code: 'custom', path: ['config', 'approvals', 'slackSigningSecretName'], message: 'the timeline clicks approval buttons: set it, so the messages carry buttons and the local approval endpoint runs' });
+    }
     const types = new Map(scenario.stateMachines.map((sm) => [sm.name, sm.type]));
     scenario.executions.forEach((group, i) => {
       const type = types.get(group.stateMachine);
@@ -248,3 +264,5 @@ function unknownMockedStates(scenario: Scenario): string[] {
 }
 
 export const BUILT_IN_SCENARIO_PATH = resolve(__dirname, 'scenarios', 'order-processing.json');
+/** The second built-in scenario: approvals in Slack, end to end (`npm run demo -- --scenario` with this path). */
+export const APPROVALS_SCENARIO_PATH = resolve(__dirname, 'scenarios', 'approvals.json');

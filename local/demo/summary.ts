@@ -19,6 +19,13 @@ export function renderSummary(report: DemoReport): string {
     ['Executions', totals.executions],
     ['Failures seen (failed runs, from execution history)', totals.failuresSeen],
     ['Redriven', totals.redriven],
+    ...(totals.approved + totals.rejected + totals.approvalPending > 0
+      ? [
+          ['Approved by a person (so redriven)', totals.approved],
+          ['Rejected by a person', totals.rejected],
+          ['Waiting for approval', totals.approvalPending],
+        ]
+      : []),
     ['Recovered after redrive (now SUCCEEDED)', totals.recoveredAfterRedrive],
     [`Gave up (with ${totals.gaveUpAlerts} alert${totals.gaveUpAlerts === 1 ? '' : 's'})`, totals.gaveUp],
     ...Object.entries(skippedByReason).map(([reason, count]) => [`Skipped: ${reason}`, count]),

@@ -155,3 +155,67 @@ describe('suggestKey', () => {
     expect(suggestKey('x', [])).toBeUndefined();
   });
 });
+
+describe('config schema: policy rules and approvals', () => {
+  const watch = { stateMachineNamePrefixes: ['Orders-'] };
+
+  it('accepts all four actions; restart carries its target', () => {
+    const cfg = parseConfig({
+      watch,
+      errorPolicy: {
+        rules: [
+          { match: ['Lambda.*'], action: 'auto' },
+          { match: ['CardDeclined'], action: 'approve', note: 'a person checks' },
+          { match: ['/^Fatal/'], action: 'never' },
+          { match: ['SchemaMismatch'], action: 'restart', target: { alias: 'prod' } },
+          { match: ['V3Bug'], action: 'restart', target: { version: 3 } },
+          { match: ['Anything'], action: 'restart', target: 'latest' },
+        ],
+        stateMachines: [{ namePrefix: 'Orders-', rules: [{ match: ['X'], action: 'approve' }] }],
+      },
+      approvals: { slackSigningSecretName: 'slack/signing', allowedSlackUserIds: ['U024BE7LH'] },
+    });
+    expect(cfg.errorPolicy.rules.map((r) => r.action)).toEqual(['auto', 'approve', 'never', 'restart', 'restart', 'restart']);
+    expect(cfg.approvals).toEqual({ slackSigningSecretName: 'slack/signing', allowedSlackUserIds: ['U024BE7LH'], allowedSlackUserGroupIds: [] });
+  });
+
+  it('defaults to no rules and no approval endpoint', () => {
+    const cfg = parseConfig({ watch });
+    expect(cfg.errorPolicy).toMatchObject({ rules: [], stateMachines: [] });
+    expect(cfg.approvals).toEqual({ allowedSlackUserIds: [], allowedSlackUserGroupIds: [] });
+  });
+
+  it('names each bad rule', () => {
+    const problems = problemsOf(() =>
+      parseConfig({
+        watch,
+        errorPolicy: {
+          rules: [
+            { match: ['X'], action: 'restart' },
+            { match: ['/(unclosed/'], action: 'auto' },
+            { match: [], action: 'never' },
+            { match: ['X'], action: 'retry' },
+          ],
+          stateMachines: [{ stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:a', namePrefix: 'a', rules: [{ match: ['X'], action: 'auto' }] }],
+        },
+        approvals: { slackSigningSecretName: 'slack/signing', allowedSlackUserIds: ['alice'] },
+      }),
+    ).join('\n');
+    expect(problems).toContain('errorPolicy.rules.0.target');
+    expect(problems).toContain('errorPolicy.rules.1.match.0: is not a valid /regex/flags pattern');
+    expect(problems).toContain('errorPolicy.rules.2.match');
+    expect(problems).toContain('errorPolicy.rules.3');
+    expect(problems).toContain('give exactly one of stateMachineArn and namePrefix');
+    expect(problems).toContain('approvals.allowedSlackUserIds.0: must be a Slack user ID such as U024BE7LH');
+  });
+
+  it('refuses an approval endpoint nobody may use', () => {
+    expect(problemsOf(() => parseConfig({ watch, approvals: { slackSigningSecretName: 'slack/signing' } })).join('\n')).toContain(
+      'approvals.allowedSlackUserIds: name the Slack users (or user groups) who may approve',
+    );
+    expect(problemsOf(() => parseConfig({ watch, approvals: { slackSigningSecretName: 'slack/signing', allowedSlackUserGroupIds: ['S0614TZR7'] } })).join('\n')).toContain(
+      'approvals.slackBotTokenSecretName: user groups are read with Slack\'s usergroups.users.list',
+    );
+    expect(() => parseConfig({ watch, approvals: { slackSigningSecretName: 's', allowedSlackUserGroupIds: ['S0614TZR7'], slackBotTokenSecretName: 'slack/bot' } })).not.toThrow();
+  });
+});

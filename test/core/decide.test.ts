@@ -274,3 +274,83 @@ describe('explainRules', () => {
     for (const text of Object.values(REASONS)) expect(text.length).toBeGreaterThan(10);
   });
 });
+
+describe('decide: policy modes', () => {
+  const modes = config({
+    backoff: noBackoff,
+    errorPolicy: {
+      rules: [
+        { match: ['PaymentGatewayTimeout'], action: 'approve' },
+        { match: ['SchemaMismatch'], action: 'restart', target: 'latest' },
+      ],
+    },
+  });
+
+  it('approve: every rule passes, and the worker asks a person instead of redriving', () => {
+    expect(decide(ctx({ config: modes }))).toMatchObject({
+      action: 'AWAIT_APPROVAL',
+      reason: 'APPROVAL_REQUIRED',
+      detail: 'matches errorPolicy.rules[0] pattern PaymentGatewayTimeout: approve',
+      policy: { action: 'approve', rulePath: 'errorPolicy.rules[0]' },
+    });
+  });
+
+  it('approve still obeys AWS\'s rules and the attempt cap first', () => {
+    const expired = evidence({ stopDateMs: NOW_MS - REDRIVE_WINDOW_MS });
+    expect(decide(ctx({ config: modes, evidence: expired }))).toMatchObject({ action: 'SKIP', reason: 'REDRIVE_WINDOW_EXPIRED' });
+    const spent = ledgerRecord({ phase: 'REDRIVEN', attemptsUsed: 3 });
+    expect(decide(ctx({ config: modes, ledger: spent, evidence: evidence({ redriveCount: 1 }) }))).toMatchObject({ action: 'GIVE_UP', reason: 'MAX_ATTEMPTS_REACHED' });
+  });
+
+  it('a pending approval is handled: another event for it changes nothing', () => {
+    const pending = ledgerRecord({ phase: 'APPROVAL_PENDING', reason: 'APPROVAL_REQUIRED' });
+    expect(decide(ctx({ config: modes, ledger: pending }))).toMatchObject({ action: 'SKIP', reason: 'ALREADY_HANDLED' });
+  });
+
+  it('an approval redrives the pending generation at once, with its deterministic token', () => {
+    const pending = ledgerRecord({ phase: 'APPROVAL_PENDING', reason: 'APPROVAL_REQUIRED' });
+    const decision = decide(ctx({ config: modes, ledger: pending, trigger: 'approval' }));
+    expect(decision).toMatchObject({ action: 'REDRIVE', reason: 'ELIGIBLE', generation: 0 });
+    expect(decision.clientToken).toBe(clientTokenFor(executionArn(), 0));
+  });
+
+  it('an approval with nothing pending at that generation does nothing', () => {
+    for (const ledger of [undefined, ledgerRecord({ phase: 'REDRIVEN', reason: 'ELIGIBLE' }), ledgerRecord({ phase: 'REJECTED', reason: 'REJECTED' })]) {
+      expect(decide(ctx({ config: modes, ledger, trigger: 'approval' }))).toMatchObject({ action: 'SKIP', reason: 'APPROVAL_NOT_PENDING' });
+    }
+    // The execution moved on (redriven elsewhere and failed again): the approval was for generation 0.
+    const pending = ledgerRecord({ phase: 'APPROVAL_PENDING', reason: 'APPROVAL_REQUIRED' });
+    expect(decide(ctx({ config: modes, ledger: pending, trigger: 'approval', evidence: evidence({ redriveCount: 1 }) }))).toMatchObject({ action: 'SKIP', reason: 'APPROVAL_NOT_PENDING' });
+  });
+
+  it('an approval whose worker crashed after its claim finishes that claim once the claim is older than the worker timeout', () => {
+    const claimed = ledgerRecord({ phase: 'REDRIVING', reason: 'ELIGIBLE', attemptsUsed: 1, clientToken: 'token-0', updatedAtMs: NOW_MS - 61_000 });
+    expect(decide(ctx({ config: modes, ledger: claimed, trigger: 'approval' }))).toMatchObject({ action: 'REDRIVE', resume: true, clientToken: 'token-0' });
+    const young = { ...claimed, updatedAtMs: NOW_MS - 5_000 };
+    expect(decide(ctx({ config: modes, ledger: young, trigger: 'approval' }))).toMatchObject({ action: 'SKIP', reason: 'ALREADY_HANDLED' });
+  });
+
+  it('restart: a RESTART decision on the rule\'s target, given up after maxAttempts restarts along the line', () => {
+    expect(decide(ctx({ config: modes, evidence: evidence({ error: 'SchemaMismatch' }) }))).toMatchObject({
+      action: 'RESTART',
+      reason: 'RESTART',
+      policy: { action: 'restart', restartTarget: 'latest' },
+    });
+    // maxAttempts is 3 (the default): the first and second restarts may be restarted again, the third may not.
+    const restarted = (n: number) => evidence({ error: 'SchemaMismatch', executionName: `exec-1-restart-${n}`, executionArn: `${evidence().executionArn}-restart-${n}` });
+    expect(decide(ctx({ config: modes, evidence: restarted(2) }))).toMatchObject({ action: 'RESTART' });
+    expect(decide(ctx({ config: modes, evidence: restarted(3) }))).toMatchObject({ action: 'GIVE_UP', reason: 'MAX_ATTEMPTS_REACHED', detail: expect.stringContaining('restarted 3 times already (maxAttempts 3)') });
+  });
+
+  it('an operator is the person an approve rule asks for, and may lift a restart rule like any policy rule', () => {
+    expect(decide(ctx({ config: modes, trigger: 'operator' }))).toMatchObject({ action: 'REDRIVE' });
+    const schema = evidence({ error: 'SchemaMismatch' });
+    expect(decide(ctx({ config: modes, trigger: 'operator', evidence: schema }))).toMatchObject({ action: 'RESTART', reason: 'RESTART' });
+    expect(decide(ctx({ config: modes, trigger: 'operator', evidence: schema, overrides: { errorPolicy: true } }))).toMatchObject({ action: 'REDRIVE', overrides: [{ rule: 'errorPolicy' }] });
+  });
+
+  it('explain names the rule that matched and why', () => {
+    const rules = explainRules(ctx({ config: modes }));
+    expect(rules.find((r) => r.rule === 'errorPolicy')).toMatchObject({ passed: true, detail: 'PaymentGatewayTimeout: matches errorPolicy.rules[0] pattern PaymentGatewayTimeout: approve' });
+  });
+});

@@ -113,3 +113,47 @@ describe('a digest', () => {
     expect(text).toContain(`…and ${2000 - named} more`);
   });
 });
+
+describe('approval messages', () => {
+  const ask: Alert = {
+    ...buildExecutionAlert('APPROVAL_NEEDED', evidence({ error: 'CardDeclined', cause: '<!channel> card declined', executionName: 'order-1', executionArn: executionArn('order-1') }), 'APPROVAL_REQUIRED', 'matches errorPolicy.rules[0] pattern CardDeclined: approve', 0, config(), NOW_MS),
+    generation: 2,
+    failedState: 'Charge<@U1>',
+    commands: [`sfn-autoredrive approve ${executionArn('order-1')} --reason "…"`, `sfn-autoredrive reject ${executionArn('order-1')} --reason "…"`],
+  };
+
+  it('with the endpoint deployed, carries Redrive and Skip buttons naming the generation they decide', () => {
+    const message = slackMessageForAlert(ask, { interactive: true });
+    const actions = message.blocks.find((b) => (b as { type: string }).type === 'actions');
+    const value = `2 ${executionArn('order-1')}`;
+    expect(actions).toEqual({
+      type: 'actions',
+      block_id: 'sfn-autoredrive.decide',
+      elements: [
+        { type: 'button', text: { type: 'plain_text', text: 'Redrive', emoji: false }, action_id: 'sfn-autoredrive.redrive', value, style: 'primary' },
+        { type: 'button', text: { type: 'plain_text', text: 'Skip', emoji: false }, action_id: 'sfn-autoredrive.skip', value, style: 'danger' },
+      ],
+    });
+    const text = JSON.stringify(message.blocks);
+    for (const expected of ['Approve redrive?: order-1', 'CardDeclined', '0 used, 3 left', '13d 23h left', 'Open in the Step Functions console', `sfn-autoredrive approve ${executionArn('order-1')}`]) {
+      expect(text).toContain(expected);
+    }
+    expect(markupProblems(message)).toEqual([]);
+  });
+
+  it('without the endpoint, has no buttons but the CLI commands', () => {
+    const message = slackMessageForAlert(ask);
+    expect(message.blocks.some((b) => (b as { type: string }).type === 'actions')).toBe(false);
+    expect(sectionTexts(message).join('\n')).toContain(`*Reject with:* \`sfn-autoredrive reject ${executionArn('order-1')} --reason "…"\``);
+  });
+
+  it('a decision reads "by whom, via what, when → outcome", names escaped', () => {
+    const decided: Alert = {
+      ...buildExecutionAlert('APPROVAL_DECIDED', evidence({ executionArn: executionArn('order-1') }), 'ELIGIBLE', 'approved redrive', 1, config(), NOW_MS),
+      decision: { verdict: 'APPROVED', by: 'U024BE7LH', byName: 'alice<!here>', via: 'slack', decidedAtMs: Date.parse('2026-11-24T10:42:00Z'), outcome: 'REDRIVEN' },
+    };
+    const message = slackMessageForAlert(decided);
+    expect(sectionTexts(message).join('\n')).toContain('*Decision:* `Redrive approved by @alice&lt;!here&gt; (U024BE7LH) via slack at 2026-11-24T10:42:00.000Z → REDRIVEN`');
+    expect(markupProblems(message)).toEqual([]);
+  });
+});

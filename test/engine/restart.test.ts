@@ -127,3 +127,50 @@ it('the original is never redriven after, and a failing restart\'s alert names t
   expect(h.emulator.stats().apis.RedriveExecution?.calls ?? 0).toBe(redrivesBefore);
   expect(alerts.at(-1)).toMatchObject({ kind: 'SKIPPED_NON_RETRYABLE', executionArn: RESTART, restartOf: ORIGINAL });
 });
+
+it('a restart rule makes the worker restart on the rule\'s target; a line that keeps failing is given up after maxAttempts restarts', async () => {
+  const { ledger } = await harness.newLedger();
+  const alerts: Alert[] = [];
+  const worker = new RedriveEngine({
+    config: parseConfig({ watch: { stateMachineNamePrefixes: ['orders'] }, maxAttempts: 2, errorPolicy: { rules: [{ match: ['Bug'], action: 'restart', target: { alias: 'prod' } }] } }),
+    clock: h.clock,
+    sfn: h.sfn,
+    ledger,
+    alerts: { publish: async (alert) => void alerts.push(alert) },
+    logger: silent,
+    metrics: { count() {} },
+    actor: 'worker',
+  });
+  await h.createMachine('orders.v2', buggy);
+  await h.sfn.send(new StartExecutionCommand({ stateMachineArn: SM, name: 'order-42', input: '{"order":42}' }));
+  await h.emulator.waitForIdle();
+  // The alias still routes to the buggy version: every restart fails like its original.
+  await h.sfn.send(new UpdateStateMachineCommand({ stateMachineArn: SM, definition: JSON.stringify(buggy), publish: true }));
+  await h.sfn.send(new CreateStateMachineAliasCommand({ name: 'prod', routingConfiguration: [{ stateMachineVersionArn: `${SM}:1`, weight: 100 }] }));
+  const failedEvent = (name: string): ExecutionEvidence => ({
+    executionArn: `arn:aws:states:us-east-1:123456789012:execution:orders.v2:${name}`,
+    stateMachineArn: SM,
+    executionName: name,
+    status: 'FAILED',
+    startDateMs: h.clock.nowMs(),
+    stopDateMs: h.clock.nowMs(),
+    redriveCount: 0,
+    error: 'Bug',
+    cause: 'v1 divides by zero',
+    sources: ['event'],
+  });
+  const places: string[] = [];
+  for (const name of ['order-42', 'order-42-restart-1', 'order-42-restart-2']) {
+    const outcome = await worker.handleEvidence(failedEvent(name), 'event');
+    await h.emulator.waitForIdle();
+    places.push(`${name}: ${outcome.place} ${outcome.reason}`);
+  }
+  expect(places).toEqual(['order-42: RESTARTED RESTART', 'order-42-restart-1: RESTARTED RESTART', 'order-42-restart-2: GAVE_UP MAX_ATTEMPTS_REACHED']);
+  expect(await h.sfn.send(new DescribeExecutionCommand({ executionArn: RESTART }))).toMatchObject({ status: 'FAILED', stateMachineAliasArn: `${SM}:prod`, input: '{"order":42}' });
+  expect(alerts.map((a) => [a.kind, a.executionName])).toEqual([
+    ['RESTARTED', 'order-42'],
+    ['RESTARTED', 'order-42-restart-1'],
+    ['GAVE_UP', 'order-42-restart-2'],
+  ]);
+  expect(alerts[2].restartOf).toBe(RESTART);
+});

@@ -2,42 +2,27 @@
  * Loss paths found where two parts meet (issue 8): sweep ↔ worker ↔ ledger. Each test failed on the
  * code before the fix.
  */
-import { DescribeExecutionCommand, ExecutionNotRedrivable, RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DescribeExecutionCommand, ExecutionNotRedrivable, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import 'aws-sdk-client-mock-jest';
-import { SnsAlertPublisher } from '../../adapters/alert-publisher';
-import { IntakeQueue } from '../../adapters/intake-queue';
 import type { AutoRedriveConfigInput } from '../../core/config';
 import { RECHECK_KIND, syntheticStatusEvent } from '../../core/messages';
-import { RedriveEngine } from '../../engine/redrive-engine';
 import { evidenceFromListItem } from '../../engine/sweep';
 import { ACCOUNT, config, evidence, executionArn, NOW_MS, REGION, STATE_MACHINE_ARN } from '../support/fixtures';
 import { useDynamoDbLocal } from '../support/dynamo';
-import { useEngineMocks } from '../support/engine-mocks';
+import { useEngineMocks, workerEngine } from '../support/engine-mocks';
 
 const harness = useDynamoDbLocal();
 const { sfnMock, sqsMock, snsMock } = useEngineMocks();
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const HOME = { partition: 'aws', region: REGION, account: ACCOUNT };
 
 async function setup(overrides: AutoRedriveConfigInput = {}) {
   const { ledger, doc, tableName } = await harness.newLedger();
   let nowMs = NOW_MS;
   const clock = { nowMs: () => nowMs, advance: (ms: number) => (nowMs += ms) };
-  const engine = new RedriveEngine({
-    config: config({ backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1, jitter: 'none' }, ...overrides }),
-    clock,
-    sfn: new SFNClient({ region: REGION }),
-    ledger,
-    queue: new IntakeQueue(new SQSClient({ region: REGION }), 'http://q/intake', 'http://q/dlq'),
-    alerts: new SnsAlertPublisher(new SNSClient({ region: REGION }), `arn:aws:sns:${REGION}:${ACCOUNT}:alerts`),
-    logger: silent,
-    metrics: { count() {} },
-    home: HOME,
-    actor: 'worker',
-  });
+  const engine = workerEngine(ledger, config({ backoff: { initialDelaySeconds: 0, maxDelaySeconds: 1, jitter: 'none' }, ...overrides }), clock);
   return { engine, ledger, doc, tableName, clock };
 }
 

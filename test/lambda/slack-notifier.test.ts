@@ -9,7 +9,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { RUNTIME_ENV } from '../../adapters/runtime-env';
 import { buildExecutionAlert, type Alert } from '../../core/alerts';
-import { CONFIG_ENV_VAR } from '../../core/config';
+import { CONFIG_ENV_VAR, type AutoRedriveConfigInput } from '../../core/config';
 import { createNotifierHandler } from '../../lambda/slack-notifier';
 import { RealClock } from '../../local/clock';
 import { LocalAwsEndpoints } from '../../local/fabric/aws-endpoints';
@@ -44,7 +44,7 @@ beforeEach(async () => {
   ledger = await dynamoHarness.newLedger();
 });
 
-function notifier(overrides: { fetchImpl?: typeof fetch } = {}) {
+function notifier(overrides: { fetchImpl?: typeof fetch; config?: AutoRedriveConfigInput } = {}) {
   const logger = new Logger({ serviceName: 'test', logLevel: 'DEBUG' });
   // Capture what Powertools prints (errors go to stderr), to prove the webhook URL never reaches a log line.
   for (const stream of [process.stdout, process.stderr]) {
@@ -56,7 +56,12 @@ function notifier(overrides: { fetchImpl?: typeof fetch } = {}) {
   return createNotifierHandler({
     clock,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    env: { [CONFIG_ENV_VAR]: JSON.stringify(config()), [RUNTIME_ENV.slackSecretId]: SECRET, [RUNTIME_ENV.ledgerTableName]: ledger.tableName },
+    env: {
+      [CONFIG_ENV_VAR]: JSON.stringify(config(overrides.config)),
+      [RUNTIME_ENV.slackSecretId]: SECRET,
+      [RUNTIME_ENV.ledgerTableName]: ledger.tableName,
+      [RUNTIME_ENV.slackResponseUrlPrefix]: slack.responseUrlPrefix,
+    },
     secrets: new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({ ...aws.clientConfig() }) }),
     dynamo: ledger.doc,
     logger,
@@ -214,3 +219,42 @@ it('two concurrent invocations share one rate gate: Slack sees one post per seco
   const gaps = slack.posts.slice(1).map((post, i) => post.receivedAtMs - slack.posts[i].receivedAtMs);
   for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(990);
 }, 30_000);
+
+describe('approvals in Slack', () => {
+  const APPROVALS = { approvals: { slackSigningSecretName: 'team/slack-signing', allowedSlackUserIds: ['U024BE7LH'] } };
+  const ask = (name: string): Alert => ({
+    ...buildExecutionAlert('APPROVAL_NEEDED', evidence({ executionName: name, executionArn: `arn:aws:states:us-east-1:123456789012:execution:Orders-Process:${name}` }), 'APPROVAL_REQUIRED', 'approve', 0, config(), NOW_MS),
+    generation: 0,
+  });
+  const decided = (responseUrl: string): Alert => ({
+    ...buildExecutionAlert('APPROVAL_DECIDED', evidence(), 'ELIGIBLE', 'approved redrive', 1, config(), NOW_MS),
+    decision: { verdict: 'APPROVED', by: 'U024BE7LH', byName: 'alice', via: 'slack', decidedAtMs: NOW_MS, outcome: 'REDRIVEN' },
+    responseUrl,
+  });
+
+  it('posts approval requests one by one, with their buttons, even in a storm that is digested', async () => {
+    const result = await notifier({ config: APPROVALS })(sqsEvent([...Array.from({ length: 6 }, (_, i) => alert(`gave-up-${i}`)), ask('order-a')]));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(slack.posts.map((p) => p.text)).toEqual(['Approve redrive?: order-a', '6 sfn-autoredrive alerts']);
+    expect(JSON.stringify(slack.posts[0].blocks)).toContain('"action_id":"sfn-autoredrive.redrive"');
+  });
+
+  it('replaces the clicked message through its response_url', async () => {
+    const responseUrl = slack.issueResponseUrl();
+    await notifier({ config: APPROVALS })(sqsEvent([decided(responseUrl)]));
+    expect(slack.posts).toHaveLength(1);
+    expect(slack.posts[0]).toMatchObject({ responseUrl, payload: { replace_original: true } });
+    expect(JSON.stringify(slack.posts[0].blocks)).toContain('Redrive approved by @alice (U024BE7LH) via slack');
+  });
+
+  it('posts a new message when the response_url is used up, or points elsewhere', async () => {
+    const usedUp = slack.issueResponseUrl();
+    for (let i = 0; i < 5; i++) await fetch(usedUp, { method: 'POST', body: JSON.stringify({ text: 'earlier use' }) });
+    slack.posts.length = 0;
+    await notifier({ config: APPROVALS })(sqsEvent([decided(usedUp), decided('https://attacker.example/hook')]));
+    expect(slack.posts.map((p) => [p.responseUrl, p.payload.replace_original])).toEqual([
+      [undefined, undefined],
+      [undefined, undefined],
+    ]);
+  });
+});

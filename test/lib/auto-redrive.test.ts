@@ -234,6 +234,28 @@ describe('IAM', () => {
     expect(flat(stack, statements)).not.toContain('execution:*');
   });
 
+  it('lets the worker start executions only on restart rules\' targets, and not at all without such a rule', () => {
+    const withoutRestart = synth({ watch: { stateMachineNamePrefixes: ['orders-'] } });
+    expect(statesStatements(withoutRestart.template).flatMap((s) => s.Action)).not.toContain('states:StartExecution');
+    const { stack, template } = synth({
+      watch: { stateMachineArns: [arnOf('billing')], stateMachineNamePrefixes: ['orders-'] },
+      errorPolicy: {
+        rules: [{ match: ['SchemaMismatch'], action: 'restart', target: { alias: 'prod' } }],
+        stateMachines: [{ stateMachineArn: arnOf('billing'), rules: [{ match: ['Bug*'], action: 'restart', target: { version: 7 } }] }],
+      },
+    });
+    const start = statesStatements(template).filter((s) => s.Action.includes('states:StartExecution'));
+    expect(start.map((s) => s.Action)).toEqual([['states:StartExecution']]);
+    expect(start[0].Resource).toHaveLength(3);
+    expect(start[0].Resource).toEqual(
+      expect.arrayContaining([
+        `${arnOf('billing')}:prod`,
+        resolve(stack, `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:orders-*:prod`),
+        `${arnOf('billing')}:7`,
+      ]),
+    );
+  });
+
   it('uses the execution wildcard only with watch.all', () => {
     const { stack, template } = synth({ watch: { all: true, allReason: 'platform team owns every machine here' } });
     const redrive = statesStatements(template).find((s) => s.Action.includes('states:RedriveExecution'))!;
@@ -404,6 +426,42 @@ describe('alerts', () => {
     expect(secretStatements[0].Resource).toEqual([
       resolve(stack, `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:team/slack-webhook-??????`),
     ]);
+  });
+});
+
+describe('approval endpoint', () => {
+  const APPROVALS = { ...PREFIX_ONLY, approvals: { slackSigningSecretName: 'team/slack-signing', allowedSlackUserIds: ['U024BE7LH'] } };
+
+  it('is absent without approvals.slackSigningSecretName', () => {
+    const { construct, template } = synth(PREFIX_ONLY);
+    expect(construct.approvalEndpointFunction).toBeUndefined();
+    template.resourceCountIs('AWS::Lambda::Url', 0);
+  });
+
+  it('is a Function URL without IAM auth, output for the Slack app, allowed one ledger read, intake sends and its secret only', () => {
+    const synthesized = synth(APPROVALS);
+    const { stack, construct, template } = synthesized;
+    const fnId = logicalId(stack, construct.approvalEndpointFunction!);
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [fnId, 'Arn'] } });
+    const outputs = template.findOutputs('*', { Value: { 'Fn::GetAtt': [logicalId(stack, construct.approvalEndpointUrl!), 'FunctionUrl'] } });
+    expect(Object.keys(outputs)).toEqual([expect.stringMatching(/^AutoRedriveApprovalEndpointUrl/)]);
+    const fn = propertiesOf(synthesized, construct.approvalEndpointFunction!);
+    expect(fn).toMatchObject({ Timeout: 5, Runtime: 'nodejs24.x' });
+    expect(fn.Environment.Variables.SLACK_SIGNING_SECRET_ID).toBe('team/slack-signing');
+    const policy = logicalId(stack, construct.approvalEndpointFunction!.role!.node.findChild('DefaultPolicy'));
+    const granted = policyStatements(template)
+      .filter((s) => s.policy === policy && !s.Action.some((a) => a.startsWith('xray:') || a.startsWith('logs:')))
+      .map((s) => s.Action);
+    expect(granted).toEqual([['dynamodb:GetItem'], ['sqs:SendMessage'], ['secretsmanager:GetSecretValue']]);
+  });
+
+  it('may also read the bot token secret when user groups are allow-listed', () => {
+    const { stack, template } = synth({ ...PREFIX_ONLY, approvals: { slackSigningSecretName: 'team/slack-signing', allowedSlackUserGroupIds: ['S0614TZR7'], slackBotTokenSecretName: 'team/slack-bot' } });
+    const secrets = policyStatements(template).filter((s) => s.Action.includes('secretsmanager:GetSecretValue'));
+    expect(secrets).toHaveLength(1);
+    const expected = ['team/slack-signing', 'team/slack-bot'].map((name) => resolve(stack, `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${name}-??????`));
+    expect(secrets[0].Resource).toHaveLength(2);
+    expect(secrets[0].Resource).toEqual(expect.arrayContaining(expected));
   });
 });
 

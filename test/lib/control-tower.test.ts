@@ -57,6 +57,15 @@ describe('AWS Control Tower proactive controls (cfn-guard)', () => {
       },
     ],
     ['email alerts only', { watch: { stateMachineNamePrefixes: ['orders-'] }, alerts: { emails: ['ops@example.com'] } }],
+    [
+      'approve rules with the Slack approval endpoint',
+      {
+        watch: { stateMachineNamePrefixes: ['orders-'] },
+        errorPolicy: { rules: [{ match: ['CardDeclined'], action: 'approve' }] },
+        alerts: { slackWebhookSecretName: 'team/slack' },
+        approvals: { slackSigningSecretName: 'team/slack-signing', allowedSlackUserIds: ['U024BE7LH'] },
+      },
+    ],
     ['no sweep', { watch: { all: true, allReason: 'platform account, every machine is ours' }, sweep: { enabled: false } }],
   ])('report zero unacknowledged findings for %s', (_name, props) => {
     expect(findingsOf(guardReport(appWith(props).app))).toEqual([]);

@@ -37,8 +37,24 @@ describe('cdk-nag AwsSolutions and Serverless packs', () => {
         alerts: { emails: ['ops@example.com'], slackWebhookSecretName: 'team/slack' },
       },
     ],
+    [
+      'restart rules on prefixes and an ARN',
+      {
+        watch: { stateMachineArns: [arnOf('billing')], stateMachineNamePrefixes: ['orders-'] },
+        errorPolicy: { rules: [{ match: ['SchemaMismatch'], action: 'restart', target: 'latest' }, { match: ['Bug*'], action: 'restart', target: { alias: 'prod' } }] },
+      },
+    ],
     ['watch.all with a reason, no sweep', { watch: { all: true, allReason: 'platform account, every machine is ours' }, sweep: { enabled: false } }],
     ['watch.all with a reason and the sweep', { watch: { all: true, allReason: 'platform account, every machine is ours' } }],
+    [
+      'approve rules with the Slack approval endpoint',
+      {
+        watch: { stateMachineNamePrefixes: ['orders-'] },
+        errorPolicy: { rules: [{ match: ['CardDeclined'], action: 'approve' }] },
+        alerts: { slackWebhookSecretName: 'team/slack' },
+        approvals: { slackSigningSecretName: 'team/slack-signing', allowedSlackUserIds: ['U024BE7LH'] },
+      },
+    ],
   ])('report zero unacknowledged findings for %s', (_name, props) => {
     expect(findings(appWith(props).app)).toEqual([]);
   });

@@ -102,3 +102,41 @@ describe('demo accounting', () => {
     expect(accounting.ok).toBe(true);
   });
 });
+
+describe('demo accounting: approvals', () => {
+  const asked = (name: string): Alert => ({ kind: 'APPROVAL_NEEDED', executionName: name, executionArn: `arn:aws:states:us-east-1:123456789012:execution:orders-flow:${name}`, reason: 'APPROVAL_REQUIRED', detail: '', atMs: NOW_MS });
+  const waitingFor = (generation: number): LedgerAttempt => ({ generation, decision: 'AWAIT_APPROVAL', reason: 'APPROVAL_REQUIRED', decidedAtMs: NOW_MS, outcome: 'APPROVAL_PENDING', actor: 'worker' });
+  const withLedger = (f: ExecutionFacts, ledger: Partial<LedgerRecord>): ExecutionFacts => ({ ...f, ledger: { ...f.ledger!, ...ledger } });
+  const alice = { generation: 0, verdict: 'APPROVED' as const, via: 'slack' as const, by: 'U024BE7LH', decidedAtMs: NOW_MS };
+
+  it('treats approved, rejected and waiting-for-approval failures as places, each with who decided', () => {
+    const accounting = accountFor(
+      [
+        withLedger(facts('approved', { redriveCount: 1, failures: [failure(0)], attempts: [waitingFor(0), { ...attempt(0, 'REDRIVEN'), actor: 'slack U024BE7LH (alice)' }], alerts: [asked('approved')] }), { phase: 'REDRIVEN', generation: 0, approval: alice }),
+        withLedger(facts('rejected', { status: 'FAILED', failures: [failure(0)], attempts: [waitingFor(0), { ...attempt(0, 'REJECTED', 'REJECTED'), decision: 'REJECT' }], alerts: [asked('rejected')] }), {
+          phase: 'REJECTED',
+          generation: 0,
+          approval: { ...alice, verdict: 'REJECTED', via: 'cli', by: 'local:carol' },
+        }),
+        withLedger(facts('waiting', { status: 'FAILED', failures: [failure(0)], attempts: [waitingFor(0)], alerts: [asked('waiting')] }), { phase: 'APPROVAL_PENDING', generation: 0 }),
+      ],
+      config,
+      NOW_MS,
+    );
+    expect(accounting.totals).toMatchObject({ failuresSeen: 3, redriven: 0, approved: 1, rejected: 1, approvalPending: 1, unaccountedFailures: 0, duplicateRedrives: 0 });
+    expect(accounting.executions.map((e) => e.failures.map((f) => [f.place, f.reason]))).toEqual([
+      [['APPROVED', 'by U024BE7LH via slack']],
+      [['REJECTED', 'by local:carol via cli']],
+      [['APPROVAL_PENDING', 'APPROVAL_REQUIRED']],
+    ]);
+    expect(accounting.executions.map((e) => e.outcome)).toEqual(['SUCCEEDED after 1 redrive', 'FAILED, redrive rejected by local:carol via cli', 'FAILED, waiting for approval']);
+    expect(exitCodeFor({ accounting })).toBe(0);
+  });
+
+  it('a failure left waiting without the alert that asks is unaccounted for', () => {
+    const silent = withLedger(facts('silent', { status: 'FAILED', failures: [failure(0)], attempts: [waitingFor(0)] }), { phase: 'APPROVAL_PENDING', generation: 0 });
+    const accounting = accountFor([silent], config, NOW_MS);
+    expect(accounting.problems).toEqual(['silent generation 0 (FAILED Payment.GatewayTimeout): waiting for approval, but nobody was asked (no APPROVAL_NEEDED alert)']);
+    expect(exitCodeFor({ accounting })).not.toBe(0);
+  });
+});
