@@ -46,12 +46,18 @@ export function rolePoliciesFor(config: AutoRedriveConfig, names: LocalResourceN
 
 /**
  * The config fields lib/auto-redrive.ts derives IAM grants from: what is watched, whether the sweep and
- * the Slack notifier exist, the secret's name. A test changes every other field and checks the
+ * the Slack notifier exist, the secret's name, and the restart rules' targets. A test changes every other field and checks the
  * synthesized policies stay the same, so a construct change that makes another field matter fails it.
  */
 export function iamRelevantConfig(config: AutoRedriveConfig): AutoRedriveConfig {
   const { emails, slackWebhookSecretName, acknowledgeNoDestination } = config.alerts;
-  return parseConfig({ watch: config.watch, eventBusName: config.eventBusName, sweep: { enabled: config.sweep.enabled }, alerts: { emails, slackWebhookSecretName, acknowledgeNoDestination } });
+  // Restart rules grant states:StartExecution on their targets; no other rule touches IAM.
+  const restartRules = (rules: AutoRedriveConfig['errorPolicy']['rules']) => rules.filter((rule) => rule.action === 'restart');
+  const errorPolicy = {
+    rules: restartRules(config.errorPolicy.rules),
+    stateMachines: config.errorPolicy.stateMachines.map((scope) => ({ ...scope, rules: restartRules(scope.rules) })).filter((scope) => scope.rules.length > 0),
+  };
+  return parseConfig({ watch: config.watch, eventBusName: config.eventBusName, sweep: { enabled: config.sweep.enabled }, alerts: { emails, slackWebhookSecretName, acknowledgeNoDestination }, errorPolicy });
 }
 
 function withNames(policies: RolePolicies, names: LocalResourceNames): RolePolicies {
