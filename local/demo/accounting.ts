@@ -56,7 +56,7 @@ export interface ExecutionFacts {
   caughtBySweep: boolean;
 }
 
-export type FailurePlace = 'REDRIVEN' | 'APPROVED' | 'REJECTED' | 'APPROVAL_PENDING' | 'SKIPPED' | 'GAVE_UP' | 'PARKED' | 'DRY_RUN' | 'NOT_WATCHED' | 'UNACCOUNTED';
+export type FailurePlace = 'REDRIVEN' | 'APPROVED' | 'REJECTED' | 'APPROVAL_PENDING' | 'RESTARTED' | 'SKIPPED' | 'GAVE_UP' | 'PARKED' | 'DRY_RUN' | 'NOT_WATCHED' | 'UNACCOUNTED';
 
 export interface FailureAccount extends FailureEvent {
   place: FailurePlace;
@@ -92,6 +92,8 @@ export interface DemoTotals {
   approved: number;
   rejected: number;
   approvalPending: number;
+  /** Restarted (fix-forward) as a new execution, itself in `executions`. */
+  restarted: number;
   recoveredAfterRedrive: number;
   gaveUp: number;
   gaveUpAlerts: number;
@@ -138,6 +140,7 @@ export function accountFor(facts: ExecutionFacts[], config: AutoRedriveConfig, n
     approved: count('APPROVED'),
     rejected: count('REJECTED'),
     approvalPending: count('APPROVAL_PENDING'),
+    restarted: count('RESTARTED'),
     recoveredAfterRedrive: executions.filter((e) => e.status === 'SUCCEEDED' && e.redriveCount > 0).length,
     gaveUp: count('GAVE_UP'),
     gaveUpAlerts: allAlerts.filter((a) => a.kind === 'GAVE_UP').length,
@@ -185,6 +188,11 @@ function accountExecution(facts: ExecutionFacts, config: AutoRedriveConfig, nowM
     }
     const rejected = mine.find((a) => a.outcome === 'REJECTED');
     if (rejected) return { ...failure, place: 'REJECTED', reason: approval ? `by ${approval.by} via ${approval.via}` : rejected.actor };
+    // A fix-forward restart carries the work on as a new execution (accounted on its own), announced by a RESTARTED alert.
+    if (mine.some((a) => a.outcome === 'RESTARTED' || a.outcome === 'ALREADY_RESTARTED')) {
+      if (!facts.alerts.some((a) => a.kind === 'RESTARTED')) return { ...failure, place: 'UNACCOUNTED', reason: 'restarted without its RESTARTED alert' };
+      return { ...failure, place: 'RESTARTED', reason: `as ${facts.ledger?.restartedAs ?? '?'} on ${facts.ledger?.restartTarget ?? '?'}` };
+    }
     const final = mine.find((a) => a.outcome === 'GAVE_UP' || a.outcome === 'SKIPPED' || a.outcome === 'NOT_REDRIVABLE' || a.outcome === 'DRY_RUN');
     if (final?.outcome === 'GAVE_UP') {
       if (gaveUpAlertsLeft === 0) return { ...failure, place: 'UNACCOUNTED', reason: 'gave up without an alert' };
@@ -260,6 +268,8 @@ function outcomeOf(facts: ExecutionFacts, failures: FailureAccount[]): string {
       return `gave up after ${redrives}`;
     case 'APPROVAL_PENDING':
       return `${facts.status}, waiting for approval`;
+    case 'RESTARTED':
+      return `${facts.status}, restarted ${last.reason}`;
     case 'REJECTED':
       return `${facts.status}, redrive rejected ${last.reason}`;
     case 'SKIPPED':

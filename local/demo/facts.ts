@@ -36,13 +36,27 @@ export interface FactSources {
 /** Reads facts a few executions at a time, so a large scenario does not flood the emulator. */
 const PARALLEL_READS = 8;
 
+/**
+ * The facts of every execution started, and of every fix-forward restart the pipeline started for them
+ * (followed through the ledger's `restartedAs` links), so a restart's own failures are accounted too.
+ */
 export async function collectFacts(started: StartedExecution[], sources: FactSources): Promise<ExecutionFacts[]> {
   const parked = await dlqMessageBodies(sources.sqs, sources.intakeDlqUrl);
   const facts: ExecutionFacts[] = [];
-  for (let i = 0; i < started.length; i += PARALLEL_READS) {
-    facts.push(...(await Promise.all(started.slice(i, i + PARALLEL_READS).map((execution) => factsFor(execution, sources, parked)))));
+  for (let batch = started; batch.length > 0; ) {
+    const read: ExecutionFacts[] = [];
+    for (let i = 0; i < batch.length; i += PARALLEL_READS) {
+      read.push(...(await Promise.all(batch.slice(i, i + PARALLEL_READS).map((execution) => factsFor(execution, sources, parked)))));
+    }
+    facts.push(...read);
+    batch = read.flatMap((f, i) => (f.ledger?.restartedAs ? [restartOf(batch[i], f.ledger.restartedAs)] : []));
   }
   return facts;
+}
+
+function restartOf(original: StartedExecution, executionArn: string): StartedExecution {
+  const name = parseExecutionArn(executionArn).executionName;
+  return { name, executionArn, group: original.group.endsWith(' (restarts)') ? original.group : `${original.group} (restarts)`, startDateMs: original.startDateMs };
 }
 
 async function factsFor(execution: StartedExecution, sources: FactSources, parkedBodies: string[]): Promise<ExecutionFacts> {

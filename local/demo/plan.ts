@@ -18,7 +18,8 @@ export type PlannedAction =
   | { kind: 'stop'; atOffsetMs: number; execution: PlannedExecution }
   | { kind: 'jump'; atOffsetMs: number; jumpMs: number }
   | { kind: 'faults'; atOffsetMs: number; faults: NonNullable<Scenario['timeline'][number]['faults']> }
-  | { kind: 'clicks'; atOffsetMs: number; clicks: NonNullable<Scenario['timeline'][number]['clicks']> };
+  | { kind: 'clicks'; atOffsetMs: number; clicks: NonNullable<Scenario['timeline'][number]['clicks']> }
+  | { kind: 'deploy'; atOffsetMs: number; deploy: NonNullable<Scenario['timeline'][number]['deploy']> };
 
 export interface ScenarioPlan {
   executions: PlannedExecution[];
@@ -51,6 +52,7 @@ export function planScenario(scenario: Scenario): ScenarioPlan {
       return [
         ...(step.faults ? [{ kind: 'faults' as const, atOffsetMs, faults: step.faults }] : []),
         ...(step.clicks ? [{ kind: 'clicks' as const, atOffsetMs, clicks: step.clicks }] : []),
+        ...(step.deploy ? [{ kind: 'deploy' as const, atOffsetMs, deploy: step.deploy }] : []),
         ...(step.jumpSeconds !== undefined ? [{ kind: 'jump' as const, atOffsetMs, jumpMs: step.jumpSeconds * 1000 }] : []),
       ];
     }),

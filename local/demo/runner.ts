@@ -3,7 +3,7 @@
  * timeline, lets the production worker, notifier and sweep do their job, jumps the clock to each next
  * timer (backoffs, Wait states, SQS timers), then audits every execution through the APIs.
  */
-import { CreateStateMachineCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { CreateStateMachineAliasCommand, CreateStateMachineCommand, StartExecutionCommand, StopExecutionCommand, UpdateStateMachineAliasCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import type { Alert } from '../../core/alerts';
 import { RUNTIME_ENV } from '../../adapters/runtime-env';
 import { VirtualClock } from '../clock';
@@ -102,8 +102,9 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
         case 'start': {
           const { execution } = action;
           const smArn = stateMachineArns.get(execution.group.stateMachine)!;
+          const target = execution.group.alias ? `${smArn}:${execution.group.alias}` : smArn;
           const out = await stack.clients.sfn.send(
-            new StartExecutionCommand({ stateMachineArn: execution.group.testCase ? `${smArn}#${execution.group.testCase}` : smArn, name: execution.name, input: JSON.stringify(execution.input) }),
+            new StartExecutionCommand({ stateMachineArn: execution.group.testCase ? `${target}#${execution.group.testCase}` : target, name: execution.name, input: JSON.stringify(execution.input) }),
           );
           started.set(execution.name, { name: execution.name, executionArn: out.executionArn!, group: execution.group.label, startDateMs: out.startDate!.getTime() });
           return;
@@ -121,6 +122,14 @@ export async function runScenario(scenario: Scenario, observer: RunObserver = {}
           faults.apply(action.faults);
           observer.onNote?.('faults changed', elapsed());
           return;
+        case 'deploy': {
+          const { deploy } = action;
+          const smArn = stateMachineArns.get(deploy.stateMachine)!;
+          const { stateMachineVersionArn } = await stack.clients.sfn.send(new UpdateStateMachineCommand({ stateMachineArn: smArn, definition: JSON.stringify(deploy.definition), publish: true }));
+          await stack.clients.sfn.send(new UpdateStateMachineAliasCommand({ stateMachineAliasArn: `${smArn}:${deploy.alias}`, routingConfiguration: [{ stateMachineVersionArn, weight: 100 }] }));
+          observer.onNote?.(`fix deployed: ${deploy.stateMachine} ${stateMachineVersionArn!.split(':').pop()} behind alias ${deploy.alias}`, elapsed());
+          return;
+        }
         case 'clicks':
           // All at once, as two people (or one impatient one) would: the ledger's claim sorts them out.
           await Promise.all(action.clicks.map((click) => clickApproval(stack, click, (text) => observer.onNote?.(text, elapsed()))));
@@ -213,9 +222,12 @@ async function createStateMachines(stack: LocalStack, scenario: Scenario): Promi
   const arns = new Map<string, string>();
   for (const sm of scenario.stateMachines) {
     const out = await stack.clients.sfn.send(
-      new CreateStateMachineCommand({ name: sm.name, type: sm.type, definition: JSON.stringify(sm.definition), roleArn: 'arn:aws:iam::123456789012:role/demo-state-machine' }),
+      new CreateStateMachineCommand({ name: sm.name, type: sm.type, definition: JSON.stringify(sm.definition), roleArn: 'arn:aws:iam::123456789012:role/demo-state-machine', publish: sm.alias !== undefined }),
     );
     arns.set(sm.name, out.stateMachineArn!);
+    if (sm.alias) {
+      await stack.clients.sfn.send(new CreateStateMachineAliasCommand({ name: sm.alias, routingConfiguration: [{ stateMachineVersionArn: out.stateMachineVersionArn!, weight: 100 }] }));
+    }
   }
   return arns;
 }

@@ -49,12 +49,27 @@ const mockConfigObjectSchema = z
 /** Inline, or a path to a MockConfigFile.json (relative to the scenario file). */
 const mockConfigSchema = z.union([z.string().min(1), mockConfigObjectSchema]);
 
+const definitionSchema = z.object({ StartAt: z.string().min(1), States: z.record(z.string(), z.unknown()) }).passthrough();
+const aliasSchema = z.string().regex(/^(?=.*[a-zA-Z_.-])[a-zA-Z0-9_.-]{1,80}$/, 'must be a state machine alias name: 1-80 of A-Z a-z 0-9 _ . -, not all digits');
+
+/** A fix is deployed: a new definition, published as the next version, and the alias moved to it. */
+const deploySchema = z
+  .object({
+    stateMachine: nameSchema,
+    definition: definitionSchema,
+    /** The alias that now routes every execution to the new version. */
+    alias: aliasSchema,
+  })
+  .strict();
+
 const stateMachineSchema = z
   .object({
     name: nameSchema,
     type: z.enum(['STANDARD', 'EXPRESS']).default('STANDARD'),
     /** The ASL definition, as an object. */
-    definition: z.object({ StartAt: z.string().min(1), States: z.record(z.string(), z.unknown()) }).passthrough(),
+    definition: definitionSchema,
+    /** Publish the definition as version 1 and point this alias at it (start executions through it with the group's `alias`). */
+    alias: aliasSchema.optional(),
   })
   .strict();
 
@@ -65,6 +80,8 @@ const executionGroupSchema = z
     stateMachine: nameSchema,
     /** Mock config test case (Step Functions Local's `stateMachineArn#TestCase`). */
     testCase: z.string().min(1).optional(),
+    /** Start through this alias of the state machine (it must declare it), so they run its version. */
+    alias: aliasSchema.optional(),
     count: z.number().int().min(1).max(10_000).default(1),
     /** Execution names are `<namePrefix><number>`, numbered across the whole scenario. */
     namePrefix: z.string().max(70).refine(isValidNamePrefix, `must be the start of a Step Functions name: ${NAME_RULE}`).default('exec-'),
@@ -133,9 +150,11 @@ const timelineStepSchema = z
     faults: faultsSchema.omit({ throttling: true }).optional(),
     /** Clicks on approval messages, in order, all at this moment (two at once: a double click). */
     clicks: z.array(clickSchema).min(1).optional(),
+    /** Deploys a fixed definition (UpdateStateMachine with publish, then the alias moved to the new version). */
+    deploy: deploySchema.optional(),
   })
   .strict()
-  .refine((step) => step.jumpSeconds !== undefined || step.faults !== undefined || step.clicks !== undefined, { message: 'give jumpSeconds, faults or clicks' });
+  .refine((step) => step.jumpSeconds !== undefined || step.faults !== undefined || step.clicks !== undefined || step.deploy !== undefined, { message: 'give jumpSeconds, faults, clicks or deploy' });
 
 export const scenarioSchema = z
   .object({
@@ -158,10 +177,19 @@ export const scenarioSchema = z
       ctx.addIssue({ code: 'custom', path: ['config', 'approvals', 'slackSigningSecretName'], message: 'the timeline clicks approval buttons: set it, so the messages carry buttons and the local approval endpoint runs' });
     }
     const types = new Map(scenario.stateMachines.map((sm) => [sm.name, sm.type]));
+    const aliases = new Map(scenario.stateMachines.map((sm) => [sm.name, sm.alias]));
+    scenario.timeline.forEach((step, i) => {
+      if (step.deploy && aliases.get(step.deploy.stateMachine) !== step.deploy.alias) {
+        ctx.addIssue({ code: 'custom', path: ['timeline', i, 'deploy', 'alias'], message: `"${step.deploy.stateMachine}" in stateMachines must declare the alias "${step.deploy.alias}"` });
+      }
+    });
     scenario.executions.forEach((group, i) => {
       const type = types.get(group.stateMachine);
       if (!type) {
         ctx.addIssue({ code: 'custom', path: ['executions', i, 'stateMachine'], message: `no state machine named "${group.stateMachine}" in stateMachines` });
+      }
+      if (group.alias !== undefined && aliases.get(group.stateMachine) !== group.alias) {
+        ctx.addIssue({ code: 'custom', path: ['executions', i, 'alias'], message: `"${group.stateMachine}" in stateMachines does not declare the alias "${group.alias}"` });
       }
       // Step Functions refuses StopExecution for Express executions, and sends no status events for them.
       if (type === 'EXPRESS' && group.stopAfterSeconds !== undefined) {
@@ -238,9 +266,12 @@ function unknownTestCases(scenario: Scenario): string[] {
 
 /** CreateStateMachine's own checks, so a bad definition stops the demo before the stack starts. */
 function definitionLines(scenario: Scenario): string[] {
-  return scenario.stateMachines.flatMap(({ name, definition }, i) =>
-    definitionProblems(definition).map((problem) => `stateMachines.${i}.definition ("${name}"): ${problem}`),
-  );
+  return [
+    ...scenario.stateMachines.flatMap(({ name, definition }, i) => definitionProblems(definition).map((problem) => `stateMachines.${i}.definition ("${name}"): ${problem}`)),
+    ...scenario.timeline.flatMap((step, i) =>
+      step.deploy ? definitionProblems(step.deploy.definition).map((problem) => `timeline.${i}.deploy.definition ("${step.deploy!.stateMachine}"): ${problem}`) : [],
+    ),
+  ];
 }
 
 /**
@@ -266,3 +297,5 @@ function unknownMockedStates(scenario: Scenario): string[] {
 export const BUILT_IN_SCENARIO_PATH = resolve(__dirname, 'scenarios', 'order-processing.json');
 /** The second built-in scenario: approvals in Slack, end to end (`npm run demo -- --scenario` with this path). */
 export const APPROVALS_SCENARIO_PATH = resolve(__dirname, 'scenarios', 'approvals.json');
+/** The third: a fix deployed behind an alias, and the worker's fix-forward restarts onto it. */
+export const FIX_FORWARD_SCENARIO_PATH = resolve(__dirname, 'scenarios', 'fix-forward.json');

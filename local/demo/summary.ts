@@ -26,6 +26,7 @@ export function renderSummary(report: DemoReport): string {
           ['Waiting for approval', totals.approvalPending],
         ]
       : []),
+    ...(totals.restarted > 0 ? [['Restarted on a fixed version (a new execution each, listed too)', totals.restarted]] : []),
     ['Recovered after redrive (now SUCCEEDED)', totals.recoveredAfterRedrive],
     [`Gave up (with ${totals.gaveUpAlerts} alert${totals.gaveUpAlerts === 1 ? '' : 's'})`, totals.gaveUp],
     ...Object.entries(skippedByReason).map(([reason, count]) => [`Skipped: ${reason}`, count]),
