@@ -212,11 +212,13 @@ export class LocalStack {
         // The receiver's buttons call the approval endpoint's handler, signed as Slack signs.
         const signingSecret = randomUUID().replaceAll('-', '');
         aws.secrets.put(signingSecretName, signingSecret);
+        // The endpoint calls as its own role, like the other Lambdas.
+        const approvalCredentials = LAMBDA_CREDENTIALS.approval;
         const endpoint = createApprovalEndpointHandler({
           clock,
-          clients: this.clients,
+          clients: clientsAs(approvalCredentials),
           env: { ...this.env, [RUNTIME_ENV.slackSigningSecretId]: signingSecretName },
-          secrets: new SecretsProvider({ awsSdkV3Client: secretsClient }),
+          secrets: new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({ ...aws.clientConfig(), credentials: approvalCredentials }) }),
           logger,
         });
         slack.configureInteractivity({ signingSecret, deliver: async (request) => endpoint(functionUrlEvent(request, clock.nowMs())) });

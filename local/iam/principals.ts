@@ -1,5 +1,5 @@
 /**
- * Who calls the local endpoints, each with credentials of its own: the three Lambdas as their roles
+ * Who calls the local endpoints, each with credentials of its own: the four Lambdas as their roles
  * (the synthesized policies), the operator running the CLI (the policy docs/operating.md lists, read
  * from the same file), and the stack's own set-up client, an administrator of the local account.
  */
@@ -19,12 +19,14 @@ export const LAMBDA_FUNCTION_NAMES: Record<LambdaRole, string> = {
   worker: 'sfn-autoredrive-worker',
   sweep: 'sfn-autoredrive-sweep',
   notifier: 'sfn-autoredrive-slack-notifier',
+  approval: 'sfn-autoredrive-approval-endpoint',
 };
 
 export const LAMBDA_CREDENTIALS: Record<LambdaRole, LocalCredentials> = {
   worker: { accessKeyId: 'LOCALWORKER', secretAccessKey: 'local' },
   sweep: { accessKeyId: 'LOCALSWEEP', secretAccessKey: 'local' },
   notifier: { accessKeyId: 'LOCALNOTIFIER', secretAccessKey: 'local' },
+  approval: { accessKeyId: 'LOCALAPPROVAL', secretAccessKey: 'local' },
 };
 
 /** What the CLI uses against a local endpoint when given no credentials, and what `serve` exports. */

@@ -46,8 +46,9 @@ export function rolePoliciesFor(config: AutoRedriveConfig, names: LocalResourceN
 
 /**
  * The config fields lib/auto-redrive.ts derives IAM grants from: what is watched, whether the sweep and
- * the Slack notifier exist, the secret's name, and the restart rules' targets. A test changes every other field and checks the
- * synthesized policies stay the same, so a construct change that makes another field matter fails it.
+ * the Slack notifier and the approval endpoint exist, their secrets' names, and the restart rules'
+ * targets. A test changes every other field and checks the synthesized policies stay the same, so a
+ * construct change that makes another field matter fails it.
  */
 export function iamRelevantConfig(config: AutoRedriveConfig): AutoRedriveConfig {
   const { emails, slackWebhookSecretName, acknowledgeNoDestination } = config.alerts;
@@ -57,7 +58,12 @@ export function iamRelevantConfig(config: AutoRedriveConfig): AutoRedriveConfig 
     rules: restartRules(config.errorPolicy.rules),
     stateMachines: config.errorPolicy.stateMachines.map((scope) => ({ ...scope, rules: restartRules(scope.rules) })).filter((scope) => scope.rules.length > 0),
   };
-  return parseConfig({ watch: config.watch, eventBusName: config.eventBusName, sweep: { enabled: config.sweep.enabled }, alerts: { emails, slackWebhookSecretName, acknowledgeNoDestination }, errorPolicy });
+  // Who may click changes no grant, but the schema wants someone named whenever a signing secret is.
+  const { slackSigningSecretName, slackBotTokenSecretName, allowedSlackUserGroupIds } = config.approvals;
+  const approvals = slackSigningSecretName
+    ? { slackSigningSecretName, slackBotTokenSecretName, allowedSlackUserIds: ['U0LOCAL'], allowedSlackUserGroupIds: allowedSlackUserGroupIds.length > 0 ? ['S0LOCAL'] : [] }
+    : {};
+  return parseConfig({ watch: config.watch, eventBusName: config.eventBusName, sweep: { enabled: config.sweep.enabled }, alerts: { emails, slackWebhookSecretName, acknowledgeNoDestination }, errorPolicy, approvals });
 }
 
 function withNames(policies: RolePolicies, names: LocalResourceNames): RolePolicies {

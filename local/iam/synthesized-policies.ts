@@ -28,7 +28,7 @@ export interface PolicyDocument {
 }
 
 /** The Lambdas of the construct, by the role they play locally. */
-export type LambdaRole = 'worker' | 'sweep' | 'notifier';
+export type LambdaRole = 'worker' | 'sweep' | 'notifier' | 'approval';
 
 export type RolePolicies = Partial<Record<LambdaRole, PolicyDocument>>;
 
@@ -75,6 +75,7 @@ export function synthesizeRolePolicies(config: AutoRedriveConfig, names: LocalRe
       worker: construct.workerFunction,
       sweep: construct.sweepFunction,
       notifier: construct.slackNotifierFunction,
+      approval: construct.approvalEndpointFunction,
     };
     const policies: RolePolicies = {};
     for (const [role, fn] of Object.entries(functions) as [LambdaRole, IFunction | undefined][]) {
