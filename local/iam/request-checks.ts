@@ -44,6 +44,10 @@ export function stepFunctionsChecks(operation: string, input: Input): IamCheck[]
     case 'SendTaskFailure':
     case 'SendTaskHeartbeat':
       return [{ action, resource: '*' }];
+    // The Service Authorization Reference names the mapRun resource for these two, the parent execution for ListMapRuns.
+    case 'DescribeMapRun':
+    case 'UpdateMapRun':
+      return [{ action, resource: text(input.mapRunArn) }];
     case 'TagResource':
     case 'UntagResource':
     case 'ListTagsForResource':

@@ -1,6 +1,7 @@
 /** Everything an API operation needs, built once by SfnEmulator. */
 import type { StackClock } from '../clock';
 import type { ExecutionRunner } from './execution-runner';
+import type { MapRuns } from './map-runs';
 import type { MockResponses } from './mock-config';
 import type { PageTokens } from './page-tokens';
 import type { StatusNotifier } from './status-events';
@@ -13,6 +14,7 @@ export interface EmulatorContext {
   region: string;
   store: EmulatorStore;
   runner: ExecutionRunner;
+  mapRuns: MapRuns;
   notifier: StatusNotifier;
   mocks: MockResponses;
   pageTokens: PageTokens;

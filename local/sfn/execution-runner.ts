@@ -8,6 +8,7 @@ import { Cancellation, RunCancelled } from './asl/cancellation';
 import { Interpreter, type ExecutionContext, type RunHost } from './asl/interpreter';
 import type { ScopeRun } from './asl/scope-run';
 import { NOT_TRUNCATED } from './history';
+import type { MapRunLauncher, MapRuns } from './map-runs';
 import type { Random } from './rng';
 import type { StatusNotifier } from './status-events';
 import type { EmulatorStore, ExecutionRecord, ExecutionStatus } from './store';
@@ -29,6 +30,8 @@ export class ExecutionRunner {
   /** Runs waiting on the stack clock (Wait states, retry intervals). */
   sleeping = 0;
   private readonly generations = new WeakMap<ExecutionRecord, number>();
+  /** Set once the emulator is assembled: Map Runs start executions through this runner in turn. */
+  mapRuns?: MapRuns;
 
   constructor(
     private readonly clock: StackClock,
@@ -90,6 +93,7 @@ export class ExecutionRunner {
     execution.history.append(CLOSE_EVENT[status], nowMs, details);
     this.store.markClosed(execution);
     this.notifier.emit(execution);
+    execution.onClose?.(execution);
   }
 
   private hostFor(execution: ExecutionRecord, isCurrent: () => boolean): RunHost {
@@ -100,7 +104,23 @@ export class ExecutionRunner {
         isCurrent() ? execution.history.append(type, this.clock.nowMs(), details, previousEventId).id : previousEventId,
       invokeTask: (task) => this.invoker.invoke(execution, task),
       sleepUntil: (dueMs, cancellation) => this.sleepUntil(dueMs, cancellation),
+      mapRuns: this.mapRuns && this.awaitingChildren(this.mapRuns.launcherFor(execution)),
     };
+  }
+
+  /** A parent waiting on its Map Run is not busy: its children count instead, so waitForIdle can settle. */
+  private awaitingChildren(launcher: MapRunLauncher): MapRunLauncher {
+    const notBusy = (started: ReturnType<MapRunLauncher['start']>) => ({ ...started, done: this.whileWaiting(started.done) });
+    return { start: (spec, cancellation) => notBusy(launcher.start(spec, cancellation)), redrive: (arn, cancellation) => notBusy(launcher.redrive(arn, cancellation)) };
+  }
+
+  private async whileWaiting<T>(promise: Promise<T>): Promise<T> {
+    this.busy--;
+    try {
+      return await promise;
+    } finally {
+      this.busy++;
+    }
   }
 
   private async sleepUntil(dueMs: number, cancellation: Cancellation): Promise<void> {

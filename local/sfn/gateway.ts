@@ -4,6 +4,7 @@
 import { createStateMachine, deleteStateMachine, describeStateMachine, listStateMachines, listTagsForResource, tagResource, untagResource } from './api/state-machines';
 import { describeExecution, listExecutions, startExecution, stopExecution } from './api/executions';
 import { getExecutionHistory } from './api/history';
+import { describeMapRun, listMapRuns, updateMapRun } from './api/map-runs';
 import { redriveExecution } from './api/redrive';
 import {
   createStateMachineAlias,
@@ -47,6 +48,9 @@ const OPERATIONS: Record<string, Operation> = {
   UpdateStateMachineAlias: updateStateMachineAlias,
   DeleteStateMachineAlias: deleteStateMachineAlias,
   ListStateMachineAliases: listStateMachineAliases,
+  DescribeMapRun: describeMapRun,
+  ListMapRuns: listMapRuns,
+  UpdateMapRun: updateMapRun,
 };
 
 export interface ApiStats {

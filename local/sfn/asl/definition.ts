@@ -44,13 +44,32 @@ export interface StateDef {
   ItemsPath?: string;
   ItemSelector?: unknown;
   MaxConcurrency?: number;
-  ItemProcessor?: StatesScope;
+  ItemProcessor?: ItemProcessorDef;
   Iterator?: StatesScope;
+  /** Distributed Map only (distributed-map.ts). */
+  Label?: string;
+  ItemBatcher?: ItemBatcherDef;
+  ToleratedFailurePercentage?: number;
+  ToleratedFailurePercentagePath?: string;
+  ToleratedFailureCount?: number;
+  ToleratedFailureCountPath?: string;
 }
 
 export interface StatesScope {
   StartAt: string;
   States: Record<string, StateDef>;
+}
+
+export interface ItemProcessorDef extends StatesScope {
+  ProcessorConfig?: { Mode?: 'INLINE' | 'DISTRIBUTED'; ExecutionType?: 'STANDARD' | 'EXPRESS' };
+}
+
+export interface ItemBatcherDef {
+  MaxItemsPerBatch?: number;
+  MaxItemsPerBatchPath?: string;
+  MaxInputBytesPerBatch?: number;
+  MaxInputBytesPerBatchPath?: string;
+  BatchInput?: unknown;
 }
 
 export interface ParsedDefinition extends StatesScope {

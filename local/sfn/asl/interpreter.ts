@@ -7,6 +7,7 @@ import type { StackClock } from '../../clock';
 import type { Random } from '../rng';
 import { Cancellation, RunCancelled } from './cancellation';
 import { evaluateRule } from './choice-rules';
+import { isDistributedMap, runDistributedMap } from './distributed-map';
 import type { CatcherDef, RetrierDef, StateDef, StatesScope } from './definition';
 import { applyResultPath, readField, selectPath } from './json-path';
 import { applyPayloadTemplate, resolveExpression } from './payload-template';
@@ -15,6 +16,7 @@ import { runtimeError, RuntimeFault, StatesError } from './states-error';
 import { waitDueMs } from './wait-time';
 import { NOT_TRUNCATED } from '../history';
 import { exceedsPayloadQuota } from '../payload-quota';
+import type { MapRunLauncher } from '../map-runs';
 
 /** The `$$.Execution` / `$$.StateMachine` part of the context object. */
 export interface ExecutionContext {
@@ -37,6 +39,8 @@ export interface RunHost {
   invokeTask(invocation: TaskInvocation, cancellation: Cancellation): Promise<unknown>;
   /** Waits on the stack clock; rejects with RunCancelled when cancelled. */
   sleepUntil(dueMs: number, cancellation: Cancellation): Promise<void>;
+  /** Runs the Map Runs of Distributed Map states (distributed-map.ts). */
+  readonly mapRuns?: MapRunLauncher;
 }
 
 /** The id of the last event recorded in a scope, which the next event names as previousEventId. */
@@ -239,6 +243,7 @@ export class Interpreter {
 
   private work(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
     const { state, context } = visit;
+    if (isDistributedMap(state)) return this.distributedMap(visit, input, resumeChildren);
     if (state.Type === 'Map') return this.map(visit, input, resumeChildren);
     const effective = state.Parameters !== undefined ? applyPayloadTemplate(state.Parameters, this.env(input, context)) : input;
     if (state.Type === 'Parallel') return this.parallel(visit, effective, resumeChildren);
@@ -337,6 +342,13 @@ export class Interpreter {
     await Promise.all(Array.from({ length: concurrency }, worker));
     group.dispose();
     return this.settleChildren('Map', runs, trail);
+  }
+
+  /** The Map Run is the state's one child: a redrive of the parent hands it back to be redriven. */
+  private async distributedMap(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
+    const run = await runDistributedMap(this.host, visit, input, resumeChildren?.[0]);
+    if (run.status === 'SUCCEEDED') return run.output;
+    throw withChildren(run.status === 'FAILED' ? new StatesError(run.error!, run.cause!) : new RunCancelled(), [run]);
   }
 
   private settleChildren(kind: 'Parallel' | 'Map', runs: ScopeRun[], trail: Trail): unknown[] {
