@@ -219,7 +219,7 @@ describe('ASL interpreter', () => {
       [{ StartAt: 'A', States: { A: { ...task, HeartbeatSeconds: 10 } } }, 'State "A" (Task): HeartbeatSeconds'],
       [{ StartAt: 'A', States: { A: { ...task, Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken' } } }, 'Task state "A": the callback pattern'],
       [{ StartAt: 'M', States: { M: { Type: 'Map', ItemReader: { Resource: 'arn:aws:states:::s3:getObject' }, ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } }, 'State "M" (Map): distributed Map ItemReader'],
-      [{ StartAt: 'M', States: { M: { Type: 'Map', ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' }, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } }, 'Map state "M": distributed Map'],
+      [{ StartAt: 'M', States: { M: { Type: 'Map', ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' }, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } }, 'ProcessorConfig.ExecutionType must be STANDARD or EXPRESS in DISTRIBUTED mode at /States/M/ItemProcessor/ProcessorConfig/ExecutionType'],
       [{ StartAt: 'A', States: { A: { Type: 'Pass', Parameters: { 'x.$': 'States.StringToUpper($.a)' }, End: true } } }, 'intrinsic States.StringToUpper is not supported'],
       [{ StartAt: 'A', States: { A: { Type: 'Pass', Next: 'Nowhere' } } }, 'MISSING_TRANSITION_TARGET: State "A" Next "Nowhere"'],
     ];
