@@ -12,7 +12,7 @@ import type { ItemBatcherDef, StateDef } from './definition';
 import { readField } from './json-path';
 import { applyPayloadTemplate } from './payload-template';
 import type { ScopeRun } from './scope-run';
-import { runtimeError } from './states-error';
+import { runtimeError, StatesError } from './states-error';
 
 export function isDistributedMap(state: StateDef): boolean {
   return state.Type === 'Map' && state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED';
@@ -43,7 +43,13 @@ export async function runDistributedMap(host: DistributedMapHost, visit: Distrib
   trail.last = host.record('MapStateStarted', { length: spec.children.reduce((sum, child) => sum + child.itemCount, 0) }, trail.last);
   let started;
   if (previous?.mapRunArn) {
-    started = host.mapRuns.redrive(previous.mapRunArn, cancellation);
+    try {
+      started = host.mapRuns.redrive(previous.mapRunArn, cancellation);
+    } catch (error) {
+      // Past the Map Run's redrive limit the state fails, still holding the Map Run for the next attempt.
+      if (!(error instanceof StatesError)) throw error;
+      return { status: 'FAILED', error: error.error, cause: error.causeText, mapRunArn: previous.mapRunArn };
+    }
     trail.last = host.record('MapRunRedriven', { mapRunArn: started.mapRun.arn, redriveCount: started.mapRun.redriveCount }, trail.last);
   } else {
     started = host.mapRuns.start(spec, cancellation);

@@ -39,13 +39,15 @@ function distributedMap(fields: Record<string, unknown> = {}, executionType = 'S
 
 describe('Distributed Map', () => {
   let h: Harness;
-  /** Items (by `id`) whose first attempt fails; every call is counted per item. */
+  /** Items (by `id`) whose first attempt fails, or every attempt; every call is counted per item. */
   let failFirst: Set<number>;
+  let failAlways: Set<number>;
   let calls: Map<string, number>;
   let running: number;
   let mostAtOnce: number;
   beforeEach(async () => {
     failFirst = new Set();
+    failAlways = new Set();
     calls = new Map();
     running = 0;
     mostAtOnce = 0;
@@ -59,7 +61,7 @@ describe('Distributed Map', () => {
           await new Promise((resolve) => setImmediate(resolve));
           running--;
           const id = (input as { id?: number }).id;
-          if (id !== undefined && failFirst.has(id) && calls.get(key) === 1) {
+          if (id !== undefined && (failAlways.has(id) || (failFirst.has(id) && calls.get(key) === 1))) {
             throw Object.assign(new Error(`item ${id} failed, attempt ${context.redriveCount}`), { name: 'Item.Transient' });
           }
           return { done: input };
@@ -158,10 +160,10 @@ describe('Distributed Map', () => {
     expect(await describe_(failed[0].executionArn!)).toMatchObject({ status: 'FAILED', error: 'Item.Transient', redriveStatus: 'REDRIVABLE_BY_MAP_RUN' });
   });
 
-  it('tolerates failures up to ToleratedFailurePercentage', async () => {
+  it('tolerates failures up to ToleratedFailurePercentage, a failed child giving null in the output', async () => {
     failFirst = new Set([2]);
     const { describe } = await h.run(distributedMap({ ToleratedFailurePercentage: 20 }), { items: items(5) }, 'dmap');
-    expect((await describe()).status).toBe('SUCCEEDED');
+    expect(await describe()).toMatchObject({ status: 'SUCCEEDED', output: '[{"done":{"id":0}},{"done":{"id":1}},null,{"done":{"id":3}},{"done":{"id":4}}]' });
   });
 
   it('redrives the failed Map Run with the parent: only unsuccessful children run again, Standard ones through a redrive', async () => {
@@ -194,6 +196,22 @@ describe('Distributed Map', () => {
       executionCounts: { succeeded: 5, total: 5 },
     });
     expect(await children(mapRunArn)).toHaveLength(5);
+  });
+
+  it('fails the Map state with States.Runtime once its Map Run was redriven 1,000 times', async () => {
+    failAlways = new Set([0]);
+    const { executionArn } = await h.run(distributedMap(), { items: items(1) }, 'dmap');
+    const mapRunArn = await mapRunOf(executionArn);
+    for (let redrive = 1; redrive <= 1000; redrive++) {
+      await h.sfn.send(new RedriveExecutionCommand({ executionArn }));
+      await h.emulator.waitForIdle();
+    }
+    expect(await h.sfn.send(new DescribeMapRunCommand({ mapRunArn }))).toMatchObject({ status: 'FAILED', redriveCount: 1000 });
+    await h.sfn.send(new RedriveExecutionCommand({ executionArn }));
+    await h.emulator.waitForIdle();
+    expect(await describe_(executionArn)).toMatchObject({ status: 'FAILED', error: 'States.Runtime', redriveCount: 1001 });
+    expect((await describe_(executionArn)).cause).toContain(`The Map Run ${mapRunArn} reached its limit of 1000 redrives`);
+    expect(await h.sfn.send(new DescribeMapRunCommand({ mapRunArn }))).toMatchObject({ status: 'FAILED', redriveCount: 1000 });
   });
 
   it('starts unsuccessful Express children again on a redrive, under new ARNs, and sends no status events for them', async () => {
