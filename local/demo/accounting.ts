@@ -42,6 +42,8 @@ export interface ExecutionFacts {
   group: string;
   /** An Express execution: no history, no status, no events, never redriven. */
   express: boolean;
+  /** A Distributed Map child: only its Map Run redrives it (when the parent is redriven), never the product. */
+  mapRunChild?: boolean;
   startDateMs: number;
   /** From DescribeExecution. */
   status: ReportedStatus;
@@ -141,7 +143,7 @@ export function accountFor(facts: ExecutionFacts[], config: AutoRedriveConfig, n
     rejected: count('REJECTED'),
     approvalPending: count('APPROVAL_PENDING'),
     restarted: count('RESTARTED'),
-    recoveredAfterRedrive: executions.filter((e) => e.status === 'SUCCEEDED' && e.redriveCount > 0).length,
+    recoveredAfterRedrive: facts.filter((e) => !e.mapRunChild && e.status === 'SUCCEEDED' && e.redriveCount > 0).length,
     gaveUp: count('GAVE_UP'),
     gaveUpAlerts: allAlerts.filter((a) => a.kind === 'GAVE_UP').length,
     skipped: count('SKIPPED'),
@@ -212,7 +214,7 @@ function accountExecution(facts: ExecutionFacts, config: AutoRedriveConfig, nowM
     if (notWatched) return { ...failure, place: 'NOT_WATCHED', reason: notWatched };
     return { ...failure, place: 'UNACCOUNTED', reason: facts.ledger ? `the ledger has no final decision for it (phase ${facts.ledger.phase})` : 'no ledger item, no alert, not in the DLQ' };
   });
-  const unexplained = Math.max(0, facts.redriveCount - ledgerRedrives);
+  const unexplained = facts.mapRunChild ? 0 : Math.max(0, facts.redriveCount - ledgerRedrives);
   if (unexplained > 0) {
     duplicateRedrives += unexplained;
     redriveProblems.push(`${facts.name}: redriven ${facts.redriveCount} times but the ledger accounts for ${ledgerRedrives}`);
@@ -258,7 +260,7 @@ function notWatchedReason(facts: ExecutionFacts, failure: FailureEvent, config: 
 }
 
 function outcomeOf(facts: ExecutionFacts, failures: FailureAccount[]): string {
-  const redrives = facts.redriveCount === 1 ? '1 redrive' : `${facts.redriveCount} redrives`;
+  const redrives = `${facts.redriveCount === 1 ? '1 redrive' : `${facts.redriveCount} redrives`}${facts.mapRunChild ? ' of its Map Run' : ''}`;
   const last = failures[failures.length - 1];
   if (facts.express) return 'express: not watched';
   if (facts.status === 'SUCCEEDED') return facts.redriveCount > 0 ? `SUCCEEDED after ${redrives}` : 'SUCCEEDED';

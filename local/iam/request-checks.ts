@@ -44,6 +44,11 @@ export function stepFunctionsChecks(operation: string, input: Input): IamCheck[]
     case 'SendTaskFailure':
     case 'SendTaskHeartbeat':
       return [{ action, resource: '*' }];
+    // The Service Authorization Reference names the mapRun resource for these two; ListMapRuns, like the
+    // execution APIs below, is checked on the parent execution.
+    case 'DescribeMapRun':
+    case 'UpdateMapRun':
+      return [{ action, resource: text(input.mapRunArn) }];
     case 'TagResource':
     case 'UntagResource':
     case 'ListTagsForResource':

@@ -2,6 +2,7 @@
 import type { StackClock } from '../clock';
 import type { CallbackRegistry } from './callbacks';
 import type { ExecutionRunner } from './execution-runner';
+import type { MapRuns } from './map-runs';
 import type { MockResponses } from './mock-config';
 import type { PageTokens } from './page-tokens';
 import type { StatusNotifier } from './status-events';
@@ -14,6 +15,7 @@ export interface EmulatorContext {
   region: string;
   store: EmulatorStore;
   runner: ExecutionRunner;
+  mapRuns: MapRuns;
   notifier: StatusNotifier;
   mocks: MockResponses;
   /** Task tokens of `.waitForTaskToken` tasks, for the SendTask* APIs. */

@@ -11,6 +11,7 @@ import type { CallbackAnswer, CallbackRegistry } from './callbacks';
 import type { ScopeRun } from './asl/scope-run';
 import { NOT_TRUNCATED } from './history';
 import { MAX_EXECUTION_TIME_MS } from './redrive-rules';
+import type { MapRunLauncher, MapRuns } from './map-runs';
 import type { Random } from './rng';
 import type { StatusNotifier } from './status-events';
 import type { EmulatorStore, ExecutionRecord, ExecutionStatus } from './store';
@@ -47,6 +48,8 @@ export class ExecutionRunner {
   /** Runs waiting on the stack clock (Wait states, retry intervals). */
   sleeping = 0;
   private readonly generations = new WeakMap<ExecutionRecord, number>();
+  /** Set once the emulator is assembled: Map Runs start executions through this runner in turn. */
+  mapRuns?: MapRuns;
 
   constructor(
     private readonly clock: StackClock,
@@ -107,6 +110,7 @@ export class ExecutionRunner {
     execution.history.append(CLOSE_EVENT[status], nowMs, details);
     this.store.markClosed(execution);
     this.notifier.emit(execution);
+    execution.onClose?.(execution);
   }
 
   private hostFor(execution: ExecutionRecord, isCurrent: () => boolean): RunHost {
@@ -121,6 +125,7 @@ export class ExecutionRunner {
       awaitCallback: (token, heartbeatSeconds, cancellation) => this.awaitCallback(token, heartbeatSeconds, cancellation),
       closeTaskToken: (token) => this.callbacks.close(token),
       concurrently: (strands) => this.concurrently(strands),
+      mapRuns: this.mapRuns && this.awaitingChildren(this.mapRuns.launcherFor(execution)),
     };
   }
 
@@ -180,6 +185,21 @@ export class ExecutionRunner {
       if (outcome.status === 'rejected') throw outcome.reason;
       return outcome.value;
     });
+  }
+
+  /** A parent waiting on its Map Run is not busy: its children count instead, so waitForIdle can settle. */
+  private awaitingChildren(launcher: MapRunLauncher): MapRunLauncher {
+    const notBusy = (started: ReturnType<MapRunLauncher['start']>) => ({ ...started, done: this.whileWaiting(started.done) });
+    return { start: (spec, cancellation) => notBusy(launcher.start(spec, cancellation)), redrive: (arn, cancellation) => notBusy(launcher.redrive(arn, cancellation)) };
+  }
+
+  private async whileWaiting<T>(promise: Promise<T>): Promise<T> {
+    this.busy--;
+    try {
+      return await promise;
+    } finally {
+      this.busy++;
+    }
   }
 
   private async sleepUntil(dueMs: number, cancellation: Cancellation): Promise<void> {

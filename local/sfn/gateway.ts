@@ -4,6 +4,7 @@
 import { createStateMachine, deleteStateMachine, describeStateMachine, listStateMachines, listTagsForResource, tagResource, untagResource } from './api/state-machines';
 import { describeExecution, listExecutions, startExecution, stopExecution } from './api/executions';
 import { getExecutionHistory } from './api/history';
+import { describeMapRun, listMapRuns, updateMapRun } from './api/map-runs';
 import { redriveExecution } from './api/redrive';
 import {
   createStateMachineAlias,
@@ -51,6 +52,9 @@ const OPERATIONS: Record<string, Operation> = {
   SendTaskSuccess: sendTaskSuccess,
   SendTaskFailure: sendTaskFailure,
   SendTaskHeartbeat: sendTaskHeartbeat,
+  DescribeMapRun: describeMapRun,
+  ListMapRuns: listMapRuns,
+  UpdateMapRun: updateMapRun,
 };
 
 export interface ApiStats {

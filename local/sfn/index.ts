@@ -9,6 +9,7 @@ import type { EmulatorContext } from './context';
 import { ExecutionRunner } from './execution-runner';
 import { FaultInjector, type FaultConfig } from './faults';
 import { Gateway, type ApiStats } from './gateway';
+import { MapRuns } from './map-runs';
 import { MockResponses, type MockConfig } from './mock-config';
 import { PageTokens } from './page-tokens';
 import { seededRandom } from './rng';
@@ -88,7 +89,10 @@ export class SfnEmulator {
       callbacks,
       pageTokens: new PageTokens(clock),
       maxOpenExecutions: options.maxOpenExecutions ?? 1_000_000,
+      // Map Runs need the finished context (store, runner, notifier), so they join it right after.
+      mapRuns: undefined as unknown as MapRuns,
     };
+    this.ctx.mapRuns = runner.mapRuns = new MapRuns(this.ctx);
     const throttler = options.throttling?.enabled ? new Throttler(clock, options.throttling.region ?? region) : undefined;
     this.gateway = new Gateway(this.ctx, this.faults, throttler);
     const authorizer = options.authorizer;

@@ -37,12 +37,10 @@ export interface Redrivability {
 export function redrivabilityOf(execution: ExecutionRecord, nowMs: number): Redrivability {
   const reason = notRedrivableReason(execution, nowMs);
   if (reason) return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: reason };
-  // Express children of a Distributed Map are redriven by redriving the Map Run, never directly.
-  if (execution.type === 'EXPRESS') {
-    return execution.mapRunArn
-      ? { redriveStatus: 'REDRIVABLE_BY_MAP_RUN' }
-      : { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: NOT_REDRIVABLE_REASONS.express };
-  }
+  // Children of a Distributed Map, Standard or Express, are redriven by redriving the parent, whose
+  // Map Run redrives them, never directly (https://docs.aws.amazon.com/step-functions/latest/dg/redrive-map-run.html).
+  if (execution.mapRunArn) return { redriveStatus: 'REDRIVABLE_BY_MAP_RUN' };
+  if (execution.type === 'EXPRESS') return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: NOT_REDRIVABLE_REASONS.express };
   return { redriveStatus: 'REDRIVABLE' };
 }
 

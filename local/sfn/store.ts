@@ -101,6 +101,8 @@ export interface ExecutionRecord {
   lastRun?: ScopeRun;
   /** Invocation counters for mocked responses, per state name; they survive retries and redrives. */
   mockInvocations: Map<string, number>;
+  /** Told once the execution closes (a Map Run waits on its children this way). */
+  onClose?: (execution: ExecutionRecord) => void;
   /** Stops the running interpreter (StopExecution / execution timeout). */
   abortRun?: (status: 'ABORTED' | 'TIMED_OUT', error?: string, cause?: string) => void;
 }
@@ -168,9 +170,13 @@ export class EmulatorStore {
     return this.nextSeq++;
   }
 
-  addExecution(execution: ExecutionRecord): void {
+  /**
+   * `listedByStateMachine: false` for Map Run children, which ListExecutions finds by mapRunArn only (their
+   * stateMachineArn is `<parent>/<label>`); seeded children stay listed under their machine for the CLI tests.
+   */
+  addExecution(execution: ExecutionRecord, { listedByStateMachine = true } = {}): void {
     this.executions.set(execution.arn, execution);
-    indexFor(this.byStateMachine, execution.stateMachine.arn).add(execution);
+    if (listedByStateMachine) indexFor(this.byStateMachine, execution.stateMachine.arn).add(execution);
     if (execution.mapRunArn) indexFor(this.byMapRun, execution.mapRunArn).add(execution);
     if (execution.status === 'RUNNING') this.markOpen(execution);
   }

@@ -6,7 +6,7 @@ import { History, NOT_TRUNCATED } from '../history';
 import { exceedsPayloadQuota, MAX_PAYLOAD_BYTES } from '../payload-quota';
 import { CLOSED_STATUSES, currentRevision, type ExecutionRecord, type ExecutionStatus } from '../store';
 import { routeThroughAlias } from './versions';
-import { checkOpenExecutionQuota, findExecution, resolveStateMachine, statesArnPrefix } from './lookup';
+import { checkOpenExecutionQuota, findExecution, MAP_RUN_ARN, resolveStateMachine, statesArnPrefix } from './lookup';
 import { checkName, optionalEnum, optionalString, pageSize, requiredString, type ApiRequest } from './request';
 import { describeExecutionView, epochSeconds, executionListItemView } from './views';
 
@@ -128,7 +128,7 @@ export function listExecutions(ctx: EmulatorContext, request: ApiRequest): unkno
     aliasArn = target.alias?.arn;
     index = ctx.store.byStateMachine.get(target.stateMachine.arn);
   } else {
-    if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:mapRun:[^:]+:[^:]+$/.test(mapRunArn!)) throw apiErrors.invalidArn(mapRunArn!);
+    if (!MAP_RUN_ARN.test(mapRunArn!)) throw apiErrors.invalidArn(mapRunArn!);
     index = ctx.store.byMapRun.get(mapRunArn!);
     if (!index) throw apiErrors.resourceNotFound(mapRunArn!);
   }

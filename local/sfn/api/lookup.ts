@@ -53,6 +53,9 @@ export function findExecution(ctx: EmulatorContext, arn: string, { allowExpress 
   return execution;
 }
 
+/** `…:mapRun:<state machine>/<label>:<id>`, as ListExecutions and the Map Run APIs take it. */
+export const MAP_RUN_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:mapRun:[^:/]+\/[^:]+:[^:]+$/;
+
 /** `arn:<partition>:states:<region>:<account>`, the start of every ARN the emulator issues. */
 export function statesArnPrefix(ctx: EmulatorContext): string {
   return `arn:${ctx.partition}:states:${ctx.region}:${ctx.account}`;

@@ -4,6 +4,7 @@
  */
 import type { EmulatorContext } from '../context';
 import { apiErrors, SfnApiError } from '../errors';
+import type { ExecutionRecord } from '../store';
 import { redrivabilityOf, rememberToken, reusableToken } from '../redrive-rules';
 import { checkOpenExecutionQuota, findExecution } from './lookup';
 import { optionalString, requiredString, type ApiRequest } from './request';
@@ -24,6 +25,16 @@ export function redriveExecution(ctx: EmulatorContext, request: ApiRequest): unk
   }
   if (redriveStatus === 'NOT_REDRIVABLE') throw new SfnApiError('ExecutionNotRedrivable', redriveStatusReason!);
   checkOpenExecutionQuota(ctx);
+  if (clientToken !== undefined) rememberToken(execution, clientToken, nowMs);
+  reopenForRedrive(ctx, execution, nowMs);
+  return { redriveDate: epochSeconds(nowMs) };
+}
+
+/**
+ * The redrive itself, also how a Map Run redrives its Standard children: counted, dated, reopened with
+ * ExecutionRedriven and a RUNNING status event, and resumed from what its last run left behind.
+ */
+export function reopenForRedrive(ctx: EmulatorContext, execution: ExecutionRecord, nowMs: number): void {
   execution.redriveCount++;
   execution.redriveDateMs = nowMs;
   execution.status = 'RUNNING';
@@ -33,8 +44,6 @@ export function redriveExecution(ctx: EmulatorContext, request: ApiRequest): unk
   execution.cause = undefined;
   execution.history.append('ExecutionRedriven', nowMs, { redriveCount: execution.redriveCount });
   ctx.store.markOpen(execution);
-  if (clientToken !== undefined) rememberToken(execution, clientToken, nowMs);
   ctx.notifier.emit(execution);
   ctx.runner.launch(execution, execution.lastRun);
-  return { redriveDate: epochSeconds(nowMs) };
 }

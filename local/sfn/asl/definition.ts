@@ -56,15 +56,34 @@ export interface StateDef {
   /** A JSONata state may give it as an expression. */
   MaxConcurrency?: number | string;
   MaxConcurrencyPath?: string;
-  ItemProcessor?: StatesScope;
+  ItemProcessor?: ItemProcessorDef;
   Iterator?: StatesScope;
   /** Workflow variables set when the state is left (Choice rules and catchers have their own). */
   Assign?: Record<string, unknown>;
+  /** Distributed Map only (distributed-map.ts). */
+  Label?: string;
+  ItemBatcher?: ItemBatcherDef;
+  ToleratedFailurePercentage?: number;
+  ToleratedFailurePercentagePath?: string;
+  ToleratedFailureCount?: number;
+  ToleratedFailureCountPath?: string;
 }
 
 export interface StatesScope {
   StartAt: string;
   States: Record<string, StateDef>;
+}
+
+export interface ItemProcessorDef extends StatesScope {
+  ProcessorConfig?: { Mode?: 'INLINE' | 'DISTRIBUTED'; ExecutionType?: 'STANDARD' | 'EXPRESS' };
+}
+
+export interface ItemBatcherDef {
+  MaxItemsPerBatch?: number;
+  MaxItemsPerBatchPath?: string;
+  MaxInputBytesPerBatch?: number;
+  MaxInputBytesPerBatchPath?: string;
+  BatchInput?: unknown;
 }
 
 export interface ParsedDefinition extends StatesScope {

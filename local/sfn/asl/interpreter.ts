@@ -10,6 +10,7 @@ import { evaluateRule } from './choice-rules';
 import { isCallbackResource, type CatcherDef, type ParsedDefinition, type RetrierDef, type StateDef, type StatesScope } from './definition';
 import { JsonataStates } from './jsonata-states';
 import { applyResultPath, readField, selectPath, withVariables } from './json-path';
+import { isDistributedMap, runDistributedMap } from './distributed-map';
 import { applyPayloadTemplate, resolveExpression } from './payload-template';
 import type { ScopeRun } from './scope-run';
 import { runtimeError, RuntimeFault, StatesError } from './states-error';
@@ -18,6 +19,7 @@ import { VariableScope } from './variables';
 import { waitDueMs } from './wait-time';
 import { NOT_TRUNCATED } from '../history';
 import { exceedsPayloadQuota } from '../payload-quota';
+import type { MapRunLauncher } from '../map-runs';
 
 /** The `$$.Execution` / `$$.StateMachine` part of the context object. */
 export interface ExecutionContext {
@@ -53,6 +55,8 @@ export interface RunHost {
   sleepUntil(dueMs: number, cancellation: Cancellation): Promise<void>;
   /** Runs Parallel branches or Map workers side by side, so the host can tell when all of them wait. */
   concurrently<T>(strands: Array<() => Promise<T>>): Promise<T[]>;
+  /** Runs the Map Runs of Distributed Map states (distributed-map.ts). */
+  readonly mapRuns?: MapRunLauncher;
 }
 
 /** The id of the last event recorded in a scope, which the next event names as previousEventId. */
@@ -332,6 +336,7 @@ export class Interpreter {
 
   private work(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
     const { name, state, context } = visit;
+    if (isDistributedMap(state)) return this.distributedMap(visit, input, resumeChildren);
     if (state.Type === 'Map') {
       const items = readField('ItemsPath', state.ItemsPath ?? '$', input, context);
       if (!Array.isArray(items)) throw runtimeError(`Map state '${name}': ItemsPath ${state.ItemsPath ?? '$'} did not select an array`);
@@ -462,6 +467,13 @@ export class Interpreter {
     await this.host.concurrently(Array.from({ length: concurrency }, () => worker));
     group.dispose();
     return this.settleChildren('Map', runs, trail);
+  }
+
+  /** The Map Run is the state's one child: a redrive of the parent hands it back to be redriven. */
+  private async distributedMap(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
+    const run = await runDistributedMap(this.host, visit, input, resumeChildren?.[0]);
+    if (run.status === 'SUCCEEDED') return run.output;
+    throw withChildren(run.status === 'FAILED' ? new StatesError(run.error!, run.cause!) : new RunCancelled(), [run]);
   }
 
   private settleChildren(kind: 'Parallel' | 'Map', runs: ScopeRun[], trail: Trail): unknown[] {

@@ -1,8 +1,8 @@
 /**
  * CreateStateMachine validation. Besides ASL structure (and the query-language and variable rules of
  * validate-query-language.ts and validate-variables.ts), it rejects every construct the emulator does
- * not run (distributed Map, activities, Credentials...) naming the state and field, so nothing is
- * silently mis-executed.
+ * not run (S3 item readers and result writers, activities, Credentials...) naming the state and field,
+ * so nothing is silently mis-executed.
  */
 import { didYouMean } from '../../../core/schema-problems';
 import { SfnApiError } from '../errors';
@@ -30,21 +30,19 @@ const ALLOWED_FIELDS: Record<string, string[]> = {
   Map: [...COMMON, ...IO, ...FLOW, 'Assign', 'Items', 'Output', 'ItemsPath', 'ItemSelector', 'Parameters', 'ResultSelector', 'ResultPath', 'MaxConcurrency', 'MaxConcurrencyPath', 'ItemProcessor', 'Iterator', 'Retry', 'Catch'],
 };
 
+/** Map fields that only a Distributed Map takes (ProcessorConfig.Mode DISTRIBUTED). */
+const DISTRIBUTED_MAP_FIELDS = ['Label', 'ItemBatcher', 'ToleratedFailurePercentage', 'ToleratedFailurePercentagePath', 'ToleratedFailureCount', 'ToleratedFailureCountPath'];
+ALLOWED_FIELDS.Map.push(...DISTRIBUTED_MAP_FIELDS);
+
 /** Fields that are valid ASL but not emulated, with the reason given to the user. */
 const UNSUPPORTED_FIELDS: Record<string, string> = {
   Credentials: 'cross-account Credentials are not supported',
-  ItemReader: 'distributed Map ItemReader is not supported (inline Map only)',
-  ItemBatcher: 'distributed Map ItemBatcher is not supported (inline Map only)',
-  ResultWriter: 'distributed Map ResultWriter is not supported (inline Map only)',
-  ToleratedFailurePercentage: 'distributed Map ToleratedFailurePercentage is not supported (inline Map only)',
-  ToleratedFailurePercentagePath: 'distributed Map ToleratedFailurePercentagePath is not supported (inline Map only)',
-  ToleratedFailureCount: 'distributed Map ToleratedFailureCount is not supported (inline Map only)',
-  ToleratedFailureCountPath: 'distributed Map ToleratedFailureCountPath is not supported (inline Map only)',
-  Label: 'distributed Map Label is not supported (inline Map only)',
+  ItemReader: 'distributed Map ItemReader is not supported (no S3: items come from the state input through ItemsPath)',
+  ResultWriter: 'distributed Map ResultWriter is not supported (no S3: the Map state outputs the array of child outputs)',
 };
 
 const TOP_LEVEL_FIELDS = ['StartAt', 'States', 'Comment', 'Version', 'TimeoutSeconds', 'QueryLanguage'];
-const PATH_FIELDS = ['InputPath', 'OutputPath', 'ResultPath', 'ItemsPath', 'SecondsPath', 'TimestampPath', 'TimeoutSecondsPath', 'HeartbeatSecondsPath', 'MaxConcurrencyPath'];
+const PATH_FIELDS = ['InputPath', 'OutputPath', 'ResultPath', 'ItemsPath', 'SecondsPath', 'TimestampPath', 'TimeoutSecondsPath', 'HeartbeatSecondsPath', 'MaxConcurrencyPath', 'ToleratedFailurePercentagePath', 'ToleratedFailureCountPath'];
 
 export function validateDefinition(definitionJson: string): ParsedDefinition {
   let parsed: unknown;
@@ -293,15 +291,21 @@ function validateRule(rule: Record<string, unknown>, where: string, problems: st
   }
 }
 
-function validateMap({ name, state, where, problems, jsonataMachine, jsonata }: StateCheck): void {
+function validateMap(check: StateCheck): void {
+  const { name, state, where, problems, jsonataMachine, jsonata } = check;
   const processor = (state.ItemProcessor ?? state.Iterator) as Record<string, unknown> | undefined;
   if (!processor) {
     problems.push(`SCHEMA_VALIDATION_FAILED: Map state "${name}" needs ItemProcessor (or Iterator) at ${where}`);
     return;
   }
   const config = processor.ProcessorConfig as Record<string, unknown> | undefined;
-  if (config?.Mode === 'DISTRIBUTED') {
-    problems.push(`UNSUPPORTED_FEATURE: Map state "${name}": distributed Map (ProcessorConfig.Mode DISTRIBUTED) is not supported (inline Map only) at ${where}/ItemProcessor/ProcessorConfig`);
+  if (config?.Mode === 'DISTRIBUTED' && jsonata) {
+    problems.push(`UNSUPPORTED_FEATURE: Map state "${name}": a Distributed Map in a JSONata state is not supported (use JSONPath and ItemsPath) at ${where}/ItemProcessor/ProcessorConfig`);
+  } else if (config?.Mode === 'DISTRIBUTED') validateDistributedMap(check, config);
+  else {
+    for (const field of DISTRIBUTED_MAP_FIELDS.filter((f) => state[f] !== undefined)) {
+      problems.push(`SCHEMA_VALIDATION_FAILED: Field "${field}" is only supported for a Map state in DISTRIBUTED mode at ${where}/${field}`);
+    }
   }
   const { ProcessorConfig: _config, ...scope } = processor;
   validateScope(scope, `${where}/${state.ItemProcessor ? 'ItemProcessor' : 'Iterator'}`, problems, jsonataMachine);
@@ -312,6 +316,38 @@ function validateMap({ name, state, where, problems, jsonataMachine, jsonata }: 
   if (state.MaxConcurrency !== undefined && state.MaxConcurrencyPath !== undefined) {
     problems.push(`SCHEMA_VALIDATION_FAILED: Map state "${name}" may have MaxConcurrency or MaxConcurrencyPath, not both at ${where}`);
   }
+}
+
+/** The Distributed Map fields distributed-map.ts runs, with the ranges of the ASL reference (Map state, Distributed mode). */
+function validateDistributedMap({ state, where, problems }: StateCheck, config: Record<string, unknown>): void {
+  if (config.ExecutionType !== 'STANDARD' && config.ExecutionType !== 'EXPRESS') {
+    problems.push(`SCHEMA_VALIDATION_FAILED: ProcessorConfig.ExecutionType must be STANDARD or EXPRESS in DISTRIBUTED mode at ${where}/ItemProcessor/ProcessorConfig/ExecutionType`);
+  }
+  if (state.Label !== undefined && !(typeof state.Label === 'string' && /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,40}$/u.test(state.Label))) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: Label must be 1-40 characters without whitespace or special characters at ${where}/Label`);
+  }
+  const percentage = state.ToleratedFailurePercentage;
+  if (percentage !== undefined && !(typeof percentage === 'number' && percentage >= 0 && percentage <= 100)) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: ToleratedFailurePercentage must be a number from 0 to 100 at ${where}/ToleratedFailurePercentage`);
+  }
+  if (state.ToleratedFailureCount !== undefined && !(Number.isInteger(state.ToleratedFailureCount) && (state.ToleratedFailureCount as number) >= 0)) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: ToleratedFailureCount must be a non-negative integer at ${where}/ToleratedFailureCount`);
+  }
+  const batcher = state.ItemBatcher as Record<string, unknown> | undefined;
+  if (batcher === undefined) return;
+  const limits = ['MaxItemsPerBatch', 'MaxItemsPerBatchPath', 'MaxInputBytesPerBatch', 'MaxInputBytesPerBatchPath'];
+  if (!limits.some((field) => batcher[field] !== undefined)) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: ItemBatcher needs MaxItemsPerBatch or MaxInputBytesPerBatch (or their Path) at ${where}/ItemBatcher`);
+  }
+  for (const key of Object.keys(batcher).filter((k) => ![...limits, 'BatchInput'].includes(k))) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: Field "${key}" is not supported in ItemBatcher at ${where}/ItemBatcher/${key}`);
+  }
+  for (const field of ['MaxItemsPerBatch', 'MaxInputBytesPerBatch']) {
+    if (batcher[field] !== undefined && !isPositiveInteger(batcher[field])) {
+      problems.push(`SCHEMA_VALIDATION_FAILED: ${field} must be a positive integer at ${where}/ItemBatcher/${field}`);
+    }
+  }
+  if (batcher.BatchInput !== undefined) validateTemplate(batcher.BatchInput, 'ItemBatcher BatchInput', `${where}/ItemBatcher/BatchInput`, problems);
 }
 
 function validateTemplate(template: unknown, what: string, where: string, problems: string[]): void {

@@ -53,7 +53,7 @@ describe('demo CLI', () => {
       'executions.0.count',
       'executions.0.startAtSeconds',
       'faults.eventBus.dropRate',
-      'timeline.0: give jumpSeconds, faults or clicks',
+      'timeline.0: give jumpSeconds, faults, clicks or deploy',
       'colour: unknown key',
     ]) {
       expect(stderr).toContain(field);
