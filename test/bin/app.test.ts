@@ -195,4 +195,17 @@ describe('bin/app.ts', () => {
     expect(pluginReports.map((r) => [r.pluginName, r.conclusion, r.violations])).toEqual(pluginReports.map((r) => [r.pluginName, 'success', []]));
     expect(pluginReports.map((r) => r.pluginName)).toContain('cdk-validator-cfnguard');
   });
+
+  it('synthesizes examples/approvals.config.json (approve and restart rules, Slack) offline, with the policy checks clean', () => {
+    const result = runApp({}, { configFile: join(ROOT, 'examples', 'approvals.config.json') });
+    expect(result.stderr).not.toContain('Invalid');
+    expect(result.status).toBe(0);
+    const report = JSON.parse(readFileSync(join(result.outdir, 'validation-report.json'), 'utf8'));
+    const pluginReports = report.pluginReports as { pluginName: string; conclusion: string; violations: unknown[] }[];
+    expect(pluginReports.map((r) => [r.pluginName, r.conclusion, r.violations])).toEqual(pluginReports.map((r) => [r.pluginName, 'success', []]));
+    const template = JSON.parse(readFileSync(join(result.outdir, 'SfnAutoRedriveApprovals.template.json'), 'utf8'));
+    const outputs = Object.keys(template.Outputs ?? {});
+    expect(outputs.some((name) => name.includes('ApprovalEndpointUrl'))).toBe(true);
+    expect(JSON.stringify(template)).toContain(':stateMachine:orders-*:prod');
+  });
 });
