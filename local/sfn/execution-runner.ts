@@ -104,7 +104,7 @@ export class ExecutionRunner {
         isCurrent() ? execution.history.append(type, this.clock.nowMs(), details, previousEventId).id : previousEventId,
       invokeTask: (task) => this.invoker.invoke(execution, task),
       sleepUntil: (dueMs, cancellation) => this.sleepUntil(dueMs, cancellation),
-      mapRuns: this.mapRuns && this.awaitingChildren(this.mapRuns.launcherFor(execution)),
+      mapRuns: this.awaitingChildren(this.mapRuns!.launcherFor(execution)),
     };
   }
 

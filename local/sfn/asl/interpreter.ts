@@ -40,7 +40,7 @@ export interface RunHost {
   /** Waits on the stack clock; rejects with RunCancelled when cancelled. */
   sleepUntil(dueMs: number, cancellation: Cancellation): Promise<void>;
   /** Runs the Map Runs of Distributed Map states (distributed-map.ts). */
-  readonly mapRuns?: MapRunLauncher;
+  readonly mapRuns: MapRunLauncher;
 }
 
 /** The id of the last event recorded in a scope, which the next event names as previousEventId. */
