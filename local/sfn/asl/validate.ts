@@ -13,6 +13,8 @@ import { isValidPathSyntax } from './json-path';
 const COMMON = ['Type', 'Comment', 'QueryLanguage'];
 const IO = ['InputPath', 'OutputPath'];
 const FLOW = ['Next', 'End'];
+/** Map fields that only a Distributed Map takes (ProcessorConfig.Mode DISTRIBUTED). */
+const DISTRIBUTED_MAP_FIELDS = ['Label', 'ItemBatcher', 'ToleratedFailurePercentage', 'ToleratedFailurePercentagePath', 'ToleratedFailureCount', 'ToleratedFailureCountPath'];
 const ALLOWED_FIELDS: Record<string, string[]> = {
   Pass: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultPath', 'Result'],
   Task: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultSelector', 'ResultPath', 'Resource', 'Retry', 'Catch', 'TimeoutSeconds', 'TimeoutSecondsPath'],
@@ -21,12 +23,8 @@ const ALLOWED_FIELDS: Record<string, string[]> = {
   Succeed: [...COMMON, ...IO],
   Fail: [...COMMON, 'Error', 'ErrorPath', 'Cause', 'CausePath'],
   Parallel: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultSelector', 'ResultPath', 'Branches', 'Retry', 'Catch'],
-  Map: [...COMMON, ...IO, ...FLOW, 'ItemsPath', 'ItemSelector', 'Parameters', 'ResultSelector', 'ResultPath', 'MaxConcurrency', 'ItemProcessor', 'Iterator', 'Retry', 'Catch'],
+  Map: [...COMMON, ...IO, ...FLOW, 'ItemsPath', 'ItemSelector', 'Parameters', 'ResultSelector', 'ResultPath', 'MaxConcurrency', 'ItemProcessor', 'Iterator', 'Retry', 'Catch', ...DISTRIBUTED_MAP_FIELDS],
 };
-
-/** Map fields that only a Distributed Map takes (ProcessorConfig.Mode DISTRIBUTED). */
-const DISTRIBUTED_MAP_FIELDS = ['Label', 'ItemBatcher', 'ToleratedFailurePercentage', 'ToleratedFailurePercentagePath', 'ToleratedFailureCount', 'ToleratedFailureCountPath'];
-ALLOWED_FIELDS.Map.push(...DISTRIBUTED_MAP_FIELDS);
 
 /** Fields that are valid ASL but not emulated, with the reason given to the user. */
 const UNSUPPORTED_FIELDS: Record<string, string> = {
