@@ -1,17 +1,20 @@
 /**
  * `npm run bench`: the storm benchmark. Prints a table, or with `--json` one JSON object with every
- * figure; `--quick` runs small sizes for a sanity check; `--bulk-only` runs the bulk CLI section alone.
+ * figure; `--quick` runs small sizes for a sanity check; `--bulk-only` runs the bulk CLI section alone,
+ * `--distributed-map-only` the Distributed Map section alone.
  * See docs/BENCHMARKS.md.
  *
  *   1. Storm: N failures at once through the full pipeline (ours), us-east-1 buckets, real clock.
  *   2. Side by side: ours, naive and check-everything on the same smaller storm, duplicates on.
  *   3. Bulk CLI: `sfn-autoredrive redrive` as a child process, today's design against the one before it.
  *   4. Cold start proxy: the worker bundle's size and require time.
+ *   5. Distributed Map: a 10,000-item Map Run with 1 % of its children failing once, redriven with its parent.
  */
 import os from 'node:os';
 import { runBulkCli, type BulkCliFigures, type BulkCliOptions } from './bulk-cli';
 import { measureColdStart } from './cold-start';
-import { printBulkReport, printReport } from './report';
+import { runDistributedMapBench, type DistributedMapFigures } from './distributed-map';
+import { printBulkReport, printDistributedMapReport, printReport } from './report';
 import { runStorm, type Design, type StormFigures } from './storm';
 
 interface Sizes {
@@ -23,10 +26,14 @@ interface Sizes {
   cliNewThrottled: number;
   /** The new design, buckets off: memory, and the plan file applied without listing. */
   cliMemory: number;
+  /** Items of the Distributed Map's one Map Run. */
+  distributedMapItems: number;
 }
 
-const FULL: Sizes = { storm: 10_000, sideBySide: 1_000, cliSideBySide: 1_000, cliNewThrottled: 10_000, cliMemory: 100_000 };
-const QUICK: Sizes = { storm: 500, sideBySide: 200, cliSideBySide: 300, cliNewThrottled: 2_000, cliMemory: 2_000 };
+const FULL: Sizes = { storm: 10_000, sideBySide: 1_000, cliSideBySide: 1_000, cliNewThrottled: 10_000, cliMemory: 100_000, distributedMapItems: 10_000 };
+const QUICK: Sizes = { storm: 500, sideBySide: 200, cliSideBySide: 300, cliNewThrottled: 2_000, cliMemory: 2_000, distributedMapItems: 1_000 };
+/** Share of the Distributed Map's children that fail once. */
+const FAILING_CHILDREN_SHARE = 0.01;
 
 /** After an outage: a fifth of the failures were given up on by the pipeline, which recorded every failure and its error. */
 const AFTER_OUTAGE = { gaveUpShare: 0.2, pipelineSawAll: true } as const;
@@ -73,12 +80,24 @@ export interface BenchResult {
   sideBySide: StormFigures[];
   bulkCli: BulkCliFigures[];
   coldStart: ReturnType<typeof measureColdStart>;
+  distributedMap: DistributedMapFigures;
 }
 
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const sizes = process.argv.includes('--quick') ? QUICK : FULL;
   const progress = (text: string) => void process.stderr.write(`bench: ${text}\n`);
+  const distributedMap = () => {
+    progress(`Distributed Map of ${sizes.distributedMapItems} items, ${FAILING_CHILDREN_SHARE * 100} % of the children failing once`);
+    return runDistributedMapBench(sizes.distributedMapItems, FAILING_CHILDREN_SHARE);
+  };
+  if (process.argv.includes('--distributed-map-only')) {
+    const figures = await distributedMap();
+    if (json) process.stdout.write(`${JSON.stringify({ sizes, distributedMap: figures }, null, 2)}
+`);
+    else printDistributedMapReport(figures);
+    return;
+  }
   if (process.argv.includes('--bulk-only')) {
     const bulkCli = await runBulk(sizes, progress);
     if (json) process.stdout.write(`${JSON.stringify({ sizes, bulkCli }, null, 2)}\n`);
@@ -102,6 +121,7 @@ async function main(): Promise<void> {
   const bulkCli = await runBulk(sizes, progress);
   progress('cold start proxy');
   const coldStart = measureColdStart(7);
+  const distributedMapFigures = await distributedMap();
   const result: BenchResult = {
     machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.arch()}` },
     sizes,
@@ -110,6 +130,7 @@ async function main(): Promise<void> {
     sideBySide,
     bulkCli,
     coldStart,
+    distributedMap: distributedMapFigures,
   };
   if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else printReport(result);

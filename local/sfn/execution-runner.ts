@@ -125,7 +125,7 @@ export class ExecutionRunner {
       awaitCallback: (token, heartbeatSeconds, cancellation) => this.awaitCallback(token, heartbeatSeconds, cancellation),
       closeTaskToken: (token) => this.callbacks.close(token),
       concurrently: (strands) => this.concurrently(strands),
-      mapRuns: this.mapRuns && this.awaitingChildren(this.mapRuns.launcherFor(execution)),
+      mapRuns: this.awaitingChildren(this.mapRuns!.launcherFor(execution)),
     };
   }
 

@@ -59,7 +59,7 @@ export interface MapRunRecord extends MapRunTolerance {
   redriveDateMs?: number;
   children: MapRunChild[];
   totalItems: number;
-  /** Items of children now FAILED, TIMED_OUT or ABORTED other than by the Map Run itself. */
+  /** Items of children now FAILED or TIMED_OUT: what the threshold counts (aborted children are not failures). */
   failedItems: number;
   /** While it runs: starts more children or settles it after an UpdateMapRun. */
   reschedule?: () => void;
@@ -84,14 +84,15 @@ export interface MapRunLauncher {
 }
 
 
-const FAILED_STATUSES = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+/** Children a redrive runs again (besides those never started). */
+const UNSUCCESSFUL_STATUSES = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+/** "the total number of failed or timed out items divided by the total number of items" (maprun-fail-threshold.html). */
+const FAILURE_STATUSES = new Set(['FAILED', 'TIMED_OUT']);
 
 export class MapRuns {
   readonly byArn = new Map<string, MapRunRecord>();
   /** Map Runs per parent execution ARN, in start order (ListMapRuns). */
   readonly byParent = new Map<string, MapRunRecord[]>();
-  /** Children the Map Run itself stopped: not failures of their own. */
-  private readonly stoppedByMapRun = new WeakSet<ExecutionRecord>();
 
   constructor(private readonly ctx: EmulatorContext) {}
 
@@ -106,7 +107,7 @@ export class MapRuns {
         if (mapRun.redriveCount >= MAP_RUN_REDRIVE_LIMIT) {
           throw new StatesError('States.Runtime', `The Map Run ${mapRunArn} reached its limit of ${MAP_RUN_REDRIVE_LIMIT} redrives`);
         }
-        const rerun = mapRun.children.filter((child) => !child.execution || FAILED_STATUSES.has(child.execution.status));
+        const rerun = mapRun.children.filter((child) => !child.execution || UNSUCCESSFUL_STATUSES.has(child.execution.status));
         for (const child of rerun) child.pendingRedrive = true;
         mapRun.redriveCount++;
         mapRun.redriveDateMs = this.ctx.clock.nowMs();
@@ -163,10 +164,7 @@ export class MapRuns {
         mapRun.stopDateMs = this.ctx.clock.nowMs();
         mapRun.reschedule = undefined;
         unsubscribe();
-        for (const execution of [...running]) {
-          this.stoppedByMapRun.add(execution);
-          execution.abortRun?.('ABORTED');
-        }
+        for (const execution of [...running]) execution.abortRun?.('ABORTED');
         resolve(result);
       };
       const pump = () => {
@@ -178,7 +176,7 @@ export class MapRuns {
           running.add(execution);
           execution.onClose = () => {
             running.delete(execution);
-            if (FAILED_STATUSES.has(execution.status) && !this.stoppedByMapRun.has(execution)) mapRun.failedItems += childIndex.get(execution)!.itemCount;
+            if (FAILURE_STATUSES.has(execution.status)) mapRun.failedItems += childIndex.get(execution)!.itemCount;
             pump();
           };
         }
@@ -198,7 +196,6 @@ export class MapRuns {
     child.pendingRedrive = false;
     const previous = child.execution;
     if (previous && mapRun.executionType === 'STANDARD') {
-      this.stoppedByMapRun.delete(previous);
       reopenForRedrive(this.ctx, previous, this.ctx.clock.nowMs());
       return previous;
     }
@@ -245,8 +242,9 @@ export class MapRuns {
 const childIndex = new WeakMap<ExecutionRecord, MapRunChild>();
 
 /**
- * "The Map Run fails if the number or percentage of failed items exceeds the threshold"; with neither
- * given, one failed item fails it (https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html).
+ * "If you specify both values, the workflow fails when it exceeds either value"; with neither given (the
+ * default percentage of zero), one failed or timed-out item fails it
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html).
  */
 export function exceedsTolerance(mapRun: Pick<MapRunRecord, keyof MapRunTolerance | 'failedItems' | 'totalItems'>): boolean {
   const { toleratedFailureCount: count, toleratedFailurePercentage: percentage, failedItems, totalItems } = mapRun;

@@ -49,11 +49,11 @@ function countChildren(children: MapRunChild[], weight: (child: MapRunChild) => 
     counts.total += n;
     const execution = child.execution;
     if (child.pendingRedrive) counts.pendingRedrive += n;
-    if (!execution || execution.status === 'PENDING_REDRIVE') {
+    if (!execution) {
       counts.pending += n;
       continue;
     }
-    counts[COUNT_BY_STATUS[execution.status]] += n;
+    counts[COUNT_BY_STATUS[execution.status as keyof typeof COUNT_BY_STATUS]] += n;
     if (execution.status !== 'RUNNING' && execution.status !== 'SUCCEEDED' && redrivabilityOf(execution, nowMs).redriveStatus === 'NOT_REDRIVABLE') {
       counts.failuresNotRedrivable += n;
     }

@@ -29,7 +29,7 @@ export interface DistributedMapVisit {
 
 export interface DistributedMapHost {
   readonly random: Random;
-  readonly mapRuns?: MapRunLauncher;
+  readonly mapRuns: MapRunLauncher;
   record(type: string, details: Record<string, unknown> | undefined, previousEventId: number): number;
 }
 
@@ -39,7 +39,6 @@ export interface DistributedMapHost {
  */
 export async function runDistributedMap(host: DistributedMapHost, visit: DistributedMapVisit, input: unknown, previous: ScopeRun | undefined): Promise<ScopeRun> {
   const { trail, cancellation } = visit;
-  if (!host.mapRuns) throw runtimeError('Distributed Map needs a host that runs Map Runs');
   const spec = mapRunSpec(host.random, visit, input);
   trail.last = host.record('MapStateStarted', { length: spec.children.reduce((sum, child) => sum + child.itemCount, 0) }, trail.last);
   let started;

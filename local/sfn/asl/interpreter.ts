@@ -56,7 +56,7 @@ export interface RunHost {
   /** Runs Parallel branches or Map workers side by side, so the host can tell when all of them wait. */
   concurrently<T>(strands: Array<() => Promise<T>>): Promise<T[]>;
   /** Runs the Map Runs of Distributed Map states (distributed-map.ts). */
-  readonly mapRuns?: MapRunLauncher;
+  readonly mapRuns: MapRunLauncher;
 }
 
 /** The id of the last event recorded in a scope, which the next event names as previousEventId. */

@@ -19,6 +19,8 @@ const COMMON = ['Type', 'Comment', 'QueryLanguage'];
 const IO = ['InputPath', 'OutputPath'];
 const FLOW = ['Next', 'End'];
 /** Every field a state type has in either query language; validate-query-language.ts refuses the other language's. */
+/** Map fields that only a Distributed Map takes (ProcessorConfig.Mode DISTRIBUTED). */
+const DISTRIBUTED_MAP_FIELDS = ['Label', 'ItemBatcher', 'ToleratedFailurePercentage', 'ToleratedFailurePercentagePath', 'ToleratedFailureCount', 'ToleratedFailureCountPath'];
 const ALLOWED_FIELDS: Record<string, string[]> = {
   Pass: [...COMMON, ...IO, ...FLOW, 'Parameters', 'ResultPath', 'Result', 'Assign', 'Output'],
   Task: [...COMMON, ...IO, ...FLOW, 'Assign', 'Arguments', 'Output', 'Parameters', 'ResultSelector', 'ResultPath', 'Resource', 'Retry', 'Catch', 'TimeoutSeconds', 'TimeoutSecondsPath', 'HeartbeatSeconds', 'HeartbeatSecondsPath'],
@@ -27,12 +29,8 @@ const ALLOWED_FIELDS: Record<string, string[]> = {
   Succeed: [...COMMON, ...IO, 'Output'],
   Fail: [...COMMON, 'Error', 'ErrorPath', 'Cause', 'CausePath'],
   Parallel: [...COMMON, ...IO, ...FLOW, 'Assign', 'Arguments', 'Output', 'Parameters', 'ResultSelector', 'ResultPath', 'Branches', 'Retry', 'Catch'],
-  Map: [...COMMON, ...IO, ...FLOW, 'Assign', 'Items', 'Output', 'ItemsPath', 'ItemSelector', 'Parameters', 'ResultSelector', 'ResultPath', 'MaxConcurrency', 'MaxConcurrencyPath', 'ItemProcessor', 'Iterator', 'Retry', 'Catch'],
+  Map: [...COMMON, ...IO, ...FLOW, 'Assign', 'Items', 'Output', 'ItemsPath', 'ItemSelector', 'Parameters', 'ResultSelector', 'ResultPath', 'MaxConcurrency', 'MaxConcurrencyPath', 'ItemProcessor', 'Iterator', 'Retry', 'Catch', ...DISTRIBUTED_MAP_FIELDS],
 };
-
-/** Map fields that only a Distributed Map takes (ProcessorConfig.Mode DISTRIBUTED). */
-const DISTRIBUTED_MAP_FIELDS = ['Label', 'ItemBatcher', 'ToleratedFailurePercentage', 'ToleratedFailurePercentagePath', 'ToleratedFailureCount', 'ToleratedFailureCountPath'];
-ALLOWED_FIELDS.Map.push(...DISTRIBUTED_MAP_FIELDS);
 
 /** Fields that are valid ASL but not emulated, with the reason given to the user. */
 const UNSUPPORTED_FIELDS: Record<string, string> = {
