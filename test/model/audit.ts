@@ -400,7 +400,8 @@ export class Auditor {
       const sent = count(kind);
       if (sent === decided) return;
       // An owed alert is sent by the next delivery; when every delivery died, the message is parked.
-      const tag = !crashedBeforeAlert ? 'new' : sent > decided ? 'owed-alert-duplicate' : parked ? 'owed-alert-parked' : 'alert-lost-on-crash';
+      // A redelivery that would have sent it can also expire in the queue during a long outage (queue-retention).
+      const tag = !crashedBeforeAlert ? 'new' : sent > decided ? 'owed-alert-duplicate' : parked ? 'owed-alert-parked' : this.expired(facts.arn) ? 'queue-retention' : 'alert-lost-on-crash';
       v(tag, `${decided} ${kind} decision(s) in the ledger but ${sent} ${kind} alert(s)${parked ? ' (its message is parked in the DLQ)' : ''}`);
     };
     expectAlerts('GAVE_UP', attempts.filter((a) => a.outcome === 'GAVE_UP').length);
