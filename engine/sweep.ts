@@ -175,7 +175,8 @@ async function sweepStateMachine(deps: SweepDeps, stateMachineArn: string, nowMs
     try {
       const evidence = evidenceFromListItem(item);
       const record = await ledger.get(evidence.executionArn);
-      if (record && record.generation >= evidence.redriveCount!) continue;
+      // A restarted execution is never redriven again, whatever generation fails later: nothing to hand over.
+      if (record && (record.generation >= evidence.redriveCount! || record.restartedAs)) continue;
       if (!config.sweep.backfill && evidence.stopDateMs !== undefined && evidence.stopDateMs < watching.sinceMs) {
         if (await recordBeforeWatching(deps, evidence, watching.sinceMs)) beforeWatching.push(evidence);
         continue;

@@ -100,6 +100,19 @@ it('enqueues failures with no ledger entry for their generation, and leaves hand
   expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 0);
 });
 
+it('leaves a restarted execution alone even when a later generation of it failed (the restart carries the work on)', async () => {
+  const { ledger } = await harness.newLedger();
+  await watchingSinceAWeekAgo(ledger);
+  const restarted = executionArn('restarted');
+  await ledger.transition({ evidence: evidence({ executionArn: restarted }), generation: 0, expect: { newGeneration: true }, phase: 'RESTARTED', reason: 'RESTART', nowMs: NOW_MS, restartedAs: `${restarted}-restart-1`, restartTarget: 'latest' });
+  // Someone redrove the original by hand since, and it failed again: generation 1, which the ledger never saw.
+  listing({ FAILED: [item('restarted', HOUR_MS, 1)] });
+  const report = await run(ledger);
+  expect(report.listed).toBe(1);
+  expect(report.missed).toEqual([]);
+  expect(sqsMock).toHaveReceivedCommandTimes(SendMessageCommand, 0);
+});
+
 describe('WINDOW_CLOSING comes from the ledger, whatever the start date', () => {
   it('alerts once per generation for failures that ran 3 days or were redriven twice, and never for redriven ones', async () => {
     const { ledger } = await harness.newLedger();
