@@ -5,7 +5,7 @@
  */
 import { CreateStateMachineAliasCommand, DescribeExecutionCommand, ListExecutionsCommand, StartExecutionCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import type { Alert } from '../../core/alerts';
-import { parseConfig } from '../../core/config';
+import { parseConfig, type AutoRedriveConfigInput } from '../../core/config';
 import type { ExecutionEvidence } from '../../core/evidence';
 import { parseRestartTarget } from '../../core/restart';
 import { RedriveEngine } from '../../engine/redrive-engine';
@@ -26,33 +26,40 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-async function setup() {
+/**
+ * A fresh ledger and an engine over it and the emulator, with `orders.v2` created on `buggy`: its
+ * execution order-42 has failed, and version 1 (`aliasDefinition`) sits behind the alias prod.
+ */
+async function setup(config: AutoRedriveConfigInput, actor: string, aliasDefinition: object) {
   const { ledger } = await harness.newLedger();
   const alerts: Alert[] = [];
   const engine = () =>
     new RedriveEngine({
-      config: parseConfig({ watch: { stateMachineNamePrefixes: ['orders'] }, errorPolicy: { neverRetry: ['Bug'] }, alerts: { notifyOnNonRetryableSkip: true } }),
+      config: parseConfig({ watch: { stateMachineNamePrefixes: ['orders'] }, ...config }),
       clock: h.clock,
       sfn: h.sfn,
       ledger,
       alerts: { publish: async (alert) => void alerts.push(alert) },
       logger: silent,
       metrics: { count() {} },
-      actor: 'operator arn:aws:iam::123456789012:user/alice: INC-7 fix deployed',
+      actor,
     });
   await h.createMachine('orders.v2', buggy);
   await h.sfn.send(new StartExecutionCommand({ stateMachineArn: SM, name: 'order-42', input: '{"order":42}' }));
   await h.emulator.waitForIdle();
-  await h.sfn.send(new UpdateStateMachineCommand({ stateMachineArn: SM, definition: JSON.stringify(fixed), publish: true }));
+  await h.sfn.send(new UpdateStateMachineCommand({ stateMachineArn: SM, definition: JSON.stringify(aliasDefinition), publish: true }));
   await h.sfn.send(new CreateStateMachineAliasCommand({ name: 'prod', routingConfiguration: [{ stateMachineVersionArn: `${SM}:1`, weight: 100 }] }));
   return { ledger, alerts, engine };
 }
+
+/** An operator's engine; version 1 behind prod is the fixed definition. */
+const operatorSetup = () => setup({ errorPolicy: { neverRetry: ['Bug'] }, alerts: { notifyOnNonRetryableSkip: true } }, 'operator arn:aws:iam::123456789012:user/alice: INC-7 fix deployed', fixed);
 
 const original: ExecutionEvidence = { executionArn: ORIGINAL, stateMachineArn: SM, executionName: 'order-42', status: 'FAILED', startDateMs: 0, sources: ['list'] };
 const startCalls = () => h.emulator.stats().apis.StartExecution?.calls ?? 0;
 
 it('starts one execution on the alias with the same input, links both ways and alerts once', async () => {
-  const { ledger, alerts, engine } = await setup();
+  const { ledger, alerts, engine } = await operatorSetup();
   const callsBefore = startCalls();
   const outcome = await engine().restart(original, parseRestartTarget('alias:prod'));
   expect(outcome).toMatchObject({ place: 'RESTARTED', reason: 'RESTART', restartedAs: RESTART, redriven: false });
@@ -71,7 +78,7 @@ it('starts one execution on the alias with the same input, links both ways and a
 });
 
 it('is idempotent: asked again, or by two operators at once, it still makes exactly one execution', async () => {
-  const { alerts, engine } = await setup();
+  const { alerts, engine } = await operatorSetup();
   const [a, b] = await Promise.all([engine().restart(original, parseRestartTarget('latest')), engine().restart(original, parseRestartTarget('latest'))]);
   const again = await engine().restart(original, parseRestartTarget('latest'));
   await h.emulator.waitForIdle();
@@ -84,7 +91,7 @@ it('is idempotent: asked again, or by two operators at once, it still makes exac
 });
 
 it('resumes a claim a crashed restarter left after StartExecution: the closed restart is confirmed by its input, not started again', async () => {
-  const { ledger, engine } = await setup();
+  const { ledger, engine } = await operatorSetup();
   // The crashed run: claimed, linked and started, but never recorded.
   await ledger.transition({ evidence: { ...original, redriveCount: 0, status: 'FAILED' }, generation: 0, expect: { newGeneration: true }, phase: 'RESTARTING', reason: 'RESTART', nowMs: h.clock.nowMs(), restartTarget: 'latest' });
   await h.sfn.send(new StartExecutionCommand({ stateMachineArn: SM, name: 'order-42-restart-1', input: '{"order":42}' }));
@@ -97,7 +104,7 @@ it('resumes a claim a crashed restarter left after StartExecution: the closed re
 });
 
 it('a name taken by another input, or a missing alias, ends SKIPPED with a RESTART_FAILED alert and no link to a restart', async () => {
-  const { ledger, alerts, engine } = await setup();
+  const { ledger, alerts, engine } = await operatorSetup();
   const missing = await engine().restart(original, parseRestartTarget('alias:green'));
   expect(missing).toMatchObject({ place: 'SKIPPED', reason: 'RESTART_TARGET_MISSING' });
   expect(await ledger.get(ORIGINAL)).toMatchObject({ phase: 'SKIPPED', reason: 'RESTART_TARGET_MISSING' });
@@ -114,7 +121,7 @@ it('a name taken by another input, or a missing alias, ends SKIPPED with a RESTA
 });
 
 it('the original is never redriven after, and a failing restart\'s alert names the execution it restarted', async () => {
-  const { alerts, engine } = await setup();
+  const { alerts, engine } = await operatorSetup();
   // Version 1 is the fixed one; restarting on the buggy latest revision makes the restart fail too.
   await h.sfn.send(new UpdateStateMachineCommand({ stateMachineArn: SM, definition: JSON.stringify(buggy) }));
   await engine().restart(original, parseRestartTarget('latest'));
@@ -129,24 +136,9 @@ it('the original is never redriven after, and a failing restart\'s alert names t
 });
 
 it('a restart rule makes the worker restart on the rule\'s target; a line that keeps failing is given up after maxAttempts restarts', async () => {
-  const { ledger } = await harness.newLedger();
-  const alerts: Alert[] = [];
-  const worker = new RedriveEngine({
-    config: parseConfig({ watch: { stateMachineNamePrefixes: ['orders'] }, maxAttempts: 2, errorPolicy: { rules: [{ match: ['Bug'], action: 'restart', target: { alias: 'prod' } }] } }),
-    clock: h.clock,
-    sfn: h.sfn,
-    ledger,
-    alerts: { publish: async (alert) => void alerts.push(alert) },
-    logger: silent,
-    metrics: { count() {} },
-    actor: 'worker',
-  });
-  await h.createMachine('orders.v2', buggy);
-  await h.sfn.send(new StartExecutionCommand({ stateMachineArn: SM, name: 'order-42', input: '{"order":42}' }));
-  await h.emulator.waitForIdle();
-  // The alias still routes to the buggy version: every restart fails like its original.
-  await h.sfn.send(new UpdateStateMachineCommand({ stateMachineArn: SM, definition: JSON.stringify(buggy), publish: true }));
-  await h.sfn.send(new CreateStateMachineAliasCommand({ name: 'prod', routingConfiguration: [{ stateMachineVersionArn: `${SM}:1`, weight: 100 }] }));
+  // The alias routes to a version as buggy as the original: every restart fails like its original.
+  const { alerts, engine } = await setup({ maxAttempts: 2, errorPolicy: { rules: [{ match: ['Bug'], action: 'restart', target: { alias: 'prod' } }] } }, 'worker', buggy);
+  const worker = engine();
   const failedEvent = (name: string): ExecutionEvidence => ({
     executionArn: `arn:aws:states:us-east-1:123456789012:execution:orders.v2:${name}`,
     stateMachineArn: SM,
