@@ -51,6 +51,11 @@ export interface TransitionResult {
   won: boolean;
   /** The item as it was, when the write lost. */
   current?: LedgerRecord;
+  /**
+   * A won write that replaced an older generation still owing its alert (its worker died before
+   * publishing, and its redelivery now finds the item moved on): the caller sends it, or nobody will.
+   */
+  displacedAlert?: Alert;
 }
 
 const DAY_MS = 86_400_000;
@@ -210,7 +215,8 @@ export class Ledger {
       );
       const replaced = ledgerRecordFromItem(out.Attributes);
       if (replaced?.phase === 'REDRIVING' && replaced.generation < input.generation) await this.recordOvertakenClaim(replaced, input.nowMs);
-      return { won: true };
+      const displaced = replaced && replaced.generation < input.generation ? replaced.pendingAlert : undefined;
+      return { won: true, ...(displaced && { displacedAlert: displaced }) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         return { won: false, current: ledgerRecordFromItem(error.Item ? unmarshall(error.Item) : undefined) };

@@ -17,7 +17,7 @@ import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, type Appr
 import type { ReasonCode } from '../core/reasons';
 import type { AlertSink } from '../adapters/alert-publisher';
 import type { IntakeQueue } from '../adapters/intake-queue';
-import { attemptEntry, type ClaimExpectation, type Ledger } from '../adapters/ledger';
+import { attemptEntry, type ClaimExpectation, type Ledger, type TransitionInput, type TransitionResult } from '../adapters/ledger';
 import { describeInto, describeWithInput, ExecutionNotFoundError, FAILED_STATE_HISTORY_PAGE, gatherEvidence, historyTailInto, redriveExecution, startRestart } from '../adapters/sfn';
 import { describeRestartTarget, restartExecutionArn, restartRefusal, restartTargetArn, restartTargetFromConfig, type RestartTarget } from '../core/restart';
 
@@ -151,13 +151,13 @@ export class RedriveEngine {
   }
 
   private async reject(record: LedgerRecord): Promise<Outcome> {
-    const { ledger, clock, actor, approval } = this.deps;
+    const { clock, actor, approval } = this.deps;
     const evidence = evidenceFromLedger(record);
     const decision: Decision = { action: 'SKIP', reason: 'REJECTED', detail: `rejected by ${actor}`, generation: record.generation, attemptNumber: record.attemptsUsed };
     if (record.phase !== 'APPROVAL_PENDING') {
       return this.report({ place: 'SKIPPED', reason: 'APPROVAL_NOT_PENDING', detail: `generation ${record.generation} is ${record.phase}, not waiting for approval`, executionArn: record.executionArn, generation: record.generation, redriven: false }, 'Skipped');
     }
-    const written = await ledger.transition({
+    const written = await this.transition({
       evidence,
       generation: record.generation,
       expect: this.expectationFor('approval'),
@@ -256,7 +256,7 @@ export class RedriveEngine {
     const restartArn = restartExecutionArn(evidence.executionArn);
     const decision: Decision = { action: 'SKIP', reason: 'RESTART', detail: `restart on ${targetText} as ${restartArn}`, generation, attemptNumber: record?.attemptsUsed ?? 0 };
     if (config.dryRun) {
-      const dry = await ledger.transition({
+      const dry = await this.transition({
         evidence,
         generation,
         expect: { newGeneration: true, phases: ['WAITING', 'SKIPPED', 'GAVE_UP', 'DRY_RUN'] },
@@ -270,7 +270,7 @@ export class RedriveEngine {
     }
     const resuming = record?.phase === 'RESTARTING' && record.generation === generation;
     if (!resuming) {
-      const claim = await ledger.transition({
+      const claim = await this.transition({
         evidence,
         generation,
         expect: { newGeneration: true, phases: ['WAITING', 'SKIPPED', 'GAVE_UP', 'DRY_RUN'] },
@@ -287,7 +287,7 @@ export class RedriveEngine {
     if (started.kind === 'nameTaken' || started.kind === 'targetMissing') {
       const reason = started.kind === 'nameTaken' ? 'RESTART_NAME_TAKEN' : 'RESTART_TARGET_MISSING';
       const alert = buildExecutionAlert('RESTART_FAILED', evidence, reason, started.detail, record?.attemptsUsed ?? 0, config, clock.nowMs());
-      const failed = await ledger.transition({
+      const failed = await this.transition({
         evidence,
         generation,
         expect: { phases: ['RESTARTING'] },
@@ -302,7 +302,7 @@ export class RedriveEngine {
     }
     const detail = `${started.kind === 'started' ? 'restarted' : 'already restarted'} on ${targetText} as ${restartArn}`;
     const alert = { ...buildExecutionAlert('RESTARTED', evidence, 'RESTART', detail, record?.attemptsUsed ?? 0, config, clock.nowMs()), restartedAs: restartArn };
-    const recorded = await ledger.transition({
+    const recorded = await this.transition({
       evidence,
       generation,
       expect: { phases: ['RESTARTING'] },
@@ -390,7 +390,7 @@ export class RedriveEngine {
    * (with the state it failed in: one GetExecutionHistory page, read once per failure asked about).
    */
   private async awaitApproval(decision: Decision, evidence: ExecutionEvidence, attemptsUsed: number, trigger: Trigger): Promise<Outcome> {
-    const { ledger, clock, config, actor, sfn } = this.deps;
+    const { clock, config, actor, sfn } = this.deps;
     const { lastEnteredState } = await historyTailInto(sfn, evidence, FAILED_STATE_HISTORY_PAGE);
     const nowMs = clock.nowMs();
     const alert: Alert = {
@@ -399,7 +399,7 @@ export class RedriveEngine {
       ...(lastEnteredState && { failedState: lastEnteredState }),
       commands: approvalCommands(evidence.executionArn),
     };
-    const written = await ledger.transition({
+    const written = await this.transition({
       evidence,
       generation: decision.generation,
       expect: this.expectationFor(trigger),
@@ -420,7 +420,7 @@ export class RedriveEngine {
     const queue = this.requireQueue();
     const nowMs = clock.nowMs();
     if (!decision.resume) {
-      const claim = await ledger.transition({
+      const claim = await this.transition({
         evidence,
         generation: decision.generation,
         expect: this.expectationFor(trigger),
@@ -438,11 +438,11 @@ export class RedriveEngine {
   }
 
   private async redrive(decision: Decision, evidence: ExecutionEvidence, record: LedgerRecord | undefined, trigger: Trigger): Promise<Outcome> {
-    const { ledger, clock, config, sfn, actor } = this.deps;
+    const { clock, config, sfn, actor } = this.deps;
     const token = decision.clientToken!;
     const base = { evidence, generation: decision.generation, reason: decision.reason };
     if (config.dryRun) {
-      const dry = await ledger.transition({
+      const dry = await this.transition({
         ...base,
         expect: this.expectationFor(trigger),
         phase: 'DRY_RUN',
@@ -453,7 +453,7 @@ export class RedriveEngine {
       return this.report({ place: 'DRY_RUN', reason: decision.reason, detail: `dry run: would redrive with token ${token}`, executionArn: evidence.executionArn, generation: decision.generation, redriven: false }, 'DryRun');
     }
     if (!decision.resume) {
-      const claim = await ledger.transition({
+      const claim = await this.transition({
         ...base,
         expect: this.expectationFor(trigger),
         phase: 'REDRIVING',
@@ -485,7 +485,7 @@ export class RedriveEngine {
   private async completeRedrive(decision: Decision, evidence: ExecutionEvidence, outcome: 'REDRIVEN' | 'ALREADY_REDRIVEN', redriveDateMs: number | undefined, detail: string): Promise<Outcome> {
     const { ledger, clock, actor } = this.deps;
     const attempt = attemptEntry(decision, outcome, clock.nowMs(), actor, { redriveDateMs, note: detail });
-    const recorded = await ledger.transition({
+    const recorded = await this.transition({
       evidence,
       generation: decision.generation,
       expect: { phases: ['REDRIVING'] },
@@ -510,14 +510,14 @@ export class RedriveEngine {
    * (`refundClaimedAttempt`) the record is always written, so no claim is left in REDRIVING.
    */
   private async finish(decision: Decision, evidence: ExecutionEvidence, attemptsUsed: number, expect: ClaimExpectation, options: { refundClaimedAttempt?: boolean } = {}): Promise<Outcome> {
-    const { ledger, clock, config, actor } = this.deps;
+    const { clock, config, actor } = this.deps;
     const place: FinalPlace = decision.action === 'GIVE_UP' ? 'GAVE_UP' : 'SKIPPED';
     const metric: MetricName = place === 'GAVE_UP' ? 'GaveUp' : 'Skipped';
     const outcome = { place, reason: decision.reason, detail: decision.detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: false };
     if (UNLEDGERED.has(decision.reason) && !options.refundClaimedAttempt) return this.report(outcome, metric);
     const kind = alertKindFor(decision, config);
     const alert = kind && (await this.withRestartLink(buildExecutionAlert(kind, evidence, decision.reason, decision.detail, attemptsUsed, config, clock.nowMs())));
-    const written = await ledger.transition({
+    const written = await this.transition({
       evidence,
       generation: decision.generation,
       expect,
@@ -532,6 +532,19 @@ export class RedriveEngine {
     if (!written.won) return this.lostClaim(decision, evidence, written.current);
     if (alert) await this.publishOwedAlert(evidence.executionArn, decision.generation, alert);
     return this.report(outcome, metric);
+  }
+
+  /**
+   * Every ledger write of the engine: an older generation's owed alert that the write displaced is sent
+   * here (at least once: its own worker died before sending it, or sends it too).
+   */
+  private async transition(input: TransitionInput): Promise<TransitionResult> {
+    const result = await this.deps.ledger.transition(input);
+    if (result.displacedAlert) {
+      this.deps.logger.warn('Publishing an alert an older generation owed, displaced by a newer one', { executionArn: input.evidence.executionArn, generation: input.generation, kind: result.displacedAlert.kind });
+      await this.deps.alerts.publish(result.displacedAlert);
+    }
+    return result;
   }
 
   /** An alert about a restart names the execution it restarted (one read, on alerting paths only). */

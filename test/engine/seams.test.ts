@@ -215,4 +215,17 @@ describe('alert-lost-on-crash (found by the model-based test)', () => {
     expect(sent).toMatchObject({ kind: 'GAVE_UP', executionArn: executionArn() });
     expect((await ledger.get(executionArn()))!.pendingAlert).toBeUndefined();
   });
+
+  it('an alert owed by a generation that a newer one replaced is sent by the newer one\'s delivery, not dropped with it', async () => {
+    const { engine, ledger } = await setup({ errorPolicy: { neverRetry: ['Fatal.Bug'] }, alerts: { notifyOnNonRetryableSkip: true } });
+    const fatal = { error: 'Fatal.Bug', cause: 'division by zero' };
+    snsMock.on(PublishCommand).rejectsOnce(new Error('the worker died here')).resolves({ MessageId: 'p' });
+    await expect(engine.handleEvidence(evidence({ ...fatal, redriveCount: 0 }), 'event')).rejects.toThrow('the worker died here');
+    expect(await ledger.get(executionArn())).toMatchObject({ generation: 0, phase: 'SKIPPED', pendingAlert: expect.objectContaining({ kind: 'SKIPPED_NON_RETRYABLE' }) });
+    // Someone redrove it by hand at once; it failed again, and that event comes before generation 0's redelivery.
+    expect(await engine.handleEvidence(evidence({ ...fatal, redriveCount: 1 }), 'event')).toMatchObject({ generation: 1, reason: 'NON_RETRYABLE_ERROR' });
+    const sent = snsMock.commandCalls(PublishCommand).slice(1).map((c) => JSON.parse(JSON.parse(c.args[0].input.Message!).default));
+    expect(sent.map((a) => a.kind)).toEqual(['SKIPPED_NON_RETRYABLE', 'SKIPPED_NON_RETRYABLE']);
+    expect((await ledger.get(executionArn()))!.pendingAlert).toBeUndefined();
+  });
 });
