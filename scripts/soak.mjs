@@ -45,7 +45,8 @@ const env = {
   MODEL_SHRINK_LIMIT_S: String(Number(values['shrink-minutes']) * 60),
 };
 if (values['max-commands']) env.MODEL_MAX_COMMANDS = values['max-commands'];
-if (values.seed) env.MODEL_SEED = values.seed;
+// New sequences each run unless a seed is given (`npm test` replays one fixed seed).
+env.MODEL_SEED = values.seed ?? 'random';
 if (values.path) env.MODEL_PATH = values.path;
 if (values['replay-path']) env.MODEL_REPLAY_PATH = values['replay-path'];
 if (values.strict) env.MODEL_STRICT = '1';
