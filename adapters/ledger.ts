@@ -261,6 +261,16 @@ export class Ledger {
     );
   }
 
+  /** Takes back a mark whose restart never started (no such target) or is another execution (name taken). */
+  async unlinkRestart(restartArn: string, originalArn: string): Promise<void> {
+    await this.conditionalUpdate(restartArn, {
+      UpdateExpression: 'REMOVE #restartOf',
+      ConditionExpression: '#restartOf = :original',
+      ExpressionAttributeNames: { '#restartOf': 'restartOf' },
+      ExpressionAttributeValues: { ':original': originalArn },
+    });
+  }
+
   /** The execution a restart restarted, from its mark or item (undefined for anything else). */
   async restartOf(executionArn: string): Promise<string | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [LEDGER_TABLE.partitionKey]: executionArn }, ConsistentRead: true, ProjectionExpression: 'restartOf' }));

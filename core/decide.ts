@@ -224,6 +224,9 @@ function alreadyHandledRule(d: Derived): RuleResult {
   switch (ledger.phase) {
     case 'REDRIVING':
       return redrivingClaimRule(d, ledger);
+    case 'RESTARTING':
+      // No message but the failure's own comes back for a restart whose worker died: it must finish it.
+      return claimRule(d, ledger, 'restarted', make(d, 'RESTART', 'RESTART', `resuming a claimed restart on ${ledger.restartTarget}`, { resume: true }));
     case 'WAITING':
       if (trigger === 'event' && !ledger.recheckEnqueued) {
         return pass(
@@ -235,8 +238,7 @@ function alreadyHandledRule(d: Derived): RuleResult {
       if (trigger === 'event') return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `generation ${d.generation} is already waiting for its backoff`);
       return pass('notAlreadyHandled', `generation ${d.generation} is waiting for this recheck`);
     default:
-      // A claimed restart is finished by its restarter, never taken over by a redrive.
-      if (trigger === 'operator' && ledger.phase !== 'REDRIVEN' && ledger.phase !== 'RESTARTING') {
+      if (trigger === 'operator' && ledger.phase !== 'REDRIVEN') {
         return pass('notAlreadyHandled', `generation ${d.generation} was ${ledger.phase} (${ledger.reason}); the operator overrides`);
       }
       return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `generation ${d.generation} is already ${ledger.phase} (${ledger.reason})`);
@@ -244,19 +246,20 @@ function alreadyHandledRule(d: Derived): RuleResult {
 }
 
 /**
- * A REDRIVING claim younger than the worker timeout belongs to a worker that may still be calling: leave
- * it. A crashed worker's own message comes back only after the visibility timeout (6x), and resumes.
+ * A REDRIVING or RESTARTING claim younger than the worker timeout belongs to a worker that may still be
+ * calling: leave it. A crashed worker's own message comes back only after the visibility timeout (6x),
+ * and resumes it with `resume` (same client token, or same restart name: idempotent either way).
  */
 function redrivingClaimRule(d: Derived, ledger: LedgerRecord): RuleResult {
+  return claimRule(d, ledger, 'redriven', make(d, 'REDRIVE', 'ELIGIBLE', 'resuming a claimed redrive', { attemptNumber: ledger.attemptsUsed, resume: true, clientToken: ledger.clientToken }));
+}
+
+function claimRule(d: Derived, ledger: LedgerRecord, done: string, resume: Decision): RuleResult {
   const claimAgeMs = d.ctx.nowMs - ledger.updatedAtMs;
   if (claimAgeMs < d.ctx.config.worker.timeoutSeconds * 1000) {
-    return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `generation ${d.generation} is being redriven by another worker (claimed ${formatDuration(claimAgeMs)} ago)`);
+    return skip(d, 'notAlreadyHandled', 'ALREADY_HANDLED', `generation ${d.generation} is being ${done} by another worker (claimed ${formatDuration(claimAgeMs)} ago)`);
   }
-  return pass(
-    'notAlreadyHandled',
-    `generation ${d.generation} was claimed for redrive with token ${ledger.clientToken}; finishing it`,
-    make(d, 'REDRIVE', 'ELIGIBLE', 'resuming a claimed redrive', { attemptNumber: ledger.attemptsUsed, resume: true, clientToken: ledger.clientToken }),
-  );
+  return pass('notAlreadyHandled', `generation ${d.generation} was claimed to be ${done}; finishing it`, resume);
 }
 
 /**
@@ -395,7 +398,7 @@ export function decide(ctx: DecisionContext): Decision {
     if (result.missingEvidence) throw new EvidenceMissingError(result.rule, result.detail);
     if (!result.passed) return result.decision!;
     // Finishing a call a crashed worker started is about idempotence, not policy: no later rule applies.
-    if (result.decision?.action === 'REDRIVE') return result.decision;
+    if (result.decision?.action === 'REDRIVE' || result.decision?.action === 'RESTART') return result.decision;
     resumed ??= result.decision;
     if (result.overridden) overrides.push(result.overridden);
   }

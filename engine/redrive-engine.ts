@@ -19,7 +19,7 @@ import type { AlertSink } from '../adapters/alert-publisher';
 import type { IntakeQueue } from '../adapters/intake-queue';
 import { attemptEntry, type ClaimExpectation, type Ledger, type TransitionInput, type TransitionResult } from '../adapters/ledger';
 import { describeInto, describeWithInput, ExecutionNotFoundError, FAILED_STATE_HISTORY_PAGE, gatherEvidence, historyTailInto, redriveExecution, startRestart } from '../adapters/sfn';
-import { describeRestartTarget, restartExecutionArn, restartRefusal, restartTargetArn, restartTargetFromConfig, type RestartTarget } from '../core/restart';
+import { describeRestartTarget, parseRestartTarget, restartExecutionArn, restartRefusal, restartTargetArn, restartTargetFromConfig, type RestartTarget } from '../core/restart';
 
 export type MetricName = 'Redriven' | 'Restarted' | 'Skipped' | 'GaveUp' | 'Waiting' | 'DryRun' | 'Parked' | 'Errors' | 'Throttled' | 'AwaitingApproval' | 'Rejected';
 
@@ -96,6 +96,9 @@ export function approverActor(approval: ApprovalRecord): string {
   const who = approval.via === 'slack' ? `slack ${approval.by}${approval.byName ? ` (${approval.byName})` : ''}` : `operator ${approval.by}`;
   return approval.reason ? `${who}: ${approval.reason}` : who;
 }
+
+/** A restart replaces any decision but a redrive (in flight or done) or a restart: a person waiting to approve or having rejected a redrive included. */
+const RESTART_CLAIM: ClaimExpectation = { newGeneration: true, phases: ['WAITING', 'SKIPPED', 'GAVE_UP', 'DRY_RUN', 'APPROVAL_PENDING', 'REJECTED'] };
 
 export class RedriveEngine {
   constructor(private readonly deps: EngineDeps) {}
@@ -259,7 +262,7 @@ export class RedriveEngine {
       const dry = await this.transition({
         evidence,
         generation,
-        expect: { newGeneration: true, phases: ['WAITING', 'SKIPPED', 'GAVE_UP', 'DRY_RUN'] },
+        expect: RESTART_CLAIM,
         phase: 'DRY_RUN',
         reason: 'RESTART',
         nowMs: clock.nowMs(),
@@ -273,7 +276,7 @@ export class RedriveEngine {
       const claim = await this.transition({
         evidence,
         generation,
-        expect: { newGeneration: true, phases: ['WAITING', 'SKIPPED', 'GAVE_UP', 'DRY_RUN'] },
+        expect: RESTART_CLAIM,
         phase: 'RESTARTING',
         reason: 'RESTART',
         nowMs: clock.nowMs(),
@@ -285,6 +288,7 @@ export class RedriveEngine {
     await ledger.linkRestart(restartArn, evidence.executionArn, clock.nowMs());
     const started = await startRestart(sfn, { targetArn: restartTargetArn(evidence.stateMachineArn, target), name: restartArn.split(':').pop()!, input: input ?? '{}', restartArn });
     if (started.kind === 'nameTaken' || started.kind === 'targetMissing') {
+      await this.deps.ledger.unlinkRestart(restartArn, evidence.executionArn);
       const reason = started.kind === 'nameTaken' ? 'RESTART_NAME_TAKEN' : 'RESTART_TARGET_MISSING';
       const alert = buildExecutionAlert('RESTART_FAILED', evidence, reason, started.detail, record?.attemptsUsed ?? 0, config, clock.nowMs());
       const failed = await this.transition({
@@ -366,7 +370,8 @@ export class RedriveEngine {
       case 'REDRIVE':
         return this.redrive(decision, evidence, record, trigger);
       case 'RESTART':
-        return this.restart(evidence, restartTargetFromConfig(decision.policy!.restartTarget!), { record });
+        // A resumed claim restarts where the claim said; a new one where the error policy's rule says.
+        return this.restart(evidence, decision.resume ? parseRestartTarget(record!.restartTarget!) : restartTargetFromConfig(decision.policy!.restartTarget!), { record });
       default:
         return this.finish(decision, evidence, record?.attemptsUsed ?? 0, this.expectationFor(trigger));
     }

@@ -114,6 +114,8 @@ it('a name taken by another input, or a missing alias, ends SKIPPED with a RESTA
   await h.emulator.waitForIdle();
   const taken = await engine().restart(original, parseRestartTarget('latest'));
   expect(taken).toMatchObject({ place: 'SKIPPED', reason: 'RESTART_NAME_TAKEN', detail: `${RESTART} exists with another input` });
+  // The execution under that name is not this one's restart: no link is left on it.
+  expect(await ledger.restartOf(RESTART)).toBeUndefined();
   expect(alerts.map((a) => [a.kind, a.reason])).toEqual([
     ['RESTART_FAILED', 'RESTART_TARGET_MISSING'],
     ['RESTART_FAILED', 'RESTART_NAME_TAKEN'],
@@ -133,6 +135,20 @@ it('the original is never redriven after, and a failing restart\'s alert names t
   expect(onRestart).toMatchObject({ place: 'SKIPPED', reason: 'NON_RETRYABLE_ERROR' });
   expect(h.emulator.stats().apis.RedriveExecution?.calls ?? 0).toBe(redrivesBefore);
   expect(alerts.at(-1)).toMatchObject({ kind: 'SKIPPED_NON_RETRYABLE', executionArn: RESTART, restartOf: ORIGINAL });
+});
+
+it('a worker that died after claiming a restart: its redelivered event finishes it once the claim is older than the worker timeout', async () => {
+  const { ledger, alerts, engine } = await setup({ errorPolicy: { rules: [{ match: ['Bug'], action: 'restart', target: { alias: 'prod' } }] } }, 'worker', fixed);
+  const failed: ExecutionEvidence = { ...original, redriveCount: 0, stopDateMs: h.clock.nowMs(), error: 'Bug', cause: 'v1 divides by zero', sources: ['event'] };
+  // The dead worker's claim, made on its event, before StartExecution.
+  await ledger.transition({ evidence: failed, generation: 0, expect: { newGeneration: true }, phase: 'RESTARTING', reason: 'RESTART', nowMs: h.clock.nowMs(), restartTarget: 'alias:prod' });
+  expect(await engine().handleEvidence(failed, 'event')).toMatchObject({ place: 'SKIPPED', reason: 'ALREADY_HANDLED' });
+  // SQS hands the event back after the visibility timeout (6 × the 60 s worker timeout).
+  await h.clock.advance(6 * 60_000);
+  expect(await engine().handleEvidence(failed, 'event')).toMatchObject({ place: 'RESTARTED', restartedAs: RESTART });
+  await h.emulator.waitForIdle();
+  expect(await h.sfn.send(new DescribeExecutionCommand({ executionArn: RESTART }))).toMatchObject({ status: 'SUCCEEDED', stateMachineAliasArn: `${SM}:prod` });
+  expect(alerts.map((a) => a.kind)).toEqual(['RESTARTED']);
 });
 
 it('a restart rule makes the worker restart on the rule\'s target; a line that keeps failing is given up after maxAttempts restarts', async () => {
