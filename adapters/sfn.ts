@@ -5,10 +5,13 @@
  */
 import {
   DescribeExecutionCommand,
+  DescribeMapRunCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   ExecutionNotRedrivable,
   GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  ListMapRunsCommand,
   RedriveExecutionCommand,
   StartExecutionCommand,
   StateMachineDeleting,
@@ -16,6 +19,7 @@ import {
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import type { MapRunFailures } from '../core/alerts';
 import type { EvidenceNeed, ExecutionEvidence, ExecutionStatus, RedriveStatus } from '../core/evidence';
 
 export class ExecutionNotFoundError extends Error {
@@ -156,6 +160,37 @@ export async function startRestart(sfn: SFNClient, request: { targetArn: string;
   const existing = await sfn.send(new DescribeExecutionCommand({ executionArn: request.restartArn }));
   if (existing.input !== request.input) return { kind: 'nameTaken', detail: `${request.restartArn} exists with another input` };
   return { kind: 'alreadyStarted', startDateMs: ms(existing.startDate) ?? 0 };
+}
+
+/** Children an alert names, at most: enough to start from; the command it shows lists them all. */
+export const MAX_NAMED_CHILDREN = 10;
+/** Map Runs described, newest first, to find the one that failed the parent. */
+const MAX_MAP_RUNS_DESCRIBED = 3;
+
+/**
+ * The parent's failed Map Run and the children that failed it, for the alert that gives up on the parent
+ * (the children themselves are never redriven one by one: the parent's redrive reruns them). A few calls,
+ * made only when the parent failed with States.ExceedToleratedFailureThreshold: ListMapRuns, DescribeMapRun
+ * on the newest runs until a FAILED one, and one ListExecutions page per failing status it counts.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListMapRuns.html
+ */
+export async function failedMapRun(sfn: SFNClient, executionArn: string): Promise<MapRunFailures | undefined> {
+  const { mapRuns = [] } = await sfn.send(new ListMapRunsCommand({ executionArn }));
+  const newestFirst = [...mapRuns].sort((a, b) => (ms(b.startDate) ?? 0) - (ms(a.startDate) ?? 0)).slice(0, MAX_MAP_RUNS_DESCRIBED);
+  for (const { mapRunArn } of newestFirst) {
+    const run = await sfn.send(new DescribeMapRunCommand({ mapRunArn }));
+    if (run.status !== 'FAILED') continue;
+    const counts = { FAILED: run.executionCounts?.failed ?? 0, TIMED_OUT: run.executionCounts?.timedOut ?? 0, ABORTED: run.executionCounts?.aborted ?? 0 };
+    const children: string[] = [];
+    for (const [statusFilter, count] of Object.entries(counts) as Array<['FAILED' | 'TIMED_OUT' | 'ABORTED', number]>) {
+      const room = MAX_NAMED_CHILDREN - children.length;
+      if (count === 0 || room === 0) continue;
+      const { executions = [] } = await sfn.send(new ListExecutionsCommand({ mapRunArn, statusFilter, maxResults: room }));
+      children.push(...executions.map((child) => child.name ?? child.executionArn ?? '?'));
+    }
+    return { mapRunArn: mapRunArn!, failed: counts.FAILED, timedOut: counts.TIMED_OUT, aborted: counts.ABORTED, children };
+  }
+  return undefined;
 }
 
 /** True for throttling, as the SDK classifies it (SFN does not model ThrottlingException). */

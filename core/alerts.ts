@@ -23,6 +23,16 @@ export const ALERT_KINDS = [
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
+/** A parent's failed Map Run: how many children failed it, and the first few by name. */
+export interface MapRunFailures {
+  mapRunArn: string;
+  failed: number;
+  timedOut: number;
+  aborted: number;
+  /** Names of failing children, at most a few (see `failingChildrenText`). */
+  children: string[];
+}
+
 export interface Alert {
   kind: AlertKind;
   executionArn?: string;
@@ -41,6 +51,8 @@ export interface Alert {
   /** Fix-forward links: the restart that carries this execution on, or the execution this one restarted. */
   restartedAs?: string;
   restartOf?: string;
+  /** A parent that failed because its Distributed Map's children did: the Map Run and those children. */
+  mapRun?: MapRunFailures;
   atMs: number;
   /** The failure generation an approval is asked or decided for (the buttons carry it back). */
   generation?: number;
@@ -157,6 +169,9 @@ export function alertFields(alert: Alert): Array<[string, string]> {
     ['Redrive window', windowText(alert.windowLeftMs)],
     ['Restarted as', alert.restartedAs],
     ['Restart of', alert.restartOf],
+    ['Map Run', alert.mapRun?.mapRunArn],
+    ['Failing children', alert.mapRun && failingChildrenText(alert.mapRun)],
+    ['List them with', alert.mapRun && `aws stepfunctions list-executions --region ${alert.region} --map-run-arn ${alert.mapRun.mapRunArn} --status-filter FAILED`],
     ['Console', alert.consoleUrl],
     ...(alert.commands ?? []).map((command, i): [string, string] => [i === 0 ? 'Approve with' : 'Reject with', command]),
   ];
@@ -168,6 +183,15 @@ export function decisionText(decision: NonNullable<Alert['decision']>): string {
   const who = decision.byName ? `@${decision.byName} (${decision.by})` : decision.by;
   const verb = decision.verdict === 'APPROVED' ? 'Redrive approved' : 'Skipped';
   return `${verb} by ${who} via ${decision.via} at ${new Date(decision.decidedAtMs).toISOString()} → ${decision.outcome}`;
+}
+
+/** "7 failed, 1 timed out: child-a, child-b, … and 5 more" */
+export function failingChildrenText(run: MapRunFailures): string {
+  const counted = ([[run.failed, 'failed'], [run.timedOut, 'timed out'], [run.aborted, 'aborted']] as const).filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
+  const total = run.failed + run.timedOut + run.aborted;
+  const more = total - run.children.length;
+  const names = run.children.length === 0 ? '' : `: ${run.children.join(', ')}${more > 0 ? ` … and ${more} more` : ''}`;
+  return `${counted.length > 0 ? counted.join(', ') : 'none counted'}${names}`;
 }
 
 /** The CLI commands that approve or reject one pending generation, as the alert shows them. */

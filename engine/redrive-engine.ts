@@ -18,7 +18,7 @@ import type { ReasonCode } from '../core/reasons';
 import type { AlertSink } from '../adapters/alert-publisher';
 import type { IntakeQueue } from '../adapters/intake-queue';
 import { attemptEntry, type ClaimExpectation, type Ledger, type TransitionInput, type TransitionResult } from '../adapters/ledger';
-import { describeInto, describeWithInput, ExecutionNotFoundError, FAILED_STATE_HISTORY_PAGE, gatherEvidence, historyTailInto, redriveExecution, startRestart } from '../adapters/sfn';
+import { describeInto, describeWithInput, ExecutionNotFoundError, failedMapRun, FAILED_STATE_HISTORY_PAGE, gatherEvidence, historyTailInto, redriveExecution, startRestart } from '../adapters/sfn';
 import { describeRestartTarget, parseRestartTarget, restartExecutionArn, restartRefusal, restartTargetArn, restartTargetFromConfig, type RestartTarget } from '../core/restart';
 
 export type MetricName = 'Redriven' | 'Restarted' | 'Skipped' | 'GaveUp' | 'Waiting' | 'DryRun' | 'Parked' | 'Errors' | 'Throttled' | 'AwaitingApproval' | 'Rejected';
@@ -73,6 +73,12 @@ export interface Outcome {
    */
   confirmedOnly?: boolean;
 }
+
+/**
+ * The error a Distributed Map state fails its execution with when its children's failures pass the
+ * tolerated threshold. https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html
+ */
+const MAP_RUN_FAILED_PARENT_ERROR = 'States.ExceedToleratedFailureThreshold';
 
 /** Events normally arrive within seconds; an older one may describe a generation that has moved on. */
 const LATE_EVIDENCE_MS = 5 * 60_000;
@@ -521,7 +527,7 @@ export class RedriveEngine {
     const outcome = { place, reason: decision.reason, detail: decision.detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: false };
     if (UNLEDGERED.has(decision.reason) && !options.refundClaimedAttempt) return this.report(outcome, metric);
     const kind = alertKindFor(decision, config);
-    const alert = kind && (await this.withRestartLink(buildExecutionAlert(kind, evidence, decision.reason, decision.detail, attemptsUsed, config, clock.nowMs())));
+    const alert = kind && (await this.withMapRun(await this.withRestartLink(buildExecutionAlert(kind, evidence, decision.reason, decision.detail, attemptsUsed, config, clock.nowMs()))));
     const written = await this.transition({
       evidence,
       generation: decision.generation,
@@ -556,6 +562,21 @@ export class RedriveEngine {
   private async withRestartLink(alert: Alert): Promise<Alert> {
     const restartOf = await this.deps.ledger.restartOf(alert.executionArn!);
     return restartOf ? { ...alert, restartOf } : alert;
+  }
+
+  /**
+   * An alert about a parent that its Distributed Map's children failed names the Map Run and those
+   * children: on-call looks there, not at the parent. Best effort: without them the alert still goes.
+   */
+  private async withMapRun(alert: Alert): Promise<Alert> {
+    if (alert.error !== MAP_RUN_FAILED_PARENT_ERROR) return alert;
+    try {
+      const mapRun = await failedMapRun(this.deps.sfn, alert.executionArn!);
+      return mapRun ? { ...alert, mapRun } : alert;
+    } catch (error) {
+      this.deps.logger.warn('Could not read the failed Map Run for the alert; sending it without', { executionArn: alert.executionArn, error: (error as Error).name });
+      return alert;
+    }
   }
 
   /** Publishes an alert recorded with its decision, then marks it sent. */

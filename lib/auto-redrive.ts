@@ -278,7 +278,9 @@ export class AutoRedrive extends Construct {
         reportBatchItemFailures: true,
       }),
     );
-    this.allow(this.workerFunction, ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:RedriveExecution'], watched.executions);
+    this.allow(this.workerFunction, ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:RedriveExecution', 'states:ListMapRuns'], watched.executions);
+    // A parent given up on because its Distributed Map's children failed: the alert names the Map Run and those children.
+    this.allow(this.workerFunction, ['states:DescribeMapRun', 'states:ListExecutions'], watched.mapRuns);
     // Fix-forward restarts start new executions on the restart rules' targets (and read the input with DescribeExecution above).
     const restartResources = restartTargets(config, stackEnv);
     if (restartResources.length > 0) this.allow(this.workerFunction, ['states:StartExecution'], restartResources);

@@ -68,6 +68,11 @@ export function acknowledgeNagFindings(autoRedrive: AutoRedrive): void {
   acknowledgeWildcardResources(autoRedrive.workerFunction.role!, watched.executions, executionsReason);
   acknowledgeWildcardResources(
     autoRedrive.workerFunction.role!,
+    watched.mapRuns,
+    `When the worker gives up on an execution that its Distributed Map's children failed, the alert names the failed Map Run and those children (states:DescribeMapRun, states:ListExecutions of the Map Run). Map Run ARNs end in a label and an id Step Functions makes at run time, so the policy names every Map Run (/*) of the watched state machines and nothing else. ${chosenScope}`,
+  );
+  acknowledgeWildcardResources(
+    autoRedrive.workerFunction.role!,
     restartTargets(autoRedrive.config, NAG_PSEUDO_ENVIRONMENT),
     `The worker starts fix-forward restarts (states:StartExecution) on the restart rules' targets: the latest revision, a version or an alias of the state machines those rules cover, which are named by prefix (stateMachine:<prefix>*[:<qualifier>]) and no others. ${chosenScope}`,
   );

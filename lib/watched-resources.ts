@@ -12,6 +12,8 @@ export interface WatchedResources {
   readonly stateMachines: string[];
   /** Execution ARN patterns, for `states:DescribeExecution` and friends. */
   readonly executions: string[];
+  /** Map Run ARN patterns (`mapRun:<state machine>/<label>:<id>`), for `states:DescribeMapRun` and `states:ListExecutions` of a Map Run. */
+  readonly mapRuns: string[];
 }
 
 /** How cdk-nag renders the stack's pseudo parameters in finding ids (see its flattenCfnReference). */
@@ -25,13 +27,17 @@ function executionsOf(env: PatternEnvironment, stateMachineNamePattern: string):
   return `arn:${env.partition}:states:${env.region}:${env.account}:execution:${stateMachineNamePattern}:*`;
 }
 
+function mapRunsOf(env: PatternEnvironment, stateMachineNamePattern: string): string {
+  return `arn:${env.partition}:states:${env.region}:${env.account}:mapRun:${stateMachineNamePattern}/*`;
+}
+
 /**
  * Exact ARNs keep their own partition, region and account (the execution ARN of a state machine is
  * fully determined by it); name prefixes use the stack's environment, like the event pattern does.
  */
 export function watchedResources(watch: AutoRedriveConfig['watch'], env: PatternEnvironment): WatchedResources {
   if (watch.all) {
-    return { stateMachines: [stateMachineArnPrefix(env, '*')], executions: [executionsOf(env, '*')] };
+    return { stateMachines: [stateMachineArnPrefix(env, '*')], executions: [executionsOf(env, '*')], mapRuns: [mapRunsOf(env, '*')] };
   }
   const exact = watch.stateMachineArns.map((arn) => ({ arn, ...parseStateMachineArn(arn) }));
   return {
@@ -42,6 +48,10 @@ export function watchedResources(watch: AutoRedriveConfig['watch'], env: Pattern
     executions: [
       ...exact.map((m) => executionsOf(m, m.name)),
       ...watch.stateMachineNamePrefixes.map((prefix) => executionsOf(env, `${prefix}*`)),
+    ],
+    mapRuns: [
+      ...exact.map((m) => mapRunsOf(m, m.name)),
+      ...watch.stateMachineNamePrefixes.map((prefix) => mapRunsOf(env, `${prefix}*`)),
     ],
   };
 }

@@ -17,8 +17,11 @@ export function stepFunctionsChecks(operation: string, input: Input): IamCheck[]
       return [{ action, resource: '*' }];
     case 'CreateStateMachine':
       return [{ action, resource: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${text(input.name)}` }];
-    case 'StartExecution':
     case 'ListExecutions':
+      // Of a Map Run, IAM sees the Map Run (the Service Authorization Reference's mapRun resource).
+      if (typeof input.mapRunArn === 'string' && input.mapRunArn !== '') return [{ action, resource: input.mapRunArn }];
+      return [{ action, resource: text(input.stateMachineArn).split('#')[0] }];
+    case 'StartExecution':
     case 'DescribeStateMachine':
     case 'DeleteStateMachine':
       // `arn#TestCase` picks a mocked test case; IAM sees the state machine.

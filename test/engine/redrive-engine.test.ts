@@ -1,8 +1,11 @@
 import {
   DescribeExecutionCommand,
+  DescribeMapRunCommand,
   ExecutionDoesNotExist,
   ExecutionNotRedrivable,
   GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  ListMapRunsCommand,
   RedriveExecutionCommand,
   SFNClient,
   SFNServiceException,
@@ -13,6 +16,7 @@ import 'aws-sdk-client-mock-jest';
 import { SnsAlertPublisher } from '../../adapters/alert-publisher';
 import { IntakeQueue } from '../../adapters/intake-queue';
 import type { Ledger } from '../../adapters/ledger';
+import { alertEmailText } from '../../core/alerts';
 import { clientTokenFor } from '../../core/client-token';
 import type { AutoRedriveConfigInput } from '../../core/config';
 import { RECHECK_KIND } from '../../core/messages';
@@ -260,6 +264,40 @@ describe('giving up, dry run, bad input', () => {
     const alert = JSON.parse(JSON.parse(snsMock.commandCalls(PublishCommand)[0].args[0].input.Message!).default);
     expect(alert).toMatchObject({ kind: 'GAVE_UP', attemptsUsed: 1, attemptsLeft: 0, error: 'PaymentGatewayTimeout' });
     expect(alert.consoleUrl).toContain('https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1');
+  });
+
+  it('a parent its Distributed Map failed: the alert names the failed Map Run and its failing children, at 4 extra calls', async () => {
+    const mapRun = (label: string) => `arn:aws:states:us-east-1:123456789012:mapRun:Orders-Process/${label}:7e1c2f0a-0000-4000-8000-000000000001`;
+    sfnMock.on(ListMapRunsCommand).resolves({ mapRuns: [
+      { executionArn: executionArn(), mapRunArn: mapRun('older'), stateMachineArn: 'x', startDate: new Date(NOW_MS - 7_200_000) },
+      { executionArn: executionArn(), mapRunArn: mapRun('newer'), stateMachineArn: 'x', startDate: new Date(NOW_MS - 3_600_000) },
+    ] });
+    sfnMock.on(DescribeMapRunCommand, { mapRunArn: mapRun('newer') }).resolves({ status: 'FAILED', executionCounts: { failed: 12, timedOut: 1, aborted: 0 } as never });
+    sfnMock.on(ListExecutionsCommand, { statusFilter: 'FAILED' }).resolves({ executions: Array.from({ length: 10 }, (_, i) => ({ name: `child-${i}` })) as never });
+    const { engine } = await setup({ maxAttempts: 1 });
+    const failedByChildren = { error: 'States.ExceedToleratedFailureThreshold', cause: 'The specified tolerated failure threshold was exceeded' };
+    expect(await engine.handleMessage(body({ ...failedByChildren, redriveCount: 0 }), 'g0')).toMatchObject({ place: 'REDRIVEN' });
+    expect(await engine.handleMessage(body({ ...failedByChildren, redriveCount: 1 }), 'g1')).toMatchObject({ place: 'GAVE_UP' });
+    const alert = JSON.parse(JSON.parse(snsMock.commandCalls(PublishCommand)[0].args[0].input.Message!).default);
+    expect(alert.mapRun).toEqual({ mapRunArn: mapRun('newer'), failed: 12, timedOut: 1, aborted: 0, children: Array.from({ length: 10 }, (_, i) => `child-${i}`) });
+    expect(alertEmailText(alert)).toContain(`Failing children: 12 failed, 1 timed out: child-0, child-1, child-2, child-3, child-4, child-5, child-6, child-7, child-8, child-9 … and 3 more`);
+    // The newest run first; ten names fill the alert, so the timed-out child is counted, not listed.
+    expect(sfnMock).toHaveReceivedCommandTimes(ListMapRunsCommand, 1);
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeMapRunCommand, 1);
+    expect(sfnMock).toHaveReceivedCommandTimes(ListExecutionsCommand, 1);
+    expect(sfnMock).toHaveReceivedCommandWith(ListExecutionsCommand, { mapRunArn: mapRun('newer'), statusFilter: 'FAILED', maxResults: 10 });
+  });
+
+  it('an alert whose Map Run cannot be read still goes, without it; other errors read no Map Run', async () => {
+    sfnMock.on(ListMapRunsCommand).rejects(new SFNServiceException({ name: 'AccessDeniedException', $fault: 'client', message: 'not authorized', $metadata: { httpStatusCode: 400 } }));
+    const { engine } = await setup({ maxAttempts: 1 });
+    for (const detail of [{ error: 'States.ExceedToleratedFailureThreshold' }, { executionArn: executionArn('other') }]) {
+      await engine.handleMessage(body({ ...detail, redriveCount: 0 }), 'g0');
+      await engine.handleMessage(body({ ...detail, redriveCount: 1 }), 'g1');
+    }
+    const alerts = snsMock.commandCalls(PublishCommand).map((call) => JSON.parse(JSON.parse(call.args[0].input.Message!).default));
+    expect(alerts.map((a) => [a.kind, a.error, a.mapRun])).toEqual([['GAVE_UP', 'States.ExceedToleratedFailureThreshold', undefined], ['GAVE_UP', 'PaymentGatewayTimeout', undefined]]);
+    expect(sfnMock).toHaveReceivedCommandTimes(ListMapRunsCommand, 1);
   });
 
   it('dry run decides and ledgers but never calls RedriveExecution', async () => {

@@ -221,16 +221,21 @@ describe('IAM', () => {
     }
 
     const redrive = statements.find((s) => s.Action.includes('states:RedriveExecution'))!;
-    expect(redrive.Action.sort()).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory', 'states:RedriveExecution']);
+    expect(redrive.Action.sort()).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory', 'states:ListMapRuns', 'states:RedriveExecution']);
     expect(redrive.Resource).toEqual([
       `arn:aws:states:${'eu-west-1'}:111122223333:execution:billing:*`,
       resolve(stack, `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:orders-*:*`),
     ]);
-    const list = statements.find((s) => s.Action.includes('states:ListExecutions'))!;
-    expect(list.Resource).toEqual([
-      arnOf('billing'),
-      resolve(stack, `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:orders-*`),
-    ]);
+    // The sweep lists the watched state machines' executions; the worker only a Map Run's children.
+    const lists = statements.filter((s) => s.Action.includes('states:ListExecutions'));
+    expect(lists.map((s) => [s.Action.filter((a) => a.startsWith('states:')).sort(), s.Resource])).toEqual(expect.arrayContaining([
+      [['states:ListExecutions'], [arnOf('billing'), resolve(stack, `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:orders-*`)]],
+      [['states:DescribeMapRun', 'states:ListExecutions'], [
+        `arn:aws:states:${'eu-west-1'}:111122223333:mapRun:billing/*`,
+        resolve(stack, `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:mapRun:orders-*/*`),
+      ]],
+    ]));
+    expect(lists).toHaveLength(2);
     expect(flat(stack, statements)).not.toContain('execution:*');
   });
 

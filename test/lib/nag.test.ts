@@ -123,8 +123,11 @@ describe('acknowledgements', () => {
         ) as Record<string, string>,
       );
     const wildcard = (scope: IConstruct) => reasonsOn(scope).filter(([id]) => id.includes('IAM5[Resource::arn'));
-    // The worker's wildcard is on executions; the sweep's on state machines, which it lists.
-    expect(wildcard(construct.workerFunction.role!).map(([id, reason]) => [id.includes(':execution:'), reason.includes('every execution')])).toEqual([[true, true]]);
+    // The worker's wildcards are on executions and on Map Runs; the sweep's on state machines, which it lists.
+    expect(wildcard(construct.workerFunction.role!).map(([id, reason]) => [id.includes(':execution:'), reason.includes('every execution'), id.includes(':mapRun:'), reason.includes('every Map Run')])).toEqual([
+      [true, true, false, false],
+      [false, false, true, true],
+    ]);
     expect(wildcard(construct.sweepFunction!.role!).map(([id, reason]) => [id.includes(':stateMachine:'), reason.includes('ListExecutions'), reason.includes('every execution')])).toEqual([[true, true, false]]);
     // Each Lambda's DLQ acknowledgement names the way it is invoked; each DLQ's names what feeds it.
     const dlqReason = (scope: IConstruct) => reasonsOn(scope).find(([id]) => id.endsWith('Serverless-LambdaDLQ'))![1];

@@ -6,6 +6,7 @@
  */
 import { DescribeExecutionCommand, DescribeMapRunCommand, ListExecutionsCommand, ListMapRunsCommand, type DescribeMapRunCommandOutput, type ExecutionListItem } from '@aws-sdk/client-sfn';
 import { resolve } from 'node:path';
+import type { Alert } from '../../../core/alerts';
 import type { LedgerRecord } from '../../../core/ledger-record';
 import { runScenario, type DemoReport } from '../../../local/demo/runner';
 import { loadScenarioFile } from '../../../local/demo/scenario';
@@ -25,11 +26,13 @@ describe('demo: distributed-map scenario', () => {
   const runs = new Map<string, ParentRun>();
   let report: DemoReport;
   let redriveCalls: number;
+  let gaveUpAlerts: Alert[];
 
   beforeAll(async () => {
     report = await runScenario(loadScenarioFile(SCENARIO_PATH), {
       beforeStop: async (stack) => {
         redriveCalls = stack.sfn.stats().apis.RedriveExecution?.calls ?? 0;
+        gaveUpAlerts = stack.alerts.filter((alert) => alert.kind === 'GAVE_UP');
         for (const name of ['run-0001', 'run-0002']) runs.set(name, await observe(stack, name));
       },
     });
@@ -75,6 +78,13 @@ describe('demo: distributed-map scenario', () => {
       Array(7).fill(['SKIPPED', ['SKIPPED', 'SKIPPED', 'SKIPPED', 'SKIPPED']]),
     );
     expect(report.accounting.executions.find((e) => e.name === 'run-0002')?.alerts).toEqual(['GAVE_UP']);
+    // The alert names the Map Run and its 7 failing children (the worker may read them under its own IAM policy).
+    const failedChildren = run.children.filter((child) => child.status === 'FAILED').map((child) => child.name).sort();
+    expect(failedChildren).toHaveLength(7);
+    const gaveUp = gaveUpAlerts.find((alert) => alert.executionName === 'run-0002')!;
+    expect({ ...gaveUp.mapRun, children: [...gaveUp.mapRun!.children].sort() }).toEqual({
+      mapRunArn: run.mapRun.mapRunArn, failed: 7, timedOut: 0, aborted: 0, children: failedChildren,
+    });
     // One redrive of the first parent, three of the second; none of a child.
     expect(redriveCalls).toBe(4);
   });

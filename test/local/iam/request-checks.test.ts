@@ -63,6 +63,8 @@ describe('Step Functions versions, aliases and callbacks as IAM sees them', () =
     ['RedriveExecution', { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:orders.v2:o-1' }, 'arn:aws:states:us-east-1:123456789012:execution:orders.v2:o-1'],
     ['DescribeMapRun', { mapRunArn: MAP_RUN }, MAP_RUN],
     ['UpdateMapRun', { mapRunArn: MAP_RUN, maxConcurrency: 5 }, MAP_RUN],
+    // A Map Run's children: the Service Authorization Reference's mapRun resource, not the state machine.
+    ['ListExecutions', { mapRunArn: MAP_RUN, statusFilter: 'FAILED' }, MAP_RUN],
     ['ListMapRuns', { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:orders.v2:o-1' }, 'arn:aws:states:us-east-1:123456789012:execution:orders.v2:o-1'],
   ])('%s %j is checked on %s', (operation, input, resource) => {
     expect(stepFunctionsChecks(operation, input)).toEqual([{ action: `states:${operation}`, resource }]);
