@@ -3,7 +3,7 @@
  * messages nobody can act on in the dead-letter queue.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { RECHECK_KIND, type ApprovalMessage, type RecheckMessage, type StatusChangeEvent } from '../core/messages';
+import { RECHECK_KIND, type ApprovalMessage, type RecheckMessage, type RerunWatchMessage, type StatusChangeEvent } from '../core/messages';
 
 /** SQS message timers go up to 15 minutes; longer backoffs are chained. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -18,7 +18,16 @@ export class IntakeQueue {
   /** Sends a recheck that arrives at `dueAtMs`, or after 15 minutes if that is sooner (it is then re-sent). */
   async sendRecheck(executionArn: string, generation: number, dueAtMs: number, nowMs: number): Promise<void> {
     const message: RecheckMessage = { kind: RECHECK_KIND, executionArn, generation, dueAtMs };
-    const delaySeconds = Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.ceil((dueAtMs - nowMs) / 1000)));
+    await this.sendDue(message, nowMs);
+  }
+
+  /** Sends the next look at an approved redrive's rerun, due at `message.dueAtMs` (chained like a recheck). */
+  async sendRerunWatch(message: RerunWatchMessage, nowMs: number): Promise<void> {
+    await this.sendDue(message, nowMs);
+  }
+
+  private async sendDue(message: { dueAtMs: number }, nowMs: number): Promise<void> {
+    const delaySeconds = Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.ceil((message.dueAtMs - nowMs) / 1000)));
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), DelaySeconds: delaySeconds }));
   }
 

@@ -84,10 +84,31 @@ export const approvalMessageSchema = z.object({
 });
 export type ApprovalMessage = z.infer<typeof approvalMessageSchema>;
 
+export const RERUN_WATCH_KIND = 'sfn-autoredrive.rerun-watch';
+
+/**
+ * Follows the rerun that an approved redrive started until it ends, so the decision's Slack message can
+ * tell how it went ("→ SUCCEEDED"). It carries the decision and the message to update, and is re-sent
+ * (a chained SQS timer) while the rerun runs.
+ */
+export const rerunWatchMessageSchema = z.object({
+  kind: z.literal(RERUN_WATCH_KIND),
+  executionArn,
+  /** The failure generation the approval redrove; its rerun is generation + 1. */
+  generation: z.number().int().nonnegative(),
+  decision: approvalMessageSchema.pick({ via: true, by: true, byName: true, decidedAtMs: true }),
+  responseUrl: approvalMessageSchema.shape.responseUrl,
+  /** Checks made so far: the next one waits longer. */
+  checks: z.number().int().nonnegative(),
+  dueAtMs: epochMs,
+});
+export type RerunWatchMessage = z.infer<typeof rerunWatchMessageSchema>;
+
 export type IntakeMessage =
   | { type: 'event'; event: StatusChangeEvent }
   | { type: 'recheck'; recheck: RecheckMessage }
-  | { type: 'approval'; approval: ApprovalMessage };
+  | { type: 'approval'; approval: ApprovalMessage }
+  | { type: 'rerunWatch'; watch: RerunWatchMessage };
 
 /** A message we cannot act on. Goes to the dead-letter queue with this explanation. */
 export class MalformedMessageError extends Error {
@@ -119,6 +140,11 @@ export function parseIntakeMessage(body: string): IntakeMessage {
     const approval = approvalMessageSchema.safeParse(raw);
     if (!approval.success) throw new MalformedMessageError(describeIssues(approval.error));
     return { type: 'approval', approval: approval.data };
+  }
+  if (kind === RERUN_WATCH_KIND) {
+    const watch = rerunWatchMessageSchema.safeParse(raw);
+    if (!watch.success) throw new MalformedMessageError(describeIssues(watch.error));
+    return { type: 'rerunWatch', watch: watch.data };
   }
   const event = statusChangeEventSchema.safeParse(raw);
   if (!event.success) throw new MalformedMessageError(describeIssues(event.error));

@@ -25,6 +25,8 @@ export const REASONS = {
   RESTARTED: 'Restarted as a new execution: the restart carries the work on, so this one is never redriven again',
   RESTART_NAME_TAKEN: 'The restart\'s deterministic name belongs to another execution with a different input',
   RESTART_TARGET_MISSING: 'The restart target (state machine, version or alias) does not exist',
+  RERUN_RUNNING: 'The rerun an approved redrive started is still running: looked at again later',
+  RERUN_ENDED: 'The rerun an approved redrive started has ended: its decision message now tells how',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

@@ -8,12 +8,14 @@
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { approvalCommands, buildExecutionAlert, alertKindFor, type Alert } from '../core/alerts';
+import { parseExecutionArn } from '../core/arn';
 import type { Clock } from '../core/clock';
 import type { AutoRedriveConfig } from '../core/config';
 import { decide, EvidenceMissingError, tokenMayHaveExpired, type Decision, type HomeEnvironment, type PolicyOverrides, type Trigger } from '../core/decide';
 import { missingEvidence, type ExecutionEvidence } from '../core/evidence';
 import type { ApprovalRecord, LedgerRecord } from '../core/ledger-record';
-import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, type ApprovalMessage, type RecheckMessage } from '../core/messages';
+import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, RERUN_WATCH_KIND, type ApprovalMessage, type RecheckMessage, type RerunWatchMessage } from '../core/messages';
+import { nextLookDelayMs, viewRerun } from '../core/rerun-watch';
 import type { ReasonCode } from '../core/reasons';
 import type { AlertSink } from '../adapters/alert-publisher';
 import type { IntakeQueue } from '../adapters/intake-queue';
@@ -55,7 +57,7 @@ export interface EngineDeps {
 }
 
 /** Where one message or execution ended. */
-export type FinalPlace = 'REDRIVEN' | 'RESTARTED' | 'WAITING' | 'SKIPPED' | 'GAVE_UP' | 'DRY_RUN' | 'PARKED' | 'APPROVAL_PENDING' | 'REJECTED';
+export type FinalPlace = 'REDRIVEN' | 'RESTARTED' | 'WAITING' | 'SKIPPED' | 'GAVE_UP' | 'DRY_RUN' | 'PARKED' | 'APPROVAL_PENDING' | 'REJECTED' | 'REPORTED';
 
 export interface Outcome {
   place: FinalPlace;
@@ -120,6 +122,7 @@ export class RedriveEngine {
     }
     if (message.type === 'recheck') return this.handleRecheck(message.recheck);
     if (message.type === 'approval') return this.handleApproval(message.approval);
+    if (message.type === 'rerunWatch') return this.handleRerunWatch(message.watch);
     return this.handleEvidence(evidenceFromEvent(message.event), 'event');
   }
 
@@ -156,7 +159,63 @@ export class RedriveEngine {
     // handled, or no longer failed (it is being rerun), and must not overwrite the first one's message.
     const decidedHere = !UNLEDGERED.has(outcome.reason as ReasonCode) && !outcome.confirmedOnly;
     if (decidedHere) await this.announceDecision(message, outcome, record);
+    // From Slack (through the queue), the clicked message later tells how the rerun ended too.
+    if (decidedHere && outcome.redriven && this.deps.queue) await this.watchRerun(message);
     return outcome;
+  }
+
+  private async watchRerun(message: ApprovalMessage): Promise<void> {
+    const nowMs = this.deps.clock.nowMs();
+    const { via, by, byName, decidedAtMs } = message;
+    const watch: RerunWatchMessage = {
+      kind: RERUN_WATCH_KIND,
+      executionArn: message.executionArn,
+      generation: message.generation,
+      decision: { via, by, ...(byName && { byName }), decidedAtMs },
+      ...(message.responseUrl && { responseUrl: message.responseUrl }),
+      checks: 0,
+      dueAtMs: nowMs + nextLookDelayMs(0),
+    };
+    await this.requireQueue().sendRerunWatch(watch, nowMs);
+  }
+
+  /**
+   * A look at an approved redrive's rerun (one DescribeExecution): still running, look again later;
+   * ended, tell it in the decision's message (Slack replaces it while its response_url lasts, then posts
+   * anew). Telling twice, after a duplicate delivery, replaces the message with the same text.
+   */
+  private async handleRerunWatch(watch: RerunWatchMessage): Promise<Outcome> {
+    const { clock, config, sfn } = this.deps;
+    const nowMs = clock.nowMs();
+    const base = { executionArn: watch.executionArn, generation: watch.generation, redriven: false };
+    if (nowMs < watch.dueAtMs) {
+      await this.requireQueue().sendRerunWatch(watch, nowMs);
+      return this.report({ ...base, place: 'WAITING', reason: 'RERUN_RUNNING', detail: 'next look not due yet' });
+    }
+    const { stateMachineArn, executionName } = parseExecutionArn(watch.executionArn);
+    let evidence: ExecutionEvidence;
+    try {
+      evidence = await describeInto(sfn, { executionArn: watch.executionArn, stateMachineArn, executionName, status: 'RUNNING', startDateMs: 0, sources: [] });
+    } catch (error) {
+      if (!(error instanceof ExecutionNotFoundError)) throw error;
+      return this.report({ ...base, place: 'REPORTED', reason: 'EXECUTION_NOT_FOUND', detail: 'the execution no longer exists: nothing to tell' });
+    }
+    const view = viewRerun(evidence, watch.generation, nowMs - watch.decision.decidedAtMs);
+    if (view.kind === 'running') {
+      const checks = watch.checks + 1;
+      await this.requireQueue().sendRerunWatch({ ...watch, checks, dueAtMs: nowMs + nextLookDelayMs(checks) }, nowMs);
+      return this.report({ ...base, place: 'WAITING', reason: 'RERUN_RUNNING', detail: `${evidence.status}, look ${checks + 1} queued` });
+    }
+    const record = await this.deps.ledger.get(watch.executionArn);
+    await this.deps.alerts.publish({
+      ...buildExecutionAlert('APPROVAL_DECIDED', evidence, 'RERUN_ENDED', `the rerun of generation ${watch.generation} ended ${view.result}`, record?.attemptsUsed ?? 0, config, nowMs),
+      generation: watch.generation,
+      decision: { verdict: 'APPROVED', ...watch.decision, outcome: view.result },
+      ...(watch.responseUrl && { responseUrl: watch.responseUrl }),
+      // A rerun that succeeded has nothing left to redrive: no window to count down.
+      ...(evidence.status === 'SUCCEEDED' && { windowLeftMs: undefined }),
+    });
+    return this.report({ ...base, place: 'REPORTED', reason: 'RERUN_ENDED', detail: view.result });
   }
 
   private async reject(record: LedgerRecord): Promise<Outcome> {

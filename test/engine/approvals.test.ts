@@ -8,18 +8,18 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SnsAlertPublisher } from '../../adapters/alert-publisher';
 import { IntakeQueue } from '../../adapters/intake-queue';
 import type { Ledger } from '../../adapters/ledger';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import 'aws-sdk-client-mock-jest';
 import type { Alert } from '../../core/alerts';
 import { clientTokenFor } from '../../core/client-token';
-import { APPROVAL_KIND, type ApprovalMessage } from '../../core/messages';
+import { APPROVAL_KIND, RERUN_WATCH_KIND, type ApprovalMessage, type RerunWatchMessage } from '../../core/messages';
 import { sweep } from '../../engine/sweep';
 import { ACCOUNT, config, evidence, executionArn, NOW_MS, REGION, STATE_MACHINE_ARN } from '../support/fixtures';
 import { useDynamoDbLocal } from '../support/dynamo';
 import { useEngineMocks, workerEngine } from '../support/engine-mocks';
 
 const harness = useDynamoDbLocal();
-const { sfnMock, snsMock } = useEngineMocks();
+const { sfnMock, snsMock, sqsMock } = useEngineMocks();
 const DAY_MS = 86_400_000;
 const RESPONSE_URL = 'https://hooks.slack.com/actions/T024BE7LD/1234567890/abcdefABCDEF';
 
@@ -199,6 +199,84 @@ describe('approvals', () => {
     const outcome = await engine.handleMessage(approval(), 'm-1');
     expect(outcome.redriven).toBe(false);
     expect(sfnMock).not.toHaveReceivedCommand(RedriveExecutionCommand);
+  });
+});
+
+describe('the rerun an approval started', () => {
+  const sentWatches = () => sqsMock.commandCalls(SendMessageCommand).map((call) => ({ body: JSON.parse(call.args[0].input.MessageBody!) as RerunWatchMessage, delaySeconds: call.args[0].input.DelaySeconds }));
+  const rerun = (status: string, redriveCount: number, extra: Record<string, unknown> = {}) =>
+    sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: executionArn(), stateMachineArn: STATE_MACHINE_ARN, name: 'exec-1', status: status as never, startDate: new Date(failure.startDateMs), redriveCount, ...extra });
+
+  it('is looked at after 1, 2, 4, 8 and then every 15 minutes while it runs, one DescribeExecution a look', async () => {
+    const { engine, clock } = await setup();
+    await engine.handleEvidence(failure, 'event');
+    sqsMock.resetHistory();
+    await engine.handleMessage(approval(), 'm-1');
+    expect(sentWatches()).toEqual([{ delaySeconds: 60, body: {
+      kind: RERUN_WATCH_KIND, executionArn: executionArn(), generation: 0, checks: 0, dueAtMs: NOW_MS + 60_000, responseUrl: RESPONSE_URL,
+      decision: { via: 'slack', by: 'U024BE7LH', byName: 'alice', decidedAtMs: NOW_MS },
+    } }]);
+    rerun('RUNNING', 1);
+    sfnMock.resetHistory();
+    for (let look = 0; look < 6; look++) {
+      const [{ body }] = sentWatches().slice(-1);
+      clock.advance(body.dueAtMs - clock.nowMs());
+      expect(await engine.handleMessage(JSON.stringify(body), `look-${look}`)).toMatchObject({ place: 'WAITING', reason: 'RERUN_RUNNING' });
+    }
+    expect(sentWatches().slice(1).map((w) => w.delaySeconds)).toEqual([120, 240, 480, 900, 900, 900]);
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 6);
+    expect(publishedAlerts().filter((a) => a.kind === 'APPROVAL_DECIDED')).toHaveLength(1);
+  });
+
+  it('ended: the clicked message is replaced with how it ended; a duplicate look tells the same again, and nothing is redriven', async () => {
+    const { engine, clock } = await setup();
+    await engine.handleEvidence(failure, 'event');
+    await engine.handleMessage(approval(), 'm-1');
+    const [{ body }] = sentWatches().slice(-1);
+    snsMock.resetHistory();
+    sqsMock.resetHistory();
+    clock.advance(10 * 60_000);
+    rerun('SUCCEEDED', 1, { stopDate: new Date(NOW_MS + 9 * 60_000) });
+    for (const id of ['look', 'look-again']) expect(await engine.handleMessage(JSON.stringify(body), id)).toMatchObject({ place: 'REPORTED', reason: 'RERUN_ENDED', detail: 'SUCCEEDED' });
+    const told = publishedAlerts();
+    expect(told).toHaveLength(2);
+    expect(told[0]).toEqual(told[1]);
+    expect(told[0]).toMatchObject({ kind: 'APPROVAL_DECIDED', responseUrl: RESPONSE_URL, generation: 0, decision: { verdict: 'APPROVED', by: 'U024BE7LH', byName: 'alice', via: 'slack', decidedAtMs: NOW_MS, outcome: 'SUCCEEDED' } });
+    expect(told[0].windowLeftMs).toBeUndefined();
+    expect(sentWatches()).toEqual([]);
+    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+  });
+
+  it.each([
+    ['FAILED', 1, { error: 'CardDeclined' }, 'FAILED (CardDeclined)'],
+    ['TIMED_OUT', 1, {}, 'TIMED_OUT'],
+    ['FAILED', 3, {}, 'FAILED, then redriven 2 more time(s): now FAILED'],
+  ])('ended %s at redriveCount %d: tells %j', async (status, redriveCount, extra, told) => {
+    const { engine, clock } = await setup();
+    await engine.handleEvidence(failure, 'event');
+    await engine.handleMessage(approval(), 'm-1');
+    const [{ body }] = sentWatches().slice(-1);
+    clock.advance(60_000);
+    rerun(status, redriveCount, extra);
+    expect(await engine.handleMessage(JSON.stringify(body), 'look')).toMatchObject({ place: 'REPORTED', detail: told });
+    expect(publishedAlerts().at(-1)?.decision?.outcome).toBe(told);
+  });
+
+  it('still running 24 hours after the decision: told so, and no longer followed', async () => {
+    const { engine, clock } = await setup();
+    rerun('RUNNING', 1);
+    const body: RerunWatchMessage = { kind: RERUN_WATCH_KIND, executionArn: executionArn(), generation: 0, checks: 99, dueAtMs: NOW_MS + 24 * 3_600_000, decision: { via: 'slack', by: 'U1', decidedAtMs: NOW_MS } };
+    clock.advance(24 * 3_600_000);
+    expect(await engine.handleMessage(JSON.stringify(body), 'late')).toMatchObject({ place: 'REPORTED', detail: 'still RUNNING after 24 h: no longer followed' });
+    expect(sentWatches()).toEqual([]);
+  });
+
+  it('a look that arrives early is sent on, unread', async () => {
+    const { engine } = await setup();
+    const body: RerunWatchMessage = { kind: RERUN_WATCH_KIND, executionArn: executionArn(), generation: 0, checks: 4, dueAtMs: NOW_MS + 3_600_000, decision: { via: 'slack', by: 'U1', decidedAtMs: NOW_MS } };
+    expect(await engine.handleMessage(JSON.stringify(body), 'early')).toMatchObject({ place: 'WAITING', reason: 'RERUN_RUNNING' });
+    expect(sentWatches()).toEqual([{ delaySeconds: 900, body }]);
+    expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
   });
 });
 

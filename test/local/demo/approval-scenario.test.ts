@@ -52,11 +52,15 @@ describe('npm run demo -- --scenario approvals', () => {
     expect(notes.filter((n) => n.endsWith('HTTP 200'))).toHaveLength(3);
   });
 
-  it('replaces each clicked message with the decision through its response_url', () => {
+  it('replaces each clicked message with the decision through its response_url, and later with how the rerun ended', () => {
     const replaced = posts.filter((p) => p.responseUrl !== undefined);
-    expect(replaced.map((p) => p.payload.replace_original)).toEqual([true, true]);
+    expect(replaced.map((p) => p.payload.replace_original)).toEqual([true, true, true]);
     const texts = replaced.map((p) => JSON.stringify(p.blocks));
-    expect(texts.some((t) => /Redrive approved by @(alice|bob) \(U0(ALICE00|BOB0000)\) via slack at 2026-11-24T09:05:00.000Z → REDRIVEN/.test(t))).toBe(true);
+    const approved = /Redrive approved by @(alice|bob) \(U0(ALICE00|BOB0000)\) via slack at 2026-11-24T09:05:00.000Z → /;
+    expect(texts.filter((t) => approved.test(t)).map((t) => /→ ([A-Z]+)/.exec(t)![1])).toEqual(['REDRIVEN', 'SUCCEEDED']);
     expect(texts.some((t) => t.includes('Skipped by @bob (U0BOB0000) via slack at 2026-11-24T09:05:00.000Z → REJECTED'))).toBe(true);
+    // The outcome replaces the very message the approver clicked.
+    const [decided, ended] = replaced.filter((p) => approved.test(JSON.stringify(p.blocks)));
+    expect(ended.responseUrl).toBe(decided.responseUrl);
   });
 });
