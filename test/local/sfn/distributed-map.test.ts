@@ -263,7 +263,7 @@ describe('Distributed Map', () => {
     const create = (definition: object) => h.sfn.send(new CreateStateMachineCommand({ name: 'bad', roleArn: ROLE_ARN, definition: JSON.stringify(definition) }));
     const reader = await errorOf(create(distributedMap({ ItemReader: { Resource: 'arn:aws:states:::s3:getObject', Parameters: { Bucket: 'b', Key: 'k' } } })));
     expect(reader.name).toBe('InvalidDefinition');
-    expect(reader.message).toContain('UNSUPPORTED_FEATURE: State "Fan" (Map): distributed Map ItemReader is not supported (no S3: items come from the state input through ItemsPath) at /States/Fan/ItemReader');
+    expect(reader.message).toContain('UNSUPPORTED_FEATURE: State "Fan" (Map): distributed Map ItemReader is not supported (no S3: items come from the state input through ItemsPath or Items) at /States/Fan/ItemReader');
     expect((await errorOf(create(distributedMap({ ResultWriter: { Resource: 'arn:aws:states:::s3:putObject' } })))).message).toContain('at /States/Fan/ResultWriter');
     expect((await errorOf(create(distributedMap({}, 'BULK')))).message).toContain(
       'SCHEMA_VALIDATION_FAILED: ProcessorConfig.ExecutionType must be STANDARD or EXPRESS in DISTRIBUTED mode at /States/Fan/ItemProcessor/ProcessorConfig/ExecutionType',
