@@ -5,9 +5,9 @@
  * create-time and run-time errors (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html,
  * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html).
  */
-import { CreateStateMachineCommand, DescribeMapRunCommand, GetExecutionHistoryCommand, ListMapRunsCommand, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
-import type { TaskHandlerContext } from '../../../local/sfn';
-import { errorOf, ROLE_ARN, startHarness, type Harness } from './harness';
+import { CreateStateMachineCommand, DescribeMapRunCommand, ListMapRunsCommand, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
+import { errorOf, ROLE_ARN, type Harness } from './harness';
+import { mapRunQueries, startItemWorkHarness, type ItemWork } from './item-work';
 
 const WORK = { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:work', End: true };
 
@@ -35,37 +35,11 @@ function jsonataMap(fields: Record<string, unknown>, childStates: Record<string,
 
 describe('Distributed Map in a JSONata state', () => {
   let h: Harness;
-  let failFirst: Set<number>;
-  let calls: Map<string, number>;
-  let running: number;
-  let mostAtOnce: number;
-  beforeEach(async () => {
-    failFirst = new Set();
-    calls = new Map();
-    running = 0;
-    mostAtOnce = 0;
-    h = await startHarness({
-      taskHandlers: {
-        Work: async (input: unknown, context: TaskHandlerContext) => {
-          const key = JSON.stringify(input);
-          calls.set(key, (calls.get(key) ?? 0) + 1);
-          running++;
-          mostAtOnce = Math.max(mostAtOnce, running);
-          await new Promise((resolve) => setImmediate(resolve));
-          running--;
-          const id = (input as { id?: number }).id;
-          if (id !== undefined && failFirst.has(id) && calls.get(key) === 1) {
-            throw Object.assign(new Error(`item ${id} failed, attempt ${context.redriveCount}`), { name: 'Item.Transient' });
-          }
-          return { done: input };
-        },
-      },
-    });
-  });
+  let work: ItemWork;
+  beforeEach(async () => ({ h, work } = await startItemWorkHarness()));
   afterEach(() => h.close());
+  const { history, mapRunOf } = mapRunQueries(() => h);
 
-  const history = async (executionArn: string) => (await h.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events!;
-  const mapRunOf = async (executionArn: string) => (await h.sfn.send(new ListMapRunsCommand({ executionArn }))).mapRuns![0].mapRunArn!;
   const create = (definition: object) => h.sfn.send(new CreateStateMachineCommand({ name: 'bad', roleArn: ROLE_ARN, definition: JSON.stringify(definition) }));
   const orders = (n: number) => Array.from({ length: n }, (_, id) => ({ id }));
 
@@ -84,7 +58,7 @@ describe('Distributed Map in a JSONata state', () => {
     );
     const { executionArn, describe } = await h.run(definition, { batch: 'b-1', width: 2, orders: orders(4) }, 'dmap-jsonata');
     expect(await describe()).toMatchObject({ status: 'SUCCEEDED', output: JSON.stringify({ shipped: 4, first: { done: { id: 0, index: 0, batch: 'b-1', child: true } } }) });
-    expect(mostAtOnce).toBe(2);
+    expect(work.mostAtOnce).toBe(2);
     const events = await history(executionArn);
     expect(events.map((e) => e.type)).toEqual([
       'ExecutionStarted', 'MapStateEntered', 'MapStateStarted', 'MapRunStarted', 'MapRunSucceeded', 'MapStateSucceeded', 'MapStateExited',
@@ -124,7 +98,7 @@ describe('Distributed Map in a JSONata state', () => {
   });
 
   it('fails on a ToleratedFailureCount expression and redrives the Map Run with the parent, as for JSONPath', async () => {
-    failFirst = new Set([1, 3]);
+    work.failFirst = new Set([1, 3]);
     const definition = jsonataMap({ Items: '{% $states.input.orders %}', ToleratedFailureCount: '{% $states.input.tolerate %}', MaxConcurrency: 1 });
     const { executionArn, describe } = await h.run(definition, { tolerate: 1, orders: orders(5) }, 'dmap-tolerate');
     const cause = 'The specified tolerated failure threshold was exceeded';
@@ -141,7 +115,7 @@ describe('Distributed Map in a JSONata state', () => {
     await h.emulator.waitForIdle();
     expect(await describe()).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1, output: JSON.stringify(orders(5).map((item) => ({ done: item }))) });
     // Items 1 and 3 failed and ran twice; item 4 never started and ran once; the others were not rerun.
-    expect([...calls.values()]).toEqual([1, 2, 1, 2, 1]);
+    expect([...work.calls.values()]).toEqual([1, 2, 1, 2, 1]);
     const events = await history(executionArn);
     const redriven = events.find((e) => e.type === 'MapRunRedriven')!;
     expect(redriven.mapRunRedrivenEventDetails).toEqual({ mapRunArn, redriveCount: 1 });
@@ -150,7 +124,7 @@ describe('Distributed Map in a JSONata state', () => {
   });
 
   it('tolerates failures up to a ToleratedFailurePercentage expression', async () => {
-    failFirst = new Set([2]);
+    work.failFirst = new Set([2]);
     const { executionArn, describe } = await h.run(jsonataMap({ Items: '{% $states.input.orders %}', ToleratedFailurePercentage: '{% 10 * 2 %}' }), { orders: orders(5) }, 'dmap-pct');
     expect(await describe()).toMatchObject({ status: 'SUCCEEDED', output: '[{"done":{"id":0}},{"done":{"id":1}},null,{"done":{"id":3}},{"done":{"id":4}}]' });
     expect(await h.sfn.send(new DescribeMapRunCommand({ mapRunArn: await mapRunOf(executionArn) }))).toMatchObject({ toleratedFailurePercentage: 20, toleratedFailureCount: 0 });
