@@ -5,7 +5,14 @@
  * create-time and run-time errors (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html,
  * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html).
  */
-import { CreateStateMachineCommand, DescribeMapRunCommand, ListMapRunsCommand, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  DescribeMapRunCommand,
+  ListExecutionsCommand,
+  ListMapRunsCommand,
+  RedriveExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { errorOf, ROLE_ARN, type Harness } from './harness';
 import { mapRunQueries, startItemWorkHarness, type ItemWork } from './item-work';
 
@@ -183,6 +190,33 @@ describe('Distributed Map in a JSONata state', () => {
     expect((await errorOf(create(jsonPathMachine('JSONata', { Type: 'Pass', Parameters: {}, End: true })))).message).toContain(
       "SCHEMA_VALIDATION_FAILED: State \"Shape\": The QueryLanguage is set to 'JSONata', but field 'Parameters' is only supported for the 'JSONPath' QueryLanguage at /States/Fan/ItemProcessor/States/Shape/Parameters",
     );
+  });
+
+  it("passes the parent's variables to the children through ItemSelector only: a child starts with no variables", async () => {
+    const machine = (child: Record<string, unknown>) => ({
+      QueryLanguage: 'JSONata',
+      StartAt: 'Remember',
+      States: {
+        Remember: { Type: 'Pass', Assign: { tag: 'T-1' }, Next: 'Fan' },
+        Fan: {
+          Type: 'Map',
+          Items: [1],
+          ItemSelector: { tag: '{% $tag %}' },
+          ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'Read', States: { Read: child } },
+          End: true,
+        },
+      },
+    });
+    const passed = await h.run(machine({ Type: 'Pass', Output: '{% $states.input.tag %}', End: true }), {}, 'dmap-vars');
+    expect((await passed.describe()).output).toBe('["T-1"]');
+    const unread = await h.run(machine({ Type: 'Pass', Output: '{% $tag %}', End: true }), {}, 'dmap-no-vars');
+    expect(await unread.describe()).toMatchObject({ status: 'FAILED', error: 'States.ExceedToleratedFailureThreshold' });
+    const [child] = (await h.sfn.send(new ListExecutionsCommand({ mapRunArn: await mapRunOf(unread.executionArn) }))).executions!;
+    expect(await h.sfn.send(new DescribeExecutionCommand({ executionArn: child.executionArn }))).toMatchObject({
+      status: 'FAILED',
+      error: 'States.QueryEvaluationError',
+      cause: "An error occurred while executing the state 'Read' (entered at the event id #2). The JSONata expression '$tag' specified for the field 'Output' returned nothing (undefined).",
+    });
   });
 
   it('refuses at create time, naming the state, field and JSON pointer, the fields a JSONata Distributed Map does not take', async () => {
