@@ -2,6 +2,7 @@
 import Table from 'cli-table3';
 import type { BulkCliFigures } from './bulk-cli';
 import type { DistributedMapFigures } from './distributed-map';
+import type { EmulatorFigures } from './emulator';
 import type { BenchResult } from './run';
 import type { StormFigures } from './storm';
 
@@ -57,6 +58,27 @@ export function printReport(result: BenchResult): void {
   out(goal(coldStart.minifiedKb <= 300, `≤ 300 KB minified (${coldStart.minifiedKb.toFixed(0)} KB)\n`));
 
   printDistributedMapReport(result.distributedMap);
+  out('');
+  printEmulatorReport(result.emulator);
+}
+
+export function printEmulatorReport(figures: EmulatorFigures): void {
+  const out = (text: string) => process.stdout.write(`${text}\n`);
+  out(`Emulator alone (virtual clock, SDK over HTTP, throttling off, ${figures.concurrency} calls at once): ${figures.executions} executions failing once, then redriven`);
+  const runs = table(['start → all FAILED', 'StartExecution/s', 'redrive → all SUCCEEDED', 'RedriveExecution/s', 'FAILED / SUCCEEDED / redriven once', 'task invocations', 'peak RSS']);
+  runs.push([
+    seconds(figures.startAndFailSeconds),
+    figures.startCallsPerSecond.toFixed(0),
+    seconds(figures.redriveAndSucceedSeconds),
+    figures.redriveCallsPerSecond.toFixed(0),
+    `${figures.failedAfterStart} / ${figures.succeededAfterRedrive} / ${figures.redrivenOnce}`,
+    String(figures.taskInvocations),
+    `${figures.peakRssMb.toFixed(0)} MB`,
+  ]);
+  out(runs.toString());
+  out(`API calls: ${Object.entries(figures.apiCalls).map(([api, calls]) => `${api} ${calls}`).join(', ')}`);
+  out(`load before: ${figures.loadBefore}`);
+  out(`load after:  ${figures.loadAfter}`);
 }
 
 export function printDistributedMapReport(figures: DistributedMapFigures): void {

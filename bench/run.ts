@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the storm benchmark. Prints a table, or with `--json` one JSON object with every
  * figure; `--quick` runs small sizes for a sanity check; `--bulk-only` runs the bulk CLI section alone,
- * `--distributed-map-only` the Distributed Map section alone.
+ * `--distributed-map-only` the Distributed Map section alone, `--emulator-only` the emulator section alone.
  * See docs/BENCHMARKS.md.
  *
  *   1. Storm: N failures at once through the full pipeline (ours), us-east-1 buckets, real clock.
@@ -9,12 +9,14 @@
  *   3. Bulk CLI: `sfn-autoredrive redrive` as a child process, today's design against the one before it.
  *   4. Cold start proxy: the worker bundle's size and require time.
  *   5. Distributed Map: a 10,000-item Map Run with 1 % of its children failing once, redriven with its parent.
+ *   6. Emulator: 10,000 executions failing once, then 10,000 RedriveExecution calls until all succeeded.
  */
 import os from 'node:os';
 import { runBulkCli, type BulkCliFigures, type BulkCliOptions } from './bulk-cli';
 import { measureColdStart } from './cold-start';
 import { runDistributedMapBench, type DistributedMapFigures } from './distributed-map';
-import { printBulkReport, printDistributedMapReport, printReport } from './report';
+import { runEmulatorBench, type EmulatorFigures } from './emulator';
+import { printBulkReport, printDistributedMapReport, printEmulatorReport, printReport } from './report';
 import { runStorm, type Design, type StormFigures } from './storm';
 
 interface Sizes {
@@ -28,10 +30,12 @@ interface Sizes {
   cliMemory: number;
   /** Items of the Distributed Map's one Map Run. */
   distributedMapItems: number;
+  /** Executions that fail once and are redriven, on the emulator alone. */
+  emulatorExecutions: number;
 }
 
-const FULL: Sizes = { storm: 10_000, sideBySide: 1_000, cliSideBySide: 1_000, cliNewThrottled: 10_000, cliMemory: 100_000, distributedMapItems: 10_000 };
-const QUICK: Sizes = { storm: 500, sideBySide: 200, cliSideBySide: 300, cliNewThrottled: 2_000, cliMemory: 2_000, distributedMapItems: 1_000 };
+const FULL: Sizes = { storm: 10_000, sideBySide: 1_000, cliSideBySide: 1_000, cliNewThrottled: 10_000, cliMemory: 100_000, distributedMapItems: 10_000, emulatorExecutions: 10_000 };
+const QUICK: Sizes = { storm: 500, sideBySide: 200, cliSideBySide: 300, cliNewThrottled: 2_000, cliMemory: 2_000, distributedMapItems: 1_000, emulatorExecutions: 1_000 };
 /** Share of the Distributed Map's children that fail once. */
 const FAILING_CHILDREN_SHARE = 0.01;
 
@@ -81,6 +85,7 @@ export interface BenchResult {
   bulkCli: BulkCliFigures[];
   coldStart: ReturnType<typeof measureColdStart>;
   distributedMap: DistributedMapFigures;
+  emulator: EmulatorFigures;
 }
 
 async function main(): Promise<void> {
@@ -91,6 +96,16 @@ async function main(): Promise<void> {
     progress(`Distributed Map of ${sizes.distributedMapItems} items, ${FAILING_CHILDREN_SHARE * 100} % of the children failing once`);
     return runDistributedMapBench(sizes.distributedMapItems, FAILING_CHILDREN_SHARE);
   };
+  const emulator = () => {
+    progress(`emulator alone: ${sizes.emulatorExecutions} executions failing once, then as many redrives`);
+    return runEmulatorBench(sizes.emulatorExecutions);
+  };
+  if (process.argv.includes('--emulator-only')) {
+    const figures = await emulator();
+    if (json) process.stdout.write(`${JSON.stringify({ sizes, emulator: figures }, null, 2)}\n`);
+    else printEmulatorReport(figures);
+    return;
+  }
   if (process.argv.includes('--distributed-map-only')) {
     const figures = await distributedMap();
     if (json) process.stdout.write(`${JSON.stringify({ sizes, distributedMap: figures }, null, 2)}
@@ -122,6 +137,7 @@ async function main(): Promise<void> {
   progress('cold start proxy');
   const coldStart = measureColdStart(7);
   const distributedMapFigures = await distributedMap();
+  const emulatorFigures = await emulator();
   const result: BenchResult = {
     machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.arch()}` },
     sizes,
@@ -131,6 +147,7 @@ async function main(): Promise<void> {
     bulkCli,
     coldStart,
     distributedMap: distributedMapFigures,
+    emulator: emulatorFigures,
   };
   if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else printReport(result);

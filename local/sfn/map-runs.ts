@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Cancellation } from './asl/cancellation';
-import type { StatesScope } from './asl/definition';
+import type { ParsedDefinition } from './asl/definition';
 import { StatesError } from './asl/states-error';
 import type { EmulatorContext } from './context';
 import { statesArnPrefix } from './api/lookup';
@@ -68,7 +68,8 @@ export interface MapRunRecord extends MapRunTolerance {
 export interface MapRunSpec extends MapRunTolerance {
   label?: string;
   executionType: StateMachineType;
-  processor: StatesScope;
+  /** The ItemProcessor's states, with the QueryLanguage the children run in. */
+  processor: ParsedDefinition;
   /** One entry per child execution, in item order. */
   children: Array<{ input: unknown; itemCount: number }>;
   maxConcurrency: number;

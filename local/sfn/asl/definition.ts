@@ -63,9 +63,10 @@ export interface StateDef {
   /** Distributed Map only (distributed-map.ts). */
   Label?: string;
   ItemBatcher?: ItemBatcherDef;
-  ToleratedFailurePercentage?: number;
+  /** A JSONata state may give these as expressions (and has no `…Path` variants). */
+  ToleratedFailurePercentage?: number | string;
   ToleratedFailurePercentagePath?: string;
-  ToleratedFailureCount?: number;
+  ToleratedFailureCount?: number | string;
   ToleratedFailureCountPath?: string;
 }
 
@@ -76,12 +77,15 @@ export interface StatesScope {
 
 export interface ItemProcessorDef extends StatesScope {
   ProcessorConfig?: { Mode?: 'INLINE' | 'DISTRIBUTED'; ExecutionType?: 'STANDARD' | 'EXPRESS' };
+  /** Distributed mode only: the children's language (default: the machine's). */
+  QueryLanguage?: 'JSONPath' | 'JSONata';
 }
 
+/** A JSONata state may give the two limits as expressions (and has no `…Path` variants). */
 export interface ItemBatcherDef {
-  MaxItemsPerBatch?: number;
+  MaxItemsPerBatch?: number | string;
   MaxItemsPerBatchPath?: string;
-  MaxInputBytesPerBatch?: number;
+  MaxInputBytesPerBatch?: number | string;
   MaxInputBytesPerBatchPath?: string;
   BatchInput?: unknown;
 }

@@ -1,9 +1,12 @@
 /**
- * The Map state in Distributed mode (ProcessorConfig.Mode DISTRIBUTED): reads the items from the state
- * input (ItemsPath), shapes each child execution's input (ItemSelector, then ItemBatcher), and runs them
- * as a Map Run through the host (map-runs.ts); on a redrive of the parent it redrives the Map Run the
- * failed attempt left instead. Records the Map Run events in the parent's history, as AWS does
- * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html).
+ * The Map state in Distributed mode (ProcessorConfig.Mode DISTRIBUTED): takes the items the state's query
+ * language selected and shaped (JSONPath: ItemsPath and ItemSelector here; JSONata: Items and ItemSelector
+ * in jsonata-states.ts), batches them (ItemBatcher) into child inputs, and runs them as a Map Run through
+ * the host (map-runs.ts); on a redrive of the parent it redrives the Map Run the failed attempt left
+ * instead. Records the Map Run events in the parent's history, as AWS does
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_HistoryEvent.html). The order of the
+ * fields is AWS's: items, ItemSelector, ItemBatcher
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-fields-dist-map.html).
  */
 import type { Random } from '../rng';
 import type { MapRunLauncher, MapRunResult, MapRunSpec } from '../map-runs';
@@ -37,9 +40,8 @@ export interface DistributedMapHost {
  * Runs the state's Map Run, or redrives `previous.mapRunArn`. The outcome is a ScopeRun whose
  * mapRunArn a later redrive of the parent hands back as `previous`.
  */
-export async function runDistributedMap(host: DistributedMapHost, visit: DistributedMapVisit, input: unknown, previous: ScopeRun | undefined): Promise<ScopeRun> {
+export async function runDistributedMap(host: DistributedMapHost, visit: DistributedMapVisit, spec: MapRunSpec, previous: ScopeRun | undefined): Promise<ScopeRun> {
   const { trail, cancellation } = visit;
-  const spec = mapRunSpec(host.random, visit, input);
   trail.last = host.record('MapStateStarted', { length: spec.children.reduce((sum, child) => sum + child.itemCount, 0) }, trail.last);
   let started;
   if (previous?.mapRunArn) {
@@ -71,7 +73,44 @@ export async function runDistributedMap(host: DistributedMapHost, visit: Distrib
   return { status: 'ABORTED', mapRunArn };
 }
 
-function mapRunSpec(random: Random, { name, state, context }: DistributedMapVisit, input: unknown): MapRunSpec {
+/** What a Map state resolved for its Map Run, in either query language: the values, no paths nor expressions. */
+export interface MapRunValues {
+  /** The items after ItemSelector, in order. */
+  selected: unknown[];
+  batching?: BatchLimits;
+  maxConcurrency: number;
+  toleratedFailurePercentage?: number;
+  toleratedFailureCount?: number;
+}
+
+export interface BatchLimits {
+  maxItems: number;
+  maxBytes: number;
+  /** Absent when the ItemBatcher has no BatchInput. */
+  batchInput?: unknown;
+}
+
+/**
+ * The Map Run of a state, from its resolved values. The children run the ItemProcessor's states as a
+ * state machine of their own, in the ItemProcessor's QueryLanguage or else the parent machine's
+ * (`jsonataByDefault`), as states nested in a Map follow the machine's language.
+ */
+export function mapRunSpec(state: StateDef, jsonataByDefault: boolean, values: MapRunValues): MapRunSpec {
+  const { ProcessorConfig: config, ...processor } = state.ItemProcessor!;
+  const language = processor.QueryLanguage ?? (jsonataByDefault ? 'JSONata' : undefined);
+  return {
+    label: state.Label,
+    executionType: config!.ExecutionType!,
+    processor: language ? { ...processor, QueryLanguage: language } : processor,
+    children: values.batching ? batch(values.selected, values.batching) : values.selected.map((item) => ({ input: item, itemCount: 1 })),
+    maxConcurrency: values.maxConcurrency,
+    toleratedFailurePercentage: values.toleratedFailurePercentage,
+    toleratedFailureCount: values.toleratedFailureCount,
+  };
+}
+
+/** A JSONPath state's values: ItemsPath, ItemSelector (or Parameters) and the numbers or their `…Path` fields. */
+export function jsonPathMapRunValues(random: Random, { name, state, context }: DistributedMapVisit, input: unknown): MapRunValues {
   const items = readField('ItemsPath', state.ItemsPath ?? '$', input, context);
   if (!Array.isArray(items)) throw runtimeError(`Map state '${name}': ItemsPath ${state.ItemsPath ?? '$'} did not select an array`);
   const selector = state.ItemSelector ?? state.Parameters;
@@ -79,17 +118,19 @@ function mapRunSpec(random: Random, { name, state, context }: DistributedMapVisi
     selector === undefined
       ? items
       : items.map((value, index) => applyPayloadTemplate(selector, { data: input, context: { ...context, Map: { Item: { Index: index, Value: value } } }, random }));
-  const { ProcessorConfig: config, ...processor } = state.ItemProcessor!;
-  const number = (field: 'ToleratedFailurePercentage' | 'ToleratedFailureCount') =>
-    state[field] ?? (state[`${field}Path`] !== undefined ? Number(readField(`${field}Path`, state[`${field}Path`]!, input, context)) : undefined);
+  const number = (value: unknown, path: string | undefined, pathField: string) =>
+    (value as number | undefined) ?? (path !== undefined ? Number(readField(pathField, path, input, context)) : undefined);
+  const batcher: ItemBatcherDef | undefined = state.ItemBatcher;
   return {
-    label: state.Label,
-    executionType: config!.ExecutionType!,
-    processor,
-    children: state.ItemBatcher ? batch(selected, state.ItemBatcher, { data: input, context, random }) : selected.map((item) => ({ input: item, itemCount: 1 })),
+    selected,
+    batching: batcher && {
+      maxItems: number(batcher.MaxItemsPerBatch, batcher.MaxItemsPerBatchPath, 'MaxItemsPerBatchPath') ?? Infinity,
+      maxBytes: number(batcher.MaxInputBytesPerBatch, batcher.MaxInputBytesPerBatchPath, 'MaxInputBytesPerBatchPath') ?? Infinity,
+      batchInput: batcher.BatchInput !== undefined ? applyPayloadTemplate(batcher.BatchInput, { data: input, context, random }) : undefined,
+    },
     maxConcurrency: mapConcurrency(state, input, context),
-    toleratedFailurePercentage: number('ToleratedFailurePercentage'),
-    toleratedFailureCount: number('ToleratedFailureCount'),
+    toleratedFailurePercentage: number(state.ToleratedFailurePercentage, state.ToleratedFailurePercentagePath, 'ToleratedFailurePercentagePath'),
+    toleratedFailureCount: number(state.ToleratedFailureCount, state.ToleratedFailureCountPath, 'ToleratedFailureCountPath'),
   };
 }
 
@@ -98,12 +139,7 @@ function mapRunSpec(random: Random, { name, state, context }: DistributedMapVisi
  * items and MaxInputBytesPerBatch bytes (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html).
  * Sizes add up per item, so 10,000 items batch in linear time.
  */
-function batch(items: unknown[], batcher: ItemBatcherDef, env: { data: unknown; context: unknown; random: Random }): Array<{ input: unknown; itemCount: number }> {
-  const limit = (value: number | undefined, path: string | undefined, field: string) =>
-    value ?? (path !== undefined ? Number(readField(field, path, env.data, env.context)) : Infinity);
-  const maxItems = limit(batcher.MaxItemsPerBatch, batcher.MaxItemsPerBatchPath, 'MaxItemsPerBatchPath');
-  const maxBytes = limit(batcher.MaxInputBytesPerBatch, batcher.MaxInputBytesPerBatchPath, 'MaxInputBytesPerBatchPath');
-  const batchInput = batcher.BatchInput !== undefined ? applyPayloadTemplate(batcher.BatchInput, env) : undefined;
+function batch(items: unknown[], { maxItems, maxBytes, batchInput }: BatchLimits): Array<{ input: unknown; itemCount: number }> {
   const batches: unknown[][] = [];
   let current: unknown[] = [];
   // The bytes of `[item,item]`: brackets plus one comma between items.

@@ -10,7 +10,7 @@ import { evaluateRule } from './choice-rules';
 import { isCallbackResource, type CatcherDef, type ParsedDefinition, type RetrierDef, type StateDef, type StatesScope } from './definition';
 import { JsonataStates } from './jsonata-states';
 import { applyResultPath, readField, selectPath, withVariables } from './json-path';
-import { isDistributedMap, runDistributedMap } from './distributed-map';
+import { isDistributedMap, jsonPathMapRunValues, mapRunSpec, runDistributedMap, type MapRunValues } from './distributed-map';
 import { applyPayloadTemplate, resolveExpression } from './payload-template';
 import type { ScopeRun } from './scope-run';
 import { runtimeError, RuntimeFault, StatesError } from './states-error';
@@ -142,6 +142,7 @@ export class Interpreter {
       withRetryAndCatch: (visit, attempt, resumeChildren, settle) => this.withRetryAndCatch(visit, attempt, resumeChildren, settle),
       map: (visit, items, select, resumeChildren, maxConcurrency) => this.map(visit, items, select, resumeChildren, maxConcurrency),
       parallel: (visit, input, resumeChildren) => this.parallel(visit, input, resumeChildren),
+      distributedMap: (visit, values, resumeChildren) => this.distributedMap(visit, values, resumeChildren),
       task: (visit, parameters, limits) => this.task(visit, parameters, limits),
     });
   }
@@ -336,7 +337,7 @@ export class Interpreter {
 
   private work(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
     const { name, state, context } = visit;
-    if (isDistributedMap(state)) return this.distributedMap(visit, input, resumeChildren);
+    if (isDistributedMap(state)) return this.distributedMap(visit, jsonPathMapRunValues(this.host.random, visit, input), resumeChildren);
     if (state.Type === 'Map') {
       const items = readField('ItemsPath', state.ItemsPath ?? '$', input, context);
       if (!Array.isArray(items)) throw runtimeError(`Map state '${name}': ItemsPath ${state.ItemsPath ?? '$'} did not select an array`);
@@ -470,8 +471,8 @@ export class Interpreter {
   }
 
   /** The Map Run is the state's one child: a redrive of the parent hands it back to be redriven. */
-  private async distributedMap(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
-    const run = await runDistributedMap(this.host, visit, input, resumeChildren?.[0]);
+  private async distributedMap(visit: StateVisit, values: MapRunValues, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
+    const run = await runDistributedMap(this.host, visit, mapRunSpec(visit.state, this.jsonataByDefault, values), resumeChildren?.[0]);
     if (run.status === 'SUCCEEDED') return run.output;
     throw withChildren(run.status === 'FAILED' ? new StatesError(run.error!, run.cause!) : new RunCancelled(), [run]);
   }

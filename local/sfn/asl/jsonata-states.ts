@@ -1,13 +1,15 @@
 /**
  * JSONata states ("Transforming data with JSONata",
  * https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html): Arguments, Output,
- * Assign, Condition, Items, ItemSelector and `{% %}` values in the other fields, with `$states.input`
+ * Assign, Condition, Items, ItemSelector (inline and Distributed Map) and `{% %}` values in the other fields, with `$states.input`
  * the raw state input (JSONata states have no InputPath). Waiting, Retry/Catch, tasks, branches and
  * iterations are the interpreter's, shared with JSONPath states.
  */
 import { isCallbackResource, type StateDef } from './definition';
+import { isDistributedMap, type MapRunValues } from './distributed-map';
 import type { RunHost, Settle, StateVisit, Step, TaskLimits } from './interpreter';
 import { evaluateTemplate, isJsonataExpression, QueryEvaluationFailure, type StatesBinding } from './jsonata';
+import { isConcurrency } from './map-concurrency';
 import type { ScopeRun } from './scope-run';
 import { StatesError } from './states-error';
 
@@ -23,6 +25,8 @@ export interface SharedWork {
     maxConcurrency: number,
   ): Promise<unknown[]>;
   parallel(visit: StateVisit, input: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown[]>;
+  /** Runs (or on a redrive, redrives) the Map Run of a Distributed Map from the values the state resolved. */
+  distributedMap(visit: StateVisit, values: MapRunValues, resumeChildren: ScopeRun[] | undefined): Promise<unknown>;
   task(visit: StateVisit, parameters: unknown, limits: TaskLimits): Promise<unknown>;
 }
 
@@ -116,21 +120,11 @@ export class JsonataStates {
     visit.trail.last = this.host.record('EvaluationFailed', { state: visit.name, error: failure.error, cause: failure.causeText, location: failure.field }, visit.trail.last);
   }
 
-  /** A Task's Arguments (default: the state input), a Parallel's branch input, a Map's Items and ItemSelector. */
+  /** A Task's Arguments (default: the state input), a Parallel's branch input, a Map's iterations or Map Run. */
   private async work(visit: StateVisit, rawInput: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
     const { state, context } = visit;
     const states = { input: rawInput };
-    if (state.Type === 'Map') {
-      const items = state.Items === undefined ? rawInput : await this.value(visit, state.Items, 'Items', states);
-      if (!Array.isArray(items)) throw this.evaluationFailed(visit, 'Items', `The Items field of the Map state '${visit.name}' did not give an array.`);
-      const select = (itemContext: Record<string, unknown>, item: unknown) =>
-        state.ItemSelector === undefined ? item : this.value(visit, state.ItemSelector, 'ItemSelector', states, itemContext);
-      const maxConcurrency = await this.value(visit, state.MaxConcurrency ?? 0, 'MaxConcurrency', states);
-      if (!(Number.isInteger(maxConcurrency) && (maxConcurrency as number) >= 0)) {
-        throw this.evaluationFailed(visit, 'MaxConcurrency', `The MaxConcurrency field of the Map state '${visit.name}' did not give a non-negative integer.`);
-      }
-      return this.shared.map(visit, items, select, resumeChildren, maxConcurrency as number);
-    }
+    if (state.Type === 'Map') return this.map(visit, states, rawInput, resumeChildren);
     if (isCallbackResource(state.Resource)) context.Task = { Token: this.host.issueTaskToken() };
     const effective = state.Arguments === undefined ? rawInput : await this.value(visit, state.Arguments, 'Arguments', states);
     if (state.Type === 'Parallel') return this.shared.parallel(visit, effective, resumeChildren);
@@ -138,4 +132,55 @@ export class JsonataStates {
       isJsonataExpression(state[field]) ? Number(await this.value(visit, state[field], field, states)) : (state[field] as number | undefined);
     return this.shared.task(visit, effective, { timeoutSeconds: await limit('TimeoutSeconds'), heartbeatSeconds: await limit('HeartbeatSeconds') });
   }
+
+  /**
+   * A Map's Items (default: the state input; an array or an expression), its ItemSelector with
+   * `$states.context.Map.Item` and MaxConcurrency. In Distributed mode also the ItemBatcher
+   * (MaxItemsPerBatch, MaxInputBytesPerBatch, BatchInput) and ToleratedFailurePercentage/Count, each a
+   * value or a `{% %}` expression, as a JSONata state has no `…Path` fields
+   * (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html,
+   * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-itembatcher.html). A value of the
+   * wrong kind is States.QueryEvaluationError, like Items that are not an array.
+   */
+  private async map(visit: StateVisit, states: { input: unknown }, rawInput: unknown, resumeChildren: ScopeRun[] | undefined): Promise<unknown> {
+    const { state, context } = visit;
+    const items = state.Items === undefined ? rawInput : await this.value(visit, state.Items, 'Items', states);
+    if (!Array.isArray(items)) throw this.evaluationFailed(visit, 'Items', `The Items field of the Map state '${visit.name}' did not give an array.`);
+    const select = (itemContext: Record<string, unknown>, item: unknown) =>
+      state.ItemSelector === undefined ? item : this.value(visit, state.ItemSelector, 'ItemSelector', states, itemContext);
+    const number = (template: unknown, field: string, valid: (value: unknown) => boolean, kind: string) => this.number(visit, template, field, states, valid, kind);
+    const maxConcurrency = (await number(state.MaxConcurrency ?? 0, 'MaxConcurrency', isConcurrency, 'a non-negative integer')) as number;
+    if (!isDistributedMap(state)) return this.shared.map(visit, items, select, resumeChildren, maxConcurrency);
+    const selected: unknown[] = [];
+    for (const [index, value] of items.entries()) selected.push(await select({ ...context, Map: { Item: { Index: index, Value: value } } }, value));
+    const batcher = state.ItemBatcher;
+    const batchLimit = async (field: 'MaxItemsPerBatch' | 'MaxInputBytesPerBatch') =>
+      (await number(batcher![field], `ItemBatcher/${field}`, isPositiveInteger, 'a positive integer')) ?? Infinity;
+    return this.shared.distributedMap(
+      visit,
+      {
+        selected,
+        batching: batcher && {
+          maxItems: await batchLimit('MaxItemsPerBatch'),
+          maxBytes: await batchLimit('MaxInputBytesPerBatch'),
+          batchInput: batcher.BatchInput === undefined ? undefined : await this.value(visit, batcher.BatchInput, 'ItemBatcher/BatchInput', states),
+        },
+        maxConcurrency,
+        toleratedFailurePercentage: await number(state.ToleratedFailurePercentage, 'ToleratedFailurePercentage', isPercentage, 'a number from 0 to 100'),
+        toleratedFailureCount: await number(state.ToleratedFailureCount, 'ToleratedFailureCount', isConcurrency, 'a non-negative integer'),
+      },
+      resumeChildren,
+    );
+  }
+
+  /** A Map field that is a number or an expression giving one (undefined when absent); another value fails the state. */
+  private async number(visit: StateVisit, template: unknown, field: string, states: { input: unknown }, valid: (value: unknown) => boolean, kind: string): Promise<number | undefined> {
+    if (template === undefined) return undefined;
+    const value = await this.value(visit, template, field, states);
+    if (!valid(value)) throw this.evaluationFailed(visit, field, `The ${field} field of the Map state '${visit.name}' did not give ${kind}.`);
+    return value as number;
+  }
 }
+
+const isPositiveInteger = (value: unknown) => Number.isInteger(value) && (value as number) > 0;
+const isPercentage = (value: unknown) => typeof value === 'number' && value >= 0 && value <= 100;

@@ -12,7 +12,7 @@ import { intrinsicNames, isIntrinsic, parseIntrinsic, SUPPORTED_INTRINSICS } fro
 import { isValidPathSyntax, variablePath } from './json-path';
 import { isJsonataExpression } from './jsonata';
 import { isConcurrency } from './map-concurrency';
-import { isJsonataState, queryLanguageProblems, topLevelLanguageProblems } from './validate-query-language';
+import { isJsonataState, processorLanguage, queryLanguageProblems, topLevelLanguageProblems } from './validate-query-language';
 import { validateVariables } from './validate-variables';
 
 const COMMON = ['Type', 'Comment', 'QueryLanguage'];
@@ -35,7 +35,7 @@ const ALLOWED_FIELDS: Record<string, string[]> = {
 /** Fields that are valid ASL but not emulated, with the reason given to the user. */
 const UNSUPPORTED_FIELDS: Record<string, string> = {
   Credentials: 'cross-account Credentials are not supported',
-  ItemReader: 'distributed Map ItemReader is not supported (no S3: items come from the state input through ItemsPath)',
+  ItemReader: 'distributed Map ItemReader is not supported (no S3: items come from the state input through ItemsPath or Items)',
   ResultWriter: 'distributed Map ResultWriter is not supported (no S3: the Map state outputs the array of child outputs)',
 };
 
@@ -211,7 +211,8 @@ function validateErrorHandlers({ name, state, where, problems, target, jsonata }
   }
 }
 
-function validateTask({ name, state, where, problems, jsonata }: StateCheck): void {
+function validateTask(check: StateCheck): void {
+  const { name, state, where, problems } = check;
   const resource = state.Resource;
   if (typeof resource !== 'string' || !resource.startsWith('arn:')) {
     problems.push(`SCHEMA_VALIDATION_FAILED: Task state "${name}" needs a Resource ARN at ${where}/Resource`);
@@ -219,7 +220,7 @@ function validateTask({ name, state, where, problems, jsonata }: StateCheck): vo
     problems.push(`UNSUPPORTED_FEATURE: Task state "${name}": activities are not supported at ${where}/Resource`);
   }
   // A JSONata state may compute its limits with an expression.
-  const isLimit = (value: unknown) => isPositiveInteger(value) || (jsonata && isJsonataExpression(value));
+  const isLimit = (value: unknown) => isNumberOrExpression(check, value, isPositiveInteger);
   if (state.TimeoutSeconds !== undefined && !isLimit(state.TimeoutSeconds)) {
     problems.push(`SCHEMA_VALIDATION_FAILED: TimeoutSeconds must be a positive integer at ${where}/TimeoutSeconds`);
   }
@@ -297,18 +298,22 @@ function validateMap(check: StateCheck): void {
     return;
   }
   const config = processor.ProcessorConfig as Record<string, unknown> | undefined;
-  if (config?.Mode === 'DISTRIBUTED' && jsonata) {
-    problems.push(`UNSUPPORTED_FEATURE: Map state "${name}": a Distributed Map in a JSONata state is not supported (use JSONPath and ItemsPath) at ${where}/ItemProcessor/ProcessorConfig`);
-  } else if (config?.Mode === 'DISTRIBUTED') validateDistributedMap(check, config);
+  const distributed = config?.Mode === 'DISTRIBUTED';
+  if (distributed) validateDistributedMap(check, config!);
   else {
     for (const field of DISTRIBUTED_MAP_FIELDS.filter((f) => state[f] !== undefined)) {
       problems.push(`SCHEMA_VALIDATION_FAILED: Field "${field}" is only supported for a Map state in DISTRIBUTED mode at ${where}/${field}`);
     }
   }
-  const { ProcessorConfig: _config, ...scope } = processor;
-  validateScope(scope, `${where}/${state.ItemProcessor ? 'ItemProcessor' : 'Iterator'}`, problems, jsonataMachine);
-  const concurrencyOk = (value: unknown) => isConcurrency(value) || (jsonata && isJsonataExpression(value));
-  if (state.MaxConcurrency !== undefined && !concurrencyOk(state.MaxConcurrency)) {
+  const processorField = state.ItemProcessor ? 'ItemProcessor' : 'Iterator';
+  const { ProcessorConfig: _config, QueryLanguage: _language, ...scope } = processor;
+  const processorJsonata = processorLanguage(name, processor, `${where}/${processorField}`, jsonataMachine, distributed, problems);
+  validateScope(scope, `${where}/${processorField}`, problems, processorJsonata);
+  // "Items: a JSON array or a JSONata expression that must evaluate to an array" (state-map-distributed.html, input-output-fields-dist-map.html).
+  if (jsonata && state.Items !== undefined && !Array.isArray(state.Items) && !isJsonataExpression(state.Items)) {
+    problems.push(`SCHEMA_VALIDATION_FAILED: Items must be an array or a JSONata expression at ${where}/Items`);
+  }
+  if (state.MaxConcurrency !== undefined && !isNumberOrExpression(check, state.MaxConcurrency, isConcurrency)) {
     problems.push(`SCHEMA_VALIDATION_FAILED: MaxConcurrency must be a non-negative integer at ${where}/MaxConcurrency`);
   }
   if (state.MaxConcurrency !== undefined && state.MaxConcurrencyPath !== undefined) {
@@ -316,37 +321,50 @@ function validateMap(check: StateCheck): void {
   }
 }
 
-/** The Distributed Map fields distributed-map.ts runs, with the ranges of the ASL reference (Map state, Distributed mode). */
-function validateDistributedMap({ state, where, problems }: StateCheck, config: Record<string, unknown>): void {
+/** A limit given as a number, or in a JSONata state also as an expression evaluated at run time. */
+function isNumberOrExpression({ jsonata }: StateCheck, value: unknown, valid: (value: unknown) => boolean): boolean {
+  return valid(value) || (jsonata && isJsonataExpression(value));
+}
+
+/**
+ * The Distributed Map fields distributed-map.ts runs, with the ranges of the ASL reference (Map state,
+ * Distributed mode: https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html). In a
+ * JSONata state the numbers may be `{% %}` expressions instead (validate-query-language.ts refuses their
+ * `…Path` variants there).
+ */
+function validateDistributedMap(check: StateCheck, config: Record<string, unknown>): void {
+  const { state, where, problems, jsonata } = check;
   if (config.ExecutionType !== 'STANDARD' && config.ExecutionType !== 'EXPRESS') {
     problems.push(`SCHEMA_VALIDATION_FAILED: ProcessorConfig.ExecutionType must be STANDARD or EXPRESS in DISTRIBUTED mode at ${where}/ItemProcessor/ProcessorConfig/ExecutionType`);
   }
   if (state.Label !== undefined && !(typeof state.Label === 'string' && /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,40}$/u.test(state.Label))) {
     problems.push(`SCHEMA_VALIDATION_FAILED: Label must be 1-40 characters without whitespace or special characters at ${where}/Label`);
   }
-  const percentage = state.ToleratedFailurePercentage;
-  if (percentage !== undefined && !(typeof percentage === 'number' && percentage >= 0 && percentage <= 100)) {
+  if (state.ToleratedFailurePercentage !== undefined && !isNumberOrExpression(check, state.ToleratedFailurePercentage, isPercentage)) {
     problems.push(`SCHEMA_VALIDATION_FAILED: ToleratedFailurePercentage must be a number from 0 to 100 at ${where}/ToleratedFailurePercentage`);
   }
-  if (state.ToleratedFailureCount !== undefined && !(Number.isInteger(state.ToleratedFailureCount) && (state.ToleratedFailureCount as number) >= 0)) {
+  if (state.ToleratedFailureCount !== undefined && !isNumberOrExpression(check, state.ToleratedFailureCount, isConcurrency)) {
     problems.push(`SCHEMA_VALIDATION_FAILED: ToleratedFailureCount must be a non-negative integer at ${where}/ToleratedFailureCount`);
   }
   const batcher = state.ItemBatcher as Record<string, unknown> | undefined;
   if (batcher === undefined) return;
-  const limits = ['MaxItemsPerBatch', 'MaxItemsPerBatchPath', 'MaxInputBytesPerBatch', 'MaxInputBytesPerBatchPath'];
+  const limits = jsonata ? ['MaxItemsPerBatch', 'MaxInputBytesPerBatch'] : ['MaxItemsPerBatch', 'MaxItemsPerBatchPath', 'MaxInputBytesPerBatch', 'MaxInputBytesPerBatchPath'];
   if (!limits.some((field) => batcher[field] !== undefined)) {
-    problems.push(`SCHEMA_VALIDATION_FAILED: ItemBatcher needs MaxItemsPerBatch or MaxInputBytesPerBatch (or their Path) at ${where}/ItemBatcher`);
+    problems.push(`SCHEMA_VALIDATION_FAILED: ItemBatcher needs MaxItemsPerBatch or MaxInputBytesPerBatch${jsonata ? '' : ' (or their Path)'} at ${where}/ItemBatcher`);
   }
-  for (const key of Object.keys(batcher).filter((k) => ![...limits, 'BatchInput'].includes(k))) {
+  const known = ['MaxItemsPerBatch', 'MaxItemsPerBatchPath', 'MaxInputBytesPerBatch', 'MaxInputBytesPerBatchPath', 'BatchInput'];
+  for (const key of Object.keys(batcher).filter((k) => !known.includes(k))) {
     problems.push(`SCHEMA_VALIDATION_FAILED: Field "${key}" is not supported in ItemBatcher at ${where}/ItemBatcher/${key}`);
   }
   for (const field of ['MaxItemsPerBatch', 'MaxInputBytesPerBatch']) {
-    if (batcher[field] !== undefined && !isPositiveInteger(batcher[field])) {
+    if (batcher[field] !== undefined && !isNumberOrExpression(check, batcher[field], isPositiveInteger)) {
       problems.push(`SCHEMA_VALIDATION_FAILED: ${field} must be a positive integer at ${where}/ItemBatcher/${field}`);
     }
   }
-  if (batcher.BatchInput !== undefined) validateTemplate(batcher.BatchInput, 'ItemBatcher BatchInput', `${where}/ItemBatcher/BatchInput`, problems);
+  if (batcher.BatchInput !== undefined && !jsonata) validateTemplate(batcher.BatchInput, 'ItemBatcher BatchInput', `${where}/ItemBatcher/BatchInput`, problems);
 }
+
+const isPercentage = (value: unknown) => typeof value === 'number' && value >= 0 && value <= 100;
 
 function validateTemplate(template: unknown, what: string, where: string, problems: string[]): void {
   if (Array.isArray(template)) {

@@ -2,7 +2,6 @@ import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
   DescribeMapRunCommand,
-  GetExecutionHistoryCommand,
   ListExecutionsCommand,
   ListMapRunsCommand,
   RedriveExecutionCommand,
@@ -10,8 +9,8 @@ import {
   StopExecutionCommand,
   UpdateMapRunCommand,
 } from '@aws-sdk/client-sfn';
-import type { TaskHandlerContext } from '../../../local/sfn';
-import { errorOf, ROLE_ARN, START_MS, startHarness, type Harness } from './harness';
+import { errorOf, ROLE_ARN, START_MS, type Harness } from './harness';
+import { mapRunQueries, startItemWorkHarness, type ItemWork } from './item-work';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:dmap';
@@ -39,41 +38,12 @@ function distributedMap(fields: Record<string, unknown> = {}, executionType = 'S
 
 describe('Distributed Map', () => {
   let h: Harness;
-  /** Items (by `id`) whose first attempt fails, or every attempt; every call is counted per item. */
-  let failFirst: Set<number>;
-  let failAlways: Set<number>;
-  let calls: Map<string, number>;
-  let running: number;
-  let mostAtOnce: number;
-  beforeEach(async () => {
-    failFirst = new Set();
-    failAlways = new Set();
-    calls = new Map();
-    running = 0;
-    mostAtOnce = 0;
-    h = await startHarness({
-      taskHandlers: {
-        Work: async (input: unknown, context: TaskHandlerContext) => {
-          const key = JSON.stringify(input);
-          calls.set(key, (calls.get(key) ?? 0) + 1);
-          running++;
-          mostAtOnce = Math.max(mostAtOnce, running);
-          await new Promise((resolve) => setImmediate(resolve));
-          running--;
-          const id = (input as { id?: number }).id;
-          if (id !== undefined && (failAlways.has(id) || (failFirst.has(id) && calls.get(key) === 1))) {
-            throw Object.assign(new Error(`item ${id} failed, attempt ${context.redriveCount}`), { name: 'Item.Transient' });
-          }
-          return { done: input };
-        },
-      },
-    });
-  });
+  let work: ItemWork;
+  beforeEach(async () => ({ h, work } = await startItemWorkHarness()));
   afterEach(() => h.close());
+  const { history, mapRunOf } = mapRunQueries(() => h);
 
   const describe_ = (executionArn: string) => h.sfn.send(new DescribeExecutionCommand({ executionArn }));
-  const history = async (executionArn: string) => (await h.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events!;
-  const mapRunOf = async (executionArn: string) => (await h.sfn.send(new ListMapRunsCommand({ executionArn }))).mapRuns![0].mapRunArn!;
   const children = async (mapRunArn: string) => (await h.sfn.send(new ListExecutionsCommand({ mapRunArn, maxResults: 1000 }))).executions!;
   const items = (n: number) => Array.from({ length: n }, (_, id) => ({ id }));
 
@@ -82,7 +52,7 @@ describe('Distributed Map', () => {
     const { executionArn, describe } = await h.run(definition, { batch: 'b-1', items: items(5) }, 'dmap');
     const expectedOutputs = [0, 1, 2, 3, 4].map((id) => ({ done: { id, index: id, batch: 'b-1' } }));
     expect(await describe()).toMatchObject({ status: 'SUCCEEDED', output: JSON.stringify(expectedOutputs) });
-    expect(mostAtOnce).toBe(2);
+    expect(work.mostAtOnce).toBe(2);
 
     const mapRunArn = await mapRunOf(executionArn);
     expect(mapRunArn).toMatch(new RegExp(`^arn:aws:states:us-east-1:123456789012:mapRun:dmap/Orders:${UUID}$`));
@@ -141,7 +111,7 @@ describe('Distributed Map', () => {
   });
 
   it('fails the Map Run with States.ExceedToleratedFailureThreshold once failures exceed ToleratedFailureCount', async () => {
-    failFirst = new Set([1, 3]);
+    work.failFirst = new Set([1, 3]);
     const { executionArn, describe } = await h.run(distributedMap({ ToleratedFailureCount: 1, MaxConcurrency: 1 }), { items: items(5) }, 'dmap');
     const cause = 'The specified tolerated failure threshold was exceeded';
     expect(await describe()).toMatchObject({ status: 'FAILED', error: 'States.ExceedToleratedFailureThreshold', cause });
@@ -161,13 +131,13 @@ describe('Distributed Map', () => {
   });
 
   it('tolerates failures up to ToleratedFailurePercentage, a failed child giving null in the output', async () => {
-    failFirst = new Set([2]);
+    work.failFirst = new Set([2]);
     const { describe } = await h.run(distributedMap({ ToleratedFailurePercentage: 20 }), { items: items(5) }, 'dmap');
     expect(await describe()).toMatchObject({ status: 'SUCCEEDED', output: '[{"done":{"id":0}},{"done":{"id":1}},null,{"done":{"id":3}},{"done":{"id":4}}]' });
   });
 
   it('redrives the failed Map Run with the parent: only unsuccessful children run again, Standard ones through a redrive', async () => {
-    failFirst = new Set([1, 3]);
+    work.failFirst = new Set([1, 3]);
     const { executionArn } = await h.run(distributedMap({ ToleratedFailureCount: 1, MaxConcurrency: 1 }), { items: items(5) }, 'dmap');
     const mapRunArn = await mapRunOf(executionArn);
     const failedChild = (await h.sfn.send(new ListExecutionsCommand({ mapRunArn, statusFilter: 'FAILED' }))).executions![0].executionArn!;
@@ -181,7 +151,7 @@ describe('Distributed Map', () => {
     await h.emulator.waitForIdle();
     expect(await describe_(executionArn)).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1, output: JSON.stringify(items(5).map((item) => ({ done: item }))) });
     // Items 1 and 3 failed and ran twice; item 4 never started and ran once; the others were not rerun.
-    expect([...calls.values()]).toEqual([1, 2, 1, 2, 1]);
+    expect([...work.calls.values()]).toEqual([1, 2, 1, 2, 1]);
     const events = await history(executionArn);
     const redriven = events.find((e) => e.type === 'MapRunRedriven');
     expect(redriven?.mapRunRedrivenEventDetails).toEqual({ mapRunArn, redriveCount: 1 });
@@ -199,7 +169,7 @@ describe('Distributed Map', () => {
   });
 
   it('fails the Map state with States.Runtime once its Map Run was redriven 1,000 times', async () => {
-    failAlways = new Set([0]);
+    work.failAlways = new Set([0]);
     const { executionArn } = await h.run(distributedMap(), { items: items(1) }, 'dmap');
     const mapRunArn = await mapRunOf(executionArn);
     for (let redrive = 1; redrive <= 1000; redrive++) {
@@ -215,7 +185,7 @@ describe('Distributed Map', () => {
   });
 
   it('starts unsuccessful Express children again on a redrive, under new ARNs, and sends no status events for them', async () => {
-    failFirst = new Set([0]);
+    work.failFirst = new Set([0]);
     const { executionArn } = await h.run(distributedMap({}, 'EXPRESS'), { items: items(2) }, 'dmap');
     expect((await describe_(executionArn)).status).toBe('FAILED');
     const mapRunArn = await mapRunOf(executionArn);
@@ -228,7 +198,7 @@ describe('Distributed Map', () => {
     const afterRedrive = await children(mapRunArn);
     expect(afterRedrive.map((e) => e.status).sort()).toEqual(['ABORTED', 'FAILED', 'SUCCEEDED', 'SUCCEEDED']);
     expect(afterRedrive.map((e) => e.redriveCount)).toEqual([0, 0, 0, 0]);
-    expect([...calls.values()]).toEqual([2, 2]);
+    expect([...work.calls.values()]).toEqual([2, 2]);
     expect(h.events.filter((e) => e.detail.stateMachineArn.endsWith('/Orders'))).toEqual([]);
   });
 
@@ -263,7 +233,7 @@ describe('Distributed Map', () => {
     const create = (definition: object) => h.sfn.send(new CreateStateMachineCommand({ name: 'bad', roleArn: ROLE_ARN, definition: JSON.stringify(definition) }));
     const reader = await errorOf(create(distributedMap({ ItemReader: { Resource: 'arn:aws:states:::s3:getObject', Parameters: { Bucket: 'b', Key: 'k' } } })));
     expect(reader.name).toBe('InvalidDefinition');
-    expect(reader.message).toContain('UNSUPPORTED_FEATURE: State "Fan" (Map): distributed Map ItemReader is not supported (no S3: items come from the state input through ItemsPath) at /States/Fan/ItemReader');
+    expect(reader.message).toContain('UNSUPPORTED_FEATURE: State "Fan" (Map): distributed Map ItemReader is not supported (no S3: items come from the state input through ItemsPath or Items) at /States/Fan/ItemReader');
     expect((await errorOf(create(distributedMap({ ResultWriter: { Resource: 'arn:aws:states:::s3:putObject' } })))).message).toContain('at /States/Fan/ResultWriter');
     expect((await errorOf(create(distributedMap({}, 'BULK')))).message).toContain(
       'SCHEMA_VALIDATION_FAILED: ProcessorConfig.ExecutionType must be STANDARD or EXPRESS in DISTRIBUTED mode at /States/Fan/ItemProcessor/ProcessorConfig/ExecutionType',
