@@ -10,7 +10,7 @@ import type { Decision } from '../core/decide';
 import { REDRIVE_WINDOW_MS } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
 import { LEDGER_TABLE } from '../core/ledger-table';
-import { ledgerRecordFromItem, MAX_STORED_CAUSE_CHARS, truncate, type ApprovalRecord, type LedgerAttempt, type LedgerPhase, type LedgerRecord } from '../core/ledger-record';
+import { ledgerRecordFromItem, MAX_STORED_CAUSE_CHARS, truncate, type ApprovalRecord, type LedgerAttempt, type LedgerPhase, type LedgerRecord, type RerunWatchRecord } from '../core/ledger-record';
 
 /** Which existing item a write may replace; a write needs at least one of the two to hold. */
 export interface ClaimExpectation {
@@ -275,6 +275,26 @@ export class Ledger {
   async restartOf(executionArn: string): Promise<string | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { [LEDGER_TABLE.partitionKey]: executionArn }, ConsistentRead: true, ProjectionExpression: 'restartOf' }));
     return typeof out.Item?.restartOf === 'string' ? out.Item.restartOf : undefined;
+  }
+
+  /** Starts following the rerun of an approved generation; any earlier generation's watch is replaced. */
+  async startRerunWatch(executionArn: string, watch: RerunWatchRecord): Promise<void> {
+    await this.conditionalUpdate(executionArn, {
+      UpdateExpression: 'SET #rerunWatch = :watch',
+      ConditionExpression: 'attribute_exists(#generation)',
+      ExpressionAttributeNames: { '#rerunWatch': 'rerunWatch', '#generation': 'generation' },
+      ExpressionAttributeValues: { ':watch': watch },
+    });
+  }
+
+  /** The right to tell how this generation's rerun ended: exactly one caller wins it. */
+  claimRerunTold(executionArn: string, generation: number): Promise<boolean> {
+    return this.conditionalUpdate(executionArn, {
+      UpdateExpression: 'SET #rerunWatch.#told = :true',
+      ConditionExpression: '#rerunWatch.#generation = :generation AND attribute_not_exists(#rerunWatch.#told)',
+      ExpressionAttributeNames: { '#rerunWatch': 'rerunWatch', '#told': 'told', '#generation': 'generation' },
+      ExpressionAttributeValues: { ':true': true, ':generation': generation },
+    });
   }
 
   /** The owed alert of this generation went out. Losing means the item moved on: fine. */

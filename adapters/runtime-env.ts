@@ -16,8 +16,12 @@ export const RUNTIME_ENV = {
   slackResponseUrlPrefix: 'SLACK_RESPONSE_URL_PREFIX',
 } as const;
 
-/** Slack's response_url host: https://docs.slack.dev/interactivity/handling-user-interaction */
-export const SLACK_RESPONSE_URL_PREFIX = 'https://hooks.slack.com/';
+/**
+ * Where Slack's response_urls live (https://hooks.slack.com/actions/…):
+ * https://docs.slack.dev/interactivity/handling-user-interaction. Not the whole host: incoming webhooks of
+ * any workspace live there too (`/services/…`), and an alert must never be sent to someone else's.
+ */
+export const SLACK_RESPONSE_URL_PREFIX = 'https://hooks.slack.com/actions/';
 
 /** Powertools service name of the Lambdas (POWERTOOLS_SERVICE_NAME, and the metrics' `service` dimension). */
 export const SERVICE_NAME = 'sfn-autoredrive';

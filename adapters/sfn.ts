@@ -17,6 +17,7 @@ import {
   StateMachineDeleting,
   StateMachineDoesNotExist,
   type HistoryEvent,
+  type MapRunListItem,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { MapRunFailures } from '../core/alerts';
@@ -166,29 +167,43 @@ export async function startRestart(sfn: SFNClient, request: { targetArn: string;
 export const MAX_NAMED_CHILDREN = 10;
 /** Map Runs described, newest first, to find the one that failed the parent. */
 const MAX_MAP_RUNS_DESCRIBED = 3;
+/** ListMapRuns pages read (100 Map Runs a page by default): a Map state in a loop may start many. */
+const MAX_MAP_RUN_PAGES = 10;
 
 /**
  * The parent's failed Map Run and the children that failed it, for the alert that gives up on the parent
- * (the children themselves are never redriven one by one: the parent's redrive reruns them). A few calls,
- * made only when the parent failed with States.ExceedToleratedFailureThreshold: ListMapRuns, DescribeMapRun
- * on the newest runs until a FAILED one, and one ListExecutions page per failing status it counts.
+ * (the children themselves are never redriven one by one: the parent's redrive reruns them). Made only
+ * when the parent failed with States.ExceedToleratedFailureThreshold: ListMapRuns, DescribeMapRun on the
+ * newest runs until a FAILED one, and one ListExecutions page of its most common failing status (the
+ * ListExecutions quota is the sweep's too). If only that listing fails (throttled, or Express children,
+ * which ListExecutions does not list), the Map Run and its counts are still returned.
  * https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListMapRuns.html
  */
-export async function failedMapRun(sfn: SFNClient, executionArn: string): Promise<MapRunFailures | undefined> {
-  const { mapRuns = [] } = await sfn.send(new ListMapRunsCommand({ executionArn }));
-  const newestFirst = [...mapRuns].sort((a, b) => (ms(b.startDate) ?? 0) - (ms(a.startDate) ?? 0)).slice(0, MAX_MAP_RUNS_DESCRIBED);
+export async function failedMapRun(sfn: SFNClient, executionArn: string, onListError: (error: unknown) => void = () => undefined): Promise<MapRunFailures | undefined> {
+  const runs: MapRunListItem[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < MAX_MAP_RUN_PAGES && (page === 0 || nextToken); page++) {
+    const out = await sfn.send(new ListMapRunsCommand({ executionArn, nextToken }));
+    runs.push(...(out.mapRuns ?? []));
+    nextToken = out.nextToken;
+  }
+  const newestFirst = runs.sort((a, b) => (ms(b.startDate) ?? 0) - (ms(a.startDate) ?? 0)).slice(0, MAX_MAP_RUNS_DESCRIBED);
   for (const { mapRunArn } of newestFirst) {
     const run = await sfn.send(new DescribeMapRunCommand({ mapRunArn }));
     if (run.status !== 'FAILED') continue;
-    const counts = { FAILED: run.executionCounts?.failed ?? 0, TIMED_OUT: run.executionCounts?.timedOut ?? 0, ABORTED: run.executionCounts?.aborted ?? 0 };
-    const children: string[] = [];
-    for (const [statusFilter, count] of Object.entries(counts) as Array<['FAILED' | 'TIMED_OUT' | 'ABORTED', number]>) {
-      const room = MAX_NAMED_CHILDREN - children.length;
-      if (count === 0 || room === 0) continue;
-      const { executions = [] } = await sfn.send(new ListExecutionsCommand({ mapRunArn, statusFilter, maxResults: room }));
-      children.push(...executions.map((child) => child.name ?? child.executionArn ?? '?'));
+    const counts = { failed: run.executionCounts?.failed ?? 0, timedOut: run.executionCounts?.timedOut ?? 0, aborted: run.executionCounts?.aborted ?? 0 };
+    // Aborted children were stopped because the Map Run failed: they are not why it did.
+    const listed = counts.timedOut > counts.failed ? 'TIMED_OUT' : 'FAILED';
+    let children: string[] = [];
+    if (counts.failed + counts.timedOut > 0) {
+      try {
+        const { executions = [] } = await sfn.send(new ListExecutionsCommand({ mapRunArn, statusFilter: listed, maxResults: MAX_NAMED_CHILDREN }));
+        children = executions.map((child) => child.name ?? child.executionArn ?? '?');
+      } catch (error) {
+        onListError(error);
+      }
     }
-    return { mapRunArn: mapRunArn!, failed: counts.FAILED, timedOut: counts.TIMED_OUT, aborted: counts.ABORTED, children };
+    return { mapRunArn: mapRunArn!, ...counts, listedStatus: listed, children };
   }
   return undefined;
 }

@@ -29,7 +29,9 @@ export interface MapRunFailures {
   failed: number;
   timedOut: number;
   aborted: number;
-  /** Names of failing children, at most a few (see `failingChildrenText`). */
+  /** The status the named children were listed by: the more common of FAILED and TIMED_OUT. */
+  listedStatus: 'FAILED' | 'TIMED_OUT';
+  /** Names of the first children in `listedStatus`, at most ten (see `failingChildrenText`). */
   children: string[];
 }
 
@@ -171,7 +173,7 @@ export function alertFields(alert: Alert): Array<[string, string]> {
     ['Restart of', alert.restartOf],
     ['Map Run', alert.mapRun?.mapRunArn],
     ['Failing children', alert.mapRun && failingChildrenText(alert.mapRun)],
-    ['List them with', alert.mapRun && `aws stepfunctions list-executions --region ${alert.region} --map-run-arn ${alert.mapRun.mapRunArn} --status-filter FAILED`],
+    ['List them with', alert.mapRun && `aws stepfunctions list-executions --region ${alert.region} --map-run-arn ${alert.mapRun.mapRunArn} --status-filter ${alert.mapRun.listedStatus}`],
     ['Console', alert.consoleUrl],
     ...(alert.commands ?? []).map((command, i): [string, string] => [i === 0 ? 'Approve with' : 'Reject with', command]),
   ];
@@ -185,12 +187,12 @@ export function decisionText(decision: NonNullable<Alert['decision']>): string {
   return `${verb} by ${who} via ${decision.via} at ${new Date(decision.decidedAtMs).toISOString()} → ${decision.outcome}`;
 }
 
-/** "7 failed, 1 timed out: child-a, child-b, … and 5 more" */
+/** "7 failed, 1 timed out; FAILED: child-a, child-b, … and 5 more" */
 export function failingChildrenText(run: MapRunFailures): string {
   const counted = ([[run.failed, 'failed'], [run.timedOut, 'timed out'], [run.aborted, 'aborted']] as const).filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
-  const total = run.failed + run.timedOut + run.aborted;
-  const more = total - run.children.length;
-  const names = run.children.length === 0 ? '' : `: ${run.children.join(', ')}${more > 0 ? ` … and ${more} more` : ''}`;
+  const inListed = run.listedStatus === 'TIMED_OUT' ? run.timedOut : run.failed;
+  const more = inListed - run.children.length;
+  const names = run.children.length === 0 ? '' : `; ${run.listedStatus}: ${run.children.join(', ')}${more > 0 ? ` … and ${more} more` : ''}`;
   return `${counted.length > 0 ? counted.join(', ') : 'none counted'}${names}`;
 }
 

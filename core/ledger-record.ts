@@ -92,6 +92,23 @@ export interface LedgerRecord {
   approvalRequestedAtMs?: number;
   /** The person's decision on the current generation, once taken: who, when, from where. */
   approval?: ApprovalRecord;
+  /**
+   * The rerun of a Slack-approved redrive being followed (core/rerun-watch.ts). Kept across generations:
+   * a watch message is acted on only if it matches this, and the rerun's end is told once (`told`).
+   */
+  rerunWatch?: RerunWatchRecord;
+}
+
+export interface RerunWatchRecord {
+  /** The failure generation the approval redrove. */
+  generation: number;
+  via: 'slack' | 'cli';
+  by: string;
+  byName?: string;
+  decidedAtMs: number;
+  /** SHA-256 of the response_url the watch messages carry (the URL itself, a capability, is not stored). */
+  responseUrlSha256?: string;
+  told?: boolean;
 }
 
 /** Who decided an approval, when and from where. */

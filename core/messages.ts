@@ -88,15 +88,16 @@ export const RERUN_WATCH_KIND = 'sfn-autoredrive.rerun-watch';
 
 /**
  * Follows the rerun that an approved redrive started until it ends, so the decision's Slack message can
- * tell how it went ("→ SUCCEEDED"). It carries the decision and the message to update, and is re-sent
- * (a chained SQS timer) while the rerun runs.
+ * tell how it went ("→ SUCCEEDED"). It is re-sent (a chained SQS timer) while the rerun runs, and acted
+ * on only while it matches the ledger's record of the watch (LedgerRecord.rerunWatch): the decision is
+ * read from there, never from the message.
  */
 export const rerunWatchMessageSchema = z.object({
   kind: z.literal(RERUN_WATCH_KIND),
   executionArn,
   /** The failure generation the approval redrove; its rerun is generation + 1. */
   generation: z.number().int().nonnegative(),
-  decision: approvalMessageSchema.pick({ via: true, by: true, byName: true, decidedAtMs: true }),
+  /** The clicked message's response_url: its SHA-256 must match the ledger's. */
   responseUrl: approvalMessageSchema.shape.responseUrl,
   /** Checks made so far: the next one waits longer. */
   checks: z.number().int().nonnegative(),

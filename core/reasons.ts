@@ -27,6 +27,7 @@ export const REASONS = {
   RESTART_TARGET_MISSING: 'The restart target (state machine, version or alias) does not exist',
   RERUN_RUNNING: 'The rerun an approved redrive started is still running: looked at again later',
   RERUN_ENDED: 'The rerun an approved redrive started has ended: its decision message now tells how',
+  RERUN_NOT_FOLLOWED: 'No rerun of this generation is followed (its end was told already, or the message matches no watch in the ledger)',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

@@ -8,6 +8,8 @@ import type { ExecutionEvidence } from './evidence';
 /** A rerun still running this long after the decision is no longer followed (its failure is handled as usual). */
 export const RERUN_WATCH_MS = 24 * 3_600_000;
 const FIRST_LOOK_MS = 60_000;
+/** Slack takes a response_url up to five times within 30 minutes: https://docs.slack.dev/interactivity/handling-user-interaction */
+export const SLACK_RESPONSE_URL_LIFE_MS = 30 * 60_000;
 /** SQS message timers go up to 15 minutes. */
 const LONGEST_GAP_MS = 15 * 60_000;
 
@@ -25,7 +27,7 @@ export type RerunView = { kind: 'running' } | { kind: 'ended'; result: string };
 export function viewRerun(evidence: Pick<ExecutionEvidence, 'status' | 'redriveCount' | 'error'>, generation: number, watchedForMs: number): RerunView {
   const rerun = generation + 1;
   const redriveCount = evidence.redriveCount ?? 0;
-  if (redriveCount > rerun) return { kind: 'ended', result: `FAILED, then redriven ${redriveCount - rerun} more time(s): now ${evidence.status}` };
+  if (redriveCount > rerun) return { kind: 'ended', result: `ended unsuccessfully, then redriven ${redriveCount - rerun} more time(s): now ${evidence.status}` };
   const running = evidence.status === 'RUNNING' || evidence.status === 'PENDING_REDRIVE' || redriveCount < rerun;
   if (!running) return { kind: 'ended', result: `${evidence.status}${evidence.status !== 'SUCCEEDED' && evidence.error ? ` (${evidence.error})` : ''}` };
   if (watchedForMs < RERUN_WATCH_MS) return { kind: 'running' };

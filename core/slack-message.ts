@@ -28,8 +28,10 @@ export interface SlackRenderOptions {
   interactive?: boolean;
 }
 
+/** The failed Map Run's fields share a section of their own: its ARN, up to ten child names and the command are long. */
+const MAP_RUN_BUDGETS: Record<string, number> = { 'Map Run': 400, 'Failing children': 1500, 'List them with': 700 };
 /** Fields shown in a section of their own, not in the main one. */
-const OWN_SECTION_FIELDS = new Set(['Cause', 'Approve with', 'Reject with']);
+const OWN_SECTION_FIELDS = new Set(['Cause', 'Approve with', 'Reject with', ...Object.keys(MAP_RUN_BUDGETS)]);
 
 /** A section's text may be 3000 characters; a header's 150; a message 50 blocks. https://api.slack.com/reference/block-kit/blocks */
 export const SLACK_SECTION_LIMIT = 3000;
@@ -82,8 +84,11 @@ function link(url: string, label: string): string | undefined {
   return `<${escapeMrkdwn(url.replaceAll('|', '%7C'))}|${escapeMrkdwn(label)}>`;
 }
 
-/** Escaped budgets per field: together under one section's limit whatever the alert holds. */
-const FIELD_BUDGETS: Record<string, number> = { Reason: 900, Execution: 400, 'State machine': 400, Error: 300 };
+/**
+ * Escaped budgets per field: together (with labels and the console link) under one section's limit
+ * whatever the alert holds. ARNs are at most 256 characters, AWS's errors 256.
+ */
+const FIELD_BUDGETS: Record<string, number> = { Reason: 600, Execution: 300, 'State machine': 300, Error: 300, Decision: 400, 'Restarted as': 300, 'Restart of': 300 };
 const DEFAULT_FIELD_BUDGET = 100;
 
 function fieldValue(label: string, value: string): string | undefined {
@@ -114,6 +119,8 @@ export function slackMessageForAlert(alert: Alert, options: SlackRenderOptions =
   const cause = fields.find(([label]) => label === 'Cause')?.[1];
   // The cause gets a section of its own: the longest value, and the one most likely to hold markup.
   if (cause !== undefined) blocks.push(mrkdwnSection(`*Cause:*\n${codeBlock(cause, SLACK_SECTION_LIMIT - 20)}`));
+  const mapRun = fields.filter(([label]) => label in MAP_RUN_BUDGETS).map(([label, value]) => `*${label}:* ${inlineCode(value, MAP_RUN_BUDGETS[label])}`);
+  if (mapRun.length > 0) blocks.push(mrkdwnSection(mapRun.join('\n')));
   blocks.push(...approvalBlocks(alert, fields, options));
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `sfn-autoredrive · ${new Date(alert.atMs).toISOString()}` }] });
   return { text: plainLine(title, 300), blocks };

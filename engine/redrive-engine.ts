@@ -15,12 +15,13 @@ import { decide, EvidenceMissingError, tokenMayHaveExpired, type Decision, type 
 import { missingEvidence, type ExecutionEvidence } from '../core/evidence';
 import type { ApprovalRecord, LedgerRecord } from '../core/ledger-record';
 import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, RERUN_WATCH_KIND, type ApprovalMessage, type RecheckMessage, type RerunWatchMessage } from '../core/messages';
-import { nextLookDelayMs, viewRerun } from '../core/rerun-watch';
+import { nextLookDelayMs, RERUN_WATCH_MS, SLACK_RESPONSE_URL_LIFE_MS, viewRerun } from '../core/rerun-watch';
+import { createHash } from 'node:crypto';
 import type { ReasonCode } from '../core/reasons';
 import type { AlertSink } from '../adapters/alert-publisher';
 import type { IntakeQueue } from '../adapters/intake-queue';
 import { attemptEntry, type ClaimExpectation, type Ledger, type TransitionInput, type TransitionResult } from '../adapters/ledger';
-import { describeInto, describeWithInput, ExecutionNotFoundError, failedMapRun, FAILED_STATE_HISTORY_PAGE, gatherEvidence, historyTailInto, redriveExecution, startRestart } from '../adapters/sfn';
+import { describeInto, describeWithInput, ExecutionNotFoundError, failedMapRun, isThrottling, FAILED_STATE_HISTORY_PAGE, gatherEvidence, historyTailInto, redriveExecution, startRestart } from '../adapters/sfn';
 import { describeRestartTarget, parseRestartTarget, restartExecutionArn, restartRefusal, restartTargetArn, restartTargetFromConfig, type RestartTarget } from '../core/restart';
 
 export type MetricName = 'Redriven' | 'Restarted' | 'Skipped' | 'GaveUp' | 'Waiting' | 'DryRun' | 'Parked' | 'Errors' | 'Throttled' | 'AwaitingApproval' | 'Rejected';
@@ -81,6 +82,8 @@ export interface Outcome {
  * tolerated threshold. https://docs.aws.amazon.com/step-functions/latest/dg/maprun-fail-threshold.html
  */
 const MAP_RUN_FAILED_PARENT_ERROR = 'States.ExceedToleratedFailureThreshold';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Events normally arrive within seconds; an older one may describe a generation that has moved on. */
 const LATE_EVIDENCE_MS = 5 * 60_000;
@@ -164,31 +167,41 @@ export class RedriveEngine {
     return outcome;
   }
 
+  /**
+   * Records the watch in the ledger (who decided, and the hash of the message to update), then sends the
+   * first look. A worker that dies before both are done leaves the rerun unfollowed: the decision stays
+   * the message's last word.
+   */
   private async watchRerun(message: ApprovalMessage): Promise<void> {
     const nowMs = this.deps.clock.nowMs();
-    const { via, by, byName, decidedAtMs } = message;
-    const watch: RerunWatchMessage = {
-      kind: RERUN_WATCH_KIND,
-      executionArn: message.executionArn,
-      generation: message.generation,
-      decision: { via, by, ...(byName && { byName }), decidedAtMs },
-      ...(message.responseUrl && { responseUrl: message.responseUrl }),
-      checks: 0,
-      dueAtMs: nowMs + nextLookDelayMs(0),
-    };
+    const { executionArn, generation, via, by, byName, decidedAtMs, responseUrl } = message;
+    await this.deps.ledger.startRerunWatch(executionArn, { generation, via, by, ...(byName && { byName }), decidedAtMs, ...(responseUrl && { responseUrlSha256: sha256(responseUrl) }) });
+    const watch: RerunWatchMessage = { kind: RERUN_WATCH_KIND, executionArn, generation, ...(responseUrl && { responseUrl }), checks: 0, dueAtMs: nowMs + nextLookDelayMs(0) };
     await this.requireQueue().sendRerunWatch(watch, nowMs);
   }
 
   /**
    * A look at an approved redrive's rerun (one DescribeExecution): still running, look again later;
-   * ended, tell it in the decision's message (Slack replaces it while its response_url lasts, then posts
-   * anew). Telling twice, after a duplicate delivery, replaces the message with the same text.
+   * ended, tell it once in the decision's message. Only a look that matches the ledger's watch is acted
+   * on (a forged or stale message changes nothing), and the watch ends 24 hours after the decision.
    */
   private async handleRerunWatch(watch: RerunWatchMessage): Promise<Outcome> {
-    const { clock, config, sfn } = this.deps;
+    const { clock, config, sfn, ledger, logger } = this.deps;
     const nowMs = clock.nowMs();
     const base = { executionArn: watch.executionArn, generation: watch.generation, redriven: false };
-    if (nowMs < watch.dueAtMs) {
+    const record = await ledger.get(watch.executionArn);
+    const followed = record?.rerunWatch;
+    if (!followed || followed.generation !== watch.generation || followed.told || followed.responseUrlSha256 !== (watch.responseUrl && sha256(watch.responseUrl))) {
+      if (!followed?.told) logger.warn('A rerun-watch message matches no watch in the ledger; ignored', { executionArn: watch.executionArn, generation: watch.generation });
+      return this.report({ ...base, place: 'SKIPPED', reason: 'RERUN_NOT_FOLLOWED', detail: followed?.told ? 'its end was told already' : 'no such watch in the ledger' }, 'Skipped');
+    }
+    const endsAtMs = followed.decidedAtMs + RERUN_WATCH_MS;
+    const lookAgain = async (detail: string) => {
+      const checks = watch.checks + 1;
+      await this.requireQueue().sendRerunWatch({ ...watch, checks, dueAtMs: Math.min(endsAtMs, nowMs + nextLookDelayMs(checks)) }, nowMs);
+      return this.report({ ...base, place: 'WAITING', reason: 'RERUN_RUNNING', detail: `${detail}, look ${checks + 1} queued` });
+    };
+    if (nowMs < Math.min(watch.dueAtMs, endsAtMs)) {
       await this.requireQueue().sendRerunWatch(watch, nowMs);
       return this.report({ ...base, place: 'WAITING', reason: 'RERUN_RUNNING', detail: 'next look not due yet' });
     }
@@ -197,21 +210,23 @@ export class RedriveEngine {
     try {
       evidence = await describeInto(sfn, { executionArn: watch.executionArn, stateMachineArn, executionName, status: 'RUNNING', startDateMs: 0, sources: [] });
     } catch (error) {
-      if (!(error instanceof ExecutionNotFoundError)) throw error;
-      return this.report({ ...base, place: 'REPORTED', reason: 'EXECUTION_NOT_FOUND', detail: 'the execution no longer exists: nothing to tell' });
+      if (error instanceof ExecutionNotFoundError) return this.report({ ...base, place: 'REPORTED', reason: 'EXECUTION_NOT_FOUND', detail: 'the execution no longer exists: nothing to tell' });
+      // A cosmetic update is not worth a retry storm or a dead letter: look again later.
+      if (isThrottling(error) || (error as { $fault?: string }).$fault === 'server') return lookAgain(`DescribeExecution failed (${(error as Error).name})`);
+      throw error;
     }
-    const view = viewRerun(evidence, watch.generation, nowMs - watch.decision.decidedAtMs);
-    if (view.kind === 'running') {
-      const checks = watch.checks + 1;
-      await this.requireQueue().sendRerunWatch({ ...watch, checks, dueAtMs: nowMs + nextLookDelayMs(checks) }, nowMs);
-      return this.report({ ...base, place: 'WAITING', reason: 'RERUN_RUNNING', detail: `${evidence.status}, look ${checks + 1} queued` });
+    const view = viewRerun(evidence, watch.generation, nowMs - followed.decidedAtMs);
+    if (view.kind === 'running') return lookAgain(evidence.status);
+    if (!(await ledger.claimRerunTold(watch.executionArn, watch.generation))) {
+      return this.report({ ...base, place: 'SKIPPED', reason: 'RERUN_NOT_FOLLOWED', detail: 'its end was told already' }, 'Skipped');
     }
-    const record = await this.deps.ledger.get(watch.executionArn);
+    const { generation, told, responseUrlSha256, ...decision } = followed;
     await this.deps.alerts.publish({
-      ...buildExecutionAlert('APPROVAL_DECIDED', evidence, 'RERUN_ENDED', `the rerun of generation ${watch.generation} ended ${view.result}`, record?.attemptsUsed ?? 0, config, nowMs),
-      generation: watch.generation,
-      decision: { verdict: 'APPROVED', ...watch.decision, outcome: view.result },
-      ...(watch.responseUrl && { responseUrl: watch.responseUrl }),
+      ...buildExecutionAlert('APPROVAL_DECIDED', evidence, 'RERUN_ENDED', `the rerun of generation ${generation} ended ${view.result}`, record!.attemptsUsed, config, nowMs),
+      generation,
+      decision: { verdict: 'APPROVED', ...decision, outcome: view.result },
+      // Slack takes a response_url for 30 minutes; after that the notifier would only be refused.
+      ...(watch.responseUrl && nowMs < decision.decidedAtMs + SLACK_RESPONSE_URL_LIFE_MS && { responseUrl: watch.responseUrl }),
       // A rerun that succeeded has nothing left to redrive: no window to count down.
       ...(evidence.status === 'SUCCEEDED' && { windowLeftMs: undefined }),
     });
@@ -629,11 +644,12 @@ export class RedriveEngine {
    */
   private async withMapRun(alert: Alert): Promise<Alert> {
     if (alert.error !== MAP_RUN_FAILED_PARENT_ERROR) return alert;
+    const warn = (what: string, error: unknown) => this.deps.logger.warn(what, { executionArn: alert.executionArn, error: (error as Error).name });
     try {
-      const mapRun = await failedMapRun(this.deps.sfn, alert.executionArn!);
+      const mapRun = await failedMapRun(this.deps.sfn, alert.executionArn!, (error) => warn('Could not list the failed Map Run\'s children for the alert; sending its counts', error));
       return mapRun ? { ...alert, mapRun } : alert;
     } catch (error) {
-      this.deps.logger.warn('Could not read the failed Map Run for the alert; sending it without', { executionArn: alert.executionArn, error: (error as Error).name });
+      warn('Could not read the failed Map Run for the alert; sending it without', error);
       return alert;
     }
   }

@@ -46,8 +46,8 @@ describe('intake message parsing', () => {
     ['a mistyped start date', JSON.stringify(statusChangeEvent({ startDate: '2024-01-01' })), /detail.startDate/],
     ['an unknown status', JSON.stringify(statusChangeEvent({ status: 'EXPLODED' })), /detail.status/],
     ['a bad recheck', JSON.stringify({ kind: RECHECK_KIND, executionArn: executionArn(), generation: -1 }), /generation/],
-    ['a rerun watch with a response_url that is not a URL', JSON.stringify({ kind: RERUN_WATCH_KIND, executionArn: executionArn(), generation: 0, checks: 0, dueAtMs: 1, decision: { via: 'slack', by: 'U1', decidedAtMs: 1 }, responseUrl: 'javascript:alert(1)' }), /responseUrl: must be a URL/],
-    ['a rerun watch without its decision', JSON.stringify({ kind: RERUN_WATCH_KIND, executionArn: executionArn(), generation: 0, checks: 0, dueAtMs: 1 }), /decision/],
+    ['a rerun watch with a response_url that is not a URL', JSON.stringify({ kind: RERUN_WATCH_KIND, executionArn: executionArn(), generation: 0, checks: 0, dueAtMs: 1, responseUrl: 'javascript:alert(1)' }), /responseUrl: must be a URL/],
+    ['a rerun watch without its due time', JSON.stringify({ kind: RERUN_WATCH_KIND, executionArn: executionArn(), generation: 0, checks: 0 }), /dueAtMs/],
   ])('rejects %s, naming the problem', (_label, body, problem) => {
     expect(() => parseIntakeMessage(body)).toThrow(MalformedMessageError);
     expect(() => parseIntakeMessage(body)).toThrow(problem);

@@ -89,6 +89,28 @@ describe('a single alert', () => {
   });
 });
 
+describe('long values on-call must read whole', () => {
+  it('a failed Map Run gets a section of its own: the whole ARN, ten child names and the whole command', () => {
+    const mapRunArn = `arn:aws:states:us-east-1:123456789012:mapRun:${'m'.repeat(80)}/${'L'.repeat(40)}:6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a40`;
+    const children = Array.from({ length: 10 }, (_, i) => `6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4${i}`);
+    const alert: Alert = { ...alertWith({ error: 'States.ExceedToleratedFailureThreshold' }), mapRun: { mapRunArn, failed: 12, timedOut: 0, aborted: 3, listedStatus: 'FAILED', children } };
+    const sections = sectionTexts(slackMessageForAlert(alert));
+    const mapRunSection = sections.find((text) => text.startsWith('*Map Run:*'))!;
+    expect(mapRunSection).toContain(`\`${mapRunArn}\``);
+    expect(mapRunSection).toContain(`\`12 failed, 3 aborted; FAILED: ${children.join(', ')} … and 2 more\``);
+    expect(mapRunSection).toContain(`\`aws stepfunctions list-executions --region us-east-1 --map-run-arn ${mapRunArn} --status-filter FAILED\``);
+    expect(sections[0]).not.toContain('Map Run');
+    for (const text of sections) expect(text.length).toBeLessThanOrEqual(3000);
+  });
+
+  it('the Decision line keeps the outcome of a rerun, with a long name and error', () => {
+    const outcome = `FAILED (${'Payments.CardDeclinedByIssuer'.padEnd(120, 'X')})`;
+    const alert: Alert = { ...alertWith({}), kind: 'APPROVAL_DECIDED', decision: { verdict: 'APPROVED', by: 'U024BE7LH', byName: 'alice.martin.'.padEnd(80, 'z'), via: 'slack', decidedAtMs: NOW_MS, outcome } };
+    const decisionLine = sectionTexts(slackMessageForAlert(alert))[0].split('\n').find((line) => line.startsWith('*Decision:*'))!;
+    expect(decisionLine).toContain(`→ ${outcome}`);
+  });
+});
+
 describe('a digest', () => {
   it('names every alert in order, escaped, within Slack limits', () => {
     const alerts = Array.from({ length: 100 }, (_, i) => alertWith({ executionName: `order-${i}`, error: HOSTILE_CAUSES[i % HOSTILE_CAUSES.length] }));

@@ -3,7 +3,8 @@
  * mocked): a failure an `approve` rule matches waits for a person, and however many clicks or people
  * arrive at once, exactly one RedriveExecution is made.
  */
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, RedriveExecutionCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
+import { createHash } from 'node:crypto';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SnsAlertPublisher } from '../../adapters/alert-publisher';
 import { IntakeQueue } from '../../adapters/intake-queue';
@@ -204,79 +205,119 @@ describe('approvals', () => {
 
 describe('the rerun an approval started', () => {
   const sentWatches = () => sqsMock.commandCalls(SendMessageCommand).map((call) => ({ body: JSON.parse(call.args[0].input.MessageBody!) as RerunWatchMessage, delaySeconds: call.args[0].input.DelaySeconds }));
+  const lastWatch = () => sentWatches().at(-1)!.body;
   const rerun = (status: string, redriveCount: number, extra: Record<string, unknown> = {}) =>
     sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: executionArn(), stateMachineArn: STATE_MACHINE_ARN, name: 'exec-1', status: status as never, startDate: new Date(failure.startDateMs), redriveCount, ...extra });
+  const told = () => publishedAlerts().filter((a) => a.reason === 'RERUN_ENDED');
 
-  it('is looked at after 1, 2, 4, 8 and then every 15 minutes while it runs, one DescribeExecution a look', async () => {
-    const { engine, clock } = await setup();
-    await engine.handleEvidence(failure, 'event');
-    sqsMock.resetHistory();
-    await engine.handleMessage(approval(), 'm-1');
-    expect(sentWatches()).toEqual([{ delaySeconds: 60, body: {
-      kind: RERUN_WATCH_KIND, executionArn: executionArn(), generation: 0, checks: 0, dueAtMs: NOW_MS + 60_000, responseUrl: RESPONSE_URL,
-      decision: { via: 'slack', by: 'U024BE7LH', byName: 'alice', decidedAtMs: NOW_MS },
-    } }]);
+  /** A failure asked about, approved in Slack and redriven: the watch is recorded and its first look sent. */
+  async function approved() {
+    const s = await setup();
+    await s.engine.handleEvidence(failure, 'event');
+    await s.engine.handleMessage(approval(), 'click');
+    snsMock.resetHistory();
+    sfnMock.resetHistory();
+    return s;
+  }
+
+  it('is recorded in the ledger, and looked at after 1, 2, 4, 8 and then every 15 minutes while it runs, one DescribeExecution a look', async () => {
+    const { engine, ledger, clock } = await approved();
+    expect((await ledger.get(executionArn()))?.rerunWatch).toEqual({
+      generation: 0, via: 'slack', by: 'U024BE7LH', byName: 'alice', decidedAtMs: NOW_MS, responseUrlSha256: createHash('sha256').update(RESPONSE_URL).digest('hex'),
+    });
+    expect(sentWatches()).toEqual([{ delaySeconds: 60, body: { kind: RERUN_WATCH_KIND, executionArn: executionArn(), generation: 0, checks: 0, dueAtMs: NOW_MS + 60_000, responseUrl: RESPONSE_URL } }]);
     rerun('RUNNING', 1);
     sfnMock.resetHistory();
     for (let look = 0; look < 6; look++) {
-      const [{ body }] = sentWatches().slice(-1);
-      clock.advance(body.dueAtMs - clock.nowMs());
-      expect(await engine.handleMessage(JSON.stringify(body), `look-${look}`)).toMatchObject({ place: 'WAITING', reason: 'RERUN_RUNNING' });
+      clock.advance(lastWatch().dueAtMs - clock.nowMs());
+      expect(await engine.handleMessage(JSON.stringify(lastWatch()), `look-${look}`)).toMatchObject({ place: 'WAITING', reason: 'RERUN_RUNNING' });
     }
     expect(sentWatches().slice(1).map((w) => w.delaySeconds)).toEqual([120, 240, 480, 900, 900, 900]);
     expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 6);
-    expect(publishedAlerts().filter((a) => a.kind === 'APPROVAL_DECIDED')).toHaveLength(1);
+    expect(publishedAlerts()).toEqual([]);
   });
 
-  it('ended: the clicked message is replaced with how it ended; a duplicate look tells the same again, and nothing is redriven', async () => {
-    const { engine, clock } = await setup();
-    await engine.handleEvidence(failure, 'event');
-    await engine.handleMessage(approval(), 'm-1');
-    const [{ body }] = sentWatches().slice(-1);
-    snsMock.resetHistory();
-    sqsMock.resetHistory();
+  it('ended: the clicked message is replaced with how it ended, once, however many copies of the look arrive', async () => {
+    const { engine, clock } = await approved();
+    const look = lastWatch();
     clock.advance(10 * 60_000);
     rerun('SUCCEEDED', 1, { stopDate: new Date(NOW_MS + 9 * 60_000) });
-    for (const id of ['look', 'look-again']) expect(await engine.handleMessage(JSON.stringify(body), id)).toMatchObject({ place: 'REPORTED', reason: 'RERUN_ENDED', detail: 'SUCCEEDED' });
-    const told = publishedAlerts();
-    expect(told).toHaveLength(2);
-    expect(told[0]).toEqual(told[1]);
-    expect(told[0]).toMatchObject({ kind: 'APPROVAL_DECIDED', responseUrl: RESPONSE_URL, generation: 0, decision: { verdict: 'APPROVED', by: 'U024BE7LH', byName: 'alice', via: 'slack', decidedAtMs: NOW_MS, outcome: 'SUCCEEDED' } });
-    expect(told[0].windowLeftMs).toBeUndefined();
-    expect(sentWatches()).toEqual([]);
-    expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
+    expect(await engine.handleMessage(JSON.stringify(look), 'look')).toMatchObject({ place: 'REPORTED', reason: 'RERUN_ENDED', detail: 'SUCCEEDED' });
+    expect(await engine.handleMessage(JSON.stringify(look), 'look-again')).toMatchObject({ place: 'SKIPPED', reason: 'RERUN_NOT_FOLLOWED' });
+    expect(told()).toEqual([
+      expect.objectContaining({ kind: 'APPROVAL_DECIDED', responseUrl: RESPONSE_URL, generation: 0, decision: { verdict: 'APPROVED', by: 'U024BE7LH', byName: 'alice', via: 'slack', decidedAtMs: NOW_MS, outcome: 'SUCCEEDED' } }),
+    ]);
+    expect(told()[0].windowLeftMs).toBeUndefined();
+    // One look read the execution; nothing was redriven again.
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
+    expect(sfnMock).not.toHaveReceivedCommand(RedriveExecutionCommand);
+  });
+
+  it('a redelivered look that already queued its next one makes a second chain, but the end is told once', async () => {
+    const { engine, clock } = await approved();
+    rerun('RUNNING', 1);
+    clock.advance(60_000);
+    const look = lastWatch();
+    for (const id of ['m', 'm']) await engine.handleMessage(JSON.stringify(look), id);
+    const chains = sentWatches().slice(-2).map((w) => w.body);
+    rerun('SUCCEEDED', 1, { stopDate: new Date(NOW_MS) });
+    clock.advance(40 * 60_000);
+    for (const [i, next] of chains.entries()) await engine.handleMessage(JSON.stringify(next), `n${i}`);
+    expect(told()).toHaveLength(1);
+    // Past Slack's 30 minutes the response_url is left out: the notifier posts anew instead of being refused.
+    expect(told()[0].responseUrl).toBeUndefined();
   });
 
   it.each([
     ['FAILED', 1, { error: 'CardDeclined' }, 'FAILED (CardDeclined)'],
     ['TIMED_OUT', 1, {}, 'TIMED_OUT'],
-    ['FAILED', 3, {}, 'FAILED, then redriven 2 more time(s): now FAILED'],
-  ])('ended %s at redriveCount %d: tells %j', async (status, redriveCount, extra, told) => {
-    const { engine, clock } = await setup();
-    await engine.handleEvidence(failure, 'event');
-    await engine.handleMessage(approval(), 'm-1');
-    const [{ body }] = sentWatches().slice(-1);
+    ['FAILED', 3, {}, 'ended unsuccessfully, then redriven 2 more time(s): now FAILED'],
+  ])('ended %s at redriveCount %d: tells %j', async (status, redriveCount, extra, result) => {
+    const { engine, clock } = await approved();
     clock.advance(60_000);
     rerun(status, redriveCount, extra);
-    expect(await engine.handleMessage(JSON.stringify(body), 'look')).toMatchObject({ place: 'REPORTED', detail: told });
-    expect(publishedAlerts().at(-1)?.decision?.outcome).toBe(told);
+    expect(await engine.handleMessage(JSON.stringify(lastWatch()), 'look')).toMatchObject({ place: 'REPORTED', detail: result });
+    expect(told().map((a) => a.decision?.outcome)).toEqual([result]);
   });
 
-  it('still running 24 hours after the decision: told so, and no longer followed', async () => {
-    const { engine, clock } = await setup();
+  it('still running 24 hours after the decision: told so, and no longer followed, whatever the message says is due', async () => {
+    const { engine, clock } = await approved();
     rerun('RUNNING', 1);
-    const body: RerunWatchMessage = { kind: RERUN_WATCH_KIND, executionArn: executionArn(), generation: 0, checks: 99, dueAtMs: NOW_MS + 24 * 3_600_000, decision: { via: 'slack', by: 'U1', decidedAtMs: NOW_MS } };
+    const farFuture = { ...lastWatch(), dueAtMs: NOW_MS + 10 * 365 * 86_400_000 };
     clock.advance(24 * 3_600_000);
-    expect(await engine.handleMessage(JSON.stringify(body), 'late')).toMatchObject({ place: 'REPORTED', detail: 'still RUNNING after 24 h: no longer followed' });
+    sqsMock.resetHistory();
+    expect(await engine.handleMessage(JSON.stringify(farFuture), 'late')).toMatchObject({ place: 'REPORTED', detail: 'still RUNNING after 24 h: no longer followed' });
     expect(sentWatches()).toEqual([]);
   });
 
-  it('a look that arrives early is sent on, unread', async () => {
-    const { engine } = await setup();
-    const body: RerunWatchMessage = { kind: RERUN_WATCH_KIND, executionArn: executionArn(), generation: 0, checks: 4, dueAtMs: NOW_MS + 3_600_000, decision: { via: 'slack', by: 'U1', decidedAtMs: NOW_MS } };
-    expect(await engine.handleMessage(JSON.stringify(body), 'early')).toMatchObject({ place: 'WAITING', reason: 'RERUN_RUNNING' });
-    expect(sentWatches()).toEqual([{ delaySeconds: 900, body }]);
+  it('a look that arrives early is sent on unread; a throttled look is tried again later, not dead-lettered', async () => {
+    const { engine, clock } = await approved();
+    const first = lastWatch();
+    sqsMock.resetHistory();
+    expect(await engine.handleMessage(JSON.stringify(first), 'early')).toMatchObject({ place: 'WAITING', reason: 'RERUN_RUNNING', detail: 'next look not due yet' });
+    expect(sentWatches().map((w) => w.delaySeconds)).toEqual([60]);
     expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
+    clock.advance(60_000);
+    sfnMock.on(DescribeExecutionCommand).rejects(new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }));
+    expect(await engine.handleMessage(JSON.stringify(lastWatch()), 'throttled')).toMatchObject({ place: 'WAITING', reason: 'RERUN_RUNNING' });
+    expect(sentWatches().at(-1)).toMatchObject({ delaySeconds: 120, body: { checks: 1 } });
+  });
+
+  it('a forged look (no such watch in the ledger, another generation, or another response_url) changes nothing and posts nothing', async () => {
+    const { engine, clock } = await approved();
+    clock.advance(60_000);
+    rerun('SUCCEEDED', 1, { stopDate: new Date(NOW_MS) });
+    sfnMock.resetHistory();
+    const genuine = lastWatch();
+    const forgeries = [
+      { ...genuine, executionArn: executionArn('never-approved') },
+      { ...genuine, generation: 1 },
+      { ...genuine, responseUrl: 'https://hooks.slack.com/actions/TATTACKER/1/secret' },
+      { kind: RERUN_WATCH_KIND, executionArn: genuine.executionArn, generation: 0, checks: 0, dueAtMs: 0 },
+    ];
+    for (const [i, forged] of forgeries.entries()) expect(await engine.handleMessage(JSON.stringify(forged), `forged-${i}`)).toMatchObject({ place: 'SKIPPED', reason: 'RERUN_NOT_FOLLOWED' });
+    expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
+    expect(publishedAlerts()).toEqual([]);
   });
 });
 

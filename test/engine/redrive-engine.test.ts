@@ -255,6 +255,8 @@ describe('crash between RedriveExecution and the ledger update', () => {
 });
 
 describe('giving up, dry run, bad input', () => {
+  const mapRun = (label: string) => `arn:aws:states:us-east-1:123456789012:mapRun:Orders-Process/${label}:7e1c2f0a-0000-4000-8000-000000000001`;
+
   it('gives up at the attempt cap with one alert however many deliveries', async () => {
     const { engine } = await setup({ maxAttempts: 1 });
     await engine.handleMessage(body({ redriveCount: 0 }), 'g0');
@@ -267,7 +269,6 @@ describe('giving up, dry run, bad input', () => {
   });
 
   it('a parent its Distributed Map failed: the alert names the failed Map Run and its failing children, at 4 extra calls', async () => {
-    const mapRun = (label: string) => `arn:aws:states:us-east-1:123456789012:mapRun:Orders-Process/${label}:7e1c2f0a-0000-4000-8000-000000000001`;
     sfnMock.on(ListMapRunsCommand).resolves({ mapRuns: [
       { executionArn: executionArn(), mapRunArn: mapRun('older'), stateMachineArn: 'x', startDate: new Date(NOW_MS - 7_200_000) },
       { executionArn: executionArn(), mapRunArn: mapRun('newer'), stateMachineArn: 'x', startDate: new Date(NOW_MS - 3_600_000) },
@@ -279,13 +280,31 @@ describe('giving up, dry run, bad input', () => {
     expect(await engine.handleMessage(body({ ...failedByChildren, redriveCount: 0 }), 'g0')).toMatchObject({ place: 'REDRIVEN' });
     expect(await engine.handleMessage(body({ ...failedByChildren, redriveCount: 1 }), 'g1')).toMatchObject({ place: 'GAVE_UP' });
     const alert = JSON.parse(JSON.parse(snsMock.commandCalls(PublishCommand)[0].args[0].input.Message!).default);
-    expect(alert.mapRun).toEqual({ mapRunArn: mapRun('newer'), failed: 12, timedOut: 1, aborted: 0, children: Array.from({ length: 10 }, (_, i) => `child-${i}`) });
-    expect(alertEmailText(alert)).toContain(`Failing children: 12 failed, 1 timed out: child-0, child-1, child-2, child-3, child-4, child-5, child-6, child-7, child-8, child-9 … and 3 more`);
-    // The newest run first; ten names fill the alert, so the timed-out child is counted, not listed.
+    expect(alert.mapRun).toEqual({ mapRunArn: mapRun('newer'), failed: 12, timedOut: 1, aborted: 0, listedStatus: 'FAILED', children: Array.from({ length: 10 }, (_, i) => `child-${i}`) });
+    expect(alertEmailText(alert)).toContain(`Failing children: 12 failed, 1 timed out; FAILED: child-0, child-1, child-2, child-3, child-4, child-5, child-6, child-7, child-8, child-9 … and 2 more`);
+    expect(alertEmailText(alert)).toContain(`List them with: aws stepfunctions list-executions --region us-east-1 --map-run-arn ${mapRun('newer')} --status-filter FAILED`);
+    // The newest run first; one page of its most common failing status.
     expect(sfnMock).toHaveReceivedCommandTimes(ListMapRunsCommand, 1);
     expect(sfnMock).toHaveReceivedCommandTimes(DescribeMapRunCommand, 1);
     expect(sfnMock).toHaveReceivedCommandTimes(ListExecutionsCommand, 1);
     expect(sfnMock).toHaveReceivedCommandWith(ListExecutionsCommand, { mapRunArn: mapRun('newer'), statusFilter: 'FAILED', maxResults: 10 });
+  });
+
+  it('finds the failed Map Run on a later ListMapRuns page, and keeps its counts when listing its children fails', async () => {
+    const runs = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ executionArn: executionArn(), mapRunArn: mapRun(`run-${from + i}`), stateMachineArn: 'x', startDate: new Date(NOW_MS - 3_600_000 + from + i) }));
+    sfnMock.on(ListMapRunsCommand).resolves({ mapRuns: runs(0, 100), nextToken: 'page-2' });
+    sfnMock.on(ListMapRunsCommand, { nextToken: 'page-2' }).resolves({ mapRuns: runs(100, 1) });
+    sfnMock.on(DescribeMapRunCommand).resolves({ status: 'SUCCEEDED', executionCounts: { failed: 0, timedOut: 0, aborted: 0 } as never });
+    sfnMock.on(DescribeMapRunCommand, { mapRunArn: mapRun('run-100') }).resolves({ status: 'FAILED', executionCounts: { failed: 1, timedOut: 4, aborted: 2 } as never });
+    sfnMock.on(ListExecutionsCommand).rejects(new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }));
+    const { engine } = await setup({ maxAttempts: 1 });
+    const detail = { error: 'States.ExceedToleratedFailureThreshold' };
+    await engine.handleMessage(body({ ...detail, redriveCount: 0 }), 'g0');
+    await engine.handleMessage(body({ ...detail, redriveCount: 1 }), 'g1');
+    const alert = JSON.parse(JSON.parse(snsMock.commandCalls(PublishCommand)[0].args[0].input.Message!).default);
+    expect(alert.mapRun).toEqual({ mapRunArn: mapRun('run-100'), failed: 1, timedOut: 4, aborted: 2, listedStatus: 'TIMED_OUT', children: [] });
+    expect(sfnMock).toHaveReceivedCommandTimes(ListMapRunsCommand, 2);
+    expect(sfnMock).toHaveReceivedCommandTimes(DescribeMapRunCommand, 1);
   });
 
   it('an alert whose Map Run cannot be read still goes, without it; other errors read no Map Run', async () => {

@@ -83,7 +83,7 @@ describe('demo: distributed-map scenario', () => {
     expect(failedChildren).toHaveLength(7);
     const gaveUp = gaveUpAlerts.find((alert) => alert.executionName === 'run-0002')!;
     expect({ ...gaveUp.mapRun, children: [...gaveUp.mapRun!.children].sort() }).toEqual({
-      mapRunArn: run.mapRun.mapRunArn, failed: 7, timedOut: 0, aborted: 0, children: failedChildren,
+      mapRunArn: run.mapRun.mapRunArn, failed: 7, timedOut: 0, aborted: 0, listedStatus: 'FAILED', children: failedChildren,
     });
     // One redrive of the first parent, three of the second; none of a child.
     expect(redriveCalls).toBe(4);
