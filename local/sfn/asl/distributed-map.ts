@@ -78,7 +78,7 @@ function mapRunSpec(random: Random, { name, state, context }: DistributedMapVisi
   const selected =
     selector === undefined
       ? items
-      : items.map((value, index) => applyPayloadTemplate(selector, { data: input, context: { ...context, Map: { Item: { Index: index, Value: value } } }, random }));
+      : items.map((value, index) => applyPayloadTemplate(selector, { data: input, context: { ...context, Map: { Item: { Index: index, Value: value, Source: 'STATE_DATA' } } }, random }));
   const { ProcessorConfig: config, ...processor } = state.ItemProcessor!;
   const number = (field: 'ToleratedFailurePercentage' | 'ToleratedFailureCount') =>
     state[field] ?? (state[`${field}Path`] !== undefined ? Number(readField(`${field}Path`, state[`${field}Path`]!, input, context)) : undefined);

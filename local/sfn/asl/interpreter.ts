@@ -444,7 +444,8 @@ export class Interpreter {
     const iteration = async (index: number): Promise<ScopeRun> => {
       const previous = resumeChildren?.[index];
       if (previous?.status === 'SUCCEEDED') return previous;
-      const itemContext = { ...context, Map: { Item: { Index: index, Value: items[index] } } };
+      // Source: the item source's InputType, STATE_DATA for items from the state input (input-output-contextobject.html).
+      const itemContext = { ...context, Map: { Item: { Index: index, Value: items[index], Source: 'STATE_DATA' } } };
       const itemInput = await select(itemContext, items[index]);
       if (group.isCancelled) return previous ?? { status: 'ABORTED', stoppedAt: { stateName: processor.StartAt, input: itemInput } };
       const iterationTrail = { last: this.host.record('MapIterationStarted', { name, index }, trail.last) };
