@@ -185,6 +185,11 @@ function validateJsonPathFields({ name, state, where, problems }: StateCheck): v
   }
   for (const field of ['ErrorPath', 'CausePath']) {
     if (typeof state[field] === 'string') validateExpression(state[field], `State "${name}" ${field}`, `${where}/${field}`, problems);
+    // state-fail.html: "You can specify either Cause or CausePath, but not both" (and the same for Error).
+    const literal = field.slice(0, -'Path'.length);
+    if (state[field] !== undefined && state[literal] !== undefined) {
+      problems.push(`SCHEMA_VALIDATION_FAILED: Fail state "${name}" may have ${literal} or ${field}, not both at ${where}`);
+    }
   }
 }
 
