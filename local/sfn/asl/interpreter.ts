@@ -357,6 +357,8 @@ export class Interpreter {
     const resource = state.Resource!;
     const [resourceType, resourceName] = describeResource(resource);
     const taskToken = (context.Task as { Token: string } | undefined)?.Token;
+    // concepts-error-handling.html: "After Parameters processing, the input of a state is larger than the payload size quota".
+    if (exceedsPayloadQuota(json(parameters))) throw dataLimitExceeded(name, 'has an input');
     trail.last = this.host.record(
       'TaskScheduled',
       {
@@ -494,8 +496,8 @@ export class Interpreter {
  * The error name is AWS's; the cause is our wording (AWS documents none), naming the state, or for a task
  * result the resource.
  */
-function dataLimitExceeded(stateOrResource: string): StatesError {
-  return new StatesError('States.DataLimitExceeded', `The state/task '${stateOrResource}' returned a result with a size exceeding the maximum number of bytes service limit.`);
+function dataLimitExceeded(stateOrResource: string, what = 'returned a result'): StatesError {
+  return new StatesError('States.DataLimitExceeded', `The state/task '${stateOrResource}' ${what} with a size exceeding the maximum number of bytes service limit.`);
 }
 
 /** StateExited's record of what the state assigned: each value as JSON, as GetExecutionHistory shows it. */
