@@ -171,7 +171,10 @@ export class Interpreter {
         stateName = step.next;
         data = step.output;
       } catch (error) {
-        const stoppedAt = { stateName, input: data, children: childRuns.get(error as Error), variables: variables.snapshot() };
+        // redrive-executions.html: a Parallel or Map state that failed with States.DataLimitExceeded is rerun whole
+        // on redrive (a Distributed Map starts a new Map Run), so its children are not kept for resuming.
+        const dataLimit = error instanceof StatesError && error.error === 'States.DataLimitExceeded';
+        const stoppedAt = { stateName, input: data, children: dataLimit ? undefined : childRuns.get(error as Error), variables: variables.snapshot() };
         if (error instanceof StatesError) return { status: 'FAILED', error: error.error, cause: error.causeText, stoppedAt };
         if (error instanceof RunCancelled) return { status: 'ABORTED', stoppedAt };
         throw error;
