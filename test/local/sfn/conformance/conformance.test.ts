@@ -81,7 +81,7 @@ const TIMESTAMP = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\
 const STATES_ARN = /arn:aws:states:[a-z0-9-]+:\d{12}:/g;
 
 /** ARNs lose their region and account, uuids and timestamps become placeholders: docs and emulator differ there by nature. */
-export function normalize(value: unknown): unknown {
+function normalize(value: unknown): unknown {
   if (typeof value === 'string') return value.replace(STATES_ARN, 'arn:aws:states:<region>:<account>:').replace(UUID, '<uuid>').replace(TIMESTAMP, '<timestamp>');
   if (Array.isArray(value)) return value.map(normalize);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
