@@ -117,7 +117,7 @@ export function jsonPathMapRunValues(random: Random, { name, state, context }: D
   const selected =
     selector === undefined
       ? items
-      : items.map((value, index) => applyPayloadTemplate(selector, { data: input, context: { ...context, Map: { Item: { Index: index, Value: value } } }, random }));
+      : items.map((value, index) => applyPayloadTemplate(selector, { data: input, context: { ...context, Map: { Item: { Index: index, Value: value, Source: 'STATE_DATA' } } }, random }));
   const number = (value: unknown, path: string | undefined, pathField: string) =>
     (value as number | undefined) ?? (path !== undefined ? Number(readField(pathField, path, input, context)) : undefined);
   const batcher: ItemBatcherDef | undefined = state.ItemBatcher;

@@ -172,7 +172,10 @@ export class Interpreter {
         stateName = step.next;
         data = step.output;
       } catch (error) {
-        const stoppedAt = { stateName, input: data, children: childRuns.get(error as Error), variables: variables.snapshot() };
+        // redrive-executions.html: a Parallel or Map state that failed with States.DataLimitExceeded is rerun whole
+        // on redrive (a Distributed Map starts a new Map Run), so its children are not kept for resuming.
+        const dataLimit = error instanceof StatesError && error.error === 'States.DataLimitExceeded';
+        const stoppedAt = { stateName, input: data, children: dataLimit ? undefined : childRuns.get(error as Error), variables: variables.snapshot() };
         if (error instanceof StatesError) return { status: 'FAILED', error: error.error, cause: error.causeText, stoppedAt };
         if (error instanceof RunCancelled) return { status: 'ABORTED', stoppedAt };
         throw error;
@@ -358,6 +361,8 @@ export class Interpreter {
     const resource = state.Resource!;
     const [resourceType, resourceName] = describeResource(resource);
     const taskToken = (context.Task as { Token: string } | undefined)?.Token;
+    // concepts-error-handling.html: "After Parameters processing, the input of a state is larger than the payload size quota".
+    if (exceedsPayloadQuota(json(parameters))) throw dataLimitExceeded(name, 'has an input');
     trail.last = this.host.record(
       'TaskScheduled',
       {
@@ -445,7 +450,8 @@ export class Interpreter {
     const iteration = async (index: number): Promise<ScopeRun> => {
       const previous = resumeChildren?.[index];
       if (previous?.status === 'SUCCEEDED') return previous;
-      const itemContext = { ...context, Map: { Item: { Index: index, Value: items[index] } } };
+      // Source: the item source's InputType, STATE_DATA for items from the state input (input-output-contextobject.html).
+      const itemContext = { ...context, Map: { Item: { Index: index, Value: items[index], Source: 'STATE_DATA' } } };
       const itemInput = await select(itemContext, items[index]);
       if (group.isCancelled) return previous ?? { status: 'ABORTED', stoppedAt: { stateName: processor.StartAt, input: itemInput } };
       const iterationTrail = { last: this.host.record('MapIterationStarted', { name, index }, trail.last) };
@@ -494,8 +500,8 @@ export class Interpreter {
  * The error name is AWS's; the cause is our wording (AWS documents none), naming the state, or for a task
  * result the resource.
  */
-function dataLimitExceeded(stateOrResource: string): StatesError {
-  return new StatesError('States.DataLimitExceeded', `The state/task '${stateOrResource}' returned a result with a size exceeding the maximum number of bytes service limit.`);
+function dataLimitExceeded(stateOrResource: string, what = 'returned a result'): StatesError {
+  return new StatesError('States.DataLimitExceeded', `The state/task '${stateOrResource}' ${what} with a size exceeding the maximum number of bytes service limit.`);
 }
 
 /** StateExited's record of what the state assigned: each value as JSON, as GetExecutionHistory shows it. */

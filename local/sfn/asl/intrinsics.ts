@@ -42,7 +42,8 @@ const IMPLEMENTATIONS: Record<string, Impl> = {
   'States.ArrayLength': ([array]) => asArray(array, 'States.ArrayLength').length,
   'States.ArrayContains': ([array, value]) =>
     asArray(array, 'States.ArrayContains').some((item) => JSON.stringify(item) === JSON.stringify(value)),
-  'States.ArrayRange': ([start, end, step]) => arrayRange(Number(start), Number(end), Number(step)),
+  // Non-integer arguments are rounded to the nearest integer (intrinsic-functions.html, input validation).
+  'States.ArrayRange': ([start, end, step]) => arrayRange(...([start, end, step].map((n) => javaRound(asNumber(n, 'States.ArrayRange'))) as [number, number, number])),
   'States.ArrayGetItem': ([array, index]) => {
     const items = asArray(array, 'States.ArrayGetItem');
     if (typeof index !== 'number' || index < 0 || index >= items.length) {
@@ -59,26 +60,27 @@ const IMPLEMENTATIONS: Record<string, Impl> = {
   },
   'States.ArrayPartition': ([array, size]) => {
     const items = asArray(array, 'States.ArrayPartition');
-    if (typeof size !== 'number' || size <= 0) throw intrinsicError('States.ArrayPartition', 'chunk size must be > 0');
+    const chunkSize = javaRound(asNumber(size, 'States.ArrayPartition'));
+    if (chunkSize <= 0) throw intrinsicError('States.ArrayPartition', 'chunk size must be > 0');
     const chunks: unknown[][] = [];
-    for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+    for (let i = 0; i < items.length; i += chunkSize) chunks.push(items.slice(i, i + chunkSize));
     return chunks;
   },
-  'States.MathAdd': ([a, b]) => javaRound(asNumber(a, 'States.MathAdd')) + javaRound(asNumber(b, 'States.MathAdd')),
+  'States.MathAdd': ([a, b]) => int32(javaRound(asNumber(a, 'States.MathAdd'))) + int32(javaRound(asNumber(b, 'States.MathAdd'))),
   'States.MathRandom': ([start, end], env) => {
-    const low = asNumber(start, 'States.MathRandom');
-    const high = asNumber(end, 'States.MathRandom');
+    const low = javaRound(asNumber(start, 'States.MathRandom'));
+    const high = javaRound(asNumber(end, 'States.MathRandom'));
     return Math.floor(low + env.random() * (high - low));
   },
   'States.UUID': () => randomUUID(),
   'States.Hash': ([data, algorithm]) => {
     const nodeAlgorithm = HASH_ALGORITHMS[asString(algorithm, 'States.Hash')];
     if (!nodeAlgorithm) throw intrinsicError('States.Hash', `unsupported algorithm ${String(algorithm)}`);
-    const text = typeof data === 'string' ? data : JSON.stringify(data);
+    const text = atMost10000(typeof data === 'string' ? data : JSON.stringify(data), 'States.Hash');
     return createHash(nodeAlgorithm).update(text).digest('hex');
   },
-  'States.Base64Encode': ([text]) => Buffer.from(asString(text, 'States.Base64Encode'), 'utf8').toString('base64'),
-  'States.Base64Decode': ([text]) => Buffer.from(asString(text, 'States.Base64Decode'), 'base64').toString('utf8'),
+  'States.Base64Encode': ([text]) => Buffer.from(atMost10000(asString(text, 'States.Base64Encode'), 'States.Base64Encode'), 'utf8').toString('base64'),
+  'States.Base64Decode': ([text]) => Buffer.from(atMost10000(asString(text, 'States.Base64Decode'), 'States.Base64Decode'), 'base64').toString('utf8'),
   'States.JsonMerge': ([a, b, deep]) => {
     if (deep !== false) throw intrinsicError('States.JsonMerge', 'only shallow merge (false) is supported by AWS');
     return { ...(a as object), ...(b as object) };
@@ -243,6 +245,18 @@ function javaText(value: unknown): string {
  */
 function javaRound(value: number): number {
   return Math.floor(value + 0.5);
+}
+
+/** MathAdd's arguments must lie in Java's int range (intrinsic-functions.html, input validation). */
+function int32(value: number): number {
+  if (value < -2147483648 || value > 2147483647) throw intrinsicError('States.MathAdd', `${value} is outside the range -2147483648 to 2147483647`);
+  return value;
+}
+
+/** Base64Encode, Base64Decode and Hash take at most 10,000 characters (intrinsic-functions.html). */
+function atMost10000(text: string, fn: string): string {
+  if (text.length > 10_000) throw intrinsicError(fn, `the input has ${text.length} characters; at most 10000 are allowed`);
+  return text;
 }
 
 function arrayRange(start: number, end: number, step: number): number[] {

@@ -128,8 +128,13 @@ export class JsonataStates {
     if (isCallbackResource(state.Resource)) context.Task = { Token: this.host.issueTaskToken() };
     const effective = state.Arguments === undefined ? rawInput : await this.value(visit, state.Arguments, 'Arguments', states);
     if (state.Type === 'Parallel') return this.shared.parallel(visit, effective, resumeChildren);
-    const limit = async (field: 'TimeoutSeconds' | 'HeartbeatSeconds') =>
-      isJsonataExpression(state[field]) ? Number(await this.value(visit, state[field], field, states)) : (state[field] as number | undefined);
+    const limit = async (field: 'TimeoutSeconds' | 'HeartbeatSeconds') => {
+      if (!isJsonataExpression(state[field])) return state[field] as number | undefined;
+      // transforming-data.html: a string or an out-of-range value here is a States.QueryEvaluationError.
+      const seconds = await this.value(visit, state[field], field, states);
+      if (Number.isInteger(seconds) && (seconds as number) > 0) return seconds as number;
+      throw this.evaluationFailed(visit, field, `The ${field} field of the Task state '${visit.name}' did not give a positive integer.`);
+    };
     return this.shared.task(visit, effective, { timeoutSeconds: await limit('TimeoutSeconds'), heartbeatSeconds: await limit('HeartbeatSeconds') });
   }
 
@@ -152,7 +157,7 @@ export class JsonataStates {
     const maxConcurrency = (await number(state.MaxConcurrency ?? 0, 'MaxConcurrency', isConcurrency, 'a non-negative integer')) as number;
     if (!isDistributedMap(state)) return this.shared.map(visit, items, select, resumeChildren, maxConcurrency);
     const selected: unknown[] = [];
-    for (const [index, value] of items.entries()) selected.push(await select({ ...context, Map: { Item: { Index: index, Value: value } } }, value));
+    for (const [index, value] of items.entries()) selected.push(await select({ ...context, Map: { Item: { Index: index, Value: value, Source: 'STATE_DATA' } } }, value));
     const batcher = state.ItemBatcher;
     const batchLimit = async (field: 'MaxItemsPerBatch' | 'MaxInputBytesPerBatch') =>
       (await number(batcher![field], `ItemBatcher/${field}`, isPositiveInteger, 'a positive integer')) ?? Infinity;

@@ -66,11 +66,14 @@ export function queryLanguageProblems(name: string, state: Json, where: string, 
   catchers.forEach((catcher, i) => problems.push(...misplaced(catcher ?? {}, `${where}/Catch/${i}`, jsonata ? ['ResultPath'] : ['Output'])));
   rules.forEach((rule, i) => problems.push(...misplaced(rule ?? {}, `${where}/Choices/${i}`, jsonata ? ['Variable'] : ['Condition', 'Output'])));
   if (!jsonata) return problems;
+  // $states.result: a Task's, Parallel's or Map's Output and Assign; $states.errorOutput: a catcher's.
+  const hasResult = ['Task', 'Parallel', 'Map'].includes(state.Type as string);
   for (const [field, value] of Object.entries(state)) {
-    if (!NOT_EXPRESSIONS.includes(field)) problems.push(...jsonataProblems(value, `${where}/${field}`));
+    const unavailable = hasResult && (field === 'Output' || field === 'Assign') ? ['errorOutput'] : ['result', 'errorOutput'];
+    if (!NOT_EXPRESSIONS.includes(field)) problems.push(...jsonataProblems(value, `${where}/${field}`, unavailable));
   }
-  catchers.forEach((catcher, i) => problems.push(...jsonataProblems({ Output: catcher?.Output, Assign: catcher?.Assign }, `${where}/Catch/${i}`)));
-  rules.forEach((rule, i) => problems.push(...jsonataProblems({ Condition: rule?.Condition, Output: rule?.Output, Assign: rule?.Assign }, `${where}/Choices/${i}`)));
+  catchers.forEach((catcher, i) => problems.push(...jsonataProblems({ Output: catcher?.Output, Assign: catcher?.Assign }, `${where}/Catch/${i}`, ['result'])));
+  rules.forEach((rule, i) => problems.push(...jsonataProblems({ Condition: rule?.Condition, Output: rule?.Output, Assign: rule?.Assign }, `${where}/Choices/${i}`, ['result', 'errorOutput'])));
   return problems;
 }
 

@@ -46,8 +46,9 @@ function checkScope(scope: Json, where: string, outer: ReadonlySet<string>, prob
       }
       for (const key of Object.keys(assign)) {
         const variable = key.endsWith('.$') ? key.slice(0, -2) : key;
-        if (!VARIABLE_NAME.test(variable) || variable === RESERVED_VARIABLE) {
-          problems.push(`INVALID_VARIABLE_NAME: State "${name}" assigns "${variable}", which is not a variable name (letters, digits and _, not starting with a digit, not "states") at ${at}/${key}`);
+        // workflow-variables.html: "The maximum length of a variable name is 80."
+        if (!VARIABLE_NAME.test(variable) || variable === RESERVED_VARIABLE || [...variable].length > 80) {
+          problems.push(`INVALID_VARIABLE_NAME: State "${name}" assigns "${variable}", which is not a variable name (at most 80 letters, digits and _, not starting with a digit, not "states") at ${at}/${key}`);
         } else if (outer.has(variable)) {
           problems.push(`SCHEMA_VALIDATION_FAILED: State "${name}" assigns $${variable}, which an outer scope assigns: a Parallel branch or Map iteration can read outer variables but not assign them at ${at}/${key}`);
         }

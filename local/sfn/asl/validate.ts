@@ -74,6 +74,28 @@ export function definitionProblems(parsed: unknown): string[] {
   }
   validateScope(top, '', problems, top.QueryLanguage === 'JSONata');
   validateVariables(top, problems);
+  problems.push(...duplicateLabels(top));
+  return problems;
+}
+
+/** state-map-distributed.html, Label: "Labels ... must be unique within a state machine definition". */
+function duplicateLabels(top: Record<string, unknown>): string[] {
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  const visit = (scope: unknown, where: string): void => {
+    const states = (scope as { States?: Record<string, Record<string, unknown>> } | undefined)?.States;
+    if (!states || typeof states !== 'object') return;
+    for (const [name, state] of Object.entries(states)) {
+      if (typeof state?.Label === 'string') {
+        if (seen.has(state.Label)) problems.push(`SCHEMA_VALIDATION_FAILED: Label "${state.Label}" is used by more than one Map state at ${where}/States/${name}/Label`);
+        seen.add(state.Label);
+      }
+      (Array.isArray(state?.Branches) ? state.Branches : []).forEach((branch, i) => visit(branch, `${where}/States/${name}/Branches/${i}`));
+      if (state?.ItemProcessor) visit(state.ItemProcessor, `${where}/States/${name}/ItemProcessor`);
+      if (state?.Iterator) visit(state.Iterator, `${where}/States/${name}/Iterator`);
+    }
+  };
+  visit(top, '');
   return problems;
 }
 
@@ -185,6 +207,11 @@ function validateJsonPathFields({ name, state, where, problems }: StateCheck): v
   }
   for (const field of ['ErrorPath', 'CausePath']) {
     if (typeof state[field] === 'string') validateExpression(state[field], `State "${name}" ${field}`, `${where}/${field}`, problems);
+    // state-fail.html: "You can specify either Cause or CausePath, but not both" (and the same for Error).
+    const literal = field.slice(0, -'Path'.length);
+    if (state[field] !== undefined && state[literal] !== undefined) {
+      problems.push(`SCHEMA_VALIDATION_FAILED: Fail state "${name}" may have ${literal} or ${field}, not both at ${where}`);
+    }
   }
 }
 
@@ -347,6 +374,18 @@ function validateDistributedMap(check: StateCheck, config: Record<string, unknow
     problems.push(`SCHEMA_VALIDATION_FAILED: ToleratedFailureCount must be a non-negative integer at ${where}/ToleratedFailureCount`);
   }
   const batcher = state.ItemBatcher as Record<string, unknown> | undefined;
+  // state-map-distributed.html and input-output-itembatcher.html: "either X or XPath, but not both".
+  const pairs: Array<[Record<string, unknown> | undefined, string, string]> = [
+    [state, 'ToleratedFailurePercentage', where],
+    [state, 'ToleratedFailureCount', where],
+    [batcher, 'MaxItemsPerBatch', `${where}/ItemBatcher`],
+    [batcher, 'MaxInputBytesPerBatch', `${where}/ItemBatcher`],
+  ];
+  for (const [fields, field, at] of pairs) {
+    if (fields?.[field] !== undefined && fields[`${field}Path`] !== undefined) {
+      problems.push(`SCHEMA_VALIDATION_FAILED: ${field} and ${field}Path cannot both be set at ${at}`);
+    }
+  }
   if (batcher === undefined) return;
   const limits = jsonata ? ['MaxItemsPerBatch', 'MaxInputBytesPerBatch'] : ['MaxItemsPerBatch', 'MaxItemsPerBatchPath', 'MaxInputBytesPerBatch', 'MaxInputBytesPerBatchPath'];
   if (!limits.some((field) => batcher[field] !== undefined)) {
