@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareAwsCli, type AwsCli, type AwsResult } from '../support/aws-cli';
 import { startCli, waitFor, type Child } from '../support/processes';
+import { distributedMap } from '../support/sfn-definitions';
 
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/sfn';
 const MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine';
@@ -101,10 +102,15 @@ async function ok<T = any>(command: string, args: Record<string, string | number
   return result.stdout.trim() === '' ? ({} as T) : JSON.parse(result.stdout);
 }
 
-/** The exit code and stderr of a call the service refused. */
-async function refused(command: string, args: Record<string, string | number | true>, as?: 'operator'): Promise<{ code: number; stderr: string; expectedCode: number }> {
+/** The exit code and stderr of a call the service is to refuse. */
+async function refused(command: string, args: Record<string, string | number | true>, as?: 'operator'): Promise<{ code: number; stderr: string }> {
   const result = await sfn(command, args, as);
-  return { code: result.code, stderr: result.stderr.trim(), expectedCode: (await stack()).cli.serviceErrorExit };
+  return { code: result.code, stderr: result.stderr.trim() };
+}
+
+/** What the CLI shows when the service answers `code` and `message` to `operation`. */
+function serviceError(operation: string, code: string, message: string): { code: number; stderr: string } {
+  return { code: cli!.serviceErrorExit, stderr: `An error occurred (${code}) when calling the ${operation} operation: ${message}` };
 }
 
 async function createMachine(name: string, definition: unknown): Promise<string> {
@@ -238,38 +244,17 @@ describe('the AWS CLI against sfn-autoredrive serve', () => {
     expect(await sfn('send-task-failure', { 'task-token': rejectedToken, error: 'Approval.Rejected', cause: 'over budget' })).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(await settled(rejected.executionArn)).toMatchObject({ status: 'FAILED', error: 'Approval.Rejected', cause: 'over budget' });
 
-    const closed = await refused('send-task-success', { 'task-token': approvedToken, 'task-output': '{}' });
-    expect(closed).toEqual({
-      code: closed.expectedCode,
-      stderr: "An error occurred (TaskTimedOut) when calling the SendTaskSuccess operation: Task Timed Out: 'Provided task does not exist anymore'",
-      expectedCode: closed.expectedCode,
-    });
-    const unknown = await refused('send-task-heartbeat', { 'task-token': 'not-a-token-we-issued' });
-    expect(unknown).toEqual({
-      code: unknown.expectedCode,
-      stderr: "An error occurred (InvalidToken) when calling the SendTaskHeartbeat operation: Invalid Token: 'Invalid token'",
-      expectedCode: unknown.expectedCode,
-    });
+    expect(await refused('send-task-success', { 'task-token': approvedToken, 'task-output': '{}' })).toEqual(
+      serviceError('SendTaskSuccess', 'TaskTimedOut', "Task Timed Out: 'Provided task does not exist anymore'"),
+    );
+    expect(await refused('send-task-heartbeat', { 'task-token': 'not-a-token-we-issued' })).toEqual(
+      serviceError('SendTaskHeartbeat', 'InvalidToken', "Invalid Token: 'Invalid token'"),
+    );
   });
 
   it.concurrent('runs a Distributed Map: describe-map-run, list-map-runs, list-executions --map-run-arn; redriving the parent redrives the Map Run', async () => {
-    const arn = await createMachine('cli-dmap', {
-      StartAt: 'Fan',
-      States: {
-        Fan: {
-          Type: 'Map',
-          ItemsPath: '$.items',
-          Label: 'Orders',
-          MaxConcurrency: 1,
-          ItemProcessor: {
-            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-            StartAt: 'Work',
-            States: { Work: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:work', End: true } },
-          },
-          End: true,
-        },
-      },
-    });
+    // One child at a time, so the Map Run fails on item 1 before item 2 starts.
+    const arn = await createMachine('cli-dmap', distributedMap({ MaxConcurrency: 1 }));
     const { executionArn } = await ok('start-execution', { 'state-machine-arn': `${arn}#SecondFailsOnce`, name: 'fan-1', input: '{"items":[{"id":0},{"id":1},{"id":2}]}' });
     expect(await settled(executionArn)).toMatchObject({ status: 'FAILED', error: 'States.ExceedToleratedFailureThreshold', redriveStatus: 'REDRIVABLE' });
 
@@ -297,12 +282,9 @@ describe('the AWS CLI against sfn-autoredrive serve', () => {
     ]);
     const failedChild = children[0].executionArn;
     expect(await ok('describe-execution', { 'execution-arn': failedChild })).toMatchObject({ status: 'FAILED', error: 'Item.Transient', cause: 'item 1 failed', redriveStatus: 'REDRIVABLE_BY_MAP_RUN' });
-    const direct = await refused('redrive-execution', { 'execution-arn': failedChild });
-    expect(direct).toEqual({
-      code: direct.expectedCode,
-      stderr: 'An error occurred (ExecutionNotRedrivable) when calling the RedriveExecution operation: Execution can only be redriven by redriving the Map Run that started it',
-      expectedCode: direct.expectedCode,
-    });
+    expect(await refused('redrive-execution', { 'execution-arn': failedChild })).toEqual(
+      serviceError('RedriveExecution', 'ExecutionNotRedrivable', 'Execution can only be redriven by redriving the Map Run that started it'),
+    );
 
     expect(await ok('redrive-execution', { 'execution-arn': executionArn })).toEqual({ redriveDate: DATE });
     expect(await settled(executionArn)).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1, output: '[{"done":true},{"done":true},{"done":true}]' });
@@ -361,12 +343,9 @@ describe('the AWS CLI against sfn-autoredrive serve', () => {
     expect(events.filter((e) => e.type === 'PassStateEntered')).toHaveLength(1);
     expect((await ok('list-executions', { 'state-machine-arn': arn, 'redrive-filter': 'REDRIVEN' })).executions.map((e: any) => [e.name, e.redriveCount])).toEqual([['order-42', 1]]);
 
-    const again = await refused('redrive-execution', { 'execution-arn': executionArn });
-    expect(again).toEqual({
-      code: again.expectedCode,
-      stderr: 'An error occurred (ExecutionNotRedrivable) when calling the RedriveExecution operation: Execution is SUCCEEDED and cannot be redriven',
-      expectedCode: again.expectedCode,
-    });
+    expect(await refused('redrive-execution', { 'execution-arn': executionArn })).toEqual(
+      serviceError('RedriveExecution', 'ExecutionNotRedrivable', 'Execution is SUCCEEDED and cannot be redriven'),
+    );
   });
 
   it.concurrent('publishes versions, routes an alias and updates with --publish (#12)', async () => {
@@ -407,39 +386,30 @@ describe('the AWS CLI against sfn-autoredrive serve', () => {
     expect(latestRun).not.toHaveProperty('stateMachineAliasArn');
     expect((await ok('list-executions', { 'state-machine-arn': `${arn}:prod` })).executions.map((e: any) => e.name)).toEqual(['via-alias']);
 
-    const conflict = await refused('publish-state-machine-version', { 'state-machine-arn': arn, 'revision-id': 'INITIAL' });
-    expect(conflict.code).toBe(conflict.expectedCode);
-    expect(conflict.stderr).toMatch(/^An error occurred \(ConflictException\) when calling the PublishStateMachineVersion operation: /);
+    // INITIAL is the revision before any update.
+    expect(await refused('publish-state-machine-version', { 'state-machine-arn': arn, 'revision-id': 'INITIAL' })).toEqual(
+      serviceError('PublishStateMachineVersion', 'ConflictException', `Failed to publish the State Machine version for revision INITIAL. The current State Machine revision is ${updated.revisionId}.`),
+    );
   });
 
   it.concurrent('reports definition errors and refusals as the service does', async () => {
-    const typo = await refused('create-state-machine', {
+    expect(await refused('create-state-machine', {
       name: 'cli-typo',
       'role-arn': ROLE_ARN,
       definition: JSON.stringify({ StartAt: 'Charge', States: { Charge: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Retyr: [], End: true } } }),
-    });
-    expect(typo).toEqual({
-      code: typo.expectedCode,
-      stderr:
-        "An error occurred (InvalidDefinition) when calling the CreateStateMachine operation: Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Field \"Retyr\" is not supported for Task state \"Charge\" (did you mean Retry?) at /States/Charge/Retyr'",
-      expectedCode: typo.expectedCode,
-    });
-    const jsonPathInJsonata = await refused('create-state-machine', {
+    })).toEqual(
+      serviceError('CreateStateMachine', 'InvalidDefinition', "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Field \"Retyr\" is not supported for Task state \"Charge\" (did you mean Retry?) at /States/Charge/Retyr'"),
+    );
+    expect(await refused('create-state-machine', {
       name: 'cli-mixed',
       'role-arn': ROLE_ARN,
       definition: JSON.stringify({ QueryLanguage: 'JSONata', StartAt: 'S', States: { S: { Type: 'Pass', Parameters: { a: 1 }, End: true } } }),
-    });
-    expect(jsonPathInJsonata.code).toBe(jsonPathInJsonata.expectedCode);
-    expect(jsonPathInJsonata.stderr).toBe(
-      "An error occurred (InvalidDefinition) when calling the CreateStateMachine operation: Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: State \"S\": The QueryLanguage is set to 'JSONata', but field 'Parameters' is only supported for the 'JSONPath' QueryLanguage at /States/S/Parameters'",
+    })).toEqual(
+      serviceError('CreateStateMachine', 'InvalidDefinition', "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: State \"S\": The QueryLanguage is set to 'JSONata', but field 'Parameters' is only supported for the 'JSONPath' QueryLanguage at /States/S/Parameters'"),
     );
     // serve's exported credentials are the operator's, who may not create state machines.
-    const operator = await refused('create-state-machine', { name: 'cli-operator', 'role-arn': ROLE_ARN, definition: JSON.stringify({ StartAt: 'S', States: { S: { Type: 'Succeed' } } }) }, 'operator');
-    expect(operator).toEqual({
-      code: operator.expectedCode,
-      stderr:
-        'An error occurred (AccessDeniedException) when calling the CreateStateMachine operation: User: arn:aws:sts::123456789012:assumed-role/sfn-autoredrive-operator/local is not authorized to perform: states:CreateStateMachine on resource: arn:aws:states:us-east-1:123456789012:stateMachine:cli-operator because no identity-based policy allows the states:CreateStateMachine action',
-      expectedCode: operator.expectedCode,
-    });
+    expect(await refused('create-state-machine', { name: 'cli-operator', 'role-arn': ROLE_ARN, definition: JSON.stringify({ StartAt: 'S', States: { S: { Type: 'Succeed' } } }) }, 'operator')).toEqual(
+      serviceError('CreateStateMachine', 'AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/sfn-autoredrive-operator/local is not authorized to perform: states:CreateStateMachine on resource: arn:aws:states:us-east-1:123456789012:stateMachine:cli-operator because no identity-based policy allows the states:CreateStateMachine action'),
+    );
   });
 });
