@@ -2,7 +2,8 @@
  * The Step Functions emulator through the real AWS CLI (`aws` on PATH) against `sfn-autoredrive serve`,
  * started as a user starts it: JSONata, variables, callbacks, Distributed Map and its Map Run redrive, the
  * redrive of a failed execution, versions and aliases, and definition errors. Each feature is one
- * concurrent test with its own state machine; Task states are answered by the served mock config.
+ * concurrent test with its own state machine (the CLI is a process per call: running them side by side
+ * saves time); Task states are answered by the served mock config.
  *
  * No `aws` on PATH is a failure, not a skip (test/support/aws-cli.ts says how to install one). A CLI
  * whose Step Functions model is too old gets the vendored model with `aws configure add-model`.
@@ -38,43 +39,27 @@ const MOCK_CONFIG = {
   },
 };
 
-interface Served {
-  cli: AwsCli;
-  endpoint: string;
-  /** The operator's credentials that `serve` exports (held to docs/operator-policy.json). */
-  operator: Record<string, string>;
-  /** The local account administrator's, which may create state machines and start executions. */
-  admin: Record<string, string>;
-}
-
 let dir: string | undefined;
 let serve: Child | undefined;
-let cli: AwsCli | undefined;
-let served: Promise<Served> | undefined;
+let cli: AwsCli;
+let endpoint: string;
+/** The operator's credentials that `serve` exports (held to docs/operator-policy.json), and the local account administrator's. */
+const credentials: Record<'operator' | 'admin', Record<string, string>> = { operator: {}, admin: {} };
 
-/**
- * Jest starts concurrent tests without waiting for beforeAll, so each test awaits this one start instead:
- * the CLI prepared and `serve` up.
- */
-function stack(): Promise<Served> {
-  served ??= (async () => {
-    dir = mkdtempSync(join(tmpdir(), 'aws-cli-serve-'));
-    writeFileSync(join(dir, 'mock-config.json'), JSON.stringify(MOCK_CONFIG));
-    // The served config watches `orders-…`, so the worker leaves the `cli-…` machines alone.
-    const child = (serve = startCli(['serve', '--output', 'json', '--config', 'test/cli/sweep.config.json', '--mock-config', join(dir, 'mock-config.json')]));
-    cli = await prepareAwsCli();
-    const line = await waitFor(() => child.stdout().split('\n').find((l) => l.startsWith('{')), `serve to print its endpoints (stderr: ${child.stderr()})`);
-    const { endpoints, env, adminCredentials } = JSON.parse(line);
-    const credentials = (accessKeyId: string, secretAccessKey: string) => ({ AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey });
-    return {
-      cli,
-      endpoint: endpoints.stepFunctions,
-      operator: credentials(env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY),
-      admin: credentials(adminCredentials.accessKeyId, adminCredentials.secretAccessKey),
-    };
-  })();
-  return served;
-}
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'aws-cli-serve-'));
+  writeFileSync(join(dir, 'mock-config.json'), JSON.stringify(MOCK_CONFIG));
+  // The served config watches `orders-…`, so the worker leaves the `cli-…` machines alone.
+  const child = (serve = startCli(['serve', '--output', 'json', '--config', 'test/cli/sweep.config.json', '--mock-config', join(dir, 'mock-config.json')]));
+  cli = await prepareAwsCli();
+  // Shown in the test output, so a run says which CLI (and model) it checked.
+  console.log(`${cli.version} at ${cli.path}${cli.addedModel ? ', with the vendored Step Functions model (aws configure add-model)' : ''}`);
+  const line = await waitFor(() => child.stdout().split('\n').find((l) => l.startsWith('{')), `serve to print its endpoints (stderr: ${child.stderr()})`);
+  const { endpoints, env, adminCredentials } = JSON.parse(line);
+  endpoint = endpoints.stepFunctions;
+  credentials.operator = { AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY };
+  credentials.admin = { AWS_ACCESS_KEY_ID: adminCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: adminCredentials.secretAccessKey };
+});
 
 afterAll(async () => {
   if (serve && serve.process.exitCode === null) {
@@ -88,11 +73,10 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** `aws stepfunctions <command> …` as the administrator (or `as`), against serve. */
-async function sfn(command: string, args: Record<string, string | number | true> = {}, as?: 'operator'): Promise<AwsResult> {
-  const s = await stack();
+/** `aws stepfunctions <command> …` against serve, as the administrator (or the operator). */
+function sfn(command: string, args: Record<string, string | number | true> = {}, as: 'operator' | 'admin' = 'admin'): Promise<AwsResult> {
   const flags = Object.entries(args).flatMap(([name, value]) => (value === true ? [`--${name}`] : [`--${name}`, String(value)]));
-  return s.cli.run(['stepfunctions', command, ...flags, '--endpoint-url', s.endpoint, '--region', 'us-east-1', '--output', 'json'], as === 'operator' ? s.operator : s.admin);
+  return cli.run(['stepfunctions', command, ...flags, '--endpoint-url', endpoint, '--region', 'us-east-1', '--output', 'json'], credentials[as]);
 }
 
 /** A command that must succeed: its JSON output (`{}` for an empty one). */
@@ -110,7 +94,7 @@ async function refused(command: string, args: Record<string, string | number | t
 
 /** What the CLI shows when the service answers `code` and `message` to `operation`. */
 function serviceError(operation: string, code: string, message: string): { code: number; stderr: string } {
-  return { code: cli!.serviceErrorExit, stderr: `An error occurred (${code}) when calling the ${operation} operation: ${message}` };
+  return { code: cli.serviceErrorExit, stderr: `An error occurred (${code}) when calling the ${operation} operation: ${message}` };
 }
 
 async function createMachine(name: string, definition: unknown): Promise<string> {
@@ -119,7 +103,7 @@ async function createMachine(name: string, definition: unknown): Promise<string>
   return created.stateMachineArn;
 }
 
-/** describe-execution, once the execution is no longer RUNNING (or is waiting in `untilEvent`). */
+/** describe-execution, once the execution is no longer RUNNING. */
 async function settled(executionArn: string): Promise<any> {
   for (let i = 0; ; i++) {
     const execution = await ok('describe-execution', { 'execution-arn': executionArn });
@@ -134,13 +118,6 @@ async function history(executionArn: string): Promise<any[]> {
 }
 
 describe('the AWS CLI against sfn-autoredrive serve', () => {
-  it('names the CLI it drives', async () => {
-    const { cli } = await stack();
-    // Shown in the test output, so a run says which CLI (and model) it checked.
-    console.log(`${cli.version} at ${cli.path}${cli.addedModel ? ', with the vendored Step Functions model (aws configure add-model)' : ''}`);
-    expect(cli.major).toBeGreaterThanOrEqual(1);
-  });
-
   it.concurrent('runs a JSONata machine: Arguments, Output, Assign and Condition', async () => {
     const arn = await createMachine('cli-jsonata', {
       QueryLanguage: 'JSONata',
