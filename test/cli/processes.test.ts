@@ -2,46 +2,13 @@
  * The real executable as child processes: `serve` prints its endpoints and stops everything on SIGTERM;
  * `redrive` against it stops cleanly on SIGINT with a consistent ledger, and a rerun finishes the job.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateStateMachineCommand, DescribeExecutionCommand, ListStateMachinesCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Ledger } from '../../adapters/ledger';
 import type { LedgerRecord } from '../../core/ledger-record';
 import { ROLE_ARN } from './harness';
-import { isAlive } from '../support/processes';
-
-const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'cli.js');
-
-interface Child {
-  process: ChildProcessWithoutNullStreams;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { process: child, stdout: () => stdout, stderr: () => stderr, exited };
-}
-
-async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 300_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
+import { isAlive, startCli as start, waitFor } from '../support/processes';
 
 describe('sfn-autoredrive as processes', () => {
   it('serves the local stack; redrive survives Ctrl-C with a consistent ledger and a rerun finishes; SIGTERM stops everything', async () => {

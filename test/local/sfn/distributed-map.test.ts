@@ -9,32 +9,12 @@ import {
   StopExecutionCommand,
   UpdateMapRunCommand,
 } from '@aws-sdk/client-sfn';
+import { distributedMap } from '../../support/sfn-definitions';
 import { errorOf, ROLE_ARN, START_MS, type Harness } from './harness';
 import { mapRunQueries, startItemWorkHarness, type ItemWork } from './item-work';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:dmap';
-
-/** A Distributed Map over `$.items` whose children call the `Work` task handler. */
-function distributedMap(fields: Record<string, unknown> = {}, executionType = 'STANDARD', childStates: Record<string, unknown> = {}) {
-  return {
-    StartAt: 'Fan',
-    States: {
-      Fan: {
-        Type: 'Map',
-        ItemsPath: '$.items',
-        Label: 'Orders',
-        ItemProcessor: {
-          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: executionType },
-          StartAt: Object.keys(childStates)[0] ?? 'Work',
-          States: { ...childStates, Work: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:work', End: true } },
-        },
-        ...fields,
-        End: true,
-      },
-    },
-  };
-}
 
 describe('Distributed Map', () => {
   let h: Harness;
