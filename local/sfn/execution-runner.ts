@@ -42,6 +42,9 @@ export function timeoutDueMs(execution: ExecutionRecord, nowMs: number): number 
   return TimeoutSeconds ? Math.min(nowMs + TimeoutSeconds * 1000, maximumMs) : maximumMs;
 }
 
+/** The error an execution's own TimeoutSeconds records in its ExecutionTimedOut event (and nowhere else). */
+const EXECUTION_TIMEOUT_ERROR = 'States.Timeout';
+
 export class ExecutionRunner {
   /** Runs doing work right now (not waiting on the stack clock). */
   busy = 0;
@@ -68,7 +71,8 @@ export class ExecutionRunner {
     const cancellation = new Cancellation();
     const definition = execution.revision.definition;
     // AWS's DescribeExecution of a TIMED_OUT execution carries no error and no cause (recorded by
-    // LocalStack's AWS-validated test_global_timeout), so neither does its ExecutionTimedOut event here.
+    // LocalStack's AWS-validated test_global_timeout); its ExecutionTimedOut event carries States.Timeout
+    // (close(); a DescribeExecution and history recorded on AWS, quoted in floci-io/floci#2733).
     const stopTimeout = this.clock.setTimer(timeoutDueMs(execution, this.clock.nowMs()), () => execution.abortRun?.('TIMED_OUT'));
     execution.abortRun = (status, error, cause) => {
       this.close(execution, status, { error, cause });
@@ -103,10 +107,11 @@ export class ExecutionRunner {
     execution.error = fields.error || undefined;
     execution.cause = fields.cause || undefined;
     execution.abortRun = undefined;
+    const error = execution.error ?? (status === 'TIMED_OUT' ? EXECUTION_TIMEOUT_ERROR : undefined);
     const details =
       status === 'SUCCEEDED'
         ? { output: fields.output, outputDetails: NOT_TRUNCATED }
-        : { ...(execution.error !== undefined && { error: execution.error }), ...(execution.cause !== undefined && { cause: execution.cause }) };
+        : { ...(error !== undefined && { error }), ...(execution.cause !== undefined && { cause: execution.cause }) };
     execution.history.append(CLOSE_EVENT[status], nowMs, details);
     this.store.markClosed(execution);
     this.notifier.emit(execution);
