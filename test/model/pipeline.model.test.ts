@@ -88,6 +88,8 @@ it(
           coverage.add('operator runs:run', h.facts.operatorRuns.length);
           coverage.add('operator runs:console redrives', h.facts.consoleRedrives.length);
           coverage.add('dlq:messages parked', h.stack.intakeDlq.peek().length);
+          for (const click of h.facts.approvals) coverage.add(`approval clicks:${click.via} ${click.verdict} answered ${click.answer}`);
+          coverage.add('operator runs:restart', h.facts.operatorRuns.filter((r) => r.command === 'restart').length);
           await judge(real, await real.auditor.final());
         } catch (error) {
           firstFailureMs ??= Date.now();
