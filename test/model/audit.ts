@@ -232,6 +232,13 @@ export class Auditor {
       if (!h.stack.alerts.some((a) => a.kind === 'NOT_BACKFILLED' && a.stateMachineArn === machine)) violations.push({ tag: 'bug5', text: `failures of ${machine} recorded BEFORE_WATCHING without a NOT_BACKFILLED alert` });
     }
     const known = new Set(h.facts.executions.keys());
+    // Approvals of an execution the run never started change nothing: refused, and no ledger item appears.
+    for (const click of h.facts.approvals.filter((a) => !known.has(a.arn))) {
+      if (click.answer !== (click.via === 'slack' ? 404 : 2)) violations.push({ tag: 'new', text: `a ${click.via} ${click.verdict} for ${click.arn}, never started, was answered ${click.answer}` });
+    }
+    for (const arn of items.keys()) {
+      if (!known.has(arn) && !arn.startsWith('watch#') && !arn.startsWith('coordination#') && !dlq.some((body) => body.includes(arn.replace(/-restart-\d+$/, '')))) violations.push({ tag: 'new', text: `the ledger holds an item for ${arn}, an execution that does not exist` });
+    }
     for (const alert of h.stack.alerts) {
       if (alert.executionArn && !known.has(alert.executionArn)) violations.push({ tag: 'new', text: `alert ${alert.kind} for an execution the run never started: ${alert.executionArn}` });
     }
@@ -514,7 +521,11 @@ export class Auditor {
       const started = h.stack.sfn.execution(restart.arn)!;
       if (started.input !== original.input) v('new', `its restart ${restart.name} runs on input ${started.input}, not the original's ${original.input}`);
       const settled = phase === 'RESTARTED' && item!.restartedAs === restart.arn;
-      const inFlight = phase === 'RESTARTING' && h.stack.intakeQueue.peek().some((m) => m.body.includes(JSON.stringify(facts.arn)));
+      // Its claim RESTARTING with a message that will finish it, or parked in the DLQ (a PIPELINE_ERROR alert says so), like a REDRIVING claim.
+      const mentioned = (body: string) => body.includes(JSON.stringify(facts.arn));
+      const inFlight =
+        phase === 'RESTARTING' &&
+        (h.stack.intakeQueue.peek().some((m) => mentioned(m.body)) || h.stack.intakeDlq.peek().some((m) => mentioned(m.body)) || h.stack.alerts.some((a) => a.kind === 'PIPELINE_ERROR' && a.executionArn === facts.arn));
       if (!settled && !inFlight) v(this.expired(facts.arn) ? 'queue-retention' : 'new', `a restart ${restart.name} exists, but the ledger holds ${phase ?? 'nothing'} (restartedAs ${String(item?.restartedAs)})`);
     } else if (phase === 'RESTARTED') {
       v('new', `the ledger says RESTARTED as ${String(item!.restartedAs)}, which does not exist`);
