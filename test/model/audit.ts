@@ -225,7 +225,7 @@ export class Auditor {
       if (run.code !== 0) violations.push({ tag: FLAGS.exoticMachines ? 'names' : 'new', text: `the operator run at ${this.at(run.atMs)} exited ${run.code}: ${run.stderr.trim().slice(0, 300)} ${run.stdout.slice(0, 300)}` });
     }
     for (const facts of h.facts.executions.values()) {
-      violations.push(...this.auditExecution(facts, items.get(facts.arn), dlq));
+      violations.push(...this.auditExecution(facts, items.get(facts.arn), dlq, items));
     }
     // BEFORE_WATCHING failures are announced once per state machine and sweep (NOT_BACKFILLED).
     for (const machine of new Set([...items.values()].filter((item) => ((item.attempts as LedgerAttempt[] | undefined) ?? []).some((a) => a.reason === 'BEFORE_WATCHING')).map((item) => String(item.stateMachineArn)))) {
@@ -236,8 +236,10 @@ export class Auditor {
     for (const click of h.facts.approvals.filter((a) => !known.has(a.arn))) {
       if (click.answer !== (click.via === 'slack' ? 404 : 2)) violations.push({ tag: 'new', text: `a ${click.via} ${click.verdict} for ${click.arn}, never started, was answered ${click.answer}` });
     }
-    for (const arn of items.keys()) {
-      if (!known.has(arn) && !arn.startsWith('watch#') && !arn.startsWith('coordination#') && !dlq.some((body) => body.includes(arn.replace(/-restart-\d+$/, '')))) violations.push({ tag: 'new', text: `the ledger holds an item for ${arn}, an execution that does not exist` });
+    for (const [arn, item] of items) {
+      // A restart that never started (no such target) leaves its taken-back mark: an item with no link and no generation.
+      const husk = item.restartOf === undefined && item.generation === undefined && item.phase === undefined;
+      if (!known.has(arn) && !husk && !arn.startsWith('watch#') && !arn.startsWith('coordination#') && !dlq.some((body) => body.includes(arn.replace(/-restart-\d+$/, '')))) violations.push({ tag: 'new', text: `the ledger holds an item for ${arn}, an execution that does not exist` });
     }
     for (const alert of h.stack.alerts) {
       if (alert.executionArn && !known.has(alert.executionArn)) violations.push({ tag: 'new', text: `alert ${alert.kind} for an execution the run never started: ${alert.executionArn}` });
@@ -254,7 +256,7 @@ export class Auditor {
     return true;
   }
 
-  private auditExecution(facts: ExecutionFacts, item: Record<string, unknown> | undefined, dlq: string[]): Violation[] {
+  private auditExecution(facts: ExecutionFacts, item: Record<string, unknown> | undefined, dlq: string[], items: Map<string, Record<string, unknown>>): Violation[] {
     const { h } = this;
     const { config, model } = h;
     const violations: Violation[] = [];
@@ -326,7 +328,7 @@ export class Auditor {
       const made = pipelineRedrives.filter((r) => r.generation === a.generation && r.tokenGeneration === a.generation).length;
       if (made !== 1 && !unattributable) v('new', `generation ${a.generation} was approved (${a.actor}) and recorded ${a.outcome}, but AWS accepted ${made} redrives of it with its token`);
     }
-    violations.push(...this.restartInvariants(facts, item, attempts));
+    violations.push(...this.restartInvariants(facts, item, attempts, items.get(facts.restartOf ?? '')));
     for (const [generation, count] of recordedRedrives) {
       if (count > 1) v('ledger-double-redrive', `the ledger records ${count} redrives of generation ${generation}`);
       if (record.redriveCount <= generation) v('new', `the ledger records a redrive of generation ${generation} but AWS's redriveCount is ${record.redriveCount}`);
@@ -395,7 +397,10 @@ export class Auditor {
             } else if (reason === 'BEFORE_WATCHING') {
               if (last.stopMs >= watchingSinceMs) v('bug5', `${describe} SKIPPED as BEFORE_WATCHING, but it stopped after watching began at ${this.at(watchingSinceMs)}`);
             } else if (reason === 'RESTART_TARGET_MISSING') {
-              if (model.restartTarget !== 'version:9') v('new', `${describe} SKIPPED as RESTART_TARGET_MISSING, but its target ${model.restartTarget} exists`);
+              // The target is the config's, or an operator's `restart --target`.
+              const restartAttempt = [...mine].reverse().find((a) => a.reason === 'RESTART_TARGET_MISSING');
+              const targets = restartAttempt && byOperatorRun(restartAttempt) ? h.facts.operatorRuns.map((r) => r.restartTarget) : [model.restartTarget];
+              if (!targets.includes('version:9')) v('new', `${describe} SKIPPED as RESTART_TARGET_MISSING, but its target (${targets.join(', ')}) exists`);
             } else if (reason === 'NOT_REDRIVABLE_PER_AWS') {
               if (decidedAtMs < last.stopMs + WINDOW_MS - marginMs) v('new', `${describe} SKIPPED as NOT_REDRIVABLE_PER_AWS at ${this.at(decidedAtMs)}, within its window`);
             } else {
@@ -505,7 +510,7 @@ export class Auditor {
    * says RESTARTED and links it, it runs on the original's input, a worker restarts only `restart`
    * errors, and a line of restarts stops at maxAttempts.
    */
-  private restartInvariants(facts: ExecutionFacts, item: Record<string, unknown> | undefined, attempts: LedgerAttempt[]): Violation[] {
+  private restartInvariants(facts: ExecutionFacts, item: Record<string, unknown> | undefined, attempts: LedgerAttempt[], originalItem: Record<string, unknown> | undefined): Violation[] {
     const { h } = this;
     const violations: Violation[] = [];
     const v = (tag: BugTag, text: string) => violations.push({ tag, text: `${facts.name}: ${text}` });
@@ -535,6 +540,9 @@ export class Auditor {
       const error = failures.find((f) => f.generation === a.generation)?.error;
       if (a.actor === 'worker' && policyActionFor(error) !== 'restart') v('new', `the worker restarted generation ${a.generation}, whose error ${error ?? '(none)'} routes to no restart rule`);
     }
+    // A restart names its original in the ledger (the link is written before StartExecution), and the original names it.
+    if (facts.restartOf && item?.restartOf !== facts.restartOf) v('new', `a restart of ${this.name(facts.restartOf)}, but its ledger item links ${String(item?.restartOf ?? 'nothing')}`);
+    if (facts.restartOf && originalItem?.restartedAs !== undefined && originalItem.restartedAs !== facts.arn) v('new', `${this.name(facts.restartOf)} says it was restarted as ${String(originalItem.restartedAs)}`);
     if (restartsBefore(facts.name) > h.config.maxAttempts && facts.restartOf && !h.facts.operatorRuns.some((r) => r.command === 'restart')) {
       v('new', `a line of ${restartsBefore(facts.name)} restarts, maxAttempts is ${h.config.maxAttempts}`);
     }

@@ -104,6 +104,7 @@ export interface SweepFacts {
 
 export interface OperatorFacts {
   command: 'redrive' | 'restart';
+  restartTarget?: string;
   atMs: number;
   includeRedriven: boolean;
   code: number;
@@ -541,7 +542,7 @@ export class PipelineHarness {
     ];
     const run = await this.cli(args, options.alongsideMs);
     await this.settle();
-    const facts: OperatorFacts = { command, includeRedriven: options.includeRedriven, ...run };
+    const facts: OperatorFacts = { command, restartTarget: options.restartTarget, includeRedriven: options.includeRedriven, ...run };
     this.facts.operatorRuns.push(facts);
     return facts;
   }
