@@ -12,7 +12,7 @@ import type { Clock } from '../core/clock';
 import type { AutoRedriveConfig } from '../core/config';
 import { decide, EvidenceMissingError, tokenMayHaveExpired, type Decision, type HomeEnvironment, type PolicyOverrides, type Trigger } from '../core/decide';
 import { missingEvidence, type ExecutionEvidence } from '../core/evidence';
-import type { ApprovalRecord, LedgerRecord } from '../core/ledger-record';
+import { approverActor, type ApprovalRecord, type LedgerRecord } from '../core/ledger-record';
 import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, type ApprovalMessage, type RecheckMessage } from '../core/messages';
 import type { ReasonCode } from '../core/reasons';
 import type { AlertSink } from '../adapters/alert-publisher';
@@ -91,11 +91,7 @@ export interface KnownState {
 /** Reasons decided by the event (or the ledger) alone: logged and counted, but not worth a ledger write. */
 const UNLEDGERED: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['OUT_OF_SCOPE', 'NOT_FAILED', 'STATUS_NOT_WATCHED', 'ALREADY_HANDLED', 'APPROVAL_NOT_PENDING', 'RESTARTED']);
 
-/** How the ledger's attempt log names a person who decided an approval. */
-export function approverActor(approval: ApprovalRecord): string {
-  const who = approval.via === 'slack' ? `slack ${approval.by}${approval.byName ? ` (${approval.byName})` : ''}` : `operator ${approval.by}`;
-  return approval.reason ? `${who}: ${approval.reason}` : who;
-}
+export { approverActor };
 
 /** A restart replaces any decision but a redrive (in flight or done) or a restart: a person waiting to approve or having rejected a redrive included. */
 const RESTART_CLAIM: ClaimExpectation = { newGeneration: true, phases: ['WAITING', 'SKIPPED', 'GAVE_UP', 'DRY_RUN', 'APPROVAL_PENDING', 'REJECTED'] };
