@@ -215,7 +215,11 @@ export class Ledger {
       );
       const replaced = ledgerRecordFromItem(out.Attributes);
       if (replaced?.phase === 'REDRIVING' && replaced.generation < input.generation) await this.recordOvertakenClaim(replaced, input.nowMs);
-      const displaced = replaced && replaced.generation < input.generation ? replaced.pendingAlert : undefined;
+      // An owed alert this write drops: a newer generation's, or the same generation's next decision (an
+      // operator's redrive or a restart over a SKIPPED/GAVE_UP decision whose worker died before alerting).
+      // A question the write answers (APPROVAL_NEEDED under an approval's decision) is owed no more.
+      const owed = replaced?.pendingAlert;
+      const displaced = owed && (replaced.generation < input.generation || (replaced.generation === input.generation && owed.kind !== 'APPROVAL_NEEDED')) ? owed : undefined;
       return { won: true, ...(displaced && { displacedAlert: displaced }) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {

@@ -536,13 +536,14 @@ export class RedriveEngine {
   }
 
   /**
-   * Every ledger write of the engine: an older generation's owed alert that the write displaced is sent
-   * here (at least once: its own worker died before sending it, or sends it too).
+   * Every ledger write of the engine: an owed alert that the write displaced (an older generation's, or an
+   * earlier decision's of this generation) is sent here (at least once: its own worker died before sending
+   * it, or sends it too).
    */
   private async transition(input: TransitionInput): Promise<TransitionResult> {
     const result = await this.deps.ledger.transition(input);
     if (result.displacedAlert) {
-      this.deps.logger.warn('Publishing an alert an older generation owed, displaced by a newer one', { executionArn: input.evidence.executionArn, generation: input.generation, kind: result.displacedAlert.kind });
+      this.deps.logger.warn('Publishing an alert an earlier decision owed, displaced by this write', { executionArn: input.evidence.executionArn, generation: input.generation, kind: result.displacedAlert.kind });
       await this.deps.alerts.publish(result.displacedAlert);
     }
     return result;
