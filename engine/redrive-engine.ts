@@ -398,7 +398,7 @@ export class RedriveEngine {
       ...buildExecutionAlert('APPROVAL_NEEDED', evidence, decision.reason, decision.detail, attemptsUsed, config, nowMs),
       generation: decision.generation,
       ...(lastEnteredState && { failedState: lastEnteredState }),
-      commands: approvalCommands(evidence.executionArn),
+      commands: approvalCommands(evidence.executionArn, decision.generation),
     };
     const written = await this.transition({
       evidence,

@@ -83,8 +83,8 @@ describe('an approve rule', () => {
         attemptsLeft: 3,
         windowLeftMs: 14 * DAY_MS - 60_000,
         commands: [
-          'sfn-autoredrive approve arn:aws:states:us-east-1:123456789012:execution:Orders-Process:exec-1 --reason "…"',
-          'sfn-autoredrive reject arn:aws:states:us-east-1:123456789012:execution:Orders-Process:exec-1 --reason "…"',
+          'sfn-autoredrive approve arn:aws:states:us-east-1:123456789012:execution:Orders-Process:exec-1 --generation 0 --reason "…"',
+          'sfn-autoredrive reject arn:aws:states:us-east-1:123456789012:execution:Orders-Process:exec-1 --generation 0 --reason "…"',
         ],
       }),
     ]);

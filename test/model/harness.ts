@@ -564,7 +564,7 @@ export class PipelineHarness {
     const one = async (click: { via: 'slack' | 'cli'; by: number }): Promise<string> => {
       const by = APPROVERS[click.by % APPROVERS.length];
       const atMs = this.clock.nowMs();
-      const answer = click.via === 'slack' ? await this.slackClick(arn, generation, options.verdict, by) : (await this.cli([options.verdict === 'APPROVED' ? 'approve' : 'reject', arn, '--reason', `model approval by ${by}`])).code;
+      const answer = click.via === 'slack' ? await this.slackClick(arn, generation, options.verdict, by) : (await this.cli([options.verdict === 'APPROVED' ? 'approve' : 'reject', arn, '--generation', String(generation), '--reason', `model approval by ${by}`])).code;
       this.facts.approvals.push({ arn, generation, verdict: options.verdict, via: click.via, by, atMs, answer });
       return `${click.via} ${by} ${answer}`;
     };
