@@ -301,8 +301,9 @@ export class Auditor {
         const closed = attempts.find((a) => a.generation === redrive.generation && a.decidedAtMs <= redrive.atMs && (a.decision === 'REJECT' || (a.reason === 'REDRIVE_WINDOW_EXPIRED' && a.actor === 'sweep')));
         if (closed) v('new', `generation ${redrive.generation} was ${closed.decision === 'REJECT' ? `rejected by ${closed.actor}` : 'expired by the sweep'} at ${this.at(closed.decidedAtMs)}, yet ${actor} redrove it at ${this.at(redrive.atMs)}`);
       }
-      const restartedAt = attempts.find((a) => RESTART_OUTCOMES.has(a.outcome))?.decidedAtMs;
-      if (restartedAt !== undefined && restartedAt <= redrive.atMs) v('new', `restarted at ${this.at(restartedAt)} (as ${String(item?.restartedAs)}), yet ${actor} redrove generation ${redrive.generation} at ${this.at(redrive.atMs)}`);
+      // After a restart of generation g nothing redrives g or a later generation (times tie on the virtual clock: compare generations).
+      const restarted = attempts.find((a) => RESTART_OUTCOMES.has(a.outcome));
+      if (restarted && redrive.generation >= restarted.generation) v('new', `generation ${restarted.generation} was restarted at ${this.at(restarted.decidedAtMs)} (as ${String(item?.restartedAs)}), yet ${actor} redrove generation ${redrive.generation} at ${this.at(redrive.atMs)}`);
       if (!attempt && !parked && !unattributable && redrive.tokenGeneration === redrive.generation) {
         const overtaken = (itemGeneration ?? -1) > redrive.generation;
         // Since the fix the next generation's claim logs it, in a second write a crash can cut off.
