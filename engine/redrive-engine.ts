@@ -140,7 +140,10 @@ export class RedriveEngine {
       outcome = await approver.reject(record);
     } else {
       // Read afresh (one DescribeExecution): the execution may have moved on since the approval was asked.
-      outcome = await approver.handleEvidence({ ...evidenceFromLedger(record), redriveCount: undefined }, 'approval', { record });
+      // But a REDRIVING claim this approval made, whose worker died after the call, is finished like a
+      // redelivered event's: from the failure's own evidence (afresh, the redrive it made already runs).
+      const resuming = record.phase === 'REDRIVING';
+      outcome = await approver.handleEvidence(resuming ? evidenceFromLedger(record) : { ...evidenceFromLedger(record), redriveCount: undefined }, 'approval', { record });
     }
     // Only the delivery whose decision was written announces it: a second click finds the failure
     // handled, or no longer failed (it is being rerun), and must not overwrite the first one's message.

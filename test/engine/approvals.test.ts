@@ -268,3 +268,20 @@ describe('a late second click', () => {
     expect(publishedAlerts()).toEqual([]);
   });
 });
+
+describe('an approval whose worker died after RedriveExecution (found by the model test, seed 1465691816)', () => {
+  it('is finished by the redelivered approval: the redrive is recorded under the approver, not left REDRIVING', async () => {
+    const { engine, ledger, clock } = await setup();
+    await engine.handleEvidence(failure, 'event');
+    sfnMock.on(RedriveExecutionCommand).rejectsOnce(new Error('the worker died after the call')).resolves({ redriveDate: new Date(NOW_MS) });
+    await expect(engine.handleMessage(approval(), 'm-1')).rejects.toThrow('the worker died after the call');
+    expect(await ledger.get(executionArn())).toMatchObject({ phase: 'REDRIVING', generation: 0 });
+    // The redrive went through: the execution runs again (AWS counts it), and SQS hands the approval back.
+    sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: executionArn(), stateMachineArn: STATE_MACHINE_ARN, name: 'exec-1', status: 'RUNNING', startDate: new Date(failure.startDateMs), redriveCount: 1 });
+    clock.advance(6 * 60_000);
+    expect(await engine.handleMessage(approval(), 'm-1')).toMatchObject({ redriven: true });
+    const record = await ledger.get(executionArn());
+    expect(record).toMatchObject({ phase: 'REDRIVEN', generation: 0, attemptsUsed: 1 });
+    expect(record!.attempts.at(-1)).toMatchObject({ decision: 'REDRIVE', actor: 'slack U024BE7LH (alice)' });
+  });
+});
