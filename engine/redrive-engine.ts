@@ -254,6 +254,10 @@ export class RedriveEngine {
       const outcome = { place: 'SKIPPED' as const, reason: refusal.reason, detail: refusal.detail, executionArn: evidence.executionArn, generation, redriven: false, ...(record?.restartedAs && { restartedAs: record.restartedAs }) };
       return this.report(outcome, 'Skipped');
     }
+    // A claimed restart (its restarter died, maybe after StartExecution) is finished where the claim said:
+    // a caller with another target must not start nothing, or a second execution, and unlink the first.
+    const resuming = record?.phase === 'RESTARTING' && record.generation === generation;
+    if (resuming && record.restartTarget) target = parseRestartTarget(record.restartTarget);
     const targetText = describeRestartTarget(target);
     const restartArn = restartExecutionArn(evidence.executionArn);
     const decision: Decision = { action: 'SKIP', reason: 'RESTART', detail: `restart on ${targetText} as ${restartArn}`, generation, attemptNumber: record?.attemptsUsed ?? 0 };
@@ -270,7 +274,6 @@ export class RedriveEngine {
       if (!dry.won) return this.lostClaim(decision, evidence, dry.current);
       return this.report({ place: 'DRY_RUN', reason: 'RESTART', detail: `dry run: would ${decision.detail}`, executionArn: evidence.executionArn, generation, redriven: false }, 'DryRun');
     }
-    const resuming = record?.phase === 'RESTARTING' && record.generation === generation;
     if (!resuming) {
       const claim = await this.transition({
         evidence,
