@@ -432,7 +432,8 @@ export class Auditor {
             delivered.length > 0 && `its event reached the queue at ${delivered.map((t) => this.at(t)).join(', ')}`,
             listing.length > 0 && `sweeps at ${listing.map((s) => this.at(s.atMs)).join(', ')} could list it`,
           ].filter(Boolean);
-          const noGeneration = item !== undefined && itemGeneration === undefined;
+          // (A restart's link item has no generation either, by design: not bug 1.)
+          const noGeneration = item !== undefined && itemGeneration === undefined && item.restartOf === undefined;
           const unlistedHorizon = delivered.length === 0 && listing.every((s) => s.missed.includes(facts.arn) === false && s.beforeWatching.includes(facts.arn) === false);
           v(noGeneration ? 'bug1' : this.expired(facts.arn) ? 'queue-retention' : unlistedHorizon ? 'sweep-start-horizon' : 'new', `${describe} has no decision in the ledger (item: ${item ? `generation ${itemGeneration} ${phase}` : 'none'}), but ${knownBy.join(' and ')}`);
         }
