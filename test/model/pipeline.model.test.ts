@@ -4,8 +4,7 @@
  * CLI, DynamoDB Local) on a virtual clock; after quiescence the model says where every failure
  * generation must be and the auditor checks it. See docs/VERIFICATION.md.
  *
- *   MODEL_RUNS=n          sequences (default 20: with approvals and restarts a sequence costs more, and `npm
- *                         test` keeps the model's time; `npm run soak -- --runs N` runs many more
+ *   MODEL_RUNS=n          sequences (default 25); `npm run soak -- --runs N` runs many more
  *   MODEL_SEED=s          the seed (default: FIXED_SEED, so `npm test` is the same run every time; `random`:
  *                         a new one, as `npm run soak` does); with MODEL_PATH=p and MODEL_REPLAY_PATH=r (the counterexample's
  *                         `/*replayPath="r"*\/`) it replays one shrunk counterexample
@@ -28,7 +27,7 @@ import { PipelineHarness } from './harness';
 import { KNOWN_BUGS, STRICT } from './known-bugs';
 import { configArbitrary, describeConfig, describePreDeploy, FLAGS, preDeployArbitrary } from './scenario';
 
-const RUNS = Number(process.env.MODEL_RUNS ?? 20);
+const RUNS = Number(process.env.MODEL_RUNS ?? 25);
 const MAX_COMMANDS = Number(process.env.MODEL_MAX_COMMANDS ?? 16);
 const TIME_LIMIT_MS = Number(process.env.MODEL_TIME_LIMIT_S ?? 45) * 1000;
 const SHRINK_LIMIT_MS = Number(process.env.MODEL_SHRINK_LIMIT_S ?? 120) * 1000;
