@@ -504,7 +504,9 @@ export class Auditor {
         const heldUnredriven = before?.generation === failure.generation && before.phase !== undefined && !['REDRIVING', 'REDRIVEN', 'REJECTED', 'RESTARTING', 'RESTARTED'].includes(before.phase);
         return heldUnredriven || s.beforeWatching.includes(facts.arn);
       });
-      if (sweeps.length > 0 && sent === 0) {
+      // A pending approval the sweep expired got NOT_REDRIVABLE instead, which says all WINDOW_CLOSING would (engine/sweep.ts).
+      const expiredBySweep = attempts.some((a) => a.generation === failure.generation && a.reason === 'REDRIVE_WINDOW_EXPIRED' && a.actor === 'sweep');
+      if (sweeps.length > 0 && sent === 0 && !expiredBySweep) {
         v('bug4', `no WINDOW_CLOSING alert for generation ${failure.generation} (${lastPlace ?? phase}), though the ledger held it unredriven when sweeps ran at ${sweeps.map((s) => `${this.at(s.atMs)} (${formatMs(windowEndMs - s.atMs)} left)`).join(', ')}; started ${this.at(record.startDateMs)}, stopped ${this.at(failure.stopMs)}`);
       }
     }
