@@ -10,7 +10,7 @@ import type { Decision } from '../core/decide';
 import { REDRIVE_WINDOW_MS } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
 import { LEDGER_TABLE } from '../core/ledger-table';
-import { ledgerRecordFromItem, MAX_STORED_CAUSE_CHARS, truncate, type ApprovalRecord, type LedgerAttempt, type LedgerPhase, type LedgerRecord, type RerunWatchRecord } from '../core/ledger-record';
+import { approverActor, ledgerRecordFromItem, MAX_STORED_CAUSE_CHARS, truncate, type ApprovalRecord, type LedgerAttempt, type LedgerPhase, type LedgerRecord, type RerunWatchRecord } from '../core/ledger-record';
 
 /** Which existing item a write may replace; a write needs at least one of the two to hold. */
 export interface ClaimExpectation {
@@ -215,7 +215,11 @@ export class Ledger {
       );
       const replaced = ledgerRecordFromItem(out.Attributes);
       if (replaced?.phase === 'REDRIVING' && replaced.generation < input.generation) await this.recordOvertakenClaim(replaced, input.nowMs);
-      const displaced = replaced && replaced.generation < input.generation ? replaced.pendingAlert : undefined;
+      // An owed alert this write drops: a newer generation's, or the same generation's next decision (an
+      // operator's redrive or a restart over a SKIPPED/GAVE_UP decision whose worker died before alerting).
+      // A question the write answers (APPROVAL_NEEDED under an approval's decision) is owed no more.
+      const owed = replaced?.pendingAlert;
+      const displaced = owed && (replaced.generation < input.generation || (replaced.generation === input.generation && owed.kind !== 'APPROVAL_NEEDED')) ? owed : undefined;
       return { won: true, ...(displaced && { displacedAlert: displaced }) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
@@ -228,9 +232,11 @@ export class Ledger {
   /**
    * A later generation replaced a claim still in REDRIVING: its worker died between RedriveExecution and
    * recording it. The later failure proves that the execution was redriven past the claimed generation,
-   * so the attempt log says so (otherwise a counted attempt would have no redrive to explain it).
+   * so the attempt log says so (otherwise a counted attempt would have no redrive to explain it). A claim
+   * an approval made is logged as that approver's, as its own worker would have logged it.
    */
   private async recordOvertakenClaim(claim: LedgerRecord, nowMs: number): Promise<void> {
+    const approved = claim.approval?.generation === claim.generation && claim.approval.verdict === 'APPROVED' ? claim.approval : undefined;
     await this.appendAttempt(claim.executionArn, {
       generation: claim.generation,
       decision: 'REDRIVE',
@@ -239,7 +245,7 @@ export class Ledger {
       clientToken: claim.clientToken,
       outcome: 'ALREADY_REDRIVEN',
       outcomeAtMs: nowMs,
-      actor: 'ledger',
+      actor: approved ? approverActor(approved) : 'ledger',
       note: `a later generation failed before this claim was recorded: the execution was redriven (by the claimed call, or by someone else)`,
     });
   }

@@ -15,6 +15,8 @@ import { json, renderFields } from './output';
 
 export interface ApproveOptions extends CommonOptions {
   reason?: string;
+  /** The failure generation asked about (the alert's command names it); without it, whichever is pending. */
+  generation?: string;
   alertTopicArn?: string;
   verbose?: boolean;
 }
@@ -32,13 +34,14 @@ export function approvalCommand(env: CommandEnv, verdict: Verdict): Command {
     .description(verb.description)
     .argument('<executionArn>', 'the execution waiting for approval')
     .option('--reason <text>', 'why; stored in the ledger with your identity (required)')
+    .option('--generation <n>', 'the failure generation you were asked about (the alert\'s command names it): nothing is decided if another one is pending now (default: whichever is pending)')
     .option('--alert-topic-arn <arn>', `publish the decision (APPROVAL_DECIDED) and any NOT_REDRIVABLE alert to this topic (default: $${RUNTIME_ENV.alertTopicArn})`)
     .option('--verbose', 'log the decision as a JSON line on stderr')
     .addHelpText(
       'after',
       `
 Examples:
-  $ sfn-autoredrive ${verb.command} arn:aws:states:us-east-1:123456789012:execution:orders-flow:order-42 --reason "INC-7 card issuer back"
+  $ sfn-autoredrive ${verb.command} arn:aws:states:us-east-1:123456789012:execution:orders-flow:order-42 --generation 0 --reason "INC-7 card issuer back"
 
 Exit codes: 0 ${verb.done}, 1 not ${verb.done} (nothing pending, window closed, AWS refused: the reason is printed), 2 usage error.`,
     )
@@ -50,13 +53,15 @@ Exit codes: 0 ${verb.done}, 1 not ${verb.done} (nothing pending, window closed, 
 export async function runApproval(executionArn: string, verdict: Verdict, options: ApproveOptions, io: CliIo): Promise<ExitCode> {
   parseExecutionArn(executionArn);
   if (!options.reason) throw new CliError('--reason "…" is required: it is stored in the ledger with your identity');
+  const generation = options.generation === undefined ? undefined : Number(options.generation);
+  if (generation !== undefined && !(Number.isInteger(generation) && generation >= 0)) throw new CliError(`--generation ${options.generation} is not a failure generation (0, 1, 2, …)`);
   const config = loadConfig(options, io);
   const ctx = await AwsContext.create(options, io);
   const ledger = ctx.ledger(config);
   const record = await ledger.get(executionArn);
-  if (record?.phase !== 'APPROVAL_PENDING') {
+  if (record?.phase !== 'APPROVAL_PENDING' || (generation !== undefined && record.generation !== generation)) {
     const where = record ? `it is ${record.phase} (${record.reason}) at generation ${record.generation}` : 'the ledger has no entry for it';
-    throw new CliError(`No approval is pending for ${executionArn}: ${where}`);
+    throw new CliError(`No approval is pending for ${executionArn}${generation === undefined ? '' : ` at generation ${generation}`}: ${where}`);
   }
   const identity = await ctx.identity();
   const alerts = new OperatorAlerts(ctx, options.alertTopicArn);

@@ -197,8 +197,9 @@ export function failingChildrenText(run: MapRunFailures): string {
 }
 
 /** The CLI commands that approve or reject one pending generation, as the alert shows them. */
-export function approvalCommands(executionArn: string): string[] {
-  return [`sfn-autoredrive approve ${executionArn} --reason "…"`, `sfn-autoredrive reject ${executionArn} --reason "…"`];
+export function approvalCommands(executionArn: string, generation: number): string[] {
+  // The generation asked about, as the Slack buttons carry it: a late command must not decide a newer failure.
+  return [`sfn-autoredrive approve ${executionArn} --generation ${generation} --reason "…"`, `sfn-autoredrive reject ${executionArn} --generation ${generation} --reason "…"`];
 }
 
 export function alertEmailText(alert: Alert): string {

@@ -125,6 +125,12 @@ export interface ApprovalRecord {
   decidedAtMs: number;
 }
 
+/** How the ledger's attempt log names a person who decided an approval. */
+export function approverActor(approval: ApprovalRecord): string {
+  const who = approval.via === 'slack' ? `slack ${approval.by}${approval.byName ? ` (${approval.byName})` : ''}` : `operator ${approval.by}`;
+  return approval.reason ? `${who}: ${approval.reason}` : who;
+}
+
 /**
  * An item read from the table, as a record the core may decide on, or undefined when it is not one.
  * An item without a whole generation and a known phase records no handling of any failure, so it must

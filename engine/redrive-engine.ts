@@ -13,7 +13,7 @@ import type { Clock } from '../core/clock';
 import type { AutoRedriveConfig } from '../core/config';
 import { decide, EvidenceMissingError, tokenMayHaveExpired, type Decision, type HomeEnvironment, type PolicyOverrides, type Trigger } from '../core/decide';
 import { missingEvidence, type ExecutionEvidence } from '../core/evidence';
-import type { ApprovalRecord, LedgerRecord } from '../core/ledger-record';
+import { approverActor, type ApprovalRecord, type LedgerRecord } from '../core/ledger-record';
 import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, RERUN_WATCH_KIND, type ApprovalMessage, type RecheckMessage, type RerunWatchMessage } from '../core/messages';
 import { nextLookDelayMs, RERUN_WATCH_MS, SLACK_RESPONSE_URL_LIFE_MS, viewRerun } from '../core/rerun-watch';
 import { createHash } from 'node:crypto';
@@ -102,11 +102,7 @@ export interface KnownState {
 /** Reasons decided by the event (or the ledger) alone: logged and counted, but not worth a ledger write. */
 const UNLEDGERED: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['OUT_OF_SCOPE', 'NOT_FAILED', 'STATUS_NOT_WATCHED', 'ALREADY_HANDLED', 'APPROVAL_NOT_PENDING', 'RESTARTED']);
 
-/** How the ledger's attempt log names a person who decided an approval. */
-export function approverActor(approval: ApprovalRecord): string {
-  const who = approval.via === 'slack' ? `slack ${approval.by}${approval.byName ? ` (${approval.byName})` : ''}` : `operator ${approval.by}`;
-  return approval.reason ? `${who}: ${approval.reason}` : who;
-}
+export { approverActor };
 
 /** A restart replaces any decision but a redrive (in flight or done) or a restart: a person waiting to approve or having rejected a redrive included. */
 const RESTART_CLAIM: ClaimExpectation = { newGeneration: true, phases: ['WAITING', 'SKIPPED', 'GAVE_UP', 'DRY_RUN', 'APPROVAL_PENDING', 'REJECTED'] };
@@ -156,7 +152,10 @@ export class RedriveEngine {
       outcome = await approver.reject(record);
     } else {
       // Read afresh (one DescribeExecution): the execution may have moved on since the approval was asked.
-      outcome = await approver.handleEvidence({ ...evidenceFromLedger(record), redriveCount: undefined }, 'approval', { record });
+      // But a REDRIVING claim this approval made, whose worker died after the call, is finished like a
+      // redelivered event's: from the failure's own evidence (afresh, the redrive it made already runs).
+      const resuming = record.phase === 'REDRIVING';
+      outcome = await approver.handleEvidence(resuming ? evidenceFromLedger(record) : { ...evidenceFromLedger(record), redriveCount: undefined }, 'approval', { record });
     }
     // Only the delivery whose decision was written announces it: a second click finds the failure
     // handled, or no longer failed (it is being rerun), and must not overwrite the first one's message.
@@ -335,6 +334,10 @@ export class RedriveEngine {
       const outcome = { place: 'SKIPPED' as const, reason: refusal.reason, detail: refusal.detail, executionArn: evidence.executionArn, generation, redriven: false, ...(record?.restartedAs && { restartedAs: record.restartedAs }) };
       return this.report(outcome, 'Skipped');
     }
+    // A claimed restart (its restarter died, maybe after StartExecution) is finished where the claim said:
+    // a caller with another target must not start nothing, or a second execution, and unlink the first.
+    const resuming = record?.phase === 'RESTARTING' && record.generation === generation;
+    if (resuming && record.restartTarget) target = parseRestartTarget(record.restartTarget);
     const targetText = describeRestartTarget(target);
     const restartArn = restartExecutionArn(evidence.executionArn);
     const decision: Decision = { action: 'SKIP', reason: 'RESTART', detail: `restart on ${targetText} as ${restartArn}`, generation, attemptNumber: record?.attemptsUsed ?? 0 };
@@ -351,7 +354,6 @@ export class RedriveEngine {
       if (!dry.won) return this.lostClaim(decision, evidence, dry.current);
       return this.report({ place: 'DRY_RUN', reason: 'RESTART', detail: `dry run: would ${decision.detail}`, executionArn: evidence.executionArn, generation, redriven: false }, 'DryRun');
     }
-    const resuming = record?.phase === 'RESTARTING' && record.generation === generation;
     if (!resuming) {
       const claim = await this.transition({
         evidence,
@@ -482,7 +484,7 @@ export class RedriveEngine {
       ...buildExecutionAlert('APPROVAL_NEEDED', evidence, decision.reason, decision.detail, attemptsUsed, config, nowMs),
       generation: decision.generation,
       ...(lastEnteredState && { failedState: lastEnteredState }),
-      commands: approvalCommands(evidence.executionArn),
+      commands: approvalCommands(evidence.executionArn, decision.generation),
     };
     const written = await this.transition({
       evidence,
@@ -620,13 +622,14 @@ export class RedriveEngine {
   }
 
   /**
-   * Every ledger write of the engine: an older generation's owed alert that the write displaced is sent
-   * here (at least once: its own worker died before sending it, or sends it too).
+   * Every ledger write of the engine: an owed alert that the write displaced (an older generation's, or an
+   * earlier decision's of this generation) is sent here (at least once: its own worker died before sending
+   * it, or sends it too).
    */
   private async transition(input: TransitionInput): Promise<TransitionResult> {
     const result = await this.deps.ledger.transition(input);
     if (result.displacedAlert) {
-      this.deps.logger.warn('Publishing an alert an older generation owed, displaced by a newer one', { executionArn: input.evidence.executionArn, generation: input.generation, kind: result.displacedAlert.kind });
+      this.deps.logger.warn('Publishing an alert an earlier decision owed, displaced by this write', { executionArn: input.evidence.executionArn, generation: input.generation, kind: result.displacedAlert.kind });
       await this.deps.alerts.publish(result.displacedAlert);
     }
     return result;

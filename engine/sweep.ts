@@ -276,7 +276,7 @@ async function alertClosingWindows(deps: SweepDeps, stateMachineArn: string, now
         ? `${formatDuration(windowLeftMs)} left, and an approval is pending: it expires when the window (less the safety margin) closes`
         : `${formatDuration(windowLeftMs)} left; last decision ${record.phase} (${record.reason})`;
       const alert = buildExecutionAlert('WINDOW_CLOSING', evidenceFromLedger(record), 'WINDOW_CLOSING', detail, record.attemptsUsed, config, nowMs);
-      await deps.alerts.publish(pending ? { ...alert, generation: record.generation, commands: approvalCommands(record.executionArn) } : alert);
+      await deps.alerts.publish(pending ? { ...alert, generation: record.generation, commands: approvalCommands(record.executionArn, record.generation) } : alert);
     }
     report.windowClosing.push({ executionArn: record.executionArn, windowLeftMs, alerted });
   }

@@ -85,3 +85,33 @@ describe('ledger against DynamoDB Local', () => {
     expect(found).toEqual(['e5', 'e4', 'e3', 'e2', 'e1']);
   });
 });
+
+describe('a redrive claim overtaken by the next generation (found by the model test, seed -1561043964)', () => {
+  const claim = (generation: number, extra: object = {}) => ({
+    evidence: evidence({ redriveCount: generation }),
+    generation,
+    expect: { newGeneration: true },
+    phase: 'REDRIVING' as const,
+    reason: 'ELIGIBLE' as const,
+    nowMs: NOW_MS + generation,
+    clientToken: `t${generation}`,
+    tokenFirstUsedAtMs: NOW_MS + generation,
+    attemptsIncrement: 1,
+    ...extra,
+  });
+
+  it('is logged as the approver’s redrive when an approval made the claim, and as the ledger’s otherwise', async () => {
+    const { ledger } = await harness.newLedger();
+    const approval = { generation: 0, verdict: 'APPROVED' as const, via: 'slack' as const, by: 'U024BE7LH', byName: 'alice', decidedAtMs: NOW_MS };
+    // The approver's worker died after RedriveExecution; the next generation's claim overtakes its claim.
+    expect((await ledger.transition(claim(0, { approval }))).won).toBe(true);
+    expect((await ledger.transition(claim(1))).won).toBe(true);
+    // The approval record stays on the item, but names generation 0: generation 1's overtaken claim is no approver's.
+    expect((await ledger.transition(claim(2))).won).toBe(true);
+    const attempts = (await ledger.get(executionArn()))!.attempts.filter((a) => a.outcome === 'ALREADY_REDRIVEN');
+    expect(attempts.map((a) => [a.generation, a.actor])).toEqual([
+      [0, 'slack U024BE7LH (alice)'],
+      [1, 'ledger'],
+    ]);
+  });
+});

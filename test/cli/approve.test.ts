@@ -46,7 +46,11 @@ describe('approve and reject', () => {
     const table = await cli(['explain', approved, ...localFlags(stack()), '--config', configFile], { clock });
     expect(table.stdout).toContain('approve: matches errorPolicy.rules[0] pattern CardDeclined: approve (a person checks the card)');
 
-    const approve = await cli(['approve', approved, ...localFlags(stack()), '--reason', 'INC-7 issuer back', '--output', 'json'], { clock });
+    // A command for another generation than the pending one decides nothing (found by the model test, seed -251114959).
+    const otherGeneration = await cli(['approve', approved, ...localFlags(stack()), '--generation', '1', '--reason', 'meant for a later failure'], { clock });
+    expect(otherGeneration.code).toBe(2);
+    expect(otherGeneration.stderr).toContain(`No approval is pending for ${approved} at generation 1: it is APPROVAL_PENDING (APPROVAL_REQUIRED) at generation 0`);
+    const approve = await cli(['approve', approved, ...localFlags(stack()), '--generation', '0', '--reason', 'INC-7 issuer back', '--output', 'json'], { clock });
     expect(approve.stderr).toBe('');
     expect(approve.code).toBe(0);
     expect(JSON.parse(approve.stdout)).toMatchObject({ verdict: 'APPROVED', place: 'REDRIVEN', by: expect.stringMatching(/^local:/) });

@@ -84,8 +84,8 @@ describe('an approve rule', () => {
         attemptsLeft: 3,
         windowLeftMs: 14 * DAY_MS - 60_000,
         commands: [
-          'sfn-autoredrive approve arn:aws:states:us-east-1:123456789012:execution:Orders-Process:exec-1 --reason "…"',
-          'sfn-autoredrive reject arn:aws:states:us-east-1:123456789012:execution:Orders-Process:exec-1 --reason "…"',
+          'sfn-autoredrive approve arn:aws:states:us-east-1:123456789012:execution:Orders-Process:exec-1 --generation 0 --reason "…"',
+          'sfn-autoredrive reject arn:aws:states:us-east-1:123456789012:execution:Orders-Process:exec-1 --generation 0 --reason "…"',
         ],
       }),
     ]);
@@ -385,5 +385,22 @@ describe('a late second click', () => {
     expect(outcome).toMatchObject({ redriven: false });
     expect(sfnMock).toHaveReceivedCommandTimes(RedriveExecutionCommand, 1);
     expect(publishedAlerts()).toEqual([]);
+  });
+});
+
+describe('an approval whose worker died after RedriveExecution (found by the model test, seed 1465691816)', () => {
+  it('is finished by the redelivered approval: the redrive is recorded under the approver, not left REDRIVING', async () => {
+    const { engine, ledger, clock } = await setup();
+    await engine.handleEvidence(failure, 'event');
+    sfnMock.on(RedriveExecutionCommand).rejectsOnce(new Error('the worker died after the call')).resolves({ redriveDate: new Date(NOW_MS) });
+    await expect(engine.handleMessage(approval(), 'm-1')).rejects.toThrow('the worker died after the call');
+    expect(await ledger.get(executionArn())).toMatchObject({ phase: 'REDRIVING', generation: 0 });
+    // The redrive went through: the execution runs again (AWS counts it), and SQS hands the approval back.
+    sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: executionArn(), stateMachineArn: STATE_MACHINE_ARN, name: 'exec-1', status: 'RUNNING', startDate: new Date(failure.startDateMs), redriveCount: 1 });
+    clock.advance(6 * 60_000);
+    expect(await engine.handleMessage(approval(), 'm-1')).toMatchObject({ redriven: true });
+    const record = await ledger.get(executionArn());
+    expect(record).toMatchObject({ phase: 'REDRIVEN', generation: 0, attemptsUsed: 1 });
+    expect(record!.attempts.at(-1)).toMatchObject({ decision: 'REDRIVE', actor: 'slack U024BE7LH (alice)' });
   });
 });

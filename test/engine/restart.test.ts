@@ -182,3 +182,44 @@ it('a restart rule makes the worker restart on the rule\'s target; a line that k
   ]);
   expect(alerts[2].restartOf).toBe(RESTART);
 });
+
+it('an alert the worker owed for its decision is sent when a restart replaces that decision, not dropped with it (found by the model test, seed 1039822435)', async () => {
+  const { ledger, alerts, engine } = await operatorSetup();
+  let dies = true;
+  const worker = new RedriveEngine({
+    config: parseConfig({ watch: { stateMachineNamePrefixes: ['orders'] }, errorPolicy: { neverRetry: ['Bug'] }, alerts: { notifyOnNonRetryableSkip: true } }),
+    clock: h.clock,
+    sfn: h.sfn,
+    ledger,
+    alerts: {
+      publish: async (alert) => {
+        if (dies) throw new Error('the worker died before alerting');
+        alerts.push(alert);
+      },
+    },
+    logger: silent,
+    metrics: { count() {} },
+    actor: 'worker',
+  });
+  await expect(worker.handleEvidence({ ...original, sources: ['list'] }, 'event')).rejects.toThrow('the worker died before alerting');
+  dies = false;
+  expect(await ledger.get(ORIGINAL)).toMatchObject({ phase: 'SKIPPED', reason: 'NON_RETRYABLE_ERROR', pendingAlert: expect.objectContaining({ kind: 'SKIPPED_NON_RETRYABLE' }) });
+  // An operator restarts it before SQS hands the worker's message back.
+  expect(await engine().restart(original, parseRestartTarget('alias:prod'))).toMatchObject({ place: 'RESTARTED' });
+  expect(alerts.map((a) => a.kind).sort()).toEqual(['RESTARTED', 'SKIPPED_NON_RETRYABLE']);
+  expect((await ledger.get(ORIGINAL))!.pendingAlert).toBeUndefined();
+});
+
+it('asked with another target, a restart finishes a claimed one where the claim said and keeps its link (found by the model test, seed -978408341)', async () => {
+  const { ledger, alerts, engine } = await operatorSetup();
+  // A worker claimed a restart on latest, linked and started it, and died before recording it.
+  await ledger.transition({ evidence: { ...original, redriveCount: 0, status: 'FAILED' }, generation: 0, expect: { newGeneration: true }, phase: 'RESTARTING', reason: 'RESTART', nowMs: h.clock.nowMs(), restartTarget: 'latest' });
+  await ledger.linkRestart(RESTART, ORIGINAL, h.clock.nowMs());
+  await h.sfn.send(new StartExecutionCommand({ stateMachineArn: SM, name: 'order-42-restart-1', input: '{"order":42}' }));
+  await h.emulator.waitForIdle();
+  // An operator restarts it on an alias that does not exist.
+  expect(await engine().restart(original, parseRestartTarget('alias:green'))).toMatchObject({ place: 'RESTARTED', restartedAs: RESTART });
+  expect(await ledger.get(ORIGINAL)).toMatchObject({ phase: 'RESTARTED', restartedAs: RESTART, restartTarget: 'latest' });
+  expect(await ledger.restartOf(RESTART)).toBe(ORIGINAL);
+  expect(alerts.map((a) => a.kind)).toEqual(['RESTARTED']);
+});

@@ -10,6 +10,9 @@
  *   GAVE_UP      the ledger holds g GAVE_UP after maxAttempts real redrives, with one GAVE_UP alert
  *   DRY_RUN      the ledger holds g DRY_RUN, in dry-run mode only
  *   PARKED       a message naming the execution is in the intake DLQ
+ *   APPROVAL_PENDING / REJECTED  the ledger holds g waiting for a person (its error routes to `approve`,
+ *                and no sweep ran after its window less the margin closed) or declined by one who clicked Skip
+ *   RESTARTED    the ledger holds g RESTARTED, linked to the one restart `<name>-restart-<n>` that exists
  *   NOT_WATCHED  its machine or status is not watched, or it failed before the deploy
  *   LOST         no ledger decision, which is right only if no copy of its event reached the queue and
  *                no sweep ran while its stop date was within the lookback
@@ -19,9 +22,10 @@ import { clientTokenFor } from '../../core/client-token';
 import { DEFAULT_NEVER_RETRY } from '../../core/config';
 import type { LedgerAttempt } from '../../core/ledger-record';
 import type { ExecutionRecord } from '../../local/sfn';
+import { restartExecutionName, restartsBefore } from '../../core/restart';
 import { eventKey, MACHINES, type ExecutionFacts, type PipelineHarness } from './harness';
 import type { BugTag } from './known-bugs';
-import { FLAGS, HOUR_MS, WINDOW_MS, formatMs } from './scenario';
+import { FLAGS, HOUR_MS, WINDOW_MS, formatMs, policyActionFor } from './scenario';
 
 export interface Violation {
   tag: BugTag;
@@ -47,6 +51,12 @@ interface Redrive {
 const CLOSING_EVENTS: Record<string, FailureGeneration['status']> = { ExecutionFailed: 'FAILED', ExecutionTimedOut: 'TIMED_OUT', ExecutionAborted: 'ABORTED' };
 const FAILED_STATUSES = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 const REDRIVE_OUTCOMES = new Set(['REDRIVEN', 'ALREADY_REDRIVEN']);
+const RESTART_OUTCOMES = new Set(['RESTARTED', 'ALREADY_RESTARTED']);
+/** Ledger actors: a person deciding an approval (Slack, or the CLI's `approve`/`reject`), an operator's bulk run. */
+const byApprover = (a: LedgerAttempt) => a.actor.startsWith('slack ') || a.actor.includes(': model approval by ');
+const byOperatorRun = (a: LedgerAttempt) => a.actor.includes(': model operator ');
+/** A pending approval a sweep did not expire is found by a later sweep up to this long after its window closed (engine/sweep.ts). */
+const EXPIRY_LOOKBACK_MS = 24 * HOUR_MS;
 /** The reasons that raise a NOT_REDRIVABLE alert, restated. */
 const NOT_REDRIVABLE = new Set(['STARTED_BEFORE_REDRIVE_LAUNCH', 'REDRIVE_WINDOW_EXPIRED', 'MAX_OPEN_TIME_EXCEEDED', 'HISTORY_LIMIT', 'NOT_REDRIVABLE_PER_AWS']);
 
@@ -152,7 +162,7 @@ export class Auditor {
     const record = this.h.stack.sfn.execution(arn);
     // Parked: the DLQ holds the message, or held it (SQS drops it 14 days after its first send; the alert stays).
     const parkedAlert = this.h.stack.alerts.some((a) => a.kind === 'PIPELINE_ERROR' && a.executionArn === arn);
-    if ((phase === 'WAITING' || phase === 'REDRIVING') && !parkedAlert && !pending.some((body) => body.includes(JSON.stringify(arn)))) {
+    if ((phase === 'WAITING' || phase === 'REDRIVING' || phase === 'RESTARTING') && !parkedAlert && !pending.some((body) => body.includes(JSON.stringify(arn)))) {
       const movedOn = record !== undefined && (record.redriveCount > (generation ?? 0) || record.status === 'RUNNING' || record.status === 'SUCCEEDED');
       violations.push({
         tag: this.expired(arn) ? 'queue-retention' : phase === 'REDRIVING' && movedOn ? 'bug3' : 'new',
@@ -215,26 +225,38 @@ export class Auditor {
       if (run.code !== 0) violations.push({ tag: FLAGS.exoticMachines ? 'names' : 'new', text: `the operator run at ${this.at(run.atMs)} exited ${run.code}: ${run.stderr.trim().slice(0, 300)} ${run.stdout.slice(0, 300)}` });
     }
     for (const facts of h.facts.executions.values()) {
-      violations.push(...this.auditExecution(facts, items.get(facts.arn), dlq));
+      violations.push(...this.auditExecution(facts, items.get(facts.arn), dlq, items));
     }
     // BEFORE_WATCHING failures are announced once per state machine and sweep (NOT_BACKFILLED).
     for (const machine of new Set([...items.values()].filter((item) => ((item.attempts as LedgerAttempt[] | undefined) ?? []).some((a) => a.reason === 'BEFORE_WATCHING')).map((item) => String(item.stateMachineArn)))) {
       if (!h.stack.alerts.some((a) => a.kind === 'NOT_BACKFILLED' && a.stateMachineArn === machine)) violations.push({ tag: 'bug5', text: `failures of ${machine} recorded BEFORE_WATCHING without a NOT_BACKFILLED alert` });
     }
     const known = new Set(h.facts.executions.keys());
+    // Approvals of an execution the run never started change nothing: refused, and no ledger item appears.
+    for (const click of h.facts.approvals.filter((a) => !known.has(a.arn))) {
+      if (click.answer !== (click.via === 'slack' ? 404 : 2)) violations.push({ tag: 'new', text: `a ${click.via} ${click.verdict} for ${click.arn}, never started, was answered ${click.answer}` });
+    }
+    for (const [arn, item] of items) {
+      // A restart that never started (no such target) leaves its taken-back mark: an item with no link and no generation.
+      const husk = item.restartOf === undefined && item.generation === undefined && item.phase === undefined;
+      if (!known.has(arn) && !husk && !arn.startsWith('watch#') && !arn.startsWith('coordination#') && !dlq.some((body) => body.includes(arn.replace(/-restart-\d+$/, '')))) violations.push({ tag: 'new', text: `the ledger holds an item for ${arn}, an execution that does not exist` });
+    }
     for (const alert of h.stack.alerts) {
       if (alert.executionArn && !known.has(alert.executionArn)) violations.push({ tag: 'new', text: `alert ${alert.kind} for an execution the run never started: ${alert.executionArn}` });
     }
     return this.once(violations);
   }
 
+  /** May the pipeline redrive this error at all (an `approve` one only once approved, checked apart; a `restart` one never)? */
   private retryable(error: string | undefined): boolean {
     if (error !== undefined && DEFAULT_NEVER_RETRY.includes(error)) return false;
+    const action = policyActionFor(error);
+    if (action) return action === 'approve';
     if (this.h.model.onlyRetry) return error !== undefined && error.startsWith('Retryable.');
     return true;
   }
 
-  private auditExecution(facts: ExecutionFacts, item: Record<string, unknown> | undefined, dlq: string[]): Violation[] {
+  private auditExecution(facts: ExecutionFacts, item: Record<string, unknown> | undefined, dlq: string[], items: Map<string, Record<string, unknown>>): Violation[] {
     const { h } = this;
     const { config, model } = h;
     const violations: Violation[] = [];
@@ -272,6 +294,16 @@ export class Auditor {
         v('bug5', `generation ${redrive.generation} failed at ${this.at(failure.stopMs)}, before watching began at ${this.at(watchingSinceMs)} (deploy at ${this.at(h.facts.deployedAtMs)}), and ${actor} redrove it at ${this.at(redrive.atMs)}`);
       }
       if (!actor.startsWith('operator') && !watched(failure.status)) v('new', `generation ${redrive.generation} (${failure.status} on ${MACHINES[facts.machine].name}) is not watched, yet ${actor} redrove it`);
+      // Approvals: an `approve` failure is redriven only by the person who approved it (or an operator's own run), never once rejected or expired.
+      if (redrive.tokenGeneration === redrive.generation && attempt && !byOperatorRun(attempt)) {
+        const approved = this.h.facts.approvals.some((a) => a.arn === facts.arn && a.generation === redrive.generation && a.verdict === 'APPROVED' && a.atMs <= redrive.atMs);
+        if (policyActionFor(failure.error) === 'approve' && (!byApprover(attempt) || !approved)) v('new', `generation ${redrive.generation} failed with ${failure.error}, which waits for approval, yet ${actor} redrove it at ${this.at(redrive.atMs)}${approved ? '' : ' and nobody approved it'}`);
+        const closed = attempts.find((a) => a.generation === redrive.generation && a.decidedAtMs <= redrive.atMs && (a.decision === 'REJECT' || (a.reason === 'REDRIVE_WINDOW_EXPIRED' && a.actor === 'sweep')));
+        if (closed) v('new', `generation ${redrive.generation} was ${closed.decision === 'REJECT' ? `rejected by ${closed.actor}` : 'expired by the sweep'} at ${this.at(closed.decidedAtMs)}, yet ${actor} redrove it at ${this.at(redrive.atMs)}`);
+      }
+      // After a restart of generation g nothing redrives g or a later generation (times tie on the virtual clock: compare generations).
+      const restarted = attempts.find((a) => RESTART_OUTCOMES.has(a.outcome));
+      if (restarted && redrive.generation >= restarted.generation) v('new', `generation ${restarted.generation} was restarted at ${this.at(restarted.decidedAtMs)} (as ${String(item?.restartedAs)}), yet ${actor} redrove generation ${redrive.generation} at ${this.at(redrive.atMs)}`);
       if (!attempt && !parked && !unattributable && redrive.tokenGeneration === redrive.generation) {
         const overtaken = (itemGeneration ?? -1) > redrive.generation;
         // Since the fix the next generation's claim logs it, in a second write a crash can cut off.
@@ -293,6 +325,11 @@ export class Auditor {
     if (workerRedrives > config.maxAttempts) v('new', `the worker redrove ${workerRedrives} times, maxAttempts is ${config.maxAttempts}`);
     const recordedRedrives = new Map<number, number>();
     for (const a of attempts.filter((x) => REDRIVE_OUTCOMES.has(x.outcome))) recordedRedrives.set(a.generation, (recordedRedrives.get(a.generation) ?? 0) + 1);
+    for (const a of attempts.filter((x) => REDRIVE_OUTCOMES.has(x.outcome) && byApprover(x))) {
+      const made = pipelineRedrives.filter((r) => r.generation === a.generation && r.tokenGeneration === a.generation).length;
+      if (made !== 1 && !unattributable) v('new', `generation ${a.generation} was approved (${a.actor}) and recorded ${a.outcome}, but AWS accepted ${made} redrives of it with its token`);
+    }
+    violations.push(...this.restartInvariants(facts, item, attempts, items.get(facts.restartOf ?? '')));
     for (const [generation, count] of recordedRedrives) {
       if (count > 1) v('ledger-double-redrive', `the ledger records ${count} redrives of generation ${generation}`);
       if (record.redriveCount <= generation) v('new', `the ledger records a redrive of generation ${generation} but AWS's redriveCount is ${record.redriveCount}`);
@@ -326,10 +363,24 @@ export class Auditor {
           case 'DRY_RUN':
             if (!model.dryRun) v('new', `${describe} is DRY_RUN but dryRun is off`);
             break;
+          case 'APPROVAL_PENDING': {
+            if (policyActionFor(last.error) !== 'approve') v('new', `${describe} waits for approval, but ${last.error ?? 'no error'} routes to no approve rule`);
+            // A sweep after the window (less the margin) closed, while it waited, had to expire it.
+            const safeEndMs = last.stopMs + WINDOW_MS - marginMs;
+            const missed = h.facts.sweeps.filter((s) => !s.error && s.atMs >= safeEndMs && s.atMs <= last.stopMs + WINDOW_MS + EXPIRY_LOOKBACK_MS && s.ledgerBefore.get(facts.arn)?.generation === G && s.ledgerBefore.get(facts.arn)?.phase === 'APPROVAL_PENDING');
+            if (missed.length > 0) v('new', `${describe} still waits for approval, though its window less the margin closed at ${this.at(safeEndMs)} and sweeps ran at ${missed.map((s) => this.at(s.atMs)).join(', ')}`);
+            break;
+          }
+          case 'REJECTED':
+            if (!h.facts.approvals.some((a) => a.arn === facts.arn && a.generation === G && a.verdict === 'REJECTED')) v('new', `${describe} is REJECTED, but nobody clicked Skip or ran reject for it`);
+            break;
+          case 'RESTARTED':
+            break; // restartInvariants
           case 'GAVE_UP': {
             const redrivesMade = pipelineRedrives.length;
             if (item!.reason !== 'MAX_ATTEMPTS_REACHED') v('new', `${describe} GAVE_UP with reason ${String(item!.reason)}`);
-            if (redrivesMade < config.maxAttempts) {
+            const lineCapped = policyActionFor(last.error) === 'restart' && restartsBefore(facts.name) >= config.maxAttempts;
+            if (redrivesMade < config.maxAttempts && !lineCapped) {
               const burned = Number(item!.attemptsUsed ?? 0) - redrivesMade;
               v(burned > 0 && h.facts.consoleRedrives.some((c) => c.arn === facts.arn) ? 'bug3' : 'new', `${describe} GAVE_UP after ${redrivesMade} redrive(s) (maxAttempts ${config.maxAttempts}, attemptsUsed ${String(item!.attemptsUsed)})`);
             }
@@ -346,6 +397,11 @@ export class Auditor {
               if (decidedAtMs < last.stopMs + WINDOW_MS - marginMs) v('new', `${describe} SKIPPED as REDRIVE_WINDOW_EXPIRED at ${this.at(decidedAtMs)}, with ${formatMs(last.stopMs + WINDOW_MS - decidedAtMs)} of the window left`);
             } else if (reason === 'BEFORE_WATCHING') {
               if (last.stopMs >= watchingSinceMs) v('bug5', `${describe} SKIPPED as BEFORE_WATCHING, but it stopped after watching began at ${this.at(watchingSinceMs)}`);
+            } else if (reason === 'RESTART_TARGET_MISSING') {
+              // The target is the config's, or an operator's `restart --target`.
+              const restartAttempt = [...mine].reverse().find((a) => a.reason === 'RESTART_TARGET_MISSING');
+              const targets = restartAttempt && byOperatorRun(restartAttempt) ? h.facts.operatorRuns.map((r) => r.restartTarget) : [model.restartTarget];
+              if (!targets.includes('version:9')) v('new', `${describe} SKIPPED as RESTART_TARGET_MISSING, but its target (${targets.join(', ')}) exists`);
             } else if (reason === 'NOT_REDRIVABLE_PER_AWS') {
               if (decidedAtMs < last.stopMs + WINDOW_MS - marginMs) v('new', `${describe} SKIPPED as NOT_REDRIVABLE_PER_AWS at ${this.at(decidedAtMs)}, within its window`);
             } else {
@@ -354,6 +410,9 @@ export class Auditor {
             break;
           }
         }
+      } else if (item?.restartedAs !== undefined && phase === 'RESTARTED') {
+        // A restarted original is never handled again: its later failures (a console redrive) are skipped as RESTARTED, unledgered.
+        lastPlace = 'RESTARTED (a later failure)';
       } else if (!watched(last.status)) {
         lastPlace = 'NOT_WATCHED';
       } else if (parked) {
@@ -373,7 +432,8 @@ export class Auditor {
             delivered.length > 0 && `its event reached the queue at ${delivered.map((t) => this.at(t)).join(', ')}`,
             listing.length > 0 && `sweeps at ${listing.map((s) => this.at(s.atMs)).join(', ')} could list it`,
           ].filter(Boolean);
-          const noGeneration = item !== undefined && itemGeneration === undefined;
+          // (A restart's link item has no generation either, by design: not bug 1.)
+          const noGeneration = item !== undefined && itemGeneration === undefined && item.restartOf === undefined;
           const unlistedHorizon = delivered.length === 0 && listing.every((s) => s.missed.includes(facts.arn) === false && s.beforeWatching.includes(facts.arn) === false);
           v(noGeneration ? 'bug1' : this.expired(facts.arn) ? 'queue-retention' : unlistedHorizon ? 'sweep-start-horizon' : 'new', `${describe} has no decision in the ledger (item: ${item ? `generation ${itemGeneration} ${phase}` : 'none'}), but ${knownBy.join(' and ')}`);
         }
@@ -389,6 +449,8 @@ export class Auditor {
     if (lastPlace) cover.add(`last failure:${lastPlace}${lastReason}`);
     else if (record.status === 'SUCCEEDED') cover.add(`last failure:none, ${record.redriveCount > 0 ? 'SUCCEEDED after redrive' : 'SUCCEEDED'}`);
     for (const alert of alerts) cover.add(`alerts:${alert.kind}`);
+    if (facts.restartOf) cover.add(`paths:a restart (line ${restartsBefore(facts.name)})`);
+    for (const a of attempts.filter((x) => byApprover(x))) cover.add(`approvals:${a.decision}/${a.outcome}`);
     if (facts.beforeDeploy) cover.add('paths:failed before the deploy');
     if (h.facts.sweeps.some((sweep) => sweep.missed.includes(facts.arn))) cover.add('paths:handed over by a sweep');
     if (failures.some((f) => (h.facts.events.get(eventKey(facts.arn, f.generation))?.delivered.length ?? 0) > 1)) cover.add('paths:event delivered twice or more');
@@ -406,6 +468,17 @@ export class Auditor {
     };
     expectAlerts('GAVE_UP', attempts.filter((a) => a.outcome === 'GAVE_UP').length);
     expectAlerts('NOT_REDRIVABLE', attempts.filter((a) => a.decision === 'SKIP' && NOT_REDRIVABLE.has(a.reason)).length);
+    // APPROVAL_NEEDED asks a question: one whose worker died before asking and that someone decided before the
+    // redelivery asked is owed no more (the decision's write drops it, ledger.ts).
+    const asked = attempts.filter((a) => a.outcome === 'APPROVAL_PENDING');
+    const answeredUnasked = asked.filter((a) => attempts.some((b) => b.generation === a.generation && b.decidedAtMs >= a.decidedAtMs && b !== a && b.outcome !== 'PENDING')).length;
+    if (!(crashedBeforeAlert && count('APPROVAL_NEEDED') < asked.length && count('APPROVAL_NEEDED') >= asked.length - answeredUnasked)) expectAlerts('APPROVAL_NEEDED', asked.length);
+    expectAlerts('RESTARTED', attempts.filter((a) => RESTART_OUTCOMES.has(a.outcome)).length);
+    expectAlerts('RESTART_FAILED', attempts.filter((a) => a.decision === 'RESTART' && a.outcome === 'SKIPPED').length);
+    // APPROVAL_DECIDED is announced after the decision is carried out and owed by nothing: at most one per decision, and one each without crashes.
+    const decisions = attempts.filter((a) => byApprover(a) && a.outcome !== 'PENDING').length;
+    const announced = count('APPROVAL_DECIDED');
+    if (announced > decisions || (announced < decisions && Object.values(h.facts.crashesFired).every((n) => n === 0))) v('new', `${decisions} approval decision(s) in the ledger but ${announced} APPROVAL_DECIDED announcement(s)`);
     if (config.alerts.notifyOnNonRetryableSkip) expectAlerts('SKIPPED_NON_RETRYABLE', attempts.filter((a) => a.decision === 'SKIP' && a.reason === 'NON_RETRYABLE_ERROR').length);
     else if (count('SKIPPED_NON_RETRYABLE') > 0) v('new', 'SKIPPED_NON_RETRYABLE alert sent with notifyOnNonRetryableSkip off');
     if (lastPlace === 'PARKED' && count('PIPELINE_ERROR') === 0) v('new', 'parked in the DLQ without a PIPELINE_ERROR alert');
@@ -427,12 +500,59 @@ export class Auditor {
       const sweeps = h.facts.sweeps.filter((s) => {
         if (s.error || windowEndMs - s.atMs <= 0 || windowEndMs - s.atMs >= closingMs || s.failedAt.get(facts.arn) !== failure.generation) return false;
         const before = s.ledgerBefore.get(facts.arn);
-        const heldUnredriven = before?.generation === failure.generation && before.phase !== undefined && before.phase !== 'REDRIVING' && before.phase !== 'REDRIVEN';
+        // Decided for good without a redrive (a person rejected it, or it was fixed forward): nothing to warn about.
+        const heldUnredriven = before?.generation === failure.generation && before.phase !== undefined && !['REDRIVING', 'REDRIVEN', 'REJECTED', 'RESTARTING', 'RESTARTED'].includes(before.phase);
         return heldUnredriven || s.beforeWatching.includes(facts.arn);
       });
-      if (sweeps.length > 0 && sent === 0) {
+      // A pending approval the sweep expired got NOT_REDRIVABLE instead, which says all WINDOW_CLOSING would (engine/sweep.ts).
+      const expiredBySweep = attempts.some((a) => a.generation === failure.generation && a.reason === 'REDRIVE_WINDOW_EXPIRED' && a.actor === 'sweep');
+      if (sweeps.length > 0 && sent === 0 && !expiredBySweep) {
         v('bug4', `no WINDOW_CLOSING alert for generation ${failure.generation} (${lastPlace ?? phase}), though the ledger held it unredriven when sweeps ran at ${sweeps.map((s) => `${this.at(s.atMs)} (${formatMs(windowEndMs - s.atMs)} left)`).join(', ')}; started ${this.at(record.startDateMs)}, stopped ${this.at(failure.stopMs)}`);
       }
+    }
+    return violations;
+  }
+
+  /**
+   * Fix-forward: at most one restart per original (its name is deterministic), it exists iff the ledger
+   * says RESTARTED and links it, it runs on the original's input, a worker restarts only `restart`
+   * errors, and a line of restarts stops at maxAttempts.
+   */
+  private restartInvariants(facts: ExecutionFacts, item: Record<string, unknown> | undefined, attempts: LedgerAttempt[], originalItem: Record<string, unknown> | undefined): Violation[] {
+    const { h } = this;
+    const violations: Violation[] = [];
+    const v = (tag: BugTag, text: string) => violations.push({ tag, text: `${facts.name}: ${text}` });
+    const restarts = [...h.facts.executions.values()].filter((e) => e.restartOf === facts.arn);
+    const recorded = attempts.filter((a) => RESTART_OUTCOMES.has(a.outcome));
+    if (recorded.length > 1) v('new', `the ledger records ${recorded.length} restarts (${recorded.map((a) => `g${a.generation} by ${a.actor}`).join('; ')})`);
+    if (restarts.length > 1) v('new', `restarted ${restarts.length} times: ${restarts.map((r) => r.name).join(', ')}`);
+    const restart = restarts[0];
+    const phase = item?.phase as string | undefined;
+    if (restart) {
+      if (restart.name !== restartExecutionName(facts.name)) v('new', `its restart is named ${restart.name}, not ${restartExecutionName(facts.name)}`);
+      const original = h.stack.sfn.execution(facts.arn)!;
+      const started = h.stack.sfn.execution(restart.arn)!;
+      if (started.input !== original.input) v('new', `its restart ${restart.name} runs on input ${started.input}, not the original's ${original.input}`);
+      const settled = phase === 'RESTARTED' && item!.restartedAs === restart.arn;
+      // Its claim RESTARTING with a message that will finish it, or parked in the DLQ (a PIPELINE_ERROR alert says so), like a REDRIVING claim.
+      const mentioned = (body: string) => body.includes(JSON.stringify(facts.arn));
+      const inFlight =
+        phase === 'RESTARTING' &&
+        (h.stack.intakeQueue.peek().some((m) => mentioned(m.body)) || h.stack.intakeDlq.peek().some((m) => mentioned(m.body)) || h.stack.alerts.some((a) => a.kind === 'PIPELINE_ERROR' && a.executionArn === facts.arn));
+      if (!settled && !inFlight) v(this.expired(facts.arn) ? 'queue-retention' : 'new', `a restart ${restart.name} exists, but the ledger holds ${phase ?? 'nothing'} (restartedAs ${String(item?.restartedAs)})`);
+    } else if (phase === 'RESTARTED') {
+      v('new', `the ledger says RESTARTED as ${String(item!.restartedAs)}, which does not exist`);
+    }
+    const { failures } = readHistory(h.stack.sfn.execution(facts.arn)!, h.facts.consoleRedrives);
+    for (const a of recorded) {
+      const error = failures.find((f) => f.generation === a.generation)?.error;
+      if (a.actor === 'worker' && policyActionFor(error) !== 'restart') v('new', `the worker restarted generation ${a.generation}, whose error ${error ?? '(none)'} routes to no restart rule`);
+    }
+    // A restart names its original in the ledger (the link is written before StartExecution), and the original names it.
+    if (facts.restartOf && item?.restartOf !== facts.restartOf) v('new', `a restart of ${this.name(facts.restartOf)}, but its ledger item links ${String(item?.restartOf ?? 'nothing')}`);
+    if (facts.restartOf && originalItem?.restartedAs !== undefined && originalItem.restartedAs !== facts.arn) v('new', `${this.name(facts.restartOf)} says it was restarted as ${String(originalItem.restartedAs)}`);
+    if (restartsBefore(facts.name) > h.config.maxAttempts && facts.restartOf && !h.facts.operatorRuns.some((r) => r.command === 'restart')) {
+      v('new', `a line of ${restartsBefore(facts.name)} restarts, maxAttempts is ${h.config.maxAttempts}`);
     }
     return violations;
   }

@@ -15,6 +15,7 @@ import {
   describeKind,
   formatMs,
   jumpArbitrary,
+  RESTART_TARGETS,
   startArbitrary,
   type CrashPoint,
   type StartSpec,
@@ -126,26 +127,65 @@ export class OperatorCommand extends PipelineCommand {
   constructor(
     readonly includeRedriven: boolean,
     readonly alongsideMs: number,
+    /** `restart --target T` instead of `redrive`. */
+    readonly restartTarget?: string,
   ) {
     super();
   }
   async act(_model: ModelState, real: Real): Promise<string> {
-    const run = await real.h.operator({ includeRedriven: this.includeRedriven, alongsideMs: this.alongsideMs });
+    const run = await real.h.operator({ includeRedriven: this.includeRedriven, alongsideMs: this.alongsideMs, restartTarget: this.restartTarget });
     const summary = /"run":\{"processed":(\d+),"redriven":(\d+)/.exec(run.stdout);
-    return `exit ${run.code}${summary ? `, processed ${summary[1]}, redrove ${summary[2]}` : ''}`;
+    const restarted = /"restarted":(\d+)/.exec(run.stdout);
+    return `exit ${run.code}${summary ? `, processed ${summary[1]}, redrove ${summary[2]}` : ''}${restarted ? `, restarted ${restarted[1]}` : ''}`;
   }
   toString(): string {
-    return `operatorBulkRedrive(${this.includeRedriven ? 'default selection' : '--not-redriven-only'}${this.alongsideMs ? `, clock moves ${formatMs(this.alongsideMs)} meanwhile` : ''})`;
+    const selection = `${this.includeRedriven ? 'default selection' : '--not-redriven-only'}${this.alongsideMs ? `, clock moves ${formatMs(this.alongsideMs)} meanwhile` : ''}`;
+    return this.restartTarget === undefined ? `operatorBulkRedrive(${selection})` : `operatorRestart(--target ${this.restartTarget}, ${selection})`;
   }
 }
 
-export class ConsoleRedriveCommand extends PipelineCommand {
+/** People decide a pending approval: Slack clicks and CLI runs, duplicated, concurrent, stale or for an unknown execution. */
+export class ApprovalCommand extends PipelineCommand {
+  constructor(
+    readonly target: 'pending' | 'any' | 'unknown',
+    readonly pick: number,
+    readonly verdict: 'APPROVED' | 'REJECTED',
+    readonly clicks: Array<{ via: 'slack' | 'cli'; by: number }>,
+    readonly concurrent: boolean,
+    readonly generationShift: number,
+  ) {
+    super();
+  }
+  async act(_model: ModelState, real: Real): Promise<string> {
+    return real.h.approve(this);
+  }
+  toString(): string {
+    const who = this.clicks.map((c) => `${c.via} ${c.by}`).join(' + ');
+    return `${this.verdict === 'APPROVED' ? 'approve' : 'reject'}(${this.target === 'unknown' ? 'an execution never started' : `${this.target === 'pending' ? 'pending approval' : 'execution'} #${this.pick}`}${this.generationShift ? ', an older generation' : ''}: ${who}${this.clicks.length > 1 ? (this.concurrent ? ' at once' : ' one after the other') : ''})`;
+  }
+}
+
+/** A command on execution #pick of those the run knows (modulo their number). */
+abstract class PickedExecutionCommand extends PipelineCommand {
   constructor(readonly pick: number) {
     super();
   }
   check(model: Readonly<ModelState>): boolean {
     return model.executions > 0;
   }
+}
+
+/** EventBridge delivers a status event once more, late (a restarted original's or a restart's included). */
+export class LateEventCommand extends PickedExecutionCommand {
+  async act(_model: ModelState, real: Real): Promise<string> {
+    return real.h.lateEvent(this.pick);
+  }
+  toString(): string {
+    return `lateEvent(execution #${this.pick})`;
+  }
+}
+
+export class ConsoleRedriveCommand extends PickedExecutionCommand {
   async act(_model: ModelState, real: Real): Promise<string> {
     return real.h.consoleRedrive(this.pick);
   }
@@ -153,6 +193,17 @@ export class ConsoleRedriveCommand extends PipelineCommand {
     return `consoleRedrive(execution #${this.pick})`;
   }
 }
+
+const approvalArbitrary: fc.Arbitrary<fc.AsyncCommand<ModelState, Real>> = fc
+  .record({
+    target: fc.oneof({ weight: 6, arbitrary: fc.constant('pending' as const) }, { weight: 2, arbitrary: fc.constant('any' as const) }, { weight: 1, arbitrary: fc.constant('unknown' as const) }),
+    pick: fc.nat({ max: 20 }),
+    verdict: fc.oneof({ weight: 3, arbitrary: fc.constant('APPROVED' as const) }, { weight: 1, arbitrary: fc.constant('REJECTED' as const) }),
+    clicks: fc.array(fc.record({ via: fc.constantFrom('slack' as const, 'cli' as const), by: fc.nat({ max: 1 }) }), { minLength: 1, maxLength: 2 }),
+    concurrent: fc.boolean(),
+    generationShift: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(-1) }),
+  })
+  .map(({ target, pick, verdict, clicks, concurrent, generationShift }) => new ApprovalCommand(target, pick, verdict, clicks, concurrent, generationShift));
 
 export const commandArbitraries: Array<fc.Arbitrary<fc.AsyncCommand<ModelState, Real>>> = [
   startArbitrary.map((spec) => new StartCommand(spec)),
@@ -168,4 +219,8 @@ export const commandArbitraries: Array<fc.Arbitrary<fc.AsyncCommand<ModelState, 
     ({ includeRedriven, alongsideMs }) => new OperatorCommand(includeRedriven, alongsideMs),
   ),
   ...(FLAGS.consoleRedrive ? [fc.nat({ max: 20 }).map((pick) => new ConsoleRedriveCommand(pick))] : []),
+  approvalArbitrary,
+  approvalArbitrary,
+  fc.record({ includeRedriven: fc.boolean(), target: fc.constantFrom(...RESTART_TARGETS) }).map(({ includeRedriven, target }) => new OperatorCommand(includeRedriven, 0, target)),
+  fc.nat({ max: 20 }).map((pick) => new LateEventCommand(pick)),
 ];

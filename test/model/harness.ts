@@ -10,12 +10,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { CreateStateMachineCommand, RedriveExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { CreateStateMachineAliasCommand, CreateStateMachineCommand, RedriveExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AwsClients } from '../../adapters/clients';
 import type { CliIo } from '../../cli/context';
 import { runCli } from '../../cli/program';
 import { parseConfig, type AutoRedriveConfig } from '../../core/config';
+import type { ApprovalMessage } from '../../core/messages';
+import { restartsBefore } from '../../core/restart';
+import { approvalButtonValue, APPROVAL_ACTIONS, slackSignature } from '../../core/slack-interaction';
+import { receiveInteraction } from '../../engine/approval-intake';
 import { buildEventPattern } from '../../core/event-pattern';
 import { VirtualClock } from '../../local/clock';
 import type { DynamoDbLocal } from '../../local/dynamodb-local';
@@ -25,7 +29,7 @@ import type { BusEvent } from '../../local/fabric/event-bus';
 import { StatesError } from '../../local/sfn/asl/states-error';
 import type { TaskHandlerContext } from '../../local/sfn';
 import { LOCAL_NAMES, LocalStack } from '../../local/stack';
-import { configInput, CRASH_POINT_TEXT, FLAGS, type CrashPoint, type ErrorName, type ExecutionKind, type Fate, type ModelConfig, type PreDeploy, type StartSpec } from './scenario';
+import { APPROVERS, configInput, CRASH_POINT_TEXT, FLAGS, type CrashPoint, type ErrorName, type ExecutionKind, type Fate, type ModelConfig, type PreDeploy, type StartSpec } from './scenario';
 
 /**
  * Far in the (real) future on purpose: ledger items expire (DynamoDB TTL) 30 virtual days after their last
@@ -57,6 +61,20 @@ export interface ExecutionFacts {
   spec: StartSpec;
   startedAtMs: number;
   beforeDeploy: boolean;
+  /** A fix-forward restart (`<name>-restart-<n>`): the execution it restarted. */
+  restartOf?: string;
+}
+
+/** One approval click (Slack) or `approve`/`reject` run (CLI), and what it was answered. */
+export interface ApprovalFacts {
+  arn: string;
+  generation: number;
+  verdict: ApprovalMessage['verdict'];
+  via: 'slack' | 'cli';
+  by: string;
+  atMs: number;
+  /** Slack: the endpoint's HTTP status; CLI: the exit code. */
+  answer: number;
 }
 
 export interface EventFacts {
@@ -85,6 +103,8 @@ export interface SweepFacts {
 }
 
 export interface OperatorFacts {
+  command: 'redrive' | 'restart';
+  restartTarget?: string;
   atMs: number;
   includeRedriven: boolean;
   code: number;
@@ -102,6 +122,7 @@ export interface Facts {
   sweeps: SweepFacts[];
   consoleRedrives: Array<{ arn: string; generation: number; atMs: number }>;
   operatorRuns: OperatorFacts[];
+  approvals: ApprovalFacts[];
   crashesFired: Record<CrashPoint, number>;
   /** Bodies of intake-queue and DLQ messages dropped for outliving SQS's 14-day retention. */
   expiredMessages: string[];
@@ -121,13 +142,20 @@ function outcomeFor(kind: ExecutionKind, generation: number): { error: ErrorName
   }
 }
 
-const WORKER_ALERT_KINDS = new Set(['GAVE_UP', 'NOT_REDRIVABLE', 'SKIPPED_NON_RETRYABLE']);
+const WORKER_ALERT_KINDS = new Set(['GAVE_UP', 'NOT_REDRIVABLE', 'SKIPPED_NON_RETRYABLE', 'APPROVAL_NEEDED', 'RESTARTED', 'RESTART_FAILED']);
+const RESTART_NAME = /^(?<root>.+)-restart-[1-9]\d*$/;
+/** Signs the model's Slack clicks (the endpoint's deps are given it directly: the stack runs without Slack). */
+const SLACK_SIGNING_SECRET = 'model-signing-secret';
+const SLACK_RESPONSE_URL = 'https://hooks.slack.com/actions/T0MODEL/1/x';
+const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
 
 export class PipelineHarness {
   readonly facts: Facts;
   readonly config: AutoRedriveConfig;
   private readonly armed = new Map<CrashPoint, number>();
   private readonly fatesByName = new Map<string, { kind: ExecutionKind; fates: Fate[] }>();
+  /** The last status event of each failure generation, as the bus delivered it (for late copies). */
+  private readonly eventBodies = new Map<string, string>();
   private deployed = false;
   private workerUp = true;
   private nextName = 1;
@@ -150,7 +178,8 @@ export class PipelineHarness {
       sweeps: [],
       consoleRedrives: [],
       operatorRuns: [],
-      crashesFired: { beforeClaim: 0, afterClaim: 0, afterRedrive: 0, beforeRecord: 0, beforeAlert: 0 },
+      approvals: [],
+      crashesFired: { beforeClaim: 0, afterClaim: 0, afterRedrive: 0, beforeRecord: 0, beforeAlert: 0, afterStart: 0 },
       expiredMessages: [],
     };
     for (const queue of [stack.intakeQueue, stack.intakeDlq]) queue.onExpired((body) => this.facts.expiredMessages.push(body));
@@ -185,7 +214,9 @@ export class PipelineHarness {
     const { stack } = this;
     for (const [key, machine] of Object.entries(MACHINES)) {
       if ((key === 'dotted' || key === 'accented') && !FLAGS.exoticMachines) continue;
-      await stack.clients.sfn.send(new CreateStateMachineCommand({ name: machine.name, definition: JSON.stringify(machine.definition), roleArn: ROLE_ARN }));
+      // Version 1 and an alias `prod` on it: where restart rules may point.
+      const created = await stack.clients.sfn.send(new CreateStateMachineCommand({ name: machine.name, definition: JSON.stringify(machine.definition), roleArn: ROLE_ARN, publish: true }));
+      await stack.clients.sfn.send(new CreateStateMachineAliasCommand({ name: 'prod', routingConfiguration: [{ stateMachineVersionArn: created.stateMachineVersionArn!, weight: 100 }] }));
     }
     // The deployed rule pattern, with a target that plays each event's fate before the intake queue.
     stack.bus.removeRule(LOCAL_NAMES.rule);
@@ -214,17 +245,48 @@ export class PipelineHarness {
   }
 
   private async charge(context: TaskHandlerContext): Promise<unknown> {
-    const plan = this.fatesByName.get(context.executionName);
+    const plan = this.fatesByName.get(context.executionName) ?? this.restartPlan(context.executionName);
     if (!plan) throw new StatesError('Model.Unknown', `no plan for ${context.executionName}`);
     const outcome = outcomeFor(plan.kind, context.redriveCount);
     if (outcome === 'succeeds') return { charged: true };
     throw new StatesError(outcome.error, `upstream refused (run ${context.redriveCount})`);
   }
 
+  /**
+   * A restart runs the fixed revision: it succeeds, unless the original always fails (the fix did not
+   * help), in which case it fails the same way at once and its line is restarted up to maxAttempts times.
+   */
+  private restartPlan(name: string): { kind: ExecutionKind; fates: Fate[] } | undefined {
+    const root = RESTART_NAME.exec(name)?.groups?.root;
+    const original = root === undefined ? undefined : this.fatesByName.get(root);
+    if (!original) return undefined;
+    const kind: ExecutionKind =
+      original.kind.type !== 'fails' ? { type: 'fails', error: 'Retryable.Timeout', times: 0, holdSeconds: 0 } : { ...original.kind, holdSeconds: 0, times: original.kind.times === 'always' ? 'always' : 0 };
+    const plan = { kind, fates: [] };
+    this.fatesByName.set(name, plan);
+    return plan;
+  }
+
+  /** Executions the pipeline or the CLI started (restarts) join the run's facts once they exist. */
+  private discoverRestarts(): void {
+    const store = (this.stack.sfn as unknown as { ctx: { store: { executions: Map<string, { arn: string; name: string; startDateMs: number }> } } }).ctx.store;
+    for (const execution of store.executions.values()) {
+      if (this.facts.executions.has(execution.arn) || restartsBefore(execution.name) === 0) continue;
+      const root = RESTART_NAME.exec(execution.name)!.groups!.root;
+      const n = restartsBefore(execution.name);
+      const originalName = n === 1 ? root : `${root}-restart-${n - 1}`;
+      const original = [...this.facts.executions.values()].find((e) => e.name === originalName && execution.arn.startsWith(e.arn.slice(0, e.arn.length - e.name.length)));
+      if (!original) continue;
+      const plan = this.fatesByName.get(execution.name) ?? this.restartPlan(execution.name)!;
+      this.facts.executions.set(execution.arn, { arn: execution.arn, name: execution.name, machine: original.machine, spec: { ...original.spec, kind: plan.kind, fates: [] }, startedAtMs: execution.startDateMs, beforeDeploy: false, restartOf: original.arn });
+    }
+  }
+
   private route(event: BusEvent): void {
     const detail = event.detail as { executionArn: string; name: string; redriveCount: number };
     const generation = detail.redriveCount ?? 0;
     const key = eventKey(detail.executionArn, generation);
+    this.eventBodies.set(key, JSON.stringify(event));
     const facts = this.facts.events.get(key) ?? { emitted: 0, delivered: [], dropped: 0, pending: 0 };
     this.facts.events.set(key, facts);
     facts.emitted++;
@@ -234,11 +296,7 @@ export class PipelineHarness {
     }
     const fate = this.fatesByName.get(detail.name)?.fates[generation] ?? [0];
     if (fate.length === 0) facts.dropped++;
-    const body = JSON.stringify(event);
-    const send = () => {
-      this.stack.intakeQueue.send({ body });
-      facts.delivered.push(this.clock.nowMs());
-    };
+    const send = () => this.deliver(key);
     for (const delayMs of fate) {
       if (delayMs === 0) {
         send();
@@ -250,6 +308,28 @@ export class PipelineHarness {
         send();
       });
     }
+  }
+
+  /** One copy of a failure generation's status event reaches the intake queue now. */
+  private deliver(key: string): void {
+    this.stack.intakeQueue.send({ body: this.eventBodies.get(key)! });
+    this.facts.events.get(key)!.delivered.push(this.clock.nowMs());
+  }
+
+  /**
+   * EventBridge delivers once more, late, the status event of the last failure of execution #pick (a
+   * restart or a restarted original included). Says what it did.
+   */
+  async lateEvent(pick: number): Promise<string> {
+    const arns = [...this.facts.executions.keys()];
+    const arn = arns[pick % arns.length];
+    const record = this.stack.sfn.execution(arn)!;
+    const key = eventKey(arn, record.redriveCount);
+    const name = this.facts.executions.get(arn)!.name;
+    if (!this.deployed || !this.eventBodies.has(key)) return `${name}: no status event for generation ${record.redriveCount}`;
+    this.deliver(key);
+    await this.settle();
+    return `${name} generation ${record.redriveCount} again`;
   }
 
   private newName(spec: StartSpec): { name: string; machine: MachineKey } {
@@ -318,7 +398,7 @@ export class PipelineHarness {
     wrapSend(clients.dynamo, async (command, send) => {
       if (command instanceof UpdateCommand) {
         const phase = command.input.ExpressionAttributeValues?.[':phase'];
-        const claim = phase === 'WAITING' || phase === 'REDRIVING';
+        const claim = phase === 'WAITING' || phase === 'REDRIVING' || phase === 'RESTARTING';
         if (claim) this.fire('beforeClaim');
         if (phase === 'REDRIVEN') this.fire('beforeRecord');
         const result = await send(command);
@@ -330,6 +410,7 @@ export class PipelineHarness {
     wrapSend(clients.sfn, async (command, send) => {
       const result = await send(command);
       if (command instanceof RedriveExecutionCommand) this.fire('afterRedrive');
+      if (command instanceof StartExecutionCommand) this.fire('afterStart');
       return result;
     });
     wrapSend(clients.sns, async (command, send) => {
@@ -345,6 +426,7 @@ export class PipelineHarness {
   async settle(): Promise<void> {
     if (this.workerUp) await this.stack.settle();
     else await this.stack.sfn.waitForIdle();
+    this.discoverRestarts();
   }
 
   /**
@@ -408,14 +490,10 @@ export class PipelineHarness {
     return facts;
   }
 
-  /**
-   * `sfn-autoredrive redrive` in-process with the run's config file, against this stack, while the worker
-   * keeps running; with `alongsideMs` the clock moves on (timer by timer) while the CLI works.
-   */
-  async operator(options: { includeRedriven: boolean; alongsideMs: number }): Promise<OperatorFacts> {
+  /** The CLI in-process with the run's config file, against this stack; with `alongsideMs` the clock moves on (timer by timer) meanwhile. */
+  private async cli(args: string[], alongsideMs = 0): Promise<{ atMs: number; code: number; stdout: string; stderr: string }> {
     const { stack } = this;
-    const args = [
-      'redrive',
+    const flags = [
       '--region', LOCAL_REGION,
       '--endpoint-url', stack.sfn.endpoint,
       '--dynamodb-endpoint-url', stack.dynamo.endpoint,
@@ -424,14 +502,7 @@ export class PipelineHarness {
       '--table', stack.ledgerTableName,
       '--config', this.configFile,
       '--alert-topic-arn', stack.alertTopicArn,
-      '--name-prefix', 'orders',
-      '--reason', 'model operator run',
-      '--yes',
-      '--rate', '1000',
-      '--concurrency', '4',
       '--output', 'json',
-      // The CLI selects executions redriven before too, unless told otherwise.
-      ...(options.includeRedriven ? [] : ['--not-redriven-only']),
     ];
     let stdout = '';
     let stderr = '';
@@ -446,13 +517,89 @@ export class PipelineHarness {
       onInterrupt: () => () => undefined,
     };
     const atMs = this.clock.nowMs();
-    const running = runCli(args, io);
-    if (options.alongsideMs > 0) await this.runUntil(atMs + options.alongsideMs);
+    const running = runCli([...args, ...flags], io);
+    if (alongsideMs > 0) await this.runUntil(atMs + alongsideMs);
     const code = await running;
+    return { atMs, code, stdout, stderr };
+  }
+
+  /**
+   * `sfn-autoredrive redrive` (or `restart --target T`) over every `orders*` failure, while the worker
+   * keeps running; with `alongsideMs` the clock moves on (timer by timer) while the CLI works.
+   */
+  async operator(options: { includeRedriven: boolean; alongsideMs: number; restartTarget?: string }): Promise<OperatorFacts> {
+    const command = options.restartTarget === undefined ? 'redrive' : 'restart';
+    const args = [
+      command,
+      ...(options.restartTarget === undefined ? [] : ['--target', options.restartTarget]),
+      '--name-prefix', 'orders',
+      '--reason', `model operator ${command}`,
+      '--yes',
+      '--rate', '1000',
+      '--concurrency', '4',
+      // The CLI selects executions redriven before too, unless told otherwise.
+      ...(options.includeRedriven ? [] : ['--not-redriven-only']),
+    ];
+    const run = await this.cli(args, options.alongsideMs);
     await this.settle();
-    const facts: OperatorFacts = { atMs, includeRedriven: options.includeRedriven, code, stdout, stderr };
+    const facts: OperatorFacts = { command, restartTarget: options.restartTarget, includeRedriven: options.includeRedriven, ...run };
     this.facts.operatorRuns.push(facts);
     return facts;
+  }
+
+  /**
+   * People decide an approval: each click a Slack button (through the approval endpoint's checks to the
+   * intake queue) or a CLI `approve`/`reject`, all at once or one after the other. `pick` names the
+   * execution (among pending approvals, all executions, or one never started); `generationShift` -1 clicks a button of an older generation.
+   */
+  async approve(options: { target: 'pending' | 'any' | 'unknown'; pick: number; verdict: ApprovalMessage['verdict']; clicks: Array<{ via: 'slack' | 'cli'; by: number }>; concurrent: boolean; generationShift: number }): Promise<string> {
+    const items = await this.ledgerItems();
+    // People click what they were asked about: a pending approval if there is one (`target: any` picks among all executions).
+    const pending = [...this.facts.executions.keys()].filter((a) => items.get(a)?.phase === 'APPROVAL_PENDING');
+    const arns = options.target === 'pending' && pending.length > 0 ? pending : [...this.facts.executions.keys()];
+    const arn = options.target === 'unknown' || arns.length === 0 ? `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${MACHINES.flow.name}:never-started` : arns[options.pick % arns.length];
+    const item = items.get(arn);
+    const current = (item?.generation as number | undefined) ?? this.stack.sfn.execution(arn)?.redriveCount ?? 0;
+    const generation = Math.max(0, current + options.generationShift);
+    const one = async (click: { via: 'slack' | 'cli'; by: number }): Promise<string> => {
+      const by = APPROVERS[click.by % APPROVERS.length];
+      const atMs = this.clock.nowMs();
+      const answer = click.via === 'slack' ? await this.slackClick(arn, generation, options.verdict, by) : (await this.cli([options.verdict === 'APPROVED' ? 'approve' : 'reject', arn, '--generation', String(generation), '--reason', `model approval by ${by}`])).code;
+      this.facts.approvals.push({ arn, generation, verdict: options.verdict, via: click.via, by, atMs, answer });
+      return `${click.via} ${by} ${answer}`;
+    };
+    const answers: string[] = [];
+    if (options.concurrent) answers.push(...(await Promise.all(options.clicks.map(one))));
+    else {
+      for (const click of options.clicks) {
+        answers.push(await one(click));
+        await this.settle();
+      }
+    }
+    await this.settle();
+    return `${this.facts.executions.get(arn)?.name ?? 'never-started'} g${generation}: ${answers.join(', ')}`;
+  }
+
+  /** A signed Redrive / Skip click through the approval endpoint's checks; the HTTP status it answered. */
+  private async slackClick(arn: string, generation: number, verdict: ApprovalMessage['verdict'], by: string): Promise<number> {
+    const actionId = verdict === 'APPROVED' ? APPROVAL_ACTIONS.approve : APPROVAL_ACTIONS.reject;
+    const payload = { type: 'block_actions', user: { id: by, username: by.toLowerCase() }, actions: [{ action_id: actionId, value: approvalButtonValue(arn, generation) }], response_url: SLACK_RESPONSE_URL };
+    const rawBody = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const timestamp = String(Math.floor(this.clock.nowMs() / 1000));
+    const queue = this.stack.intakeQueue;
+    const answer = await receiveInteraction(
+      { headers: { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(SLACK_SIGNING_SECRET, timestamp, rawBody) }, rawBody },
+      {
+        config: { ...this.config, approvals: { ...this.config.approvals, allowedSlackUserIds: [...APPROVERS] } },
+        clock: this.clock,
+        ledger: this.stack.ledger,
+        queue: { sendApproval: async (message) => void queue.send({ body: JSON.stringify(message) }) },
+        signingSecret: async () => SLACK_SIGNING_SECRET,
+        responseUrlPrefix: 'https://hooks.slack.com/',
+        logger: SILENT,
+      },
+    );
+    return answer.statusCode;
   }
 
   /** Someone redrives in the console: no client token, no ledger. Returns what AWS answered. */

@@ -27,10 +27,31 @@ export const FLAGS = {
   consoleRedrive: process.env.MODEL_CONSOLE_REDRIVE !== '0',
 };
 
-/** Errors the Task throws. `Retryable.*` is the only-retry pattern of the onlyRetry config variant. */
-export const ERRORS = ['Retryable.Timeout', 'Gateway.Down', 'States.Permissions'] as const;
+/**
+ * Errors the Task throws. `Retryable.*` is the only-retry pattern of the onlyRetry config variant;
+ * `Payment.*` goes to a person (an `approve` rule), `Orders.SchemaMismatch` is fixed forward (a `restart` rule).
+ */
+export const ERRORS = ['Retryable.Timeout', 'Gateway.Down', 'States.Permissions', 'Payment.Declined', 'Orders.SchemaMismatch'] as const;
 export type ErrorName = (typeof ERRORS)[number];
 export const ONLY_RETRY = ['Retryable.*'];
+export const APPROVE_PATTERN = 'Payment.*';
+export const RESTART_ERROR = 'Orders.SchemaMismatch';
+/** What the error policy's rules choose for an error (the never-list wins over both rules). */
+export function policyActionFor(error: string | undefined): 'approve' | 'restart' | undefined {
+  if (error === undefined || DEFAULT_NEVER_RETRY.includes(error)) return undefined;
+  if (error.startsWith('Payment.')) return 'approve';
+  return error === RESTART_ERROR ? 'restart' : undefined;
+}
+
+/** Where restarts run: the state machine's latest revision, its version 1, its alias `prod` (version 1), or a version that does not exist. */
+export const RESTART_TARGETS = ['latest', 'version:1', 'alias:prod', 'version:9'] as const;
+export type RestartTargetText = (typeof RESTART_TARGETS)[number];
+function restartTargetInput(target: RestartTargetText): 'latest' | { version: number } | { alias: string } {
+  if (target === 'latest') return 'latest';
+  return target.startsWith('alias:') ? { alias: target.slice('alias:'.length) } : { version: Number(target.slice('version:'.length)) };
+}
+/** Slack users allowed to click Redrive / Skip. */
+export const APPROVERS = ['U0ALICE', 'U0BOB'] as const;
 
 export interface ModelConfig {
   dryRun: boolean;
@@ -43,6 +64,7 @@ export interface ModelConfig {
   maxDelaySeconds: number;
   windowClosingHours: number;
   notifyOnNonRetryableSkip: boolean;
+  restartTarget: RestartTargetText;
 }
 
 export function configInput(model: ModelConfig): AutoRedriveConfigInput {
@@ -50,7 +72,14 @@ export function configInput(model: ModelConfig): AutoRedriveConfigInput {
   return {
     watch: { stateMachineNamePrefixes: ['orders'] },
     statuses,
-    errorPolicy: { neverRetry: DEFAULT_NEVER_RETRY, onlyRetry: model.onlyRetry ? ONLY_RETRY : [] },
+    errorPolicy: {
+      neverRetry: DEFAULT_NEVER_RETRY,
+      onlyRetry: model.onlyRetry ? ONLY_RETRY : [],
+      rules: [
+        { match: [APPROVE_PATTERN], action: 'approve', note: 'a person checks the customer first' },
+        { match: [RESTART_ERROR], action: 'restart', target: restartTargetInput(model.restartTarget), note: 'fixed forward' },
+      ],
+    },
     maxAttempts: model.maxAttempts,
     // No jitter: the worker's Math.random would make a seed replay differently.
     backoff: { initialDelaySeconds: model.initialDelaySeconds, multiplier: model.multiplier, maxDelaySeconds: model.maxDelaySeconds, jitter: 'none' },
@@ -73,6 +102,7 @@ export function describeConfig(model: ModelConfig): string {
     `backoff ${model.initialDelaySeconds}s×${model.multiplier}≤${model.maxDelaySeconds}s`,
     `windowClosing ${model.windowClosingHours}h`,
     model.notifyOnNonRetryableSkip && 'notifyOnNonRetryableSkip',
+    `restarts on ${model.restartTarget}`,
   ];
   return parts.filter(Boolean).join(', ');
 }
@@ -90,6 +120,7 @@ export const configArbitrary: fc.Arbitrary<ModelConfig> = fc
     maxDelaySeconds: fc.constantFrom(60, 300, 1800),
     windowClosingHours: fc.constantFrom(24, 48),
     notifyOnNonRetryableSkip: fc.boolean(),
+    restartTarget: fc.oneof({ weight: 3, arbitrary: fc.constantFrom<RestartTargetText>('latest', 'version:1', 'alias:prod') }, { weight: 1, arbitrary: fc.constant<RestartTargetText>('version:9') }),
   })
   .map((c) => ({ ...c, maxDelaySeconds: Math.max(c.maxDelaySeconds, c.initialDelaySeconds) }));
 
@@ -217,7 +248,7 @@ export const jumpArbitrary: fc.Arbitrary<number> = fc.oneof(
   { weight: 1, arbitrary: fc.constant(15 * DAY_MS) },
 );
 
-export const CRASH_POINTS = ['beforeClaim', 'afterClaim', 'afterRedrive', 'beforeRecord', 'beforeAlert'] as const;
+export const CRASH_POINTS = ['beforeClaim', 'afterClaim', 'afterRedrive', 'beforeRecord', 'beforeAlert', 'afterStart'] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 export const CRASH_POINT_TEXT: Record<CrashPoint, string> = {
@@ -226,6 +257,7 @@ export const CRASH_POINT_TEXT: Record<CrashPoint, string> = {
   afterRedrive: 'after RedriveExecution succeeded',
   beforeRecord: 'before the ledger records the redrive',
   beforeAlert: 'before the alert is published',
+  afterStart: "after a restart's StartExecution succeeded (before the ledger records RESTARTED)",
 };
 
 /** Which crash points the generator uses (MODEL_CRASH_POINTS=a,b to narrow). */
