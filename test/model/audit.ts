@@ -476,9 +476,18 @@ export class Auditor {
     expectAlerts('RESTARTED', attempts.filter((a) => RESTART_OUTCOMES.has(a.outcome)).length);
     expectAlerts('RESTART_FAILED', attempts.filter((a) => a.decision === 'RESTART' && a.outcome === 'SKIPPED').length);
     // APPROVAL_DECIDED is announced after the decision is carried out and owed by nothing: at most one per decision, and one each without crashes.
+    const noCrashes = Object.values(h.facts.crashesFired).every((n) => n === 0);
     const decisions = attempts.filter((a) => byApprover(a) && a.outcome !== 'PENDING').length;
-    const announced = count('APPROVAL_DECIDED');
-    if (announced > decisions || (announced < decisions && Object.values(h.facts.crashesFired).every((n) => n === 0))) v('new', `${decisions} approval decision(s) in the ledger but ${announced} APPROVAL_DECIDED announcement(s)`);
+    const rerunEnds = alerts.filter((a) => a.kind === 'APPROVAL_DECIDED' && a.reason === 'RERUN_ENDED');
+    const announced = count('APPROVAL_DECIDED') - rerunEnds.length;
+    if (announced > decisions || (announced < decisions && noCrashes)) v('new', `${decisions} approval decision(s) in the ledger but ${announced} APPROVAL_DECIDED announcement(s)`);
+    // A Slack-approved redrive's rerun is followed until it ends (or 24 h): its end is told once, and only for such a generation
+    // (at most once with crashes: a worker that dies before recording the watch, or after claiming the telling, tells nothing).
+    const followed = new Set(attempts.filter((a) => REDRIVE_OUTCOMES.has(a.outcome) && a.actor.startsWith('slack ')).map((a) => a.generation));
+    for (const generation of new Set([...followed, ...rerunEnds.map((a) => a.generation!)])) {
+      const told = rerunEnds.filter((a) => a.generation === generation).length;
+      if (!followed.has(generation) || told > 1 || (told === 0 && noCrashes)) v('new', `generation ${generation}: ${followed.has(generation) ? 'redriven on a Slack approval' : 'not redriven on a Slack approval'}, yet its rerun's end was told ${told} time(s)`);
+    }
     if (config.alerts.notifyOnNonRetryableSkip) expectAlerts('SKIPPED_NON_RETRYABLE', attempts.filter((a) => a.decision === 'SKIP' && a.reason === 'NON_RETRYABLE_ERROR').length);
     else if (count('SKIPPED_NON_RETRYABLE') > 0) v('new', 'SKIPPED_NON_RETRYABLE alert sent with notifyOnNonRetryableSkip off');
     if (lastPlace === 'PARKED' && count('PIPELINE_ERROR') === 0) v('new', 'parked in the DLQ without a PIPELINE_ERROR alert');
