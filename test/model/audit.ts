@@ -398,10 +398,12 @@ export class Auditor {
             } else if (reason === 'BEFORE_WATCHING') {
               if (last.stopMs >= watchingSinceMs) v('bug5', `${describe} SKIPPED as BEFORE_WATCHING, but it stopped after watching began at ${this.at(watchingSinceMs)}`);
             } else if (reason === 'RESTART_TARGET_MISSING') {
-              // The target is the config's, or an operator's `restart --target`.
+              // The target is the config's, or an operator's `restart --target`; an operator's run that finds a
+              // worker's claim finishes it on the claim's (the config's) target, which the attempt's note names.
               const restartAttempt = [...mine].reverse().find((a) => a.reason === 'RESTART_TARGET_MISSING');
               const targets = restartAttempt && byOperatorRun(restartAttempt) ? h.facts.operatorRuns.map((r) => r.restartTarget) : [model.restartTarget];
-              if (!targets.includes('version:9')) v('new', `${describe} SKIPPED as RESTART_TARGET_MISSING, but its target (${targets.join(', ')}) exists`);
+              const noteNamesVersion9 = /:stateMachine:[^:\s]+:9: /.test(restartAttempt?.note ?? '');
+              if (!targets.includes('version:9') && !noteNamesVersion9) v('new', `${describe} SKIPPED as RESTART_TARGET_MISSING, but its target (${targets.join(', ')}) exists`);
             } else if (reason === 'NOT_REDRIVABLE_PER_AWS') {
               if (decidedAtMs < last.stopMs + WINDOW_MS - marginMs) v('new', `${describe} SKIPPED as NOT_REDRIVABLE_PER_AWS at ${this.at(decidedAtMs)}, within its window`);
             } else {
