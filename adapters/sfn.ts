@@ -163,6 +163,17 @@ export async function startRestart(sfn: SFNClient, request: { targetArn: string;
   return { kind: 'alreadyStarted', startDateMs: ms(existing.startDate) ?? 0 };
 }
 
+/** True if the restart execution exists with this input (the restarter started it); false if there is no such execution. */
+export async function existingRestart(sfn: SFNClient, restartArn: string, input: string): Promise<boolean> {
+  try {
+    const existing = await sfn.send(new DescribeExecutionCommand({ executionArn: restartArn }));
+    return existing.input === input;
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist) return false;
+    throw error;
+  }
+}
+
 /** Children an alert names, at most: enough to start from; the command it shows lists them all. */
 export const MAX_NAMED_CHILDREN = 10;
 /** Map Runs described, newest first, to find the one that failed the parent. */

@@ -21,7 +21,7 @@ import type { ReasonCode } from '../core/reasons';
 import type { AlertSink } from '../adapters/alert-publisher';
 import type { IntakeQueue } from '../adapters/intake-queue';
 import { attemptEntry, type ClaimExpectation, type Ledger, type TransitionInput, type TransitionResult } from '../adapters/ledger';
-import { describeInto, describeWithInput, ExecutionNotFoundError, failedMapRun, isThrottling, FAILED_STATE_HISTORY_PAGE, gatherEvidence, historyTailInto, redriveExecution, startRestart } from '../adapters/sfn';
+import { describeInto, describeWithInput, ExecutionNotFoundError, existingRestart, failedMapRun, isThrottling, FAILED_STATE_HISTORY_PAGE, gatherEvidence, historyTailInto, redriveExecution, startRestart } from '../adapters/sfn';
 import { describeRestartTarget, parseRestartTarget, restartExecutionArn, restartRefusal, restartTargetArn, restartTargetFromConfig, type RestartTarget } from '../core/restart';
 
 export type MetricName = 'Redriven' | 'Restarted' | 'Skipped' | 'GaveUp' | 'Waiting' | 'DryRun' | 'Parked' | 'Errors' | 'Throttled' | 'AwaitingApproval' | 'Rejected';
@@ -329,6 +329,11 @@ export class RedriveEngine {
     }
     const record = known ? known.record : await ledger.get(evidence.executionArn);
     const generation = evidence.redriveCount ?? 0;
+    // A claim whose execution moved on since (redriven elsewhere, or no longer failed) is finished by
+    // what its restarter did: confirmed if the restart exists, released if it never started.
+    if (record?.phase === 'RESTARTING' && (record.generation !== generation || restartRefusal(evidence, undefined)?.reason === 'NOT_FAILED')) {
+      return this.settleMovedOnRestart(evidence, record, input ?? '{}');
+    }
     const refusal = restartRefusal(evidence, record);
     if (refusal) {
       const outcome = { place: 'SKIPPED' as const, reason: refusal.reason, detail: refusal.detail, executionArn: evidence.executionArn, generation, redriven: false, ...(record?.restartedAs && { restartedAs: record.restartedAs }) };
@@ -403,6 +408,41 @@ export class RedriveEngine {
     // A lost write: a concurrent restarter recorded this very restart (one execution, same name) and alerts.
     if (recorded.won) await this.publishOwedAlert(evidence.executionArn, generation, alert);
     return this.report({ place: 'RESTARTED', reason: 'RESTART', detail, executionArn: evidence.executionArn, generation, redriven: false, restartedAs: restartArn, ...(!recorded.won && { confirmedOnly: true }) }, 'Restarted');
+  }
+
+  /**
+   * A restarter died holding a RESTARTING claim, and the execution has moved on since (someone redrove it).
+   * Starting a restart now would run the work twice, so only what was done is recorded: the restart
+   * (the same deterministic name and input) exists, RESTARTED; it does not, the claim is released as
+   * SKIPPED, and its link taken back.
+   */
+  private async settleMovedOnRestart(evidence: ExecutionEvidence, record: LedgerRecord, input: string): Promise<Outcome> {
+    const { clock, config, actor, sfn, ledger } = this.deps;
+    const { generation } = record;
+    const restartArn = restartExecutionArn(evidence.executionArn);
+    const claimed = { ...evidence, redriveCount: generation, status: record.status as ExecutionEvidence['status'] };
+    const started = await existingRestart(sfn, restartArn, input);
+    const detail = started
+      ? `already restarted on ${record.restartTarget} as ${restartArn} (the execution has moved on since: ${evidence.status}, redriveCount ${evidence.redriveCount ?? 0})`
+      : `released: the restart never started, and the execution has moved on since (${evidence.status}, redriveCount ${evidence.redriveCount ?? 0})`;
+    if (!started) await ledger.unlinkRestart(restartArn, evidence.executionArn);
+    const alert = started ? { ...buildExecutionAlert('RESTARTED', claimed, 'RESTART', detail, record.attemptsUsed, config, clock.nowMs()), restartedAs: restartArn } : undefined;
+    const written = await this.transition({
+      evidence: claimed,
+      generation,
+      expect: { phases: ['RESTARTING'] },
+      phase: started ? 'RESTARTED' : 'SKIPPED',
+      reason: started ? 'RESTART' : 'ALREADY_HANDLED',
+      nowMs: clock.nowMs(),
+      ...(started && { restartedAs: restartArn, restartTarget: record.restartTarget }),
+      attempt: { generation, decision: 'RESTART', reason: started ? 'RESTART' : 'ALREADY_HANDLED', decidedAtMs: clock.nowMs(), outcome: started ? 'ALREADY_RESTARTED' : 'SKIPPED', outcomeAtMs: clock.nowMs(), actor, note: detail },
+      ...(alert && { pendingAlert: alert }),
+    });
+    if (!written.won) return this.report({ place: 'SKIPPED', reason: 'ALREADY_HANDLED', detail: 'another delivery settled the claim first', executionArn: evidence.executionArn, generation, redriven: false }, 'Skipped');
+    if (alert) await this.publishOwedAlert(evidence.executionArn, generation, alert);
+    return started
+      ? this.report({ place: 'RESTARTED', reason: 'RESTART', detail, executionArn: evidence.executionArn, generation, redriven: false, restartedAs: restartArn }, 'Restarted')
+      : this.report({ place: 'SKIPPED', reason: 'ALREADY_HANDLED', detail, executionArn: evidence.executionArn, generation, redriven: false }, 'Skipped');
   }
 
   private async handleRecheck(recheck: RecheckMessage): Promise<Outcome> {

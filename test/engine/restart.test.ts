@@ -3,7 +3,7 @@
  * idempotency) and DynamoDB Local (the ledger claim): one new execution per original however often or
  * concurrently it is asked for, the link recorded both ways, and the original never redriven after.
  */
-import { CreateStateMachineAliasCommand, DescribeExecutionCommand, ListExecutionsCommand, StartExecutionCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
+import { CreateStateMachineAliasCommand, DescribeExecutionCommand, ListExecutionsCommand, RedriveExecutionCommand, StartExecutionCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import type { Alert } from '../../core/alerts';
 import { parseConfig, type AutoRedriveConfigInput } from '../../core/config';
 import type { ExecutionEvidence } from '../../core/evidence';
@@ -222,4 +222,37 @@ it('asked with another target, a restart finishes a claimed one where the claim 
   expect(await ledger.get(ORIGINAL)).toMatchObject({ phase: 'RESTARTED', restartedAs: RESTART, restartTarget: 'latest' });
   expect(await ledger.restartOf(RESTART)).toBe(ORIGINAL);
   expect(alerts.map((a) => a.kind)).toEqual(['RESTARTED']);
+});
+
+it.each([
+  ['started its restart before it died: the restart is recorded', true],
+  ['died before starting it: the claim is released, with no restart started', false],
+])('a claim whose execution was redriven elsewhere since, by a restarter that %s (found by the model test, seed -1723032670)', async (_label, startedBeforeCrash) => {
+  const { ledger, alerts, engine } = await setup({ errorPolicy: { rules: [{ match: ['Bug'], action: 'restart', target: { alias: 'prod' } }] } }, 'worker', fixed);
+  const failed: ExecutionEvidence = { ...original, redriveCount: 0, stopDateMs: h.clock.nowMs(), error: 'Bug', cause: 'v1 divides by zero', sources: ['event'] };
+  await ledger.transition({ evidence: failed, generation: 0, expect: { newGeneration: true }, phase: 'RESTARTING', reason: 'RESTART', nowMs: h.clock.nowMs(), restartTarget: 'alias:prod' });
+  if (startedBeforeCrash) {
+    await ledger.linkRestart(RESTART, ORIGINAL, h.clock.nowMs());
+    await h.sfn.send(new StartExecutionCommand({ stateMachineArn: `${SM}:prod`, name: 'order-42-restart-1', input: '{"order":42}' }));
+  }
+  // Someone redrives the original in the console: it reruns v1 and fails again, generation 1.
+  await h.sfn.send(new RedriveExecutionCommand({ executionArn: ORIGINAL }));
+  await h.emulator.waitForIdle();
+  await h.clock.advance(6 * 60_000);
+  const startsBefore = startCalls();
+  const outcome = await engine().handleEvidence(failed, 'event');
+  expect(startCalls()).toBe(startsBefore);
+  const record = await ledger.get(ORIGINAL);
+  if (startedBeforeCrash) {
+    expect(outcome).toMatchObject({ place: 'RESTARTED', restartedAs: RESTART, generation: 0 });
+    expect(record).toMatchObject({ generation: 0, phase: 'RESTARTED', restartedAs: RESTART });
+    expect(record?.attempts.at(-1)).toMatchObject({ outcome: 'ALREADY_RESTARTED' });
+    expect(alerts.map((a) => [a.kind, a.restartedAs])).toEqual([['RESTARTED', RESTART]]);
+  } else {
+    expect(outcome).toMatchObject({ place: 'SKIPPED', reason: 'ALREADY_HANDLED', generation: 0 });
+    expect(record).toMatchObject({ generation: 0, phase: 'SKIPPED', reason: 'ALREADY_HANDLED' });
+    expect(await ledger.restartOf(RESTART)).toBeUndefined();
+    expect(alerts).toEqual([]);
+    await expect(h.sfn.send(new DescribeExecutionCommand({ executionArn: RESTART }))).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
+  }
 });

@@ -483,12 +483,14 @@ export class Auditor {
     const rerunEnds = alerts.filter((a) => a.kind === 'APPROVAL_DECIDED' && a.reason === 'RERUN_ENDED');
     const announced = count('APPROVAL_DECIDED') - rerunEnds.length;
     if (announced > decisions || (announced < decisions && noCrashes)) v('new', `${decisions} approval decision(s) in the ledger but ${announced} APPROVAL_DECIDED announcement(s)`);
-    // A Slack-approved redrive's rerun is followed until it ends (or 24 h): its end is told once, and only for such a generation
-    // (at most once with crashes: a worker that dies before recording the watch, or after claiming the telling, tells nothing).
-    const followed = new Set(attempts.filter((a) => REDRIVE_OUTCOMES.has(a.outcome) && a.actor.startsWith('slack ')).map((a) => a.generation));
+    // A Slack-approved redrive's rerun is followed until it ends (or 24 h): its end is told once, and only for such a generation.
+    // At most once with crashes (a worker that dies before recording the watch, or after claiming the telling, tells nothing),
+    // and for a generation whose next failure was approved in Slack too (that approval's watch replaces the older one).
+    const followed = [...new Set(attempts.filter((a) => REDRIVE_OUTCOMES.has(a.outcome) && a.actor.startsWith('slack ')).map((a) => a.generation))];
     for (const generation of new Set([...followed, ...rerunEnds.map((a) => a.generation!)])) {
       const told = rerunEnds.filter((a) => a.generation === generation).length;
-      if (!followed.has(generation) || told > 1 || (told === 0 && noCrashes)) v('new', `generation ${generation}: ${followed.has(generation) ? 'redriven on a Slack approval' : 'not redriven on a Slack approval'}, yet its rerun's end was told ${told} time(s)`);
+      const replaced = followed.some((later) => later > generation);
+      if (!followed.includes(generation) || told > 1 || (told === 0 && noCrashes && !replaced)) v('new', `generation ${generation}: ${followed.includes(generation) ? 'redriven on a Slack approval' : 'not redriven on a Slack approval'}, yet its rerun's end was told ${told} time(s)`);
     }
     if (config.alerts.notifyOnNonRetryableSkip) expectAlerts('SKIPPED_NON_RETRYABLE', attempts.filter((a) => a.decision === 'SKIP' && a.reason === 'NON_RETRYABLE_ERROR').length);
     else if (count('SKIPPED_NON_RETRYABLE') > 0) v('new', 'SKIPPED_NON_RETRYABLE alert sent with notifyOnNonRetryableSkip off');
