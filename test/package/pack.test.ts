@@ -182,8 +182,9 @@ describe('the npm package', () => {
     expect(files).toEqual(
       expect.arrayContaining(['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/bin/cli.js', ...HANDLERS.flatMap((h) => [`dist/lambda-bundles/${h}/index.js`, `dist/lambda-bundles/${h}/index.js.map`])]),
     );
-    // About 540 KB today, 230 KB of it the Lambdas' source maps; a jump means something unintended got in.
-    expect(packed.size).toBeLessThan(800 * 1024);
+    // About 800 KB (2026-11-30): four Lambda bundles of 155-210 KB, each with a 250-300 KB source map, and the
+    // local stack's emulator (~470 KB before packing). A jump beyond the bound means something unintended got in.
+    expect(packed.size).toBeLessThan(900 * 1024);
   });
 
   it('installs with aws-cdk-lib and constructs as peers and without esbuild, tsx or cdk-nag', () => {
