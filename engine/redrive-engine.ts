@@ -102,7 +102,6 @@ export interface KnownState {
 /** Reasons decided by the event (or the ledger) alone: logged and counted, but not worth a ledger write. */
 const UNLEDGERED: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['OUT_OF_SCOPE', 'NOT_FAILED', 'STATUS_NOT_WATCHED', 'ALREADY_HANDLED', 'APPROVAL_NOT_PENDING', 'RESTARTED']);
 
-export { approverActor };
 
 /** A restart replaces any decision but a redrive (in flight or done) or a restart: a person waiting to approve or having rejected a redrive included. */
 const RESTART_CLAIM: ClaimExpectation = { newGeneration: true, phases: ['WAITING', 'SKIPPED', 'GAVE_UP', 'DRY_RUN', 'APPROVAL_PENDING', 'REJECTED'] };
@@ -190,9 +189,11 @@ export class RedriveEngine {
     const base = { executionArn: watch.executionArn, generation: watch.generation, redriven: false };
     const record = await ledger.get(watch.executionArn);
     const followed = record?.rerunWatch;
-    if (!followed || followed.generation !== watch.generation || followed.told || followed.responseUrlSha256 !== (watch.responseUrl && sha256(watch.responseUrl))) {
-      if (!followed?.told) logger.warn('A rerun-watch message matches no watch in the ledger; ignored', { executionArn: watch.executionArn, generation: watch.generation });
-      return this.report({ ...base, place: 'SKIPPED', reason: 'RERUN_NOT_FOLLOWED', detail: followed?.told ? 'its end was told already' : 'no such watch in the ledger' }, 'Skipped');
+    const toldAlready = () => this.report({ ...base, place: 'SKIPPED', reason: 'RERUN_NOT_FOLLOWED', detail: 'its end was told already' }, 'Skipped');
+    if (followed?.told && followed.generation === watch.generation) return toldAlready();
+    if (!followed || followed.generation !== watch.generation || followed.responseUrlSha256 !== (watch.responseUrl && sha256(watch.responseUrl))) {
+      logger.warn('A rerun-watch message matches no watch in the ledger; ignored', { executionArn: watch.executionArn, generation: watch.generation });
+      return this.report({ ...base, place: 'SKIPPED', reason: 'RERUN_NOT_FOLLOWED', detail: 'no such watch in the ledger' }, 'Skipped');
     }
     const endsAtMs = followed.decidedAtMs + RERUN_WATCH_MS;
     const lookAgain = async (detail: string) => {
@@ -216,9 +217,7 @@ export class RedriveEngine {
     }
     const view = viewRerun(evidence, watch.generation, nowMs - followed.decidedAtMs);
     if (view.kind === 'running') return lookAgain(evidence.status);
-    if (!(await ledger.claimRerunTold(watch.executionArn, watch.generation))) {
-      return this.report({ ...base, place: 'SKIPPED', reason: 'RERUN_NOT_FOLLOWED', detail: 'its end was told already' }, 'Skipped');
-    }
+    if (!(await ledger.claimRerunTold(watch.executionArn, watch.generation))) return toldAlready();
     const { generation, told, responseUrlSha256, ...decision } = followed;
     await this.deps.alerts.publish({
       ...buildExecutionAlert('APPROVAL_DECIDED', evidence, 'RERUN_ENDED', `the rerun of generation ${generation} ended ${view.result}`, record!.attemptsUsed, config, nowMs),
