@@ -34,10 +34,18 @@ export interface ErrorPolicyVerdict {
 
 export type RestartTarget = Extract<PolicyRule, { action: 'restart' }>['target'];
 
+/** Compiled once per pattern: a bulk run judges every execution against the same few config patterns. */
+const compiledPatterns = new Map<string, RegExp>();
+
 function firstMatch(patterns: string[], texts: string[]): string | undefined {
   return patterns.find((pattern) => {
-    const regex = compilePattern(pattern);
-    return texts.some((text) => regex.test(text));
+    let regex = compiledPatterns.get(pattern);
+    if (!regex) compiledPatterns.set(pattern, (regex = compilePattern(pattern)));
+    return texts.some((text) => {
+      // A `/…/g` or `/…/y` pattern keeps state between tests: each test starts afresh, as a new RegExp would.
+      regex.lastIndex = 0;
+      return regex.test(text);
+    });
   });
 }
 

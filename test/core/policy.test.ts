@@ -23,6 +23,12 @@ describe('error policy matching', () => {
     const verdict = evaluateErrorPolicy(policy({ neverRetry: ['InvalidOrder'], onlyRetry: [] }), SM, 'States.TaskFailed', '{"errorType":"InvalidOrder"}');
     expect(verdict).toMatchObject({ retryable: false, matchedPattern: 'InvalidOrder' });
   });
+  it('judges alike every time a stateful /…/g or /…/y pattern is used (compiled patterns are reused)', () => {
+    const never = policy({ neverRetry: ['/Declined/g', '/^Fraud/y'], onlyRetry: [] });
+    for (let i = 0; i < 3; i++) expect(evaluateErrorPolicy(never, SM, 'Card.Declined', undefined)).toMatchObject({ retryable: false, matchedPattern: '/Declined/g' });
+    for (let i = 0; i < 3; i++) expect(evaluateErrorPolicy(never, SM, 'Fraud.Suspected', undefined)).toMatchObject({ retryable: false, matchedPattern: '/^Fraud/y' });
+    expect(evaluateErrorPolicy(never, SM, 'States.Timeout', undefined).retryable).toBe(true);
+  });
   it('never-list wins over only-list', () => {
     const verdict = evaluateErrorPolicy(policy({ neverRetry: ['X.Fatal'], onlyRetry: ['X.*'] }), SM, 'X.Fatal', undefined);
     expect(verdict.retryable).toBe(false);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DescribeTimeToLiveCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -45,6 +45,13 @@ describe('DynamoDB Local', () => {
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: 'ledger' }));
     expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).toBe('DISABLED');
     client.destroy();
+  });
+
+  it('runs the JVM with telemetry off, in the mode asked for, on its own port (nothing local may call AWS)', () => {
+    const args = readFileSync(`/proc/${ddb.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    expect(args[0]).toBe('java');
+    expect(args).toEqual(expect.arrayContaining(['-disableTelemetry', '-sharedDb', '-dbPath', persistDir, '-port', String(ddb.port)]));
+    expect(args).not.toContain('-inMemory');
   });
 
   it('keeps data across restart on the same port in persistent mode, with a new JVM', async () => {
