@@ -252,6 +252,8 @@ async function recordBeforeWatching(deps: SweepDeps, evidence: ExecutionEvidence
     nowMs,
     attempt: attemptEntry(decision, 'SKIPPED', nowMs, 'sweep', { note: detail }),
   });
+  // An older generation's alert still owed (its worker died before sending it) goes now, or never.
+  if (written.displacedAlert) await deps.alerts.publish(written.displacedAlert);
   return written.won;
 }
 

@@ -177,6 +177,19 @@ describe('the starting point of automatic redrive', () => {
     expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
   });
 
+  it('recording a failure from before watching began sends the alert an older generation still owed, once', async () => {
+    const { ledger } = await harness.newLedger();
+    const owed = { kind: 'GAVE_UP' as const, executionArn: executionArn('owing'), reason: 'MAX_ATTEMPTS_REACHED' as const, detail: 'gave up after 3 redrives', atMs: NOW_MS - 4 * DAY_MS };
+    // Its worker recorded GAVE_UP for generation 0 and died before publishing; someone redrove it since, and it failed again.
+    await ledger.transition({ evidence: evidence({ executionArn: executionArn('owing') }), generation: 0, expect: { newGeneration: true }, phase: 'GAVE_UP', reason: 'MAX_ATTEMPTS_REACHED', nowMs: NOW_MS - 4 * DAY_MS, pendingAlert: owed });
+    listing({ FAILED: [item('owing', 3 * DAY_MS, 1)] });
+    const report = await run(ledger);
+    expect(report.beforeWatching).toEqual([executionArn('owing')]);
+    expect(await ledger.get(executionArn('owing'))).toMatchObject({ phase: 'SKIPPED', reason: 'BEFORE_WATCHING', generation: 1 });
+    expect(published().map((alert) => alert.kind).sort()).toEqual(['GAVE_UP', 'NOT_BACKFILLED']);
+    expect(published().find((alert) => alert.kind === 'GAVE_UP')).toMatchObject({ executionArn: executionArn('owing'), detail: 'gave up after 3 redrives' });
+  });
+
   it('with sweep.backfill, every failure within the lookback is handed over on the first sweep', async () => {
     const { ledger } = await harness.newLedger();
     listing({ FAILED: [item('before-1', 3 * DAY_MS), item('after', 5 * 60_000)] });
