@@ -82,16 +82,19 @@ export interface BulkCliFigures {
 
 const LIVE_SPACING_MS = 200;
 const LIVE_DEADLINE_MS = 120_000;
-/** Fails on its first run and succeeds when redriven: the worker's redrive is the only thing that ends it. */
-const FAILS_UNTIL_REDRIVEN = {
-  StartAt: 'ReadRedriveCount',
-  States: {
-    ReadRedriveCount: { Type: 'Pass', Parameters: { 'redriveCount.$': '$$.Execution.RedriveCount' }, Next: 'FirstRun' },
-    FirstRun: { Type: 'Choice', Choices: [{ Variable: '$.redriveCount', NumericEquals: 0, Next: 'Outage' }], Default: 'Done' },
-    Outage: { Type: 'Fail', Error: 'DependencyDown', Cause: 'live failure during the bulk run' },
-    Done: { Type: 'Succeed' },
-  },
-};
+/**
+ * Fails on its first run and succeeds when redriven: the worker's redrive is the only thing that ends it.
+ * The failing state is a Task that reads the redrive count itself, since a redrive reruns the failed
+ * state, not the states before it (a Fail state would fail every rerun).
+ */
+const FAILS_UNTIL_REDRIVEN = { StartAt: 'Outage', States: { Outage: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true } } };
+
+class DependencyDown extends Error {
+  constructor() {
+    super('live failure during the bulk run');
+    this.name = 'DependencyDown';
+  }
+}
 
 /** Starts `count` live failures, one every LIVE_SPACING_MS, and waits for the worker to redrive each (or the deadline). */
 async function liveFailureDelays(stack: LocalStack, stateMachineArn: string, count: number, namePrefix: string): Promise<LiveDelays> {
@@ -139,6 +142,12 @@ export async function runBulkCli(options: BulkCliOptions): Promise<BulkCliFigure
     clock: new RealClock(),
     throttling: options.throttling,
     slack: false,
+    taskHandlers: {
+      Outage: async (_input, context) => {
+        if (context.redriveCount === 0) throw new DependencyDown();
+        return { recovered: true };
+      },
+    },
   });
   const work = mkdtempSync(path.join(tmpdir(), 'sfn-autoredrive-bulk-'));
   try {
