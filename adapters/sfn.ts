@@ -21,6 +21,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { MapRunFailures } from '../core/alerts';
+import { FAIL_STATE_ENTERED_EVENT } from '../core/fail-state';
 import type { EvidenceNeed, ExecutionEvidence, ExecutionStatus, RedriveStatus } from '../core/evidence';
 
 export class ExecutionNotFoundError extends Error {
@@ -79,6 +80,8 @@ export interface HistoryTail {
   evidence: ExecutionEvidence;
   /** The most recently entered state among the events read. */
   lastEnteredState?: string;
+  /** That state is a Fail state (its entered event is FailStateEntered): a redrive would fail again there. */
+  lastEnteredFailState?: boolean;
 }
 
 /**
@@ -93,6 +96,7 @@ export async function historyTailInto(sfn: SFNClient, evidence: ExecutionEvidenc
     const newest = events[0];
     const member = newest?.type ? CLOSING_DETAILS[newest.type as keyof typeof CLOSING_DETAILS] : undefined;
     const closing = member ? (newest![member] as { error?: string; cause?: string } | undefined) : undefined;
+    const entered = events.find((event) => event.stateEnteredEventDetails?.name !== undefined);
     return {
       evidence: {
         ...evidence,
@@ -100,7 +104,7 @@ export async function historyTailInto(sfn: SFNClient, evidence: ExecutionEvidenc
         ...(closing && { error: closing.error, cause: closing.cause }),
         sources: [...evidence.sources, 'history'],
       },
-      lastEnteredState: events.find((event) => event.stateEnteredEventDetails?.name !== undefined)?.stateEnteredEventDetails?.name,
+      ...(entered && { lastEnteredState: entered.stateEnteredEventDetails!.name, lastEnteredFailState: entered.type === FAIL_STATE_ENTERED_EVENT }),
     };
   } catch (error) {
     if (error instanceof ExecutionDoesNotExist) throw new ExecutionNotFoundError(evidence.executionArn);

@@ -10,6 +10,7 @@ import { parseExecutionArn } from '../core/arn';
 import { clientTokenFor } from '../core/client-token';
 import { decide, explainRules, formatDuration, HISTORY_EVENT_LIMIT, REDRIVE_WINDOW_MS, type Decision } from '../core/decide';
 import type { ExecutionEvidence } from '../core/evidence';
+import { failedStateText } from '../core/fail-state';
 import { evaluateErrorPolicy } from '../core/policy';
 import { REASONS } from '../core/reasons';
 import { AwsContext, loadConfigWithSource, type CliIo, type CommandEnv, type CommonOptions } from './context';
@@ -58,8 +59,9 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
   };
   let evidence: ExecutionEvidence;
   let lastEnteredState: string | undefined;
+  let lastEnteredFailState: boolean | undefined;
   try {
-    ({ evidence, lastEnteredState } = await historyTailInto(ctx.clients.sfn, await describeInto(ctx.clients.sfn, known), FAILED_STATE_HISTORY_PAGE));
+    ({ evidence, lastEnteredState, lastEnteredFailState } = await historyTailInto(ctx.clients.sfn, await describeInto(ctx.clients.sfn, known), FAILED_STATE_HISTORY_PAGE));
   } catch (error) {
     if (error instanceof ExecutionNotFoundError) throw new CliError(`Unknown execution: ${executionArn} does not exist in ${ctx.region}`);
     throw error;
@@ -92,6 +94,8 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
     cause: evidence.cause,
     /** The state most recently entered (within the newest 100 events): where a failed execution failed. */
     failedState,
+    /** That state is a Fail state: a redrive reruns it with the same input and fails again. */
+    failedInFailState: failedState !== undefined && lastEnteredFailState === true,
     config: configSource,
     redriveCount: generation,
     redriveStatus: evidence.redriveStatus,
@@ -120,7 +124,7 @@ export async function runExplain(executionArn: string, options: CommonOptions, i
         ['execution', executionArn],
         ['status', `${evidence.status}${evidence.error ? ` (${evidence.error})` : ''}`],
         ['cause', evidence.cause ?? '-'],
-        ['failed in state', failedState ?? (lastEnteredState === undefined ? '-' : `- (not failed; last state entered: ${lastEnteredState})`)],
+        ['failed in state', failedState !== undefined ? failedStateText(failedState, lastEnteredFailState) : (lastEnteredState === undefined ? '-' : `- (not failed; last state entered: ${lastEnteredState})`)],
         ['stopped', report.stopDate],
         ['redrive count (failure generation)', generation],
         ['AWS redriveStatus', `${evidence.redriveStatus ?? '-'}${evidence.redriveStatusReason ? `: ${evidence.redriveStatusReason}` : ''}`],

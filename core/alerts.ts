@@ -6,6 +6,7 @@ import { consoleUrlForExecution, isExecutionArn, parseExecutionArn } from './arn
 import type { AutoRedriveConfig } from './config';
 import { formatDuration, REDRIVE_WINDOW_MS, type Decision } from './decide';
 import type { ExecutionEvidence } from './evidence';
+import { failedStateText } from './fail-state';
 import { truncate } from './ledger-record';
 import { NOT_REDRIVABLE_REASONS, REASONS, type ReasonCode } from './reasons';
 
@@ -60,6 +61,8 @@ export interface Alert {
   generation?: number;
   /** The state the execution failed in, when read. */
   failedState?: string;
+  /** That state is a Fail state: a redrive fails there again (core/fail-state.ts). */
+  failedInFailState?: boolean;
   /** APPROVAL_NEEDED: the exact CLI commands that decide it, for teams without Slack. */
   commands?: string[];
   /** APPROVAL_DECIDED: who decided what, and the outcome (`REDRIVEN`, `REJECTED`, or why nothing was done). */
@@ -165,7 +168,7 @@ export function alertFields(alert: Alert): Array<[string, string]> {
     ['State machine', alert.stateMachineArn],
     ['Error', alert.error],
     ['Cause', alert.cause],
-    ['Failed state', alert.failedState],
+    ['Failed state', alert.failedState && failedStateText(alert.failedState, alert.failedInFailState)],
     ['Decision', alert.decision && decisionText(alert.decision)],
     ['Attempts', alert.attemptsUsed === undefined ? undefined : `${alert.attemptsUsed} used, ${alert.attemptsLeft ?? 0} left`],
     ['Redrive window', windowText(alert.windowLeftMs)],

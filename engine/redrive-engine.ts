@@ -517,12 +517,12 @@ export class RedriveEngine {
    */
   private async awaitApproval(decision: Decision, evidence: ExecutionEvidence, attemptsUsed: number, trigger: Trigger): Promise<Outcome> {
     const { clock, config, actor, sfn } = this.deps;
-    const { lastEnteredState } = await historyTailInto(sfn, evidence, FAILED_STATE_HISTORY_PAGE);
+    const { lastEnteredState, lastEnteredFailState } = await historyTailInto(sfn, evidence, FAILED_STATE_HISTORY_PAGE);
     const nowMs = clock.nowMs();
     const alert: Alert = {
       ...buildExecutionAlert('APPROVAL_NEEDED', evidence, decision.reason, decision.detail, attemptsUsed, config, nowMs),
       generation: decision.generation,
-      ...(lastEnteredState && { failedState: lastEnteredState }),
+      ...(lastEnteredState && { failedState: lastEnteredState, ...(lastEnteredFailState && { failedInFailState: true }) }),
       commands: approvalCommands(evidence.executionArn, decision.generation),
     };
     const written = await this.transition({

@@ -41,6 +41,8 @@ describe('explain and errors', () => {
       error: 'PaymentGatewayTimeout',
       cause: 'psp down',
       failedState: 'Charge',
+      // Charge is a Fail state: the redrive below entered it again and failed again.
+      failedInFailState: true,
       // The harness runs in test/cli, which has no autoredrive.config.json: it says so.
       config: expect.stringContaining(`the default config (no autoredrive.config.json in ${__dirname}`),
       redriveCount: 1,
@@ -68,6 +70,8 @@ describe('explain and errors', () => {
     expect(table.stdout).toMatch(/14-day redrive window\s*│\s*closed 1d 0h ago/);
     expect(table.stdout).toContain('Worker would now: SKIP (REDRIVE_WINDOW_EXPIRED');
     expect(table.stdout).toMatch(/judged by config\s*│\s*the default config/);
+    const failState = await cli(['explain', executionArn!, ...localFlags(stack())], { clock });
+    expect(failState.stdout).toMatch(/failed in state\s*│\s*Charge \(a Fail state: a redrive reruns it with the same input and fails again; fix forward with `sfn-autoredrive restart`\)/);
   });
 
   const usage: Array<[string, string[], RegExp]> = [

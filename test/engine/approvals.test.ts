@@ -11,7 +11,7 @@ import { IntakeQueue } from '../../adapters/intake-queue';
 import type { Ledger } from '../../adapters/ledger';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import 'aws-sdk-client-mock-jest';
-import type { Alert } from '../../core/alerts';
+import { alertFields, type Alert } from '../../core/alerts';
 import { clientTokenFor } from '../../core/client-token';
 import { APPROVAL_KIND, RERUN_WATCH_KIND, type ApprovalMessage, type RerunWatchMessage } from '../../core/messages';
 import { sweep } from '../../engine/sweep';
@@ -89,8 +89,29 @@ describe('an approve rule', () => {
         ],
       }),
     ]);
+    expect(publishedAlerts()[0].failedInFailState).toBeUndefined();
     // The owed alert was published, so none is left owed.
     expect((await ledger.get(executionArn()))?.pendingAlert).toBeUndefined();
+  });
+
+  it('says when the failed state is a Fail state (a Catch led there): approving would fail there again', async () => {
+    sfnMock.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { id: 9, type: 'ExecutionFailed', timestamp: new Date(NOW_MS - 60_000), executionFailedEventDetails: { error: 'CardDeclined', cause: 'card 4242 declined' } },
+        { id: 8, type: 'FailStateEntered', timestamp: new Date(NOW_MS - 60_000), stateEnteredEventDetails: { name: 'PaymentFailed' } },
+        { id: 7, type: 'TaskStateExited', timestamp: new Date(NOW_MS - 61_000) },
+        { id: 6, type: 'TaskFailed', timestamp: new Date(NOW_MS - 61_000) },
+        { id: 5, type: 'TaskStateEntered', timestamp: new Date(NOW_MS - 62_000), stateEnteredEventDetails: { name: 'ChargeCard' } },
+      ],
+    });
+    const { engine } = await setup();
+    await engine.handleEvidence(failure, 'event');
+    const [asked] = publishedAlerts();
+    expect(asked).toMatchObject({ kind: 'APPROVAL_NEEDED', failedState: 'PaymentFailed', failedInFailState: true });
+    expect(alertFields(asked)).toContainEqual([
+      'Failed state',
+      'PaymentFailed (a Fail state: a redrive reruns it with the same input and fails again; fix forward with `sfn-autoredrive restart`)',
+    ]);
   });
 });
 

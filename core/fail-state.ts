@@ -1,0 +1,13 @@
+/**
+ * A redrive "continues the failed execution from the unsuccessful step and uses the same input"
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html). When that step is a
+ * Fail state, often reached from a Catch after the real error, the rerun enters the same Fail state with
+ * the same input and fails again: no redrive can help, only a restart on a definition that does not end
+ * there. Seen where the history is read anyway (explain, approvals, the bulk plan's failed-state filter).
+ */
+export const FAIL_STATE_ENTERED_EVENT = 'FailStateEntered';
+
+/** The failed state as on-call should read it: a Fail state is said to be one, with what to do instead. */
+export function failedStateText(stateName: string, failState: boolean | undefined): string {
+  return failState ? `${stateName} (a Fail state: a redrive reruns it with the same input and fails again; fix forward with \`sfn-autoredrive restart\`)` : stateName;
+}
