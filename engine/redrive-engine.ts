@@ -642,7 +642,7 @@ export class RedriveEngine {
     const outcome = { place, reason: decision.reason, detail: decision.detail, executionArn: evidence.executionArn, generation: decision.generation, redriven: false };
     if (UNLEDGERED.has(decision.reason) && !options.refundClaimedAttempt) return this.report(outcome, metric);
     const kind = alertKindFor(decision, config);
-    const alert = kind && (await this.withMapRun(await this.withRestartLink(buildExecutionAlert(kind, evidence, decision.reason, decision.detail, attemptsUsed, config, clock.nowMs()))));
+    const alert = kind && (await this.withFailedState(evidence, await this.withMapRun(await this.withRestartLink(buildExecutionAlert(kind, evidence, decision.reason, decision.detail, attemptsUsed, config, clock.nowMs())))));
     const written = await this.transition({
       evidence,
       generation: decision.generation,
@@ -692,6 +692,22 @@ export class RedriveEngine {
       return mapRun ? { ...alert, mapRun } : alert;
     } catch (error) {
       warn('Could not read the failed Map Run for the alert; sending it without', error);
+      return alert;
+    }
+  }
+
+  /**
+   * A GAVE_UP alert names the state the execution failed in, and whether it is a Fail state that no
+   * redrive gets past (core/fail-state.ts): what on-call needs to choose between a redrive with
+   * `--override-max-attempts` and a restart. One GetExecutionHistory page, on giving up only; best effort.
+   */
+  private async withFailedState(evidence: ExecutionEvidence, alert: Alert): Promise<Alert> {
+    if (alert.kind !== 'GAVE_UP' || alert.failedState !== undefined) return alert;
+    try {
+      const { lastEnteredState, lastEnteredFailState } = await historyTailInto(this.deps.sfn, evidence, FAILED_STATE_HISTORY_PAGE);
+      return lastEnteredState ? { ...alert, failedState: lastEnteredState, ...(lastEnteredFailState && { failedInFailState: true }) } : alert;
+    } catch (error) {
+      this.deps.logger.warn('Could not read the failed state for the alert; sending it without', { executionArn: alert.executionArn, error: (error as Error).name });
       return alert;
     }
   }

@@ -268,6 +268,35 @@ describe('giving up, dry run, bad input', () => {
     expect(alert.consoleUrl).toContain('https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1');
   });
 
+  it('a GAVE_UP alert names the failed state, and says when it is a Fail state no redrive gets past (one history page)', async () => {
+    sfnMock.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { id: 12, type: 'ExecutionFailed', timestamp: new Date(NOW_MS), executionFailedEventDetails: { error: 'PaymentGatewayTimeout' } },
+        { id: 11, type: 'FailStateEntered', timestamp: new Date(NOW_MS), stateEnteredEventDetails: { name: 'PaymentFailed' } },
+        { id: 10, type: 'TaskStateEntered', timestamp: new Date(NOW_MS), stateEnteredEventDetails: { name: 'Charge' } },
+      ],
+    });
+    const { engine } = await setup({ maxAttempts: 1 });
+    await engine.handleMessage(body({ redriveCount: 0 }), 'g0');
+    expect(sfnMock).toHaveReceivedCommandTimes(GetExecutionHistoryCommand, 0);
+    await engine.handleMessage(body({ redriveCount: 1 }), 'g1');
+    expect(sfnMock).toHaveReceivedCommandTimes(GetExecutionHistoryCommand, 1);
+    expect(sfnMock).toHaveReceivedCommandWith(GetExecutionHistoryCommand, { executionArn: executionArn(), reverseOrder: true, maxResults: 100, includeExecutionData: false });
+    const alert = JSON.parse(JSON.parse(snsMock.commandCalls(PublishCommand)[0].args[0].input.Message!).default);
+    expect(alert).toMatchObject({ kind: 'GAVE_UP', failedState: 'PaymentFailed', failedInFailState: true });
+    expect(alertEmailText(alert)).toContain('Failed state: PaymentFailed (a Fail state: a redrive reruns it with the same input and fails again; fix forward with `sfn-autoredrive restart`)');
+  });
+
+  it('a GAVE_UP alert whose history cannot be read still goes, without the failed state', async () => {
+    sfnMock.on(GetExecutionHistoryCommand).rejects(new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }));
+    const { engine } = await setup({ maxAttempts: 1 });
+    await engine.handleMessage(body({ redriveCount: 0 }), 'g0');
+    expect(await engine.handleMessage(body({ redriveCount: 1 }), 'g1')).toMatchObject({ place: 'GAVE_UP' });
+    const alert = JSON.parse(JSON.parse(snsMock.commandCalls(PublishCommand)[0].args[0].input.Message!).default);
+    expect(alert).toMatchObject({ kind: 'GAVE_UP', error: 'PaymentGatewayTimeout' });
+    expect(alert.failedState).toBeUndefined();
+  });
+
   it('a parent its Distributed Map failed: the alert names the failed Map Run and its failing children, at 4 extra calls', async () => {
     sfnMock.on(ListMapRunsCommand).resolves({ mapRuns: [
       { executionArn: executionArn(), mapRunArn: mapRun('older'), stateMachineArn: 'x', startDate: new Date(NOW_MS - 7_200_000) },
