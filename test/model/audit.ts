@@ -52,6 +52,8 @@ const CLOSING_EVENTS: Record<string, FailureGeneration['status']> = { ExecutionF
 const FAILED_STATUSES = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
 const REDRIVE_OUTCOMES = new Set(['REDRIVEN', 'ALREADY_REDRIVEN']);
 const RESTART_OUTCOMES = new Set(['RESTARTED', 'ALREADY_RESTARTED']);
+/** Why a restart could not start (RedriveEngine.restart): each owes a RESTART_FAILED alert. */
+const RESTART_FAILURES = new Set(['RESTART_NAME_TAKEN', 'RESTART_TARGET_MISSING']);
 /** Ledger actors: a person deciding an approval (Slack, or the CLI's `approve`/`reject`), an operator's bulk run. */
 const byApprover = (a: LedgerAttempt) => a.actor.startsWith('slack ') || a.actor.includes(': model approval by ');
 const byOperatorRun = (a: LedgerAttempt) => a.actor.includes(': model operator ');
@@ -476,7 +478,8 @@ export class Auditor {
     const answeredUnasked = asked.filter((a) => attempts.some((b) => b.generation === a.generation && b.decidedAtMs >= a.decidedAtMs && b !== a && b.outcome !== 'PENDING')).length;
     if (!(crashedBeforeAlert && count('APPROVAL_NEEDED') < asked.length && count('APPROVAL_NEEDED') >= asked.length - answeredUnasked)) expectAlerts('APPROVAL_NEEDED', asked.length);
     expectAlerts('RESTARTED', attempts.filter((a) => RESTART_OUTCOMES.has(a.outcome)).length);
-    expectAlerts('RESTART_FAILED', attempts.filter((a) => a.decision === 'RESTART' && a.outcome === 'SKIPPED').length);
+    // A restart that could not start (its name held, no such target); a claim released because the execution moved on is no failure.
+    expectAlerts('RESTART_FAILED', attempts.filter((a) => a.decision === 'RESTART' && a.outcome === 'SKIPPED' && RESTART_FAILURES.has(a.reason)).length);
     // APPROVAL_DECIDED is announced after the decision is carried out and owed by nothing: at most one per decision, and one each without crashes.
     const noCrashes = Object.values(h.facts.crashesFired).every((n) => n === 0);
     const decisions = attempts.filter((a) => byApprover(a) && a.outcome !== 'PENDING').length;
