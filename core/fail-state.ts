@@ -3,7 +3,8 @@
  * (https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html). When that step is a
  * Fail state, often reached from a Catch after the real error, the rerun enters the same Fail state with
  * the same input and fails again: no redrive can help, only a restart on a definition that does not end
- * there. Seen where the history is read anyway (explain, approvals, the bulk plan's failed-state filter).
+ * there. Said where the history is read: `explain` and the APPROVAL_NEEDED alert, which read it anyway,
+ * and the GAVE_UP alert, which reads one page on giving up.
  */
 export const FAIL_STATE_ENTERED_EVENT = 'FailStateEntered';
 

