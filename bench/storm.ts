@@ -110,7 +110,8 @@ function trackLastAcceptedRedrive(stack: LocalStack): () => number {
 /** The reference designs take the worker's place on the same queue, with the same runner settings. */
 async function replaceWorker(stack: LocalStack, options: StormOptions, gaveUp: Set<string>): Promise<LambdaRunner> {
   await stack.worker.stop();
-  const sfn = stack.clients.sfn;
+  // The worker's own client (its role, and the hook that times the last redrive): the designs take its place.
+  const sfn = stack.lambdaClients.worker.sfn;
   const { worker, maxAttempts } = stack.config;
   const handler = options.design === 'naive' ? naiveDesign(sfn, options.naiveLoopCap) : checkEverythingDesign(sfn, maxAttempts, gaveUp);
   const runner = new LambdaRunner({ queue: stack.intakeQueue, handler, functionName: `bench-${options.design}`, batchSize: worker.batchSize, maxConcurrency: worker.maxConcurrency, timeoutSeconds: worker.timeoutSeconds });
