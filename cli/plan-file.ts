@@ -57,6 +57,8 @@ export interface PlanEntry {
   error?: string;
   cause?: string;
   failedState?: string;
+  /** That state is a Fail state: a redrive reruns it and fails again (core/fail-state.ts). */
+  failedInFailState?: boolean;
   historyEventCount?: number;
   redriveStatus?: ExecutionEvidence['redriveStatus'];
   redriveStatusReason?: string;

@@ -34,6 +34,8 @@ export interface Plan {
   redrivenBefore: number;
   /** Selected executions whose current failure the pipeline gave up on (ledger GAVE_UP at this generation). */
   gaveUp: number;
+  /** Eligible for a redrive, but failed in a Fail state (as read, or as the ledger recorded it): the redrive will fail there again. */
+  failStateRedrives: number;
   /** Evidence calls the plan made, per API (at most one per execution; none when nothing needs the error text). */
   evidenceCalls: Record<string, number>;
   /** The earliest-stopped executions (their windows close first), in stop order. */
@@ -67,6 +69,7 @@ export class PlanTally {
       ineligible: {},
       redrivenBefore: 0,
       gaveUp: 0,
+      failStateRedrives: 0,
       evidenceCalls: {},
       preview: [],
       interrupted: false,
@@ -81,6 +84,7 @@ export class PlanTally {
     else increment(plan.ineligible, entry.verdict);
     if (entry.generation > 0) plan.redrivenBefore++;
     if (entry.gaveUp) plan.gaveUp++;
+    if (entry.verdict === 'REDRIVE' && entry.failedInFailState) plan.failStateRedrives++;
     this.addToPreview(entry);
   }
 
@@ -106,7 +110,7 @@ function previewRow(entry: PlanEntry): PreviewRow {
     stopDate: isoOrDash(entry.stopDateMs),
     error: entry.error ?? '',
     cause: cause.length > PREVIEW_CAUSE_CHARS ? `${cause.slice(0, PREVIEW_CAUSE_CHARS - 1)}…` : cause,
-    failedState: entry.failedState ?? '',
+    failedState: entry.failedState === undefined ? '' : entry.failedInFailState ? `${entry.failedState} (Fail state)` : entry.failedState,
     verdict: entry.verdict,
     detail: entry.detail,
     ...(entry.lift && { lift: entry.lift }),
@@ -130,6 +134,7 @@ export function renderPlan(plan: Plan): string {
         ['  redriven before', plan.redrivenBefore],
         ['  the pipeline gave up on', plan.gaveUp],
         [plan.restartTarget === undefined ? 'eligible (will be redriven)' : `eligible (will be restarted on ${plan.restartTarget})`, plan.eligible],
+        ...(plan.failStateRedrives > 0 ? [['  failed in a Fail state: will fail there again (restart them instead)', plan.failStateRedrives] as [string, number]] : []),
         ...sortedCounts(plan.ineligible).map(([reason, n]): [string, string] => [`ineligible ${reasonText(reason)}`, `${n} (${liftability(reason)})`]),
         ['evidence calls made', calls],
       ],

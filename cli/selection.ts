@@ -14,7 +14,7 @@ import { parseExecutionArn, parseStateMachineArn } from '../core/arn';
 import type { AutoRedriveConfig, WatchableStatus } from '../core/config';
 import { decide, EvidenceMissingError, type Decision, type PolicyOverrides } from '../core/decide';
 import { errorEvidenceRead, type ExecutionEvidence } from '../core/evidence';
-import { MAX_STORED_CAUSE_CHARS, type LedgerRecord } from '../core/ledger-record';
+import { MAX_STORED_CAUSE_CHARS, recordedFailedState, type LedgerRecord } from '../core/ledger-record';
 import { compilePattern } from '../core/policy';
 import { restartRefusal } from '../core/restart';
 import { evidenceFromListItem } from '../engine/sweep';
@@ -196,9 +196,10 @@ export async function judge(deps: Judge, item: ExecutionListItem, record: Ledger
     needsCall = (!textRead && policyReadsError(deps)) || (deps.config.historyHeadroomEvents > 0 && evidence.historyEventCount === undefined);
   }
   let failedState: string | undefined;
+  let failedInFailState: boolean | undefined;
   if (needsCall) {
     try {
-      ({ evidence, lastEnteredState: failedState } = await readEvidence(deps, evidence));
+      ({ evidence, lastEnteredState: failedState, lastEnteredFailState: failedInFailState } = await readEvidence(deps, evidence));
     } catch (error) {
       if (!(error instanceof ExecutionNotFoundError)) throw error;
       return planEntry(evidence, { action: 'SKIP', reason: 'EXECUTION_NOT_FOUND', detail: error.message, generation: evidence.redriveCount ?? 0, attemptNumber: 0 }, record);
@@ -209,7 +210,7 @@ export async function judge(deps: Judge, item: ExecutionListItem, record: Ledger
   if (deps.restart) {
     const refusal = restartRefusal(evidence, record);
     const generation = evidence.redriveCount ?? 0;
-    return planEntry(evidence, refusal ? { action: 'SKIP', ...refusal, generation, attemptNumber: 0 } : { action: 'RESTART', reason: 'RESTART', detail: 'restart', generation, attemptNumber: 0 }, record, failedState);
+    return planEntry(evidence, refusal ? { action: 'SKIP', ...refusal, generation, attemptNumber: 0 } : { action: 'RESTART', reason: 'RESTART', detail: 'restart', generation, attemptNumber: 0 }, record, failedState, failedInFailState);
   }
   let decision: Decision;
   try {
@@ -219,10 +220,15 @@ export async function judge(deps: Judge, item: ExecutionListItem, record: Ledger
     if (!(error instanceof EvidenceMissingError)) throw error;
     decision = withoutPolicy;
   }
-  return planEntry(evidence, decision, record, failedState);
+  return planEntry(evidence, decision, record, failedState, failedInFailState);
 }
 
-function planEntry(evidence: ExecutionEvidence, decision: Decision, record: LedgerRecord | undefined, failedState?: string): PlanEntry {
+/** The failed state as read now (history), or as the ledger recorded it when the pipeline gave up on this generation. */
+function planEntry(evidence: ExecutionEvidence, decision: Decision, record: LedgerRecord | undefined, readState?: string, readFailState?: boolean): PlanEntry {
+  const generation = evidence.redriveCount ?? 0;
+  const recorded = readState === undefined ? recordedFailedState(record, generation) : undefined;
+  const failedState = readState ?? recorded?.failedState;
+  const failedInFailState = readState !== undefined ? readFailState === true : recorded?.failedInFailState === true;
   return {
     executionArn: evidence.executionArn,
     stateMachineArn: evidence.stateMachineArn,
@@ -230,10 +236,11 @@ function planEntry(evidence: ExecutionEvidence, decision: Decision, record: Ledg
     status: evidence.status,
     startDateMs: evidence.startDateMs,
     stopDateMs: evidence.stopDateMs,
-    generation: evidence.redriveCount ?? 0,
+    generation,
     error: evidence.error,
     cause: evidence.cause,
     failedState,
+    ...(failedInFailState && { failedInFailState }),
     historyEventCount: evidence.historyEventCount,
     redriveStatus: evidence.redriveStatus,
     redriveStatusReason: evidence.redriveStatusReason,

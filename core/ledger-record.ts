@@ -45,6 +45,9 @@ export interface LedgerAttempt {
   note?: string;
   /** Policy rules (errorPolicy, maxAttempts) the operator lifted for this decision, and what they would have said. */
   overrides?: Array<{ rule: string; detail: string }>;
+  /** GIVE_UP: the state the execution failed in, read for the alert, and whether it is a Fail state (core/fail-state.ts). */
+  failedState?: string;
+  failedInFailState?: boolean;
 }
 
 export interface LedgerRecord {
@@ -154,4 +157,10 @@ export function truncate(text: string | undefined, max: number): string | undefi
   const last = cut.charCodeAt(cut.length - 1);
   if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
   return `${cut}…`;
+}
+
+/** The failed state the ledger learned for this generation (its GAVE_UP alert read it), if any. */
+export function recordedFailedState(record: LedgerRecord | undefined, generation: number): { failedState: string; failedInFailState: boolean } | undefined {
+  const attempt = record?.attempts.findLast((a) => a.generation === generation && a.failedState !== undefined);
+  return attempt ? { failedState: attempt.failedState!, failedInFailState: attempt.failedInFailState === true } : undefined;
 }

@@ -651,7 +651,11 @@ export class RedriveEngine {
       reason: decision.reason,
       nowMs: clock.nowMs(),
       attemptsIncrement: options.refundClaimedAttempt ? -1 : 0,
-      attempt: attemptEntry(decision, place === 'GAVE_UP' ? 'GAVE_UP' : decision.reason === 'NOT_REDRIVABLE_PER_AWS' ? 'NOT_REDRIVABLE' : 'SKIPPED', clock.nowMs(), actor, { note: decision.detail.slice(0, 500) }),
+      attempt: attemptEntry(decision, place === 'GAVE_UP' ? 'GAVE_UP' : decision.reason === 'NOT_REDRIVABLE_PER_AWS' ? 'NOT_REDRIVABLE' : 'SKIPPED', clock.nowMs(), actor, {
+        note: decision.detail.slice(0, 500),
+        // What the alert read about the failed state stays in the log, for a later plan or `ledger` listing.
+        ...(alert && alert.failedState !== undefined && { failedState: alert.failedState, ...(alert.failedInFailState && { failedInFailState: true }) }),
+      }),
       pendingAlert: alert || undefined,
       approval: this.deps.approval,
     });

@@ -2,6 +2,7 @@
  * What on-call needs after an outage: executions the pipeline gave up on are selected by default.
  */
 import { VirtualClock } from '../../local/clock';
+import type { LedgerAttempt } from '../../core/ledger-record';
 import type { LocalStack } from '../../local/stack';
 import { cli, createStateMachine, localFlags, useLocalStack } from './harness';
 
@@ -9,7 +10,7 @@ const START_MS = Date.UTC(2026, 10, 24, 9, 0, 0);
 const HOUR_MS = 3_600_000;
 
 /** A failure the pipeline redrove `attempts` times and then gave up on, as its worker leaves it in the ledger. */
-async function seedGaveUp(stack: LocalStack, stateMachineArn: string, name: string, clock: VirtualClock, attempts = 3, error = 'PaymentGatewayTimeout'): Promise<string> {
+async function seedGaveUp(stack: LocalStack, stateMachineArn: string, name: string, clock: VirtualClock, attempts = 3, error = 'PaymentGatewayTimeout', failed: Partial<LedgerAttempt> = {}): Promise<string> {
   const startDateMs = clock.nowMs() - 3 * HOUR_MS;
   const stopDateMs = clock.nowMs() - HOUR_MS;
   const arn = stack.sfn.seedExecution({ stateMachineArn, name, status: 'FAILED', startDateMs, stopDateMs, error, cause: 'gateway is down', redriveCount: attempts });
@@ -21,7 +22,7 @@ async function seedGaveUp(stack: LocalStack, stateMachineArn: string, name: stri
     reason: 'MAX_ATTEMPTS_REACHED',
     nowMs: clock.nowMs(),
     attemptsIncrement: attempts,
-    attempt: { generation: attempts, decision: 'GIVE_UP', reason: 'MAX_ATTEMPTS_REACHED', decidedAtMs: clock.nowMs(), outcome: 'GAVE_UP', actor: 'worker' },
+    attempt: { generation: attempts, decision: 'GIVE_UP', reason: 'MAX_ATTEMPTS_REACHED', decidedAtMs: clock.nowMs(), outcome: 'GAVE_UP', actor: 'worker', ...failed },
   });
   return arn;
 }
@@ -50,6 +51,27 @@ describe('redrive selects executions redriven before', () => {
     expect(byDefault).toMatchObject({ eligible: 1, ineligible: { MAX_ATTEMPTS_REACHED: 3 } });
     const row = byDefault.preview.find((r: { executionArn: string }) => r.executionArn === gaveUp[0]);
     expect(row).toMatchObject({ verdict: 'MAX_ATTEMPTS_REACHED', lift: expect.stringContaining('--override-max-attempts') });
+  });
+});
+
+describe('redrive and failures in a Fail state', () => {
+  const clock = new VirtualClock({ startMs: START_MS });
+  const stack = useLocalStack({ clock });
+
+  it('the plan counts and marks the redrives that will fail again in a Fail state, as the ledger recorded them on giving up', async () => {
+    const stateMachineArn = await createStateMachine(stack(), 'incident-fail-state');
+    const caught = await seedGaveUp(stack(), stateMachineArn, 'caught', clock, 3, 'PaymentGatewayTimeout', { failedState: 'PaymentFailed', failedInFailState: true });
+    const task = await seedGaveUp(stack(), stateMachineArn, 'task', clock, 3, 'PaymentGatewayTimeout', { failedState: 'Charge' });
+    const args = ['redrive', ...localFlags(stack()), '--state-machine', stateMachineArn, '--override-max-attempts', '--reason', 'INC-7', '--dry-run'];
+
+    const plan = JSON.parse((await cli([...args, '--output', 'json'], { clock })).stdout).plan;
+    expect(plan).toMatchObject({ matched: 2, eligible: 2, gaveUp: 2, failStateRedrives: 1, evidenceCalls: { DescribeExecution: 0, GetExecutionHistory: 0 } });
+    const rows = new Map(plan.preview.map((row: { executionArn: string; failedState: string }) => [row.executionArn, row.failedState]));
+    expect(rows).toEqual(new Map([[caught, 'PaymentFailed (Fail state)'], [task, 'Charge']]));
+
+    const table = (await cli(args, { clock })).stdout;
+    expect(table).toMatch(/failed in a Fail state: will fail there again \(restart them instead\)\s*│\s*1/);
+    expect(table).toContain('PaymentFailed (Fail state)');
   });
 });
 

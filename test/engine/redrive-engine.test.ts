@@ -276,7 +276,7 @@ describe('giving up, dry run, bad input', () => {
         { id: 10, type: 'TaskStateEntered', timestamp: new Date(NOW_MS), stateEnteredEventDetails: { name: 'Charge' } },
       ],
     });
-    const { engine } = await setup({ maxAttempts: 1 });
+    const { engine, ledger } = await setup({ maxAttempts: 1 });
     await engine.handleMessage(body({ redriveCount: 0 }), 'g0');
     expect(sfnMock).toHaveReceivedCommandTimes(GetExecutionHistoryCommand, 0);
     await engine.handleMessage(body({ redriveCount: 1 }), 'g1');
@@ -285,6 +285,8 @@ describe('giving up, dry run, bad input', () => {
     const alert = JSON.parse(JSON.parse(snsMock.commandCalls(PublishCommand)[0].args[0].input.Message!).default);
     expect(alert).toMatchObject({ kind: 'GAVE_UP', failedState: 'PaymentFailed', failedInFailState: true });
     expect(alertEmailText(alert)).toContain('Failed state: PaymentFailed (a Fail state: a redrive reruns it with the same input and fails again; fix forward with `sfn-autoredrive restart`)');
+    // The ledger keeps what was read, for a later plan: the GAVE_UP attempt of generation 1.
+    expect((await ledger.get(executionArn()))!.attempts.at(-1)).toMatchObject({ generation: 1, outcome: 'GAVE_UP', failedState: 'PaymentFailed', failedInFailState: true });
   });
 
   it('a GAVE_UP alert whose history cannot be read still goes, without the failed state', async () => {
