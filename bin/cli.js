@@ -1,7 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=128
 // V8 flags: a bulk run allocates fast and V8 would let the heap grow to ~190 MB of garbage; an 8 MB young
 // generation and an old-generation ceiling keep a 100,000-execution run well under 150 MB. A 1 MB young
-// generation saved about 15 MB more but spent 29% of the CLI's CPU in garbage collection (docs/BENCHMARKS.md).
+// generation kept 23–29 MB less (94 and 96 MB at 10,000 and 100,000, against 117 and 125 MB) but spent 29% of
+// the CLI's CPU in garbage collection (docs/BENCHMARKS.md).
 // `serve` holds the whole local stack (every emulated execution and its history), so it must not run under
 // that ceiling: it is started again as a child with Node's default heap, and this process only relays
 // signals to it and exits with its code.

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { parseConfig, type AutoRedriveConfig, type WatchableStatus } from '../core/config';
 import type { AppliedOverride, PolicyOverrides } from '../core/decide';
 import type { EvidenceSource, ExecutionEvidence } from '../core/evidence';
+import type { FailedStateFields } from '../core/fail-state';
 import { MAX_STORED_CAUSE_CHARS, truncate } from '../core/ledger-record';
 import type { ReasonCode } from '../core/reasons';
 import { CliError } from './errors';
@@ -45,7 +46,8 @@ export interface PlanHeader {
 /** REDRIVE or RESTART for an execution the run acts on; otherwise why it does not. */
 export type Verdict = 'REDRIVE' | 'RESTART' | ReasonCode;
 
-export interface PlanEntry {
+/** `failedState` and `failedInFailState` where they were read, or recorded in the ledger (core/fail-state.ts). */
+export interface PlanEntry extends Partial<FailedStateFields> {
   executionArn: string;
   stateMachineArn: string;
   name: string;
@@ -56,9 +58,6 @@ export interface PlanEntry {
   generation: number;
   error?: string;
   cause?: string;
-  failedState?: string;
-  /** That state is a Fail state: a redrive reruns it and fails again (core/fail-state.ts). */
-  failedInFailState?: boolean;
   historyEventCount?: number;
   redriveStatus?: ExecutionEvidence['redriveStatus'];
   redriveStatusReason?: string;

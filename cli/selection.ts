@@ -14,6 +14,7 @@ import { parseExecutionArn, parseStateMachineArn } from '../core/arn';
 import type { AutoRedriveConfig, WatchableStatus } from '../core/config';
 import { decide, EvidenceMissingError, type Decision, type PolicyOverrides } from '../core/decide';
 import { errorEvidenceRead, type ExecutionEvidence } from '../core/evidence';
+import { failedStateFields } from '../core/fail-state';
 import { MAX_STORED_CAUSE_CHARS, recordedFailedState, type LedgerRecord } from '../core/ledger-record';
 import { compilePattern } from '../core/policy';
 import { restartRefusal } from '../core/restart';
@@ -223,12 +224,9 @@ export async function judge(deps: Judge, item: ExecutionListItem, record: Ledger
   return planEntry(evidence, decision, record, failedState, failedInFailState);
 }
 
-/** The failed state as read now (history), or as the ledger recorded it when the pipeline gave up on this generation. */
+/** The failed state is as read now (history), or as the ledger recorded it when the pipeline gave up on this generation. */
 function planEntry(evidence: ExecutionEvidence, decision: Decision, record: LedgerRecord | undefined, readState?: string, readFailState?: boolean): PlanEntry {
   const generation = evidence.redriveCount ?? 0;
-  const recorded = readState === undefined ? recordedFailedState(record, generation) : undefined;
-  const failedState = readState ?? recorded?.failedState;
-  const failedInFailState = readState !== undefined ? readFailState === true : recorded?.failedInFailState === true;
   return {
     executionArn: evidence.executionArn,
     stateMachineArn: evidence.stateMachineArn,
@@ -239,8 +237,7 @@ function planEntry(evidence: ExecutionEvidence, decision: Decision, record: Ledg
     generation,
     error: evidence.error,
     cause: evidence.cause,
-    failedState,
-    ...(failedInFailState && { failedInFailState }),
+    ...(failedStateFields(readState, readFailState) ?? recordedFailedState(record, generation)),
     historyEventCount: evidence.historyEventCount,
     redriveStatus: evidence.redriveStatus,
     redriveStatusReason: evidence.redriveStatusReason,

@@ -6,7 +6,7 @@ import { consoleUrlForExecution, isExecutionArn, parseExecutionArn } from './arn
 import type { AutoRedriveConfig } from './config';
 import { formatDuration, REDRIVE_WINDOW_MS, type Decision } from './decide';
 import type { ExecutionEvidence } from './evidence';
-import { failedStateText } from './fail-state';
+import { failedStateText, type FailedStateFields } from './fail-state';
 import { truncate } from './ledger-record';
 import { NOT_REDRIVABLE_REASONS, REASONS, type ReasonCode } from './reasons';
 
@@ -36,7 +36,8 @@ export interface MapRunFailures {
   children: string[];
 }
 
-export interface Alert {
+/** `failedState` (where it failed, when read) and `failedInFailState` (core/fail-state.ts). */
+export interface Alert extends Partial<FailedStateFields> {
   kind: AlertKind;
   executionArn?: string;
   executionName?: string;
@@ -59,10 +60,6 @@ export interface Alert {
   atMs: number;
   /** The failure generation an approval is asked or decided for (the buttons carry it back). */
   generation?: number;
-  /** The state the execution failed in, when read. */
-  failedState?: string;
-  /** That state is a Fail state: a redrive fails there again (core/fail-state.ts). */
-  failedInFailState?: boolean;
   /** APPROVAL_NEEDED: the exact CLI commands that decide it, for teams without Slack. */
   commands?: string[];
   /** APPROVAL_DECIDED: who decided what, and the outcome (`REDRIVEN`, `REJECTED`, or why nothing was done). */

@@ -8,6 +8,18 @@
  */
 export const FAIL_STATE_ENTERED_EVENT = 'FailStateEntered';
 
+/** Where an execution failed, as alerts and the ledger's attempt log carry it. */
+export interface FailedStateFields {
+  failedState: string;
+  /** Only ever true: absent means a state of another type. */
+  failedInFailState?: true;
+}
+
+/** The fields for a state name as read (none when no state was read). */
+export function failedStateFields(stateName: string | undefined, failState: boolean | undefined): FailedStateFields | undefined {
+  return stateName === undefined ? undefined : { failedState: stateName, ...(failState && { failedInFailState: true }) };
+}
+
 /** The failed state as on-call should read it: a Fail state is said to be one, with what to do instead. */
 export function failedStateText(stateName: string, failState: boolean | undefined): string {
   return failState ? `${stateName} (a Fail state: a redrive reruns it with the same input and fails again; fix forward with \`sfn-autoredrive restart\`)` : stateName;

@@ -1,4 +1,5 @@
 /** The ledger item for one execution: the shape the decision core reads and the ledger adapter stores. */
+import { failedStateFields, type FailedStateFields } from './fail-state';
 import type { Alert } from './alerts';
 import type { ReasonCode } from './reasons';
 
@@ -31,7 +32,8 @@ export type AttemptOutcome =
   | 'ERROR';
 
 /** One decision taken on one failure generation. */
-export interface LedgerAttempt {
+/** GIVE_UP attempts carry the failed state their alert read (`failedState`, `failedInFailState`). */
+export interface LedgerAttempt extends Partial<FailedStateFields> {
   generation: number;
   decision: 'REDRIVE' | 'WAIT' | 'SKIP' | 'GIVE_UP' | 'AWAIT_APPROVAL' | 'REJECT' | 'RESTART';
   reason: ReasonCode;
@@ -45,9 +47,6 @@ export interface LedgerAttempt {
   note?: string;
   /** Policy rules (errorPolicy, maxAttempts) the operator lifted for this decision, and what they would have said. */
   overrides?: Array<{ rule: string; detail: string }>;
-  /** GIVE_UP: the state the execution failed in, read for the alert, and whether it is a Fail state (core/fail-state.ts). */
-  failedState?: string;
-  failedInFailState?: boolean;
 }
 
 export interface LedgerRecord {
@@ -160,7 +159,7 @@ export function truncate(text: string | undefined, max: number): string | undefi
 }
 
 /** The failed state the ledger learned for this generation (its GAVE_UP alert read it), if any. */
-export function recordedFailedState(record: LedgerRecord | undefined, generation: number): { failedState: string; failedInFailState: boolean } | undefined {
+export function recordedFailedState(record: LedgerRecord | undefined, generation: number): FailedStateFields | undefined {
   const attempt = record?.attempts.findLast((a) => a.generation === generation && a.failedState !== undefined);
-  return attempt ? { failedState: attempt.failedState!, failedInFailState: attempt.failedInFailState === true } : undefined;
+  return attempt && failedStateFields(attempt.failedState, attempt.failedInFailState);
 }

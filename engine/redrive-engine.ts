@@ -17,6 +17,7 @@ import { approverActor, type ApprovalRecord, type LedgerRecord } from '../core/l
 import { evidenceFromEvent, MalformedMessageError, parseIntakeMessage, RERUN_WATCH_KIND, type ApprovalMessage, type RecheckMessage, type RerunWatchMessage } from '../core/messages';
 import { nextLookDelayMs, RERUN_WATCH_MS, SLACK_RESPONSE_URL_LIFE_MS, viewRerun } from '../core/rerun-watch';
 import { createHash } from 'node:crypto';
+import { failedStateFields } from '../core/fail-state';
 import type { ReasonCode } from '../core/reasons';
 import type { AlertSink } from '../adapters/alert-publisher';
 import type { IntakeQueue } from '../adapters/intake-queue';
@@ -87,6 +88,20 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** Events normally arrive within seconds; an older one may describe a generation that has moved on. */
 const LATE_EVIDENCE_MS = 5 * 60_000;
+
+/**
+ * Every ledger transition of the engine and the sweep: an owed alert that the write displaced (an older
+ * generation's, or an earlier decision's of this generation) is sent here (at least once: its own worker
+ * died before sending it, or sends it too).
+ */
+export async function transitionSendingDisplaced(deps: Pick<EngineDeps, 'ledger' | 'alerts' | 'logger'>, input: TransitionInput): Promise<TransitionResult> {
+  const result = await deps.ledger.transition(input);
+  if (result.displacedAlert) {
+    deps.logger.warn('Publishing an alert an earlier decision owed, displaced by this write', { executionArn: input.evidence.executionArn, generation: input.generation, kind: result.displacedAlert.kind });
+    await deps.alerts.publish(result.displacedAlert);
+  }
+  return result;
+}
 
 /** What a caller of `handleEvidence` already read. */
 export interface KnownState {
@@ -522,7 +537,7 @@ export class RedriveEngine {
     const alert: Alert = {
       ...buildExecutionAlert('APPROVAL_NEEDED', evidence, decision.reason, decision.detail, attemptsUsed, config, nowMs),
       generation: decision.generation,
-      ...(lastEnteredState && { failedState: lastEnteredState, ...(lastEnteredFailState && { failedInFailState: true }) }),
+      ...failedStateFields(lastEnteredState, lastEnteredFailState),
       commands: approvalCommands(evidence.executionArn, decision.generation),
     };
     const written = await this.transition({
@@ -654,7 +669,7 @@ export class RedriveEngine {
       attempt: attemptEntry(decision, place === 'GAVE_UP' ? 'GAVE_UP' : decision.reason === 'NOT_REDRIVABLE_PER_AWS' ? 'NOT_REDRIVABLE' : 'SKIPPED', clock.nowMs(), actor, {
         note: decision.detail.slice(0, 500),
         // What the alert read about the failed state stays in the log, for a later plan or `ledger` listing.
-        ...(alert && alert.failedState !== undefined && { failedState: alert.failedState, ...(alert.failedInFailState && { failedInFailState: true }) }),
+        ...(alert && failedStateFields(alert.failedState, alert.failedInFailState)),
       }),
       pendingAlert: alert || undefined,
       approval: this.deps.approval,
@@ -664,18 +679,8 @@ export class RedriveEngine {
     return this.report(outcome, metric);
   }
 
-  /**
-   * Every ledger write of the engine: an owed alert that the write displaced (an older generation's, or an
-   * earlier decision's of this generation) is sent here (at least once: its own worker died before sending
-   * it, or sends it too).
-   */
-  private async transition(input: TransitionInput): Promise<TransitionResult> {
-    const result = await this.deps.ledger.transition(input);
-    if (result.displacedAlert) {
-      this.deps.logger.warn('Publishing an alert an earlier decision owed, displaced by this write', { executionArn: input.evidence.executionArn, generation: input.generation, kind: result.displacedAlert.kind });
-      await this.deps.alerts.publish(result.displacedAlert);
-    }
-    return result;
+  private transition(input: TransitionInput): Promise<TransitionResult> {
+    return transitionSendingDisplaced(this.deps, input);
   }
 
   /** An alert about a restart names the execution it restarted (one read, on alerting paths only). */
@@ -709,7 +714,7 @@ export class RedriveEngine {
     if (alert.kind !== 'GAVE_UP' || alert.failedState !== undefined) return alert;
     try {
       const { lastEnteredState, lastEnteredFailState } = await historyTailInto(this.deps.sfn, evidence, FAILED_STATE_HISTORY_PAGE);
-      return lastEnteredState ? { ...alert, failedState: lastEnteredState, ...(lastEnteredFailState && { failedInFailState: true }) } : alert;
+      return { ...alert, ...failedStateFields(lastEnteredState, lastEnteredFailState) };
     } catch (error) {
       this.deps.logger.warn('Could not read the failed state for the alert; sending it without', { executionArn: alert.executionArn, error: (error as Error).name });
       return alert;

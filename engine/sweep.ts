@@ -24,7 +24,7 @@ import type { ExecutionEvidence } from '../core/evidence';
 import { syntheticStatusEvent } from '../core/messages';
 import type { IntakeQueue } from '../adapters/intake-queue';
 import { attemptEntry } from '../adapters/ledger';
-import { evidenceFromLedger, type EngineDeps, type RedriveEngine } from './redrive-engine';
+import { evidenceFromLedger, transitionSendingDisplaced, type EngineDeps, type RedriveEngine } from './redrive-engine';
 
 export interface SweepDeps extends Pick<EngineDeps, 'config' | 'clock' | 'sfn' | 'ledger' | 'alerts' | 'logger'> {
   home: HomeEnvironment;
@@ -216,7 +216,7 @@ async function expirePendingApprovals(deps: SweepDeps, stateMachineArn: string, 
     const detail = `the approval pending${asked} expired: ${left}`;
     const decision = { action: 'SKIP' as const, reason: 'REDRIVE_WINDOW_EXPIRED' as const, detail, generation: record.generation, attemptNumber: record.attemptsUsed };
     const alert = buildExecutionAlert('NOT_REDRIVABLE', evidence, 'REDRIVE_WINDOW_EXPIRED', detail, record.attemptsUsed, config, nowMs);
-    const written = await ledger.transition({
+    const written = await transitionSendingDisplaced(deps, {
       evidence,
       generation: record.generation,
       expect: { phases: ['APPROVAL_PENDING'] },
@@ -238,12 +238,12 @@ async function expirePendingApprovals(deps: SweepDeps, stateMachineArn: string, 
 
 /** Back-fill is off: the failure is recorded as seen and left for an operator. True if this sweep recorded it. */
 async function recordBeforeWatching(deps: SweepDeps, evidence: ExecutionEvidence, watchingSinceMs: number): Promise<boolean> {
-  const { ledger, clock } = deps;
+  const { clock } = deps;
   const nowMs = clock.nowMs();
   const generation = evidence.redriveCount!;
   const detail = `stopped ${new Date(evidence.stopDateMs!).toISOString()}, before watching began at ${new Date(watchingSinceMs).toISOString()}`;
   const decision = { action: 'SKIP' as const, reason: 'BEFORE_WATCHING' as const, detail, generation, attemptNumber: 0 };
-  const written = await ledger.transition({
+  const written = await transitionSendingDisplaced(deps, {
     evidence,
     generation,
     expect: { newGeneration: true },
@@ -252,8 +252,6 @@ async function recordBeforeWatching(deps: SweepDeps, evidence: ExecutionEvidence
     nowMs,
     attempt: attemptEntry(decision, 'SKIPPED', nowMs, 'sweep', { note: detail }),
   });
-  // An older generation's alert still owed (its worker died before sending it) goes now, or never.
-  if (written.displacedAlert) await deps.alerts.publish(written.displacedAlert);
   return written.won;
 }
 
